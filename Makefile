@@ -1,0 +1,79 @@
+# mod_authsvc - build, run, test.
+#
+#   make          build mod_authsvc.so and tools/authsvc-admin
+#   make run      install what is missing (Debian), build, start the demo on :8080
+#   make stop     stop the demo
+#   make test     the whole suite: unit tests, then Apache::Test on SQLite and
+#                 PostgreSQL, each under the event and the prefork MPM
+#   make bench    throughput figures (see docs/operations.md)
+#   make install  install the module and its Debian conf files (a2enmod authsvc)
+
+APXS      ?= apxs
+CC        ?= cc
+PERL      ?= perl
+WARN      = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
+LIBS      = -ljansson -largon2 -lcrypto -laprutil-1 -lapr-1
+
+SRCS      = $(wildcard src/*.c)
+GEN       = src/migrations_data.c
+HDRS      = $(wildcard src/*.h)
+SQL       = $(wildcard sql/sqlite/*.sql sql/pgsql/*.sql)
+
+APR_INC   = $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) \
+            $(shell apu-1-config --includes 2>/dev/null)
+APR_LD    = $(shell apu-1-config --link-ld 2>/dev/null) $(shell apr-1-config --link-ld 2>/dev/null)
+
+# The httpd-free units tools/ reuses (no httpd header in any of them).
+PURE      = src/migrate.c $(GEN) src/password.c src/text.c src/policy.c src/crypto.c \
+            src/json.c
+
+.PHONY: all run stop test unit bench install clean deps check-docs
+
+all: mod_authsvc.so tools/authsvc-admin
+
+$(GEN): tools/embed-sql.pl $(SQL)
+	$(PERL) tools/embed-sql.pl $@
+
+mod_authsvc.so: mod_authsvc.c $(SRCS) $(GEN) $(HDRS)
+	$(APXS) -c -o mod_authsvc.la $(addprefix -Wc$(comma),$(WARN)) \
+	    mod_authsvc.c $(sort $(SRCS) $(GEN)) $(LIBS) >build.log 2>&1 \
+	    || { cat build.log; exit 1; }
+	@cp .libs/mod_authsvc.so $@.tmp && mv -f $@.tmp $@
+	@echo "built $@"
+
+comma := ,
+
+tools/authsvc-admin: tools/authsvc-admin.c $(PURE) $(HDRS)
+	$(CC) $(WARN) -O2 -g $(APR_INC) -Isrc -o $@ tools/authsvc-admin.c $(sort $(PURE)) \
+	    $(APR_LD) -ljansson -largon2 -lcrypto
+
+deps:
+	@tools/dev/deps.sh
+
+run: deps all
+	@tools/dev/run.sh start
+
+stop:
+	@tools/dev/run.sh stop
+
+unit: $(GEN)
+	@t/unit/run.sh
+
+test: deps all
+	@tools/dev/test.sh
+
+bench: deps all
+	@tools/dev/bench.sh
+
+check-docs:
+	@tools/dev/check-docs.sh
+
+install: all
+	$(APXS) -i -n authsvc mod_authsvc.so
+	install -d $(DESTDIR)/etc/apache2/mods-available $(DESTDIR)/usr/sbin
+	install -m 644 conf/authsvc.load conf/authsvc.conf $(DESTDIR)/etc/apache2/mods-available/
+	install -m 755 tools/authsvc-admin $(DESTDIR)/usr/sbin/authsvc-admin
+
+clean:
+	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs $(GEN) \
+	    mod_authsvc.so tools/authsvc-admin t/unit/build build.log

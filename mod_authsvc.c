@@ -1,0 +1,112 @@
+/*
+ * mod_authsvc - accounts, sessions and their JSON API inside Apache httpd.
+ *
+ * This file is the module record and its hooks, and nothing else: configuration is in
+ * src/config.c, routing in src/router.c, the use cases in src/flow_*.c.
+ */
+#include "http_core.h"
+
+#include "src/authsvc.h"
+#include "src/config.h"
+#include "src/crypto.h"
+#include "src/guard.h"
+#include "src/password.h"
+#include "src/router.h"
+#include "src/schema.h"
+#include "src/store.h"
+
+/* The handlers. Every response of ours is uncacheable: it is about one user. */
+static int authsvc_handler(request_rec *r)
+{
+    if (r->handler == NULL) {
+        return DECLINED;
+    }
+    if (strcmp(r->handler, AUTHSVC_HANDLER) == 0) {
+        apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+        return authsvc_router_dispatch(r);
+    }
+    if (strcmp(r->handler, AUTHSVC_HANDLER_HEALTH) == 0) {
+        apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+        return authsvc_h_health(r);
+    }
+    return DECLINED;
+}
+
+/* A hash of 32 random bytes at each server's parameters, for logins with an unknown
+ * name (see flow_login.c). Computed once per configuration, inherited by children. */
+static apr_status_t make_dummy_hashes(apr_pool_t *pconf, server_rec *s)
+{
+    server_rec *sp;
+
+    for (sp = s; sp != NULL; sp = sp->next) {
+        authsvc_srv_cfg_t *c = authsvc_srv(sp);
+        unsigned char pw[32];
+        apr_status_t rv;
+
+        if (authsvc_crypto_random(pw, sizeof(pw)) != APR_SUCCESS) {
+            return APR_EGENERAL;
+        }
+        rv = authsvc_password_hash(pconf, (const char *)pw, sizeof(pw),
+                                   authsvc_config_argon2(c), &c->dummy_hash);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static int authsvc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                               server_rec *s)
+{
+    const char *err;
+    server_rec *sp;
+
+    (void)plog;
+    if ((err = authsvc_store_init()) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    for (sp = s; sp != NULL; sp = sp->next) {
+        if ((err = authsvc_config_check(ptemp, sp)) != NULL) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, sp, "%s", err);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    /* Registration must precede mod_dbd's post_config, which reads the statements. */
+    authsvc_store_prepare(s);
+    /* The first pass only checks the configuration: no database, no hashing. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    if (make_dummy_hashes(pconf, s) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "cannot compute password hashes");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if ((err = authsvc_schema_startup(pconf, ptemp, s)) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+static void authsvc_register_hooks(apr_pool_t *p)
+{
+    static const char *const before_dbd[] = {"mod_dbd.c", NULL};
+
+    ap_hook_post_config(authsvc_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
+    ap_hook_handler(authsvc_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    authsvc_guard_register(p);
+}
+
+module AP_MODULE_DECLARE_DATA authsvc_module = {
+    STANDARD20_MODULE_STUFF,
+    authsvc_config_create_dir,
+    authsvc_config_merge_dir,
+    authsvc_config_create_srv,
+    authsvc_config_merge_srv,
+    authsvc_cmds,
+    authsvc_register_hooks
+#if defined(AP_MODULE_FLAG_ALWAYS_MERGE)
+    , AP_MODULE_FLAG_ALWAYS_MERGE
+#endif
+};

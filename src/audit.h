@@ -1,0 +1,20 @@
+/*
+ * audit.h - the security audit trail: a row in audit_log and a key=value line in the
+ * error log at info, for every security event. No secret is ever passed in here.
+ */
+#ifndef AUTHSVC_AUDIT_H
+#define AUTHSVC_AUDIT_H
+
+#include "authsvc.h"
+#include "json.h"
+#include "store.h"
+
+/* Record `event` for user_id (may be NULL) with the login name as typed (may be NULL,
+ * stored in the database only, never logged: people type passwords into login fields)
+ * and an optional detail object. Uses the request's client IP, agent and UNIQUE_ID.
+ * Returns the database status so that a caller inside a transaction can roll back; the
+ * log line is written either way. */
+apr_status_t authsvc_audit(request_rec *r, authsvc_db_t *db, const char *event,
+                           const char *user_id, const char *login, authsvc_json_t *detail);
+
+#endif

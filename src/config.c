@@ -1,0 +1,368 @@
+/*
+ * config.c - configuration records, merging, and the directive table.
+ *
+ * Order as in httpd's own modules: records, create/merge, setters, command table.
+ * Setters validate at configuration time and name the directive in their errors;
+ * nothing here is re-parsed per request.
+ */
+#include <errno.h>
+
+#include "apr_lib.h"
+#include "util_cookies.h"
+
+#include "config.h"
+
+/* ---- records ---------------------------------------------------------------------- */
+
+void *authsvc_config_create_srv(apr_pool_t *p, server_rec *s)
+{
+    authsvc_srv_cfg_t *c = apr_pcalloc(p, sizeof(*c));
+
+    (void)s;
+    c->auto_migrate = AUTHSVC_UNSET;
+    c->pw_min = AUTHSVC_UNSET;
+    c->pw_max = AUTHSVC_UNSET;
+    c->cookie_secure = AUTHSVC_UNSET;
+    c->idle_timeout = AUTHSVC_UNSET;
+    c->max_age = AUTHSVC_UNSET;
+    return c;
+}
+
+#define MERGE_INT(f) n->f = (add->f != AUTHSVC_UNSET) ? add->f : base->f
+#define MERGE_PTR(f) n->f = (add->f != NULL) ? add->f : base->f
+
+void *authsvc_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
+{
+    const authsvc_srv_cfg_t *base = basev, *add = addv;
+    authsvc_srv_cfg_t *n = apr_pcalloc(p, sizeof(*n));
+
+    MERGE_INT(auto_migrate);
+    n->argon2_set = add->argon2_set || base->argon2_set;
+    n->argon2 = add->argon2_set ? add->argon2 : base->argon2;
+    MERGE_INT(pw_min);
+    MERGE_INT(pw_max);
+    MERGE_PTR(cookie_name);
+    n->cookie_samesite = add->cookie_samesite ? add->cookie_samesite
+                                              : base->cookie_samesite;
+    MERGE_INT(cookie_secure);
+    MERGE_PTR(cookie_domain);
+    MERGE_INT(idle_timeout);
+    MERGE_INT(max_age);
+    return n;
+}
+
+void *authsvc_config_create_dir(apr_pool_t *p, char *dir)
+{
+    authsvc_dir_cfg_t *d = apr_pcalloc(p, sizeof(*d));
+
+    (void)dir;
+    d->registration = AUTHSVC_UNSET;
+    d->max_body = AUTHSVC_UNSET;
+    return d;
+}
+
+void *authsvc_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
+{
+    const authsvc_dir_cfg_t *base = basev, *add = addv;
+    authsvc_dir_cfg_t *n = apr_pcalloc(p, sizeof(*n));
+
+    MERGE_INT(registration);
+    MERGE_INT(max_body);
+    return n;
+}
+
+/* ---- resolved values -------------------------------------------------------------- */
+
+const authsvc_argon2_params_t *authsvc_config_argon2(const authsvc_srv_cfg_t *c)
+{
+    static const authsvc_argon2_params_t defaults = {
+        AUTHSVC_ARGON2_M_DEFAULT, AUTHSVC_ARGON2_T_DEFAULT, AUTHSVC_ARGON2_P_DEFAULT};
+    return c->argon2_set ? &c->argon2 : &defaults;
+}
+
+#define DEFAULTED(v, d) (((v) == AUTHSVC_UNSET) ? (d) : (v))
+
+int authsvc_config_pw_min(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->pw_min, AUTHSVC_DEFAULT_PW_MIN);
+}
+
+int authsvc_config_pw_max(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->pw_max, AUTHSVC_DEFAULT_PW_MAX);
+}
+
+apr_int64_t authsvc_config_idle_timeout(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->idle_timeout, AUTHSVC_DEFAULT_IDLE_TIMEOUT);
+}
+
+apr_int64_t authsvc_config_max_age(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->max_age, AUTHSVC_DEFAULT_MAX_AGE);
+}
+
+int authsvc_config_registration(const authsvc_dir_cfg_t *d)
+{
+    return DEFAULTED(d->registration, 1);
+}
+
+apr_size_t authsvc_config_max_body(const authsvc_dir_cfg_t *d)
+{
+    return (apr_size_t)DEFAULTED(d->max_body, AUTHSVC_DEFAULT_MAX_BODY);
+}
+
+/* ---- value parsers ---------------------------------------------------------------- */
+
+/* "<digits>[unit]" with units from `units` (each a letter and a multiplier); the
+ * result must lie in [min, max]. */
+typedef struct {
+    char unit;
+    apr_int64_t mult;
+} unit_t;
+
+static const unit_t duration_units[] = {
+    {'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {0, 0}};
+static const unit_t size_units[] = {{'k', 1024}, {'m', 1024 * 1024}, {0, 0}};
+static const unit_t no_units[] = {{0, 0}};
+
+static const char *parse_scaled(cmd_parms *cmd, const char *arg, const unit_t *units,
+                                apr_int64_t min, apr_int64_t max, apr_int64_t *out)
+{
+    char *end = NULL;
+    apr_int64_t v, mult = 1;
+    const unit_t *u;
+
+    if (!apr_isdigit(arg[0])) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a number",
+                            cmd->directive->directive, arg);
+    }
+    errno = 0;
+    v = apr_strtoi64(arg, &end, 10);
+    if (errno != 0) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is out of range",
+                            cmd->directive->directive, arg);
+    }
+    if (*end != '\0') {
+        for (u = units; u->unit != 0; u++) {
+            if (apr_tolower(*end) == u->unit && end[1] == '\0') {
+                mult = u->mult;
+                break;
+            }
+        }
+        if (u->unit == 0) {
+            return apr_psprintf(cmd->pool, "%s: unknown unit in '%s'",
+                                cmd->directive->directive, arg);
+        }
+    }
+    if (v > max / mult || v * mult < min || v * mult > max) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' must be between %" APR_INT64_T_FMT
+                            " and %" APR_INT64_T_FMT,
+                            cmd->directive->directive, arg, min, max);
+    }
+    *out = v * mult;
+    return NULL;
+}
+
+/* ---- setters ---------------------------------------------------------------------- */
+
+#define SRV(cmd) authsvc_srv((cmd)->server)
+
+static const char *set_auto_migrate(cmd_parms *cmd, void *dcfg, int on)
+{
+    (void)dcfg;
+    SRV(cmd)->auto_migrate = on;
+    return NULL;
+}
+
+static const char *set_password_hash(cmd_parms *cmd, void *dcfg, const char *args)
+{
+    authsvc_srv_cfg_t *c = SRV(cmd);
+    const char *err;
+
+    (void)dcfg;
+    c->argon2.m_cost_kib = AUTHSVC_ARGON2_M_DEFAULT;
+    c->argon2.t_cost = AUTHSVC_ARGON2_T_DEFAULT;
+    c->argon2.parallelism = AUTHSVC_ARGON2_P_DEFAULT;
+    err = authsvc_password_parse_params(cmd->pool, args, &c->argon2);
+    if (err != NULL) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->directive->directive, err);
+    }
+    c->argon2_set = 1;
+    return NULL;
+}
+
+static const char *set_pw_length(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    authsvc_srv_cfg_t *c = SRV(cmd);
+    apr_int64_t v;
+    const char *err = parse_scaled(cmd, arg, no_units, 1, 4096, &v);
+
+    (void)dcfg;
+    if (err != NULL) {
+        return err;
+    }
+    if (cmd->info == (void *)0) {
+        c->pw_min = (int)v;
+    }
+    else {
+        c->pw_max = (int)v;
+    }
+    return NULL;
+}
+
+static const char *set_cookie_name(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *p;
+
+    (void)dcfg;
+    if (ap_cookie_check_string(arg) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a valid cookie name",
+                            cmd->directive->directive, arg);
+    }
+    for (p = arg; *p; p++) {
+        /* RFC 6265 token: visible ASCII minus separators. */
+        if (*p <= 0x20 || *p >= 0x7f || ap_strchr_c("()<>@,;:\\\"/[]?={}", *p)) {
+            return apr_psprintf(cmd->pool, "%s: '%s' is not a valid cookie name",
+                                cmd->directive->directive, arg);
+        }
+    }
+    SRV(cmd)->cookie_name = arg;
+    return NULL;
+}
+
+static const char *set_cookie_samesite(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    authsvc_srv_cfg_t *c = SRV(cmd);
+
+    (void)dcfg;
+    if (strcasecmp(arg, "Strict") == 0) {
+        c->cookie_samesite = AUTHSVC_SAMESITE_STRICT;
+    }
+    else if (strcasecmp(arg, "Lax") == 0) {
+        c->cookie_samesite = AUTHSVC_SAMESITE_LAX;
+    }
+    else if (strcasecmp(arg, "None") == 0) {
+        c->cookie_samesite = AUTHSVC_SAMESITE_NONE;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s must be Strict, Lax or None",
+                            cmd->directive->directive);
+    }
+    return NULL;
+}
+
+static const char *set_cookie_secure(cmd_parms *cmd, void *dcfg, int on)
+{
+    (void)dcfg;
+    SRV(cmd)->cookie_secure = on;
+    return NULL;
+}
+
+static const char *set_cookie_domain(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *p;
+
+    (void)dcfg;
+    for (p = arg; *p; p++) {
+        if (!apr_isalnum(*p) && *p != '.' && *p != '-') {
+            return apr_psprintf(cmd->pool, "%s: '%s' is not a domain name",
+                                cmd->directive->directive, arg);
+        }
+    }
+    if (*arg == '\0') {
+        return apr_psprintf(cmd->pool, "%s needs a domain", cmd->directive->directive);
+    }
+    SRV(cmd)->cookie_domain = arg;
+    return NULL;
+}
+
+static const char *set_session_time(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    authsvc_srv_cfg_t *c = SRV(cmd);
+    apr_int64_t v;
+    const char *err = parse_scaled(cmd, arg, duration_units, 1, 366 * 86400, &v);
+
+    (void)dcfg;
+    if (err != NULL) {
+        return err;
+    }
+    if (cmd->info == (void *)0) {
+        c->idle_timeout = v;
+    }
+    else {
+        c->max_age = v;
+    }
+    return NULL;
+}
+
+static const char *set_registration(cmd_parms *cmd, void *dcfg, int on)
+{
+    (void)cmd;
+    ((authsvc_dir_cfg_t *)dcfg)->registration = on;
+    return NULL;
+}
+
+static const char *set_max_body(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    return parse_scaled(cmd, arg, size_units, 64, 16 * 1024 * 1024,
+                        &((authsvc_dir_cfg_t *)dcfg)->max_body);
+}
+
+/* ---- cross-directive checks ------------------------------------------------------- */
+
+const char *authsvc_config_check(apr_pool_t *p, server_rec *s)
+{
+    const authsvc_srv_cfg_t *c = authsvc_srv(s);
+    const char *name = c->cookie_name;
+
+    if (authsvc_config_pw_min(c) > authsvc_config_pw_max(c)) {
+        return "AuthsvcPasswordMinLength is greater than AuthsvcPasswordMaxLength";
+    }
+    if (authsvc_config_idle_timeout(c) > authsvc_config_max_age(c)) {
+        return "AuthsvcSessionIdleTimeout is longer than AuthsvcSessionMaxAge";
+    }
+    if (c->cookie_samesite == AUTHSVC_SAMESITE_NONE && c->cookie_secure == 0) {
+        return "AuthsvcCookieSameSite None requires AuthsvcCookieSecure On "
+               "(browsers reject SameSite=None cookies without Secure)";
+    }
+    if (name != NULL && strncmp(name, "__Host-", 7) == 0 && c->cookie_domain != NULL) {
+        return apr_psprintf(p, "AuthsvcCookieName %s: a __Host- cookie cannot have "
+                            "AuthsvcCookieDomain", name);
+    }
+    if (name != NULL && (strncmp(name, "__Host-", 7) == 0 ||
+                         strncmp(name, "__Secure-", 9) == 0) && c->cookie_secure == 0) {
+        return apr_psprintf(p, "AuthsvcCookieName %s needs AuthsvcCookieSecure On", name);
+    }
+    return NULL;
+}
+
+/* ---- command table ---------------------------------------------------------------- */
+
+const command_rec authsvc_cmds[] = {
+    AP_INIT_FLAG("AuthsvcAutoMigrate", set_auto_migrate, NULL, RSRC_CONF,
+                 "Apply pending database migrations at start-up (default Off)"),
+    AP_INIT_RAW_ARGS("AuthsvcPasswordHash", set_password_hash, NULL, RSRC_CONF,
+                     "argon2id [m=KiB] [t=iterations] [p=lanes] for new password hashes"),
+    AP_INIT_TAKE1("AuthsvcPasswordMinLength", set_pw_length, (void *)0, RSRC_CONF,
+                  "Minimum password length in characters (default 12)"),
+    AP_INIT_TAKE1("AuthsvcPasswordMaxLength", set_pw_length, (void *)1, RSRC_CONF,
+                  "Maximum password length in characters (default 128)"),
+    AP_INIT_TAKE1("AuthsvcCookieName", set_cookie_name, NULL, RSRC_CONF,
+                  "Session cookie name (default __Host-authsvc on HTTPS, else authsvc)"),
+    AP_INIT_TAKE1("AuthsvcCookieSameSite", set_cookie_samesite, NULL, RSRC_CONF,
+                  "SameSite attribute of the session cookie: Strict, Lax or None"),
+    AP_INIT_FLAG("AuthsvcCookieSecure", set_cookie_secure, NULL, RSRC_CONF,
+                 "Mark the session cookie Secure even over plain HTTP"),
+    AP_INIT_TAKE1("AuthsvcCookieDomain", set_cookie_domain, NULL, RSRC_CONF,
+                  "Domain attribute of the session cookie (default none: host-only)"),
+    AP_INIT_TAKE1("AuthsvcSessionIdleTimeout", set_session_time, (void *)0, RSRC_CONF,
+                  "End a session unused for this long (default 30m)"),
+    AP_INIT_TAKE1("AuthsvcSessionMaxAge", set_session_time, (void *)1, RSRC_CONF,
+                  "End every session this long after sign-in (default 12h)"),
+    AP_INIT_FLAG("AuthsvcRegistration", set_registration, NULL, RSRC_CONF | ACCESS_CONF,
+                 "Allow new accounts to register (default On)"),
+    AP_INIT_TAKE1("AuthsvcMaxBodySize", set_max_body, NULL, RSRC_CONF | ACCESS_CONF,
+                  "Largest JSON request body accepted, in bytes (k/m suffix; default 16k)"),
+    {NULL}};

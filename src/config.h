@@ -1,0 +1,83 @@
+/*
+ * config.h - the module's configuration: per-server and per-directory records, their
+ * create/merge functions, and the directive table.
+ *
+ * Every field has an "unset" value (-1 or NULL) so that merging is the Apache way: the
+ * more specific section wins where it said something. Accessors resolve unset fields to
+ * the documented defaults, so no caller ever sees a sentinel.
+ */
+#ifndef AUTHSVC_CONFIG_H
+#define AUTHSVC_CONFIG_H
+
+#include "authsvc.h"
+#include "password.h"
+
+#define AUTHSVC_UNSET (-1)
+
+/* Defaults, as documented in docs/directives.md. */
+#define AUTHSVC_DEFAULT_PW_MIN        12
+#define AUTHSVC_DEFAULT_PW_MAX        128
+#define AUTHSVC_DEFAULT_IDLE_TIMEOUT  (30 * 60)
+#define AUTHSVC_DEFAULT_MAX_AGE       (12 * 60 * 60)
+#define AUTHSVC_DEFAULT_MAX_BODY      (16 * 1024)
+#define AUTHSVC_COOKIE_NAME_SECURE    "__Host-authsvc"
+#define AUTHSVC_COOKIE_NAME_PLAIN     "authsvc"
+
+typedef enum {
+    AUTHSVC_SAMESITE_UNSET = 0,
+    AUTHSVC_SAMESITE_STRICT,
+    AUTHSVC_SAMESITE_LAX,
+    AUTHSVC_SAMESITE_NONE
+} authsvc_samesite_t;
+
+/* Per virtual host. */
+typedef struct {
+    int auto_migrate;                 /* AuthsvcAutoMigrate */
+    int argon2_set;
+    authsvc_argon2_params_t argon2;   /* AuthsvcPasswordHash */
+    int pw_min;                       /* AuthsvcPasswordMinLength */
+    int pw_max;                       /* AuthsvcPasswordMaxLength */
+    const char *cookie_name;          /* AuthsvcCookieName */
+    authsvc_samesite_t cookie_samesite; /* AuthsvcCookieSameSite */
+    int cookie_secure;                /* AuthsvcCookieSecure; unset = auto (HTTPS) */
+    const char *cookie_domain;        /* AuthsvcCookieDomain */
+    apr_int64_t idle_timeout;         /* AuthsvcSessionIdleTimeout, seconds */
+    apr_int64_t max_age;              /* AuthsvcSessionMaxAge, seconds */
+    /* Computed in post_config, not a directive: a hash of a random password at the
+     * current parameters, verified against when the login name is unknown so that
+     * unknown and known names cost the same time. */
+    const char *dummy_hash;
+} authsvc_srv_cfg_t;
+
+/* Per directory / location. */
+typedef struct {
+    int registration;                 /* AuthsvcRegistration */
+    apr_int64_t max_body;             /* AuthsvcMaxBodySize, bytes */
+} authsvc_dir_cfg_t;
+
+extern const command_rec authsvc_cmds[];
+
+void *authsvc_config_create_srv(apr_pool_t *p, server_rec *s);
+void *authsvc_config_merge_srv(apr_pool_t *p, void *basev, void *addv);
+void *authsvc_config_create_dir(apr_pool_t *p, char *dir);
+void *authsvc_config_merge_dir(apr_pool_t *p, void *basev, void *addv);
+
+/* Cross-directive checks for one server, run from post_config. NULL or a message. */
+const char *authsvc_config_check(apr_pool_t *p, server_rec *s);
+
+/* The records for a request / server. */
+#define authsvc_srv(s) \
+    ((authsvc_srv_cfg_t *)ap_get_module_config((s)->module_config, &authsvc_module))
+#define authsvc_dir(r) \
+    ((authsvc_dir_cfg_t *)ap_get_module_config((r)->per_dir_config, &authsvc_module))
+
+/* Resolved values (defaults applied). */
+const authsvc_argon2_params_t *authsvc_config_argon2(const authsvc_srv_cfg_t *c);
+int authsvc_config_pw_min(const authsvc_srv_cfg_t *c);
+int authsvc_config_pw_max(const authsvc_srv_cfg_t *c);
+apr_int64_t authsvc_config_idle_timeout(const authsvc_srv_cfg_t *c);
+apr_int64_t authsvc_config_max_age(const authsvc_srv_cfg_t *c);
+int authsvc_config_registration(const authsvc_dir_cfg_t *d);
+apr_size_t authsvc_config_max_body(const authsvc_dir_cfg_t *d);
+
+#endif

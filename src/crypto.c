@@ -1,0 +1,80 @@
+/*
+ * crypto.c - randomness, digests and encodings on top of OpenSSL and apr_encode.
+ */
+#include <string.h>
+
+#include "apr_encode.h"
+#include "apr_strings.h"
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "crypto.h"
+
+/* RAND_bytes takes an int; every caller here asks for a few dozen bytes. */
+apr_status_t authsvc_crypto_random(unsigned char *buf, apr_size_t len)
+{
+    if (len > 4096 || RAND_bytes(buf, (int)len) != 1) {
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+/* The bytes are wiped after encoding: only the encoded copy lives on, in the pool. */
+const char *authsvc_crypto_token(apr_pool_t *p, apr_size_t nbytes)
+{
+    unsigned char buf[64];
+    const char *out;
+
+    if (nbytes > sizeof(buf) || authsvc_crypto_random(buf, nbytes) != APR_SUCCESS) {
+        return NULL;
+    }
+    out = apr_pencode_base64_binary(p, buf, (apr_ssize_t)nbytes, APR_ENCODE_BASE64URL,
+                                    NULL);
+    OPENSSL_cleanse(buf, sizeof(buf));
+    return out;
+}
+
+const char *authsvc_crypto_sha256_hex(apr_pool_t *p, const char *s, apr_size_t len)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+
+    if (EVP_Digest(s, len, md, &mdlen, EVP_sha256(), NULL) != 1) {
+        return NULL;
+    }
+    return apr_pencode_base16_binary(p, md, mdlen, APR_ENCODE_LOWER, NULL);
+}
+
+/* RFC 9562 section 5.4: 122 random bits, version nibble 4, variant bits 10. */
+const char *authsvc_crypto_uuid(apr_pool_t *p)
+{
+    unsigned char b[16];
+
+    if (authsvc_crypto_random(b, sizeof(b)) != APR_SUCCESS) {
+        return NULL;
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    return apr_psprintf(p,
+                        "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+                        "%02x%02x%02x%02x%02x%02x",
+                        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+                        b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+/* The length difference is not secret (tokens have fixed lengths); the contents are. */
+int authsvc_crypto_streq(const char *a, const char *b)
+{
+    size_t la, lb;
+
+    if (a == NULL || b == NULL) {
+        return 0;
+    }
+    la = strlen(a);
+    lb = strlen(b);
+    if (la != lb) {
+        return 0;
+    }
+    return CRYPTO_memcmp(a, b, la) == 0;
+}

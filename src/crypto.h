@@ -1,0 +1,27 @@
+/*
+ * crypto.h - randomness, digests and encodings (pure: no httpd headers).
+ *
+ * Thin wrappers over OpenSSL libcrypto and apr_encode, so that the rest of the module
+ * never touches a raw buffer length or an encoding table.
+ */
+#ifndef AUTHSVC_CRYPTO_H
+#define AUTHSVC_CRYPTO_H
+
+#include "apr_pools.h"
+
+/* Fill buf with len bytes from the OpenSSL CSPRNG. APR_EGENERAL if it has no entropy. */
+apr_status_t authsvc_crypto_random(unsigned char *buf, apr_size_t len);
+
+/* A fresh random token of nbytes bytes, base64url without padding, in p; NULL on failure. */
+const char *authsvc_crypto_token(apr_pool_t *p, apr_size_t nbytes);
+
+/* Lower-case hex SHA-256 of s[0..len) in p (64 characters). */
+const char *authsvc_crypto_sha256_hex(apr_pool_t *p, const char *s, apr_size_t len);
+
+/* A random (version 4) UUID in its canonical 36-character form, in p; NULL on failure. */
+const char *authsvc_crypto_uuid(apr_pool_t *p);
+
+/* Constant-time equality of two strings of possibly different length. */
+int authsvc_crypto_streq(const char *a, const char *b);
+
+#endif

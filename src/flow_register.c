@@ -1,0 +1,98 @@
+/*
+ * flow_register.c - POST /auth/register: validate, hash, insert, audit.
+ */
+#include "audit.h"
+#include "config.h"
+#include "crypto.h"
+#include "flow.h"
+#include "policy.h"
+#include "text.h"
+
+/* Each field is checked and every complaint is reported at once. */
+static apr_array_header_t *validate(request_rec *r, const authsvc_register_in_t *in,
+                                    const char **email)
+{
+    const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
+    apr_array_header_t *errs = NULL;
+    authsvc_policy_t pol;
+    const char *msg, *code = NULL;
+
+    if (in->email.state != AUTHSVC_FIELD_SET) {
+        authsvc_problem_field(r, &errs, "email", "required", "is required");
+    }
+    else if ((msg = authsvc_text_email_normalize(r->pool, in->email.s, in->email.len,
+                                                 email)) != NULL) {
+        authsvc_problem_field(r, &errs, "email", "invalid_email", msg);
+    }
+    pol.min_length = authsvc_config_pw_min(c);
+    pol.max_length = authsvc_config_pw_max(c);
+    if (in->password.state != AUTHSVC_FIELD_SET) {
+        authsvc_problem_field(r, &errs, "password", "required", "is required");
+    }
+    else if ((msg = authsvc_policy_check_password(r->pool, &pol, in->password.s,
+                                                  in->password.len, &code)) != NULL) {
+        authsvc_problem_field(r, &errs, "password", code, msg);
+    }
+    authsvc_flow_check_username(r, &in->username, &errs);
+    authsvc_flow_check_name(r, "first_name", &in->first_name, &errs);
+    authsvc_flow_check_name(r, "last_name", &in->last_name, &errs);
+    return errs;
+}
+
+const authsvc_fail_t *authsvc_flow_register(request_rec *r, const authsvc_register_in_t *in,
+                                            authsvc_user_t **out)
+{
+    const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
+    apr_array_header_t *errs;
+    authsvc_user_t *u;
+    authsvc_db_t *db;
+    authsvc_insert_t outcome = AUTHSVC_INSERTED;
+    const char *email = NULL;
+    apr_status_t rv;
+
+    if (!authsvc_config_registration(authsvc_dir(r))) {
+        return authsvc_fail(r, "registration_closed", "new accounts cannot register here");
+    }
+    if ((errs = validate(r, in, &email)) != NULL) {
+        return authsvc_fail_fields(r, errs);
+    }
+    if ((db = authsvc_store_db(r)) == NULL) {
+        return authsvc_fail(r, "unavailable", "the account database is unreachable");
+    }
+    u = apr_pcalloc(r->pool, sizeof(*u));
+    u->id = authsvc_crypto_uuid(r->pool);
+    u->email = email;
+    u->username = AUTHSVC_FIELD_VALUE(&in->username);
+    u->first_name = AUTHSVC_FIELD_VALUE(&in->first_name);
+    u->last_name = AUTHSVC_FIELD_VALUE(&in->last_name);
+    u->status = "active";
+    u->roles = "";
+    u->created_at = u->updated_at = AUTHSVC_NOW();
+    /* Hash before the transaction: the write lock is never held across Argon2. */
+    if (u->id == NULL ||
+        authsvc_password_hash(r->pool, in->password.s, in->password.len,
+                              authsvc_config_argon2(c), &u->password_hash) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "register: could not hash the password");
+        return authsvc_fail(r, "unavailable", "the password could not be processed");
+    }
+    if ((rv = authsvc_store_begin(db)) == APR_SUCCESS &&
+        (rv = authsvc_users_insert(db, u, &outcome)) == APR_SUCCESS &&
+        outcome == AUTHSVC_INSERTED &&
+        (rv = authsvc_audit(r, db, "register", u->id, email, NULL)) == APR_SUCCESS) {
+        rv = authsvc_store_commit(db);
+    }
+    else {
+        authsvc_store_rollback(db);
+    }
+    if (rv != APR_SUCCESS) {
+        return authsvc_fail(r, "unavailable", "the account could not be stored; try again");
+    }
+    if (outcome == AUTHSVC_EMAIL_TAKEN) {
+        return authsvc_fail(r, "email_taken", "an account with this email already exists");
+    }
+    if (outcome == AUTHSVC_USERNAME_TAKEN) {
+        return authsvc_fail(r, "username_taken", "this username is taken");
+    }
+    *out = u;
+    return NULL;
+}

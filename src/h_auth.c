@@ -1,0 +1,81 @@
+/*
+ * h_auth.c - JSON adapters for /auth/register, /auth/login, /auth/logout.
+ */
+#include "h_common.h"
+#include "router.h"
+
+int authsvc_h_register(request_rec *r, const char *const *params)
+{
+    authsvc_json_t *body;
+    authsvc_register_in_t in;
+    apr_array_header_t *errs = NULL;
+    authsvc_user_t *u = NULL;
+    const authsvc_fail_t *fail;
+    authsvc_json_t *out;
+
+    (void)params;
+    if (!authsvc_h_read(r, &body)) {
+        return OK;
+    }
+    authsvc_h_field(r, body, "email", &in.email, &errs);
+    authsvc_h_field(r, body, "password", &in.password, &errs);
+    authsvc_h_field(r, body, "username", &in.username, &errs);
+    authsvc_h_field(r, body, "first_name", &in.first_name, &errs);
+    authsvc_h_field(r, body, "last_name", &in.last_name, &errs);
+    if (errs != NULL) {
+        return authsvc_h_fail(r, authsvc_fail_fields(r, errs));
+    }
+    if ((fail = authsvc_flow_register(r, &in, &u)) != NULL) {
+        return authsvc_h_fail(r, fail);
+    }
+    out = authsvc_json_object(r->pool);
+    authsvc_json_set(out, "user", authsvc_h_user(r, u));
+    apr_table_setn(r->headers_out, "Location",
+                   ap_construct_url(r->pool, apr_pstrcat(r->pool, authsvc_router_mount(r),
+                                                         "/users/me", NULL), r));
+    return authsvc_request_send_json(r, HTTP_CREATED, out);
+}
+
+int authsvc_h_login(request_rec *r, const char *const *params)
+{
+    authsvc_json_t *body, *out, *sess;
+    authsvc_login_in_t in;
+    authsvc_login_out_t res;
+    apr_array_header_t *errs = NULL;
+    const authsvc_fail_t *fail;
+
+    (void)params;
+    if (!authsvc_h_read(r, &body)) {
+        return OK;
+    }
+    authsvc_h_field(r, body, "login", &in.login, &errs);
+    authsvc_h_field(r, body, "password", &in.password, &errs);
+    if (errs != NULL) {
+        return authsvc_h_fail(r, authsvc_fail_fields(r, errs));
+    }
+    if ((fail = authsvc_flow_login(r, &in, &res)) != NULL) {
+        return authsvc_h_fail(r, fail);
+    }
+    authsvc_session_set_cookie(r, res.token);
+    out = authsvc_json_object(r->pool);
+    sess = authsvc_json_object(r->pool);
+    authsvc_json_set_str(sess, "expires_at",
+                         authsvc_request_iso8601(r->pool, res.session->expires_at));
+    authsvc_json_set_str(sess, "idle_expires_at",
+                         authsvc_request_iso8601(r->pool, res.session->idle_expires_at));
+    authsvc_json_set(out, "user", authsvc_h_user(r, res.user));
+    authsvc_json_set(out, "session", sess);
+    return authsvc_request_send_json(r, HTTP_OK, out);
+}
+
+int authsvc_h_logout(request_rec *r, const char *const *params)
+{
+    const authsvc_fail_t *fail;
+
+    (void)params;
+    if ((fail = authsvc_flow_logout(r)) != NULL) {
+        return authsvc_h_fail(r, fail);
+    }
+    authsvc_session_clear_cookie(r);
+    return authsvc_request_send_empty(r, HTTP_NO_CONTENT);
+}

@@ -1,0 +1,62 @@
+/*
+ * h_common.c - shared pieces of the JSON adapters.
+ */
+#include "config.h"
+#include "h_common.h"
+
+int authsvc_h_read(request_rec *r, authsvc_json_t **body)
+{
+    const char *detail = NULL;
+    const char *code = authsvc_request_json(r, authsvc_config_max_body(authsvc_dir(r)), body,
+                                            &detail);
+
+    if (code != NULL) {
+        authsvc_problem_send(r, code, detail);
+        return 0;
+    }
+    return 1;
+}
+
+void authsvc_h_field(request_rec *r, authsvc_json_t *body, const char *name,
+                     authsvc_field_t *f, apr_array_header_t **errs)
+{
+    memset(f, 0, sizeof(*f));
+    switch (authsvc_json_get_string(body, name, &f->s, &f->len)) {
+    case AUTHSVC_JSON_OK:
+        f->state = AUTHSVC_FIELD_SET;
+        break;
+    case AUTHSVC_JSON_NULL:
+        f->state = AUTHSVC_FIELD_NULL;
+        break;
+    case AUTHSVC_JSON_WRONG_TYPE:
+        authsvc_problem_field(r, errs, name, "wrong_type", "must be a string");
+        break;
+    case AUTHSVC_JSON_MISSING:
+        break;
+    }
+}
+
+int authsvc_h_fail(request_rec *r, const authsvc_fail_t *fail)
+{
+    return authsvc_problem_send_fields(r, fail->code, fail->detail, fail->errors);
+}
+
+authsvc_json_t *authsvc_h_user(request_rec *r, const authsvc_user_t *u)
+{
+    authsvc_json_t *o = authsvc_json_object(r->pool);
+    authsvc_json_t *roles = authsvc_json_array(r->pool);
+    char *list = apr_pstrdup(r->pool, u->roles), *last = NULL, *role;
+
+    for (role = apr_strtok(list, " ", &last); role; role = apr_strtok(NULL, " ", &last)) {
+        authsvc_json_append_str(roles, role);
+    }
+    authsvc_json_set_str(o, "id", u->id);
+    authsvc_json_set_str(o, "email", u->email);
+    authsvc_json_set_str(o, "username", u->username);
+    authsvc_json_set_str(o, "first_name", u->first_name);
+    authsvc_json_set_str(o, "last_name", u->last_name);
+    authsvc_json_set_bool(o, "email_verified", u->email_verified_at != 0);
+    authsvc_json_set(o, "roles", roles);
+    authsvc_json_set_str(o, "created_at", authsvc_request_iso8601(r->pool, u->created_at));
+    return o;
+}

@@ -1,0 +1,25 @@
+/*
+ * h_common.h - what the JSON adapters (h_*.c) share: body and field extraction,
+ * rendering of users, and turning a flow's failure into a problem response.
+ */
+#ifndef AUTHSVC_H_COMMON_H
+#define AUTHSVC_H_COMMON_H
+
+#include "flow.h"
+#include "json.h"
+#include "request.h"
+
+/* Read the JSON body. Returns 1 with *body set, or 0 after sending the problem. */
+int authsvc_h_read(request_rec *r, authsvc_json_t **body);
+
+/* Extract string field `name` into *f; a value of another type adds a field error. */
+void authsvc_h_field(request_rec *r, authsvc_json_t *body, const char *name,
+                     authsvc_field_t *f, apr_array_header_t **errs);
+
+/* Send a flow's failure as problem+json. Returns OK. */
+int authsvc_h_fail(request_rec *r, const authsvc_fail_t *fail);
+
+/* The public JSON form of an account. */
+authsvc_json_t *authsvc_h_user(request_rec *r, const authsvc_user_t *u);
+
+#endif

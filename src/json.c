@@ -1,0 +1,141 @@
+/*
+ * json.c - jansson, bound to APR pools. The only file that includes <jansson.h>.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "apr_strings.h"
+#include <jansson.h>
+
+#include "json.h"
+
+static apr_status_t json_release(void *data)
+{
+    json_decref((json_t *)data);
+    return APR_SUCCESS;
+}
+
+/* Hand a new reference to p: the pool cleanup drops it. */
+static authsvc_json_t *pool_bind(apr_pool_t *p, json_t *v)
+{
+    if (v != NULL) {
+        apr_pool_cleanup_register(p, v, json_release, apr_pool_cleanup_null);
+    }
+    return v;
+}
+
+/* Decoding flags: refuse duplicate keys (two values for "password" is an attack or a
+ * bug, never something to pick from) and keep NUL bytes out unless escaped, in which
+ * case jansson reports the length and callers check it. */
+authsvc_json_t *authsvc_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
+                                   const char **err)
+{
+    json_error_t jerr;
+    json_t *v = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+
+    if (v == NULL) {
+        *err = apr_psprintf(p, "%s (line %d, column %d)", jerr.text, jerr.line,
+                            jerr.column);
+        return NULL;
+    }
+    if (!json_is_object(v)) {
+        json_decref(v);
+        *err = "the body must be a JSON object";
+        return NULL;
+    }
+    return pool_bind(p, v);
+}
+
+authsvc_json_t *authsvc_json_object(apr_pool_t *p)
+{
+    return pool_bind(p, json_object());
+}
+
+authsvc_json_t *authsvc_json_array(apr_pool_t *p)
+{
+    return pool_bind(p, json_array());
+}
+
+authsvc_json_found_t authsvc_json_get_string(authsvc_json_t *obj, const char *key,
+                                             const char **val, apr_size_t *len)
+{
+    json_t *v = json_object_get(obj, key);
+
+    if (v == NULL) {
+        return AUTHSVC_JSON_MISSING;
+    }
+    if (json_is_null(v)) {
+        return AUTHSVC_JSON_NULL;
+    }
+    if (!json_is_string(v)) {
+        return AUTHSVC_JSON_WRONG_TYPE;
+    }
+    *val = json_string_value(v);
+    *len = json_string_length(v);
+    return AUTHSVC_JSON_OK;
+}
+
+int authsvc_json_only_keys(authsvc_json_t *obj, const char *const *allowed,
+                           const char **unknown)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach(obj, key, v) {
+        const char *const *a;
+        (void)v;
+        for (a = allowed; *a != NULL; a++) {
+            if (strcmp(*a, key) == 0) {
+                break;
+            }
+        }
+        if (*a == NULL) {
+            *unknown = key;
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int authsvc_json_set_str(authsvc_json_t *obj, const char *key, const char *val)
+{
+    return json_object_set_new(obj, key, val ? json_string(val) : json_null());
+}
+
+int authsvc_json_set_int(authsvc_json_t *obj, const char *key, long long val)
+{
+    return json_object_set_new(obj, key, json_integer(val));
+}
+
+int authsvc_json_set_bool(authsvc_json_t *obj, const char *key, int val)
+{
+    return json_object_set_new(obj, key, json_boolean(val));
+}
+
+int authsvc_json_set(authsvc_json_t *obj, const char *key, authsvc_json_t *val)
+{
+    return json_object_set(obj, key, val);
+}
+
+int authsvc_json_append_str(authsvc_json_t *arr, const char *val)
+{
+    return json_array_append_new(arr, json_string(val));
+}
+
+int authsvc_json_append(authsvc_json_t *arr, authsvc_json_t *val)
+{
+    return json_array_append(arr, val);
+}
+
+const char *authsvc_json_dump(apr_pool_t *p, authsvc_json_t *val)
+{
+    char *s = json_dumps(val, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
+    const char *out;
+
+    if (s == NULL) {
+        return NULL;
+    }
+    out = apr_pstrdup(p, s);
+    free(s);
+    return out;
+}

@@ -1,0 +1,57 @@
+/*
+ * json.h - the module's only door to jansson (pure: no httpd headers).
+ *
+ * Values are bound to an APR pool: a pool cleanup drops the reference, so a JSON value
+ * lives exactly as long as the request (or whatever pool) that made it. Callers see an
+ * opaque authsvc_json_t and never include <jansson.h>.
+ */
+#ifndef AUTHSVC_JSON_H
+#define AUTHSVC_JSON_H
+
+#include "apr_pools.h"
+
+struct json_t;
+typedef struct json_t authsvc_json_t;
+
+/* What a typed field lookup found. */
+typedef enum {
+    AUTHSVC_JSON_OK = 0,
+    AUTHSVC_JSON_MISSING,   /* the key is absent */
+    AUTHSVC_JSON_NULL,      /* present, and JSON null */
+    AUTHSVC_JSON_WRONG_TYPE /* present, of another type */
+} authsvc_json_found_t;
+
+/* Parse buf[0..len) as one JSON object (duplicate keys and a non-object top level are
+ * refused, and so is nesting deeper than jansson's limit). On failure returns NULL and
+ * sets *err to a short, client-safe description with the position. */
+authsvc_json_t *authsvc_json_parse(apr_pool_t *p, const char *buf, apr_size_t len,
+                                   const char **err);
+
+/* A new empty object / array owned by p. */
+authsvc_json_t *authsvc_json_object(apr_pool_t *p);
+authsvc_json_t *authsvc_json_array(apr_pool_t *p);
+
+/* Look up key as a string. On OK, *val is the UTF-8 value (valid, as jansson checked it;
+ * it may contain NUL: *len says how long) and stays valid while obj lives. */
+authsvc_json_found_t authsvc_json_get_string(authsvc_json_t *obj, const char *key,
+                                             const char **val, apr_size_t *len);
+
+/* Number of keys in obj; and whether every key is in the NULL-terminated list allowed
+ * (*unknown is set to the first key that is not). */
+int authsvc_json_only_keys(authsvc_json_t *obj, const char *const *allowed,
+                           const char **unknown);
+
+/* Setters. A NULL string value is stored as JSON null. Each returns 0 on success, -1 on
+ * allocation failure. set_new takes over the reference of a value from this unit that
+ * was created in the same pool-bound way (it adds its own reference). */
+int authsvc_json_set_str(authsvc_json_t *obj, const char *key, const char *val);
+int authsvc_json_set_int(authsvc_json_t *obj, const char *key, long long val);
+int authsvc_json_set_bool(authsvc_json_t *obj, const char *key, int val);
+int authsvc_json_set(authsvc_json_t *obj, const char *key, authsvc_json_t *val);
+int authsvc_json_append_str(authsvc_json_t *arr, const char *val);
+int authsvc_json_append(authsvc_json_t *arr, authsvc_json_t *val);
+
+/* Compact serialisation in p (no trailing newline); NULL on failure. */
+const char *authsvc_json_dump(apr_pool_t *p, authsvc_json_t *val);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * problem.c - the catalogue of client-visible errors and the one function that sends them.
+ */
+#include "problem.h"
+#include "json.h"
+#include "request.h"
+
+typedef struct {
+    const char *code;
+    int status;
+    const char *title;
+} problem_def_t;
+
+/* The contract with clients: codes never change meaning once shipped. */
+static const problem_def_t catalogue[] = {
+    {"invalid_json", 400, "The request body is not valid JSON"},
+    {"invalid_credentials", 401, "Invalid login or password"},
+    {"unauthenticated", 401, "Authentication required"},
+    {"registration_closed", 403, "Registration is closed"},
+    {"forbidden", 403, "Forbidden"},
+    {"not_found", 404, "Not found"},
+    {"method_not_allowed", 405, "Method not allowed"},
+    {"email_taken", 409, "An account with this email already exists"},
+    {"username_taken", 409, "This username is taken"},
+    {"payload_too_large", 413, "The request body is too large"},
+    {"unsupported_media_type", 415, "The request body must be application/json"},
+    {"validation_failed", 422, "The request has invalid fields"},
+    {"internal_error", 500, "Internal error"},
+    {"unavailable", 503, "The service is temporarily unavailable"},
+    {NULL, 0, NULL}};
+
+static const problem_def_t *lookup(const char *code)
+{
+    const problem_def_t *d;
+
+    for (d = catalogue; d->code != NULL; d++) {
+        if (strcmp(d->code, code) == 0) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+int authsvc_problem_status(const char *code)
+{
+    const problem_def_t *d = lookup(code);
+    return d ? d->status : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+void authsvc_problem_field(request_rec *r, apr_array_header_t **errs, const char *field,
+                           const char *code, const char *message)
+{
+    authsvc_field_error_t *e;
+
+    if (*errs == NULL) {
+        *errs = apr_array_make(r->pool, 4, sizeof(authsvc_field_error_t));
+    }
+    e = apr_array_push(*errs);
+    e->field = field;
+    e->code = code;
+    e->message = message;
+}
+
+int authsvc_problem_send_fields(request_rec *r, const char *code, const char *detail,
+                                const apr_array_header_t *errors)
+{
+    const problem_def_t *d = lookup(code);
+    authsvc_json_t *body = authsvc_json_object(r->pool);
+    int i;
+
+    if (d == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "unknown problem code %s", code);
+        d = lookup("internal_error");
+    }
+    authsvc_json_set_str(body, "type", apr_pstrcat(r->pool, "urn:authsvc:problem:",
+                                                   d->code, NULL));
+    authsvc_json_set_str(body, "title", d->title);
+    authsvc_json_set_int(body, "status", d->status);
+    authsvc_json_set_str(body, "detail", detail ? detail : d->title);
+    authsvc_json_set_str(body, "code", d->code);
+    if (errors != NULL && errors->nelts > 0) {
+        authsvc_json_t *arr = authsvc_json_array(r->pool);
+        for (i = 0; i < errors->nelts; i++) {
+            const authsvc_field_error_t *e = &APR_ARRAY_IDX(errors, i,
+                                                            authsvc_field_error_t);
+            authsvc_json_t *item = authsvc_json_object(r->pool);
+            authsvc_json_set_str(item, "field", e->field);
+            authsvc_json_set_str(item, "code", e->code);
+            authsvc_json_set_str(item, "message", e->message);
+            authsvc_json_append(arr, item);
+        }
+        authsvc_json_set(body, "errors", arr);
+    }
+    if (d->status == HTTP_SERVICE_UNAVAILABLE) {
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "problem %s (%d): %s", d->code,
+                  d->status, detail ? detail : d->title);
+    return authsvc_request_send(r, d->status, "application/problem+json", body);
+}
+
+int authsvc_problem_send(request_rec *r, const char *code, const char *detail)
+{
+    return authsvc_problem_send_fields(r, code, detail, NULL);
+}

@@ -1,0 +1,171 @@
+/*
+ * request.c - body reading with a cap, client identity, JSON responses.
+ */
+#include "apr_lib.h"
+
+#include "request.h"
+
+/* Content types accepted as JSON: application/json and any application/...+json,
+ * with or without parameters (charset is ignored: JSON is UTF-8, RFC 8259). */
+static int is_json_type(const char *ct)
+{
+    const char *semi, *plus;
+    apr_size_t n;
+
+    if (ct == NULL) {
+        return 0;
+    }
+    semi = ap_strchr_c(ct, ';');
+    n = semi ? (apr_size_t)(semi - ct) : strlen(ct);
+    while (n > 0 && apr_isspace(ct[n - 1])) {
+        n--;
+    }
+    if (n == 16 && strncasecmp(ct, "application/json", 16) == 0) {
+        return 1;
+    }
+    plus = n >= 5 ? ct + n - 5 : NULL;
+    return plus != NULL && strncasecmp(ct, "application/", 12) == 0 &&
+           strncasecmp(plus, "+json", 5) == 0;
+}
+
+/* Reads at most max+1 bytes so that "too large" is known without reading the rest; the
+ * connection is then closed rather than drained (the client may be sending gigabytes). */
+static const char *read_body(request_rec *r, apr_size_t max, char **buf, apr_size_t *len,
+                             const char **detail)
+{
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    apr_off_t declared;
+    apr_size_t got = 0;
+    long n;
+    char *b;
+
+    if (cl != NULL && apr_strtoff(&declared, cl, NULL, 10) == APR_SUCCESS &&
+        declared > (apr_off_t)max) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+        *detail = apr_psprintf(r->pool, "the body may be at most %" APR_SIZE_T_FMT
+                               " bytes", max);
+        return "payload_too_large";
+    }
+    if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK) {
+        *detail = "the request body could not be read";
+        return "invalid_json";
+    }
+    b = apr_palloc(r->pool, max + 1);
+    if (ap_should_client_block(r)) {
+        while ((n = ap_get_client_block(r, b + got, max + 1 - got)) > 0) {
+            got += (apr_size_t)n;
+            if (got > max) {
+                r->connection->keepalive = AP_CONN_CLOSE;
+                *detail = apr_psprintf(r->pool, "the body may be at most %"
+                                       APR_SIZE_T_FMT " bytes", max);
+                return "payload_too_large";
+            }
+        }
+        if (n < 0) {
+            r->connection->keepalive = AP_CONN_CLOSE;
+            *detail = "the request body could not be read";
+            return "invalid_json";
+        }
+    }
+    b[got] = '\0';
+    *buf = b;
+    *len = got;
+    return NULL;
+}
+
+const char *authsvc_request_json(request_rec *r, apr_size_t max_body, authsvc_json_t **out,
+                                 const char **detail)
+{
+    const char *code, *err = NULL;
+    char *buf = NULL;
+    apr_size_t len = 0;
+
+    if (!is_json_type(apr_table_get(r->headers_in, "Content-Type"))) {
+        *detail = "send the body as Content-Type: application/json";
+        return "unsupported_media_type";
+    }
+    if ((code = read_body(r, max_body, &buf, &len, detail)) != NULL) {
+        return code;
+    }
+    if (len == 0) {
+        *detail = "the request body is empty; a JSON object is expected";
+        return "invalid_json";
+    }
+    *out = authsvc_json_parse(r->pool, buf, len, &err);
+    if (*out == NULL) {
+        *detail = apr_pstrcat(r->pool, "malformed JSON: ", err, NULL);
+        return "invalid_json";
+    }
+    return NULL;
+}
+
+/* User agents are client-controlled: keep printable ASCII only, and not too much of it. */
+static const char *clean_agent(apr_pool_t *p, const char *ua)
+{
+    char *s;
+    apr_size_t i, n;
+
+    if (ua == NULL || *ua == '\0') {
+        return NULL;
+    }
+    n = strlen(ua);
+    if (n > 256) {
+        n = 256;
+    }
+    s = apr_pstrmemdup(p, ua, n);
+    for (i = 0; i < n; i++) {
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e) {
+            s[i] = '?';
+        }
+    }
+    return s;
+}
+
+const authsvc_client_t *authsvc_request_client(request_rec *r)
+{
+    authsvc_client_t *c = apr_pcalloc(r->pool, sizeof(*c));
+    const request_rec *m = r->main ? r->main : r;
+
+    c->ip = r->useragent_ip;
+    c->user_agent = clean_agent(r->pool, apr_table_get(m->headers_in, "User-Agent"));
+    c->request_id = apr_table_get(m->subprocess_env, "UNIQUE_ID");
+    return c;
+}
+
+int authsvc_request_send(request_rec *r, int status, const char *content_type,
+                         authsvc_json_t *body)
+{
+    const char *s = authsvc_json_dump(r->pool, body);
+
+    r->status = status;
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    ap_set_content_type(r, content_type);
+    if (s == NULL) {
+        s = "{}";
+    }
+    ap_rputs(s, r);
+    return OK;
+}
+
+int authsvc_request_send_json(request_rec *r, int status, authsvc_json_t *body)
+{
+    return authsvc_request_send(r, status, "application/json", body);
+}
+
+int authsvc_request_send_empty(request_rec *r, int status)
+{
+    r->status = status;
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    return OK;
+}
+
+const char *authsvc_request_iso8601(apr_pool_t *p, apr_int64_t secs)
+{
+    apr_time_exp_t t;
+    char buf[32];
+    apr_size_t n = 0;
+
+    apr_time_exp_gmt(&t, apr_time_from_sec(secs));
+    apr_strftime(buf, &n, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &t);
+    return apr_pstrmemdup(p, buf, n);
+}

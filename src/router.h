@@ -1,0 +1,28 @@
+/*
+ * router.h - SetHandler authsvc: method + path under the mount -> handler.
+ */
+#ifndef AUTHSVC_ROUTER_H
+#define AUTHSVC_ROUTER_H
+
+#include "authsvc.h"
+
+/* A route handler. params holds the path segments matched by '*' in the pattern. */
+typedef int (*authsvc_route_fn)(request_rec *r, const char *const *params);
+
+/* Dispatch a request under the mount: the handler's result, or a 404/405 problem. */
+int authsvc_router_dispatch(request_rec *r);
+
+/* The URL path the API is mounted at ("/api"), without a trailing slash. */
+const char *authsvc_router_mount(request_rec *r);
+
+/* The endpoint handlers (h_*.c). */
+int authsvc_h_register(request_rec *r, const char *const *params);
+int authsvc_h_login(request_rec *r, const char *const *params);
+int authsvc_h_logout(request_rec *r, const char *const *params);
+int authsvc_h_me(request_rec *r, const char *const *params);
+int authsvc_h_me_update(request_rec *r, const char *const *params);
+
+/* SetHandler authsvc-health (h_health.c). */
+int authsvc_h_health(request_rec *r);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * session.h - signed-in sessions: the cookie, its token, and the row behind it.
+ *
+ * The cookie carries 32 random bytes (base64url); the database keeps only their SHA-256,
+ * so a copy of the database signs nobody in. Every login makes a new token.
+ */
+#ifndef AUTHSVC_SESSION_H
+#define AUTHSVC_SESSION_H
+
+#include "authsvc.h"
+#include "store.h"
+
+/* A resolved session and the account it belongs to. */
+typedef struct {
+    authsvc_session_t *session;
+    authsvc_user_t *user;
+} authsvc_identity_t;
+
+/* The cookie name in force for this request (AuthsvcCookieName or the default, which
+ * depends on whether the cookie is Secure). */
+const char *authsvc_session_cookie_name(request_rec *r);
+
+/* Start a session for u inside the caller's transaction: a new token, its hash stored
+ * with the client's IP and agent. The Set-Cookie header is added only by
+ * authsvc_session_set_cookie, once the transaction committed. */
+apr_status_t authsvc_session_create(request_rec *r, authsvc_db_t *db,
+                                    const authsvc_user_t *u, authsvc_session_t **out,
+                                    const char **token);
+
+/* Send the session cookie (in err_headers_out, so it survives any status). */
+void authsvc_session_set_cookie(request_rec *r, const char *token);
+
+/* Tell the browser to forget the session cookie. */
+void authsvc_session_clear_cookie(request_rec *r);
+
+/* The live session this request's cookie names. *out is NULL when there is no cookie or
+ * no live session for it; APR_EGENERAL only on a database failure. Records activity at
+ * most once per touch interval. */
+apr_status_t authsvc_session_current(request_rec *r, authsvc_db_t *db,
+                                     authsvc_identity_t **out);
+
+/* Revoke the session (server-side: the old cookie stops working at once). */
+apr_status_t authsvc_session_revoke(request_rec *r, authsvc_db_t *db,
+                                    const authsvc_session_t *s);
+
+#endif

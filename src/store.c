@@ -1,0 +1,201 @@
+/*
+ * store.c - statement registration, connection acquisition, and the exec/select/
+ * transaction helpers every typed query in store_<entity>.c goes through.
+ */
+#include "apr_dbd.h"
+#include "apr_optional.h"
+#include "mod_dbd.h"
+
+#include "store.h"
+
+struct authsvc_db {
+    request_rec *r;
+    ap_dbd_t *dbd;
+};
+
+static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
+
+static const authsvc_stmt_t *const all_tables[] = {
+    authsvc_store_users_stmts, authsvc_store_sessions_stmts, authsvc_store_audit_stmts,
+    authsvc_store_schema_stmts, NULL};
+
+const char *authsvc_store_init(void)
+{
+    dbd_prepare = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_prepare);
+    dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    if (dbd_prepare == NULL || dbd_acquire == NULL) {
+        return "mod_authsvc needs mod_dbd: add 'LoadModule dbd_module "
+               "modules/mod_dbd.so' (Debian: a2enmod dbd) and configure DBDriver";
+    }
+    return NULL;
+}
+
+void authsvc_store_prepare(server_rec *s)
+{
+    server_rec *sp;
+    int t;
+    const authsvc_stmt_t *st;
+
+    for (sp = s; sp != NULL; sp = sp->next) {
+        for (t = 0; all_tables[t] != NULL; t++) {
+            for (st = all_tables[t]; st->label != NULL; st++) {
+                dbd_prepare(sp, st->sql, st->label);
+            }
+        }
+    }
+}
+
+authsvc_db_t *authsvc_store_db(request_rec *r)
+{
+    authsvc_db_t *db;
+    ap_dbd_t *dbd = dbd_acquire ? dbd_acquire(r) : NULL;
+
+    if (dbd == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "no database connection (see mod_dbd's messages above)");
+        return NULL;
+    }
+    db = apr_palloc(r->pool, sizeof(*db));
+    db->r = r;
+    db->dbd = dbd;
+    return db;
+}
+
+request_rec *authsvc_store_request(authsvc_db_t *db)
+{
+    return db->r;
+}
+
+const char *authsvc_store_driver(const authsvc_db_t *db)
+{
+    return apr_dbd_name(db->dbd->driver);
+}
+
+static apr_dbd_prepared_t *statement(authsvc_db_t *db, const char *label)
+{
+    apr_dbd_prepared_t *st = apr_hash_get(db->dbd->prepared, label, APR_HASH_KEY_STRING);
+
+    if (st == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r,
+                      "prepared statement %s is missing", label);
+    }
+    return st;
+}
+
+static apr_status_t failed(authsvc_db_t *db, const char *label, int rc)
+{
+    const char *msg = apr_dbd_error(db->dbd->driver, db->dbd->handle, rc);
+
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, "%s failed (%d): %s", label, rc,
+                  msg ? msg : "(no message)");
+    return APR_EGENERAL;
+}
+
+apr_status_t authsvc_store_exec(authsvc_db_t *db, const char *label, int *nrows, int nargs,
+                                const char **args)
+{
+    apr_dbd_prepared_t *st = statement(db, label);
+    int n = 0, rc;
+
+    if (st == NULL) {
+        return APR_EGENERAL;
+    }
+    rc = apr_dbd_pquery(db->dbd->driver, db->r->pool, db->dbd->handle, &n, st, nargs,
+                        args);
+    if (rc != 0) {
+        return failed(db, label, rc);
+    }
+    if (nrows != NULL) {
+        *nrows = n;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_TRACE2, 0, db->r, "%s: %d rows", label, n);
+    return APR_SUCCESS;
+}
+
+apr_status_t authsvc_store_select(authsvc_db_t *db, const char *label, int nargs,
+                                  const char **args, authsvc_rows_t *rows)
+{
+    apr_dbd_prepared_t *st = statement(db, label);
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    apr_array_header_t *cells;
+    const apr_dbd_driver_t *drv = db->dbd->driver;
+    int rc, c;
+
+    if (st == NULL) {
+        return APR_EGENERAL;
+    }
+    rc = apr_dbd_pselect(drv, db->r->pool, db->dbd->handle, &res, st, 1, nargs, args);
+    if (rc != 0) {
+        return failed(db, label, rc);
+    }
+    rows->ncols = apr_dbd_num_cols(drv, res);
+    rows->nrows = 0;
+    cells = apr_array_make(db->r->pool, rows->ncols * 2, sizeof(const char *));
+    while ((rc = apr_dbd_get_row(drv, db->r->pool, res, &row, -1)) == 0) {
+        for (c = 0; c < rows->ncols; c++) {
+            char *v = NULL;
+            if (apr_dbd_datum_get(drv, row, c, APR_DBD_TYPE_STRING, &v) != APR_SUCCESS) {
+                v = NULL; /* APR_ENOENT: SQL NULL */
+            }
+            APR_ARRAY_PUSH(cells, const char *) = v ? apr_pstrdup(db->r->pool, v) : NULL;
+        }
+        rows->nrows++;
+    }
+    if (rc != -1) {
+        return failed(db, label, rc);
+    }
+    rows->cells = (const char **)cells->elts;
+    ap_log_rerror(APLOG_MARK, APLOG_TRACE2, 0, db->r, "%s: %d rows", label, rows->nrows);
+    return APR_SUCCESS;
+}
+
+const char *authsvc_store_cell(const authsvc_rows_t *rows, int row, int col)
+{
+    if (row < 0 || row >= rows->nrows || col < 0 || col >= rows->ncols) {
+        return NULL;
+    }
+    return rows->cells[row * rows->ncols + col];
+}
+
+const char *authsvc_store_int(apr_pool_t *p, apr_int64_t v)
+{
+    return apr_psprintf(p, "%" APR_INT64_T_FMT, v);
+}
+
+apr_int64_t authsvc_store_cell_int(const authsvc_rows_t *rows, int row, int col,
+                                   apr_int64_t dflt)
+{
+    const char *v = authsvc_store_cell(rows, row, col);
+    return v ? apr_atoi64(v) : dflt;
+}
+
+static apr_status_t run(authsvc_db_t *db, const char *sql)
+{
+    int n = 0;
+    int rc = apr_dbd_query(db->dbd->driver, db->dbd->handle, &n, sql);
+    return rc == 0 ? APR_SUCCESS : failed(db, sql, rc);
+}
+
+apr_status_t authsvc_store_begin(authsvc_db_t *db)
+{
+    int sqlite = strcmp(authsvc_store_driver(db), "sqlite3") == 0;
+    return run(db, sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+
+apr_status_t authsvc_store_commit(authsvc_db_t *db)
+{
+    apr_status_t rv = run(db, "COMMIT");
+
+    if (rv != APR_SUCCESS) {
+        authsvc_store_rollback(db);
+    }
+    return rv;
+}
+
+void authsvc_store_rollback(authsvc_db_t *db)
+{
+    int n = 0;
+    (void)apr_dbd_query(db->dbd->driver, db->dbd->handle, &n, "ROLLBACK");
+}

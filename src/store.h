@@ -1,0 +1,163 @@
+/*
+ * store.h - the statement registry and the one way to run SQL.
+ *
+ * Every statement the module runs is declared in a store_<entity>.c table, registered
+ * with mod_dbd at configuration time (ap_dbd_prepare, label authsvc_<entity>_<op>) and
+ * run per request through the helpers below, on the connection ap_dbd_acquire(r) gives.
+ * Arguments are strings (NULL is SQL NULL); results are read to the end, always.
+ */
+#ifndef AUTHSVC_STORE_H
+#define AUTHSVC_STORE_H
+
+#include "authsvc.h"
+
+/* A labelled statement in apr_dbd syntax (%s text, %lld integer). */
+typedef struct {
+    const char *label;
+    const char *sql;
+} authsvc_stmt_t;
+
+/* The tables of every entity (NULL-label terminated), defined in store_<entity>.c. */
+extern const authsvc_stmt_t authsvc_store_users_stmts[];
+extern const authsvc_stmt_t authsvc_store_sessions_stmts[];
+extern const authsvc_stmt_t authsvc_store_audit_stmts[];
+extern const authsvc_stmt_t authsvc_store_schema_stmts[];
+
+/* A result set read in full: rows x cols strings, NULL for SQL NULL. */
+typedef struct {
+    int nrows;
+    int ncols;
+    const char **cells; /* row-major */
+} authsvc_rows_t;
+
+typedef struct authsvc_db authsvc_db_t;
+
+/* Look up mod_dbd's optional functions; NULL on success, else an error for the admin. */
+const char *authsvc_store_init(void);
+
+/* Register every statement for server s (and its virtual hosts) with mod_dbd. Must run
+ * before mod_dbd's own post_config. */
+void authsvc_store_prepare(server_rec *s);
+
+/* The request's database connection, or NULL when the database is unreachable (logged;
+ * the caller answers 503 unavailable). Never closed by the caller. */
+authsvc_db_t *authsvc_store_db(request_rec *r);
+
+/* The request a connection serves: results live in its pool. */
+request_rec *authsvc_store_request(authsvc_db_t *db);
+
+/* The driver's name ("sqlite3", "pgsql"). */
+const char *authsvc_store_driver(const authsvc_db_t *db);
+
+/* Run a write statement; *nrows (may be NULL) gets the affected row count. Logs and
+ * returns APR_EGENERAL on failure. */
+apr_status_t authsvc_store_exec(authsvc_db_t *db, const char *label, int *nrows, int nargs,
+                                const char **args);
+
+/* Run a query and read every row. Logs and returns APR_EGENERAL on failure. */
+apr_status_t authsvc_store_select(authsvc_db_t *db, const char *label, int nargs,
+                                  const char **args, authsvc_rows_t *rows);
+
+/* Cell (row, col) of a result, NULL for SQL NULL or out of range. */
+const char *authsvc_store_cell(const authsvc_rows_t *rows, int row, int col);
+
+/* Write transactions: begin takes the write lock at once on SQLite (BEGIN IMMEDIATE, so
+ * concurrent writers wait on busy_timeout instead of failing on lock upgrade). rollback
+ * is safe to call after a failed statement. */
+apr_status_t authsvc_store_begin(authsvc_db_t *db);
+apr_status_t authsvc_store_commit(authsvc_db_t *db);
+void authsvc_store_rollback(authsvc_db_t *db);
+
+/* Integer helpers for arguments and cells. */
+const char *authsvc_store_int(apr_pool_t *p, apr_int64_t v);
+apr_int64_t authsvc_store_cell_int(const authsvc_rows_t *rows, int row, int col,
+                                   apr_int64_t dflt);
+
+/* ---- typed queries (store_<entity>.c) ------------------------------------------- */
+
+/* An account as stored. email_verified_at is 0 when unverified. */
+typedef struct {
+    const char *id;
+    const char *email;
+    const char *username;      /* NULL when none */
+    const char *password_hash;
+    const char *first_name;    /* NULL when none */
+    const char *last_name;     /* NULL when none */
+    const char *status;        /* "active" or "disabled" */
+    const char *roles;         /* space-separated */
+    apr_int64_t email_verified_at;
+    apr_int64_t created_at;
+    apr_int64_t updated_at;
+} authsvc_user_t;
+
+/* A signed-in session (the token itself is never stored, only its SHA-256). */
+typedef struct {
+    const char *token_hash;
+    const char *id;            /* public id */
+    const char *user_id;
+    apr_int64_t created_at;
+    apr_int64_t last_seen_at;
+    apr_int64_t idle_expires_at;
+    apr_int64_t expires_at;
+    const char *ip;
+    const char *user_agent;
+} authsvc_session_t;
+
+/* What a lookup found. APR_SUCCESS with *found 0 means "no such row". */
+typedef enum { AUTHSVC_INSERTED = 0, AUTHSVC_EMAIL_TAKEN, AUTHSVC_USERNAME_TAKEN } authsvc_insert_t;
+
+/* Insert u (all fields set by the caller). *outcome tells a duplicate apart. */
+apr_status_t authsvc_users_insert(authsvc_db_t *db, const authsvc_user_t *u,
+                                  authsvc_insert_t *outcome);
+/* The users columns authsvc_users_from_row reads, each prefixed with t ("u." etc.). */
+#define AUTHSVC_USER_COLS(t)                                                          \
+    t "id, " t "email, " t "username, " t "password_hash, " t "first_name, "          \
+    t "last_name, " t "status, " t "roles, " t "email_verified_at, " t "created_at, " \
+    t "updated_at"
+
+/* A user from the 11 AUTHSVC_USER_COLS columns of row 0 starting at column off. */
+authsvc_user_t *authsvc_users_from_row(apr_pool_t *p, const authsvc_rows_t *rows, int off);
+/* By id, by (lower-cased) email, by username (case-insensitive). *out NULL if none. */
+apr_status_t authsvc_users_by_id(authsvc_db_t *db, const char *id, authsvc_user_t **out);
+apr_status_t authsvc_users_by_email(authsvc_db_t *db, const char *email,
+                                    authsvc_user_t **out);
+apr_status_t authsvc_users_by_username(authsvc_db_t *db, const char *username,
+                                       authsvc_user_t **out);
+/* Replace the hash if it is still `old_hash` (a concurrent change wins). */
+apr_status_t authsvc_users_rehash(authsvc_db_t *db, const char *id, const char *old_hash,
+                                  const char *new_hash);
+/* Write username/first/last name; *outcome USERNAME_TAKEN when another account has it. */
+apr_status_t authsvc_users_update_profile(authsvc_db_t *db, const authsvc_user_t *u,
+                                          authsvc_insert_t *outcome);
+
+apr_status_t authsvc_sessions_insert(authsvc_db_t *db, const authsvc_session_t *s);
+/* The live session with this token hash (not revoked, not expired at `now`, account
+ * active), with its user; *s NULL if none. */
+apr_status_t authsvc_sessions_lookup(authsvc_db_t *db, const char *token_hash,
+                                     apr_int64_t now, authsvc_session_t **s,
+                                     authsvc_user_t **u);
+/* Record activity: last_seen = now and a new idle expiry, unless written since
+ * `not_after` (so at most one write per interval). */
+apr_status_t authsvc_sessions_touch(authsvc_db_t *db, const char *token_hash,
+                                    apr_int64_t now, apr_int64_t idle_expires_at,
+                                    apr_int64_t not_after);
+apr_status_t authsvc_sessions_revoke(authsvc_db_t *db, const char *token_hash,
+                                     apr_int64_t now);
+
+/* One audit row. detail is JSON text or NULL. */
+typedef struct {
+    const char *event;
+    const char *user_id;
+    const char *login;
+    const char *ip;
+    const char *user_agent;
+    const char *request_id;
+    const char *detail;
+} authsvc_audit_row_t;
+apr_status_t authsvc_audit_insert(authsvc_db_t *db, apr_int64_t at,
+                                  const authsvc_audit_row_t *row);
+
+/* The highest applied migration (0 if none). */
+apr_status_t authsvc_schema_version(authsvc_db_t *db, int *version);
+
+#endif

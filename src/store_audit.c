@@ -1,0 +1,36 @@
+/*
+ * store_audit.c - the audit_log table, and the schema version probe.
+ */
+#include <stdlib.h>
+
+#include "store.h"
+
+const authsvc_stmt_t authsvc_store_audit_stmts[] = {
+    {"authsvc_audit_insert",
+     "INSERT INTO audit_log (at, event, user_id, login, ip, user_agent, request_id, "
+     "detail) VALUES (%lld, %s, %s, %s, %s, %s, %s, %s)"},
+    {NULL, NULL}};
+
+const authsvc_stmt_t authsvc_store_schema_stmts[] = {
+    {"authsvc_schema_version", "SELECT MAX(version) FROM schema_migrations"},
+    {NULL, NULL}};
+
+apr_status_t authsvc_audit_insert(authsvc_db_t *db, apr_int64_t at,
+                                  const authsvc_audit_row_t *row)
+{
+    apr_pool_t *p = authsvc_store_request(db)->pool;
+    const char *args[8] = {authsvc_store_int(p, at), row->event,      row->user_id,
+                           row->login,               row->ip,         row->user_agent,
+                           row->request_id,          row->detail};
+
+    return authsvc_store_exec(db, "authsvc_audit_insert", NULL, 8, args);
+}
+
+apr_status_t authsvc_schema_version(authsvc_db_t *db, int *version)
+{
+    authsvc_rows_t rows;
+    apr_status_t rv = authsvc_store_select(db, "authsvc_schema_version", 0, NULL, &rows);
+
+    *version = rv == APR_SUCCESS ? (int)authsvc_store_cell_int(&rows, 0, 0, 0) : 0;
+    return rv;
+}

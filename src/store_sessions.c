@@ -1,0 +1,90 @@
+/*
+ * store_sessions.c - every statement on the sessions table.
+ */
+#include "store.h"
+
+const authsvc_stmt_t authsvc_store_sessions_stmts[] = {
+    {"authsvc_sessions_insert",
+     "INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, "
+     "idle_expires_at, expires_at, ip, user_agent) "
+     "VALUES (%s, %s, %s, %lld, %lld, %lld, %lld, %s, %s)"},
+    /* One round trip for the session and its account; the key is the primary key. */
+    {"authsvc_sessions_lookup",
+     "SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.idle_expires_at, "
+     "s.expires_at, s.ip, s.user_agent, " AUTHSVC_USER_COLS("u.") " "
+     "FROM sessions s JOIN users u ON u.id = s.user_id "
+     "WHERE s.token_hash = %s AND s.revoked_at IS NULL AND s.expires_at > %lld "
+     "AND s.idle_expires_at > %lld AND u.status = 'active'"},
+    {"authsvc_sessions_touch",
+     "UPDATE sessions SET last_seen_at = %lld, idle_expires_at = %lld "
+     "WHERE token_hash = %s AND revoked_at IS NULL AND last_seen_at <= %lld"},
+    {"authsvc_sessions_revoke",
+     "UPDATE sessions SET revoked_at = %lld WHERE token_hash = %s AND revoked_at IS NULL"},
+    {NULL, NULL}};
+
+apr_status_t authsvc_sessions_insert(authsvc_db_t *db, const authsvc_session_t *s)
+{
+    apr_pool_t *p = authsvc_store_request(db)->pool;
+    const char *args[9] = {s->token_hash,
+                           s->id,
+                           s->user_id,
+                           authsvc_store_int(p, s->created_at),
+                           authsvc_store_int(p, s->last_seen_at),
+                           authsvc_store_int(p, s->idle_expires_at),
+                           authsvc_store_int(p, s->expires_at),
+                           s->ip,
+                           s->user_agent};
+
+    return authsvc_store_exec(db, "authsvc_sessions_insert", NULL, 9, args);
+}
+
+apr_status_t authsvc_sessions_lookup(authsvc_db_t *db, const char *token_hash,
+                                     apr_int64_t now, authsvc_session_t **s,
+                                     authsvc_user_t **u)
+{
+    apr_pool_t *p = authsvc_store_request(db)->pool;
+    const char *nows = authsvc_store_int(p, now);
+    const char *args[3] = {token_hash, nows, nows};
+    authsvc_rows_t rows;
+    authsvc_session_t *ss;
+    apr_status_t rv = authsvc_store_select(db, "authsvc_sessions_lookup", 3, args, &rows);
+
+    *s = NULL;
+    *u = NULL;
+    if (rv != APR_SUCCESS || rows.nrows == 0) {
+        return rv;
+    }
+    ss = apr_pcalloc(p, sizeof(*ss));
+    ss->token_hash = token_hash;
+    ss->id = authsvc_store_cell(&rows, 0, 0);
+    ss->user_id = authsvc_store_cell(&rows, 0, 1);
+    ss->created_at = authsvc_store_cell_int(&rows, 0, 2, 0);
+    ss->last_seen_at = authsvc_store_cell_int(&rows, 0, 3, 0);
+    ss->idle_expires_at = authsvc_store_cell_int(&rows, 0, 4, 0);
+    ss->expires_at = authsvc_store_cell_int(&rows, 0, 5, 0);
+    ss->ip = authsvc_store_cell(&rows, 0, 6);
+    ss->user_agent = authsvc_store_cell(&rows, 0, 7);
+    *s = ss;
+    *u = authsvc_users_from_row(p, &rows, 8);
+    return APR_SUCCESS;
+}
+
+apr_status_t authsvc_sessions_touch(authsvc_db_t *db, const char *token_hash,
+                                    apr_int64_t now, apr_int64_t idle_expires_at,
+                                    apr_int64_t not_after)
+{
+    apr_pool_t *p = authsvc_store_request(db)->pool;
+    const char *args[4] = {authsvc_store_int(p, now), authsvc_store_int(p, idle_expires_at),
+                           token_hash, authsvc_store_int(p, not_after)};
+
+    return authsvc_store_exec(db, "authsvc_sessions_touch", NULL, 4, args);
+}
+
+apr_status_t authsvc_sessions_revoke(authsvc_db_t *db, const char *token_hash,
+                                     apr_int64_t now)
+{
+    apr_pool_t *p = authsvc_store_request(db)->pool;
+    const char *args[2] = {authsvc_store_int(p, now), token_hash};
+
+    return authsvc_store_exec(db, "authsvc_sessions_revoke", NULL, 2, args);
+}

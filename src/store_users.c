@@ -1,0 +1,165 @@
+/*
+ * store_users.c - every statement on the users table.
+ */
+#include "store.h"
+
+#define USER_COLS AUTHSVC_USER_COLS("")
+
+const authsvc_stmt_t authsvc_store_users_stmts[] = {
+    /* ON CONFLICT DO NOTHING covers both unique keys (email, lower(username)): a
+     * duplicate is 0 rows, not an error that would abort a PostgreSQL transaction. */
+    {"authsvc_users_insert",
+     "INSERT INTO users (id, email, username, password_hash, first_name, last_name, "
+     "status, roles, created_at, updated_at) "
+     "VALUES (%s, %s, %s, %s, %s, %s, 'active', '', %lld, %lld) ON CONFLICT DO NOTHING"},
+    {"authsvc_users_conflict",
+     "SELECT email FROM users WHERE email = %s OR lower(username) = lower(%s)"},
+    {"authsvc_users_by_id", "SELECT " USER_COLS " FROM users WHERE id = %s"},
+    {"authsvc_users_by_email", "SELECT " USER_COLS " FROM users WHERE email = %s"},
+    {"authsvc_users_by_username",
+     "SELECT " USER_COLS " FROM users WHERE lower(username) = lower(%s)"},
+    {"authsvc_users_rehash",
+     "UPDATE users SET password_hash = %s, updated_at = %lld "
+     "WHERE id = %s AND password_hash = %s"},
+    {"authsvc_users_update_profile",
+     "UPDATE users SET username = %s, first_name = %s, last_name = %s, updated_at = %lld "
+     "WHERE id = %s AND NOT EXISTS (SELECT 1 FROM users o "
+     "WHERE lower(o.username) = lower(%s) AND o.id <> %s)"},
+    {NULL, NULL}};
+
+/* Columns 0..10 of a USER_COLS row, starting at column `off`. */
+static authsvc_user_t *user_from_row(apr_pool_t *p, const authsvc_rows_t *rows, int off)
+{
+    authsvc_user_t *u = apr_pcalloc(p, sizeof(*u));
+
+    u->id = authsvc_store_cell(rows, 0, off + 0);
+    u->email = authsvc_store_cell(rows, 0, off + 1);
+    u->username = authsvc_store_cell(rows, 0, off + 2);
+    u->password_hash = authsvc_store_cell(rows, 0, off + 3);
+    u->first_name = authsvc_store_cell(rows, 0, off + 4);
+    u->last_name = authsvc_store_cell(rows, 0, off + 5);
+    u->status = authsvc_store_cell(rows, 0, off + 6);
+    u->roles = authsvc_store_cell(rows, 0, off + 7);
+    u->email_verified_at = authsvc_store_cell_int(rows, 0, off + 8, 0);
+    u->created_at = authsvc_store_cell_int(rows, 0, off + 9, 0);
+    u->updated_at = authsvc_store_cell_int(rows, 0, off + 10, 0);
+    if (u->roles == NULL) {
+        u->roles = "";
+    }
+    return u;
+}
+
+authsvc_user_t *authsvc_users_from_row(apr_pool_t *p, const authsvc_rows_t *rows, int off)
+{
+    return user_from_row(p, rows, off);
+}
+
+static apr_status_t one_user(authsvc_db_t *db, const char *label, const char *key,
+                             authsvc_user_t **out)
+{
+    authsvc_rows_t rows;
+    const char *args[1] = {key};
+    apr_status_t rv = authsvc_store_select(db, label, 1, args, &rows);
+
+    *out = NULL;
+    if (rv == APR_SUCCESS && rows.nrows > 0) {
+        *out = user_from_row(authsvc_store_request(db)->pool, &rows, 0);
+    }
+    return rv;
+}
+
+apr_status_t authsvc_users_by_id(authsvc_db_t *db, const char *id, authsvc_user_t **out)
+{
+    return one_user(db, "authsvc_users_by_id", id, out);
+}
+
+apr_status_t authsvc_users_by_email(authsvc_db_t *db, const char *email,
+                                    authsvc_user_t **out)
+{
+    return one_user(db, "authsvc_users_by_email", email, out);
+}
+
+apr_status_t authsvc_users_by_username(authsvc_db_t *db, const char *username,
+                                       authsvc_user_t **out)
+{
+    return one_user(db, "authsvc_users_by_username", username, out);
+}
+
+/* After a 0-row insert or update: which key is taken? *found 0 if neither (the row
+ * that conflicted is gone again, or the failure had another cause). */
+static apr_status_t which_conflict(authsvc_db_t *db, const authsvc_user_t *u,
+                                   authsvc_insert_t *outcome, int *found)
+{
+    authsvc_rows_t rows;
+    const char *args[2] = {u->email, u->username};
+    apr_status_t rv = authsvc_store_select(db, "authsvc_users_conflict", 2, args, &rows);
+    int i;
+
+    *found = 0;
+    *outcome = AUTHSVC_USERNAME_TAKEN;
+    for (i = 0; rv == APR_SUCCESS && i < rows.nrows; i++) {
+        const char *email = authsvc_store_cell(&rows, i, 0);
+        *found = 1;
+        if (email != NULL && u->email != NULL && strcmp(email, u->email) == 0) {
+            *outcome = AUTHSVC_EMAIL_TAKEN;
+        }
+    }
+    return rv;
+}
+
+apr_status_t authsvc_users_insert(authsvc_db_t *db, const authsvc_user_t *u,
+                                  authsvc_insert_t *outcome)
+{
+    apr_pool_t *p = authsvc_store_request(db)->pool;
+    const char *args[8] = {u->id, u->email, u->username, u->password_hash,
+                           u->first_name, u->last_name,
+                           authsvc_store_int(p, u->created_at),
+                           authsvc_store_int(p, u->updated_at)};
+    int n = 0;
+    apr_status_t rv = authsvc_store_exec(db, "authsvc_users_insert", &n, 8, args);
+    int found = 0;
+
+    *outcome = AUTHSVC_INSERTED;
+    if (rv == APR_SUCCESS && n == 0) {
+        rv = which_conflict(db, u, outcome, &found);
+        if (rv == APR_SUCCESS && !found) {
+            rv = APR_EGENERAL; /* 0 rows and no conflict: should not happen */
+        }
+    }
+    return rv;
+}
+
+apr_status_t authsvc_users_rehash(authsvc_db_t *db, const char *id, const char *old_hash,
+                                  const char *new_hash)
+{
+    apr_pool_t *p = authsvc_store_request(db)->pool;
+    const char *args[4] = {new_hash, authsvc_store_int(p, AUTHSVC_NOW()), id, old_hash};
+
+    return authsvc_store_exec(db, "authsvc_users_rehash", NULL, 4, args);
+}
+
+apr_status_t authsvc_users_update_profile(authsvc_db_t *db, const authsvc_user_t *u,
+                                          authsvc_insert_t *outcome)
+{
+    apr_pool_t *p = authsvc_store_request(db)->pool;
+    const char *args[7] = {u->username, u->first_name, u->last_name,
+                           authsvc_store_int(p, u->updated_at), u->id, u->username,
+                           u->id};
+    int n = 0;
+    apr_status_t rv = authsvc_store_exec(db, "authsvc_users_update_profile", &n, 7, args);
+
+    *outcome = AUTHSVC_INSERTED;
+    if (rv == APR_SUCCESS && n == 0) {
+        *outcome = AUTHSVC_USERNAME_TAKEN;
+    }
+    else if (rv != APR_SUCCESS && u->username != NULL) {
+        /* A concurrent update took the name between our check and the unique index. */
+        authsvc_user_t probe = *u;
+        int found = 0;
+        probe.email = NULL;
+        if (which_conflict(db, &probe, outcome, &found) == APR_SUCCESS && found) {
+            rv = APR_SUCCESS;
+        }
+    }
+    return rv;
+}

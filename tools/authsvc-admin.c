@@ -1,0 +1,507 @@
+/* authsvc-admin — command-line administration for mod_authsvc.
+ *
+ *   authsvc-admin [--driver sqlite3|pgsql] [--params STRING] GROUP COMMAND
+ *                 [ARGS]
+ *   authsvc-admin migrate status|up [N]|down N
+ *
+ * --driver and --params take the same strings as mod_dbd's DBDriver and
+ * DBDParams; they default to $AUTHSVC_DBD_DRIVER and $AUTHSVC_DBD_PARAMS.
+ * Exit status: 0 ok, 1 the operation failed (message on stderr), 2 usage.
+ *
+ * Commands live in one table (group, name, arguments, help, handler); a new
+ * command is a handler plus a row. "authsvc-admin GROUP COMMAND --help"
+ * prints a command's help without touching the database.
+ *
+ * Build (the Makefile has the rule; src/migrations_data.c comes from
+ * tools/embed-sql.pl):
+ *   cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(apr-1-config --cflags --cppflags --includes) $(apu-1-config --includes) -Isrc -o tools/authsvc-admin tools/authsvc-admin.c src/migrate.c src/migrations_data.c $(apu-1-config --link-ld) $(apr-1-config --link-ld)
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_dbd.h>
+#include <apr_env.h>
+#include <apr_general.h>
+#include <apr_getopt.h>
+#include <apr_pools.h>
+#include <apr_strings.h>
+
+#include "migrate.h"
+
+#define EXIT_OK    0
+#define EXIT_FAIL  1
+#define EXIT_USAGE 2
+
+/* What a command handler gets: an open connection and its arguments. */
+typedef struct {
+    apr_pool_t *pool;
+    const char *driver_name;
+    const char *params;
+    const apr_dbd_driver_t *driver;
+    apr_dbd_t *handle;
+    const char *command;        /* "migrate up", for messages */
+} admin_ctx_t;
+
+typedef int (*admin_run_fn)(admin_ctx_t *ctx, int argc,
+                            const char *const *argv);
+/* Validates the arguments before the database is opened: 0 ok, else an
+ * exit status (the message printed). */
+typedef int (*admin_check_fn)(int argc, const char *const *argv);
+
+typedef struct {
+    const char *group;
+    const char *name;
+    const char *args;           /* synopsis of the arguments */
+    int min_args;
+    int max_args;
+    const char *summary;        /* one line for the overview */
+    const char *help;           /* the rest of "--help" */
+    admin_check_fn check;       /* may be NULL */
+    admin_run_fn run;
+} admin_cmd_t;
+
+static int check_versions(int argc, const char *const *argv);
+static int cmd_migrate_status(admin_ctx_t *ctx, int argc,
+                              const char *const *argv);
+static int cmd_migrate_up(admin_ctx_t *ctx, int argc, const char *const *argv);
+static int cmd_migrate_down(admin_ctx_t *ctx, int argc,
+                            const char *const *argv);
+
+static const admin_cmd_t commands[] = {
+    { "migrate", "status", "", 0, 0,
+      "show the schema version and the pending migrations",
+      "Prints the database's schema version, the latest version this build\n"
+      "knows, and the migrations not yet applied (or \"up to date\").\n"
+      "Creates nothing in the database.\n",
+      NULL, cmd_migrate_status },
+    { "migrate", "up", "[N]", 0, 1,
+      "apply pending migrations (up to version N)",
+      "Applies the pending migrations up to version N (default: the latest),\n"
+      "each in its own transaction. Safe to run while httpd runs the same\n"
+      "migrations. Refuses a database newer than this build.\n",
+      check_versions, cmd_migrate_up },
+    { "migrate", "down", "N", 1, 1,
+      "roll back to version N (0 = empty schema)",
+      "Runs the down scripts of every migration above version N, newest\n"
+      "first, each in its own transaction. This drops tables and their data;\n"
+      "it does not ask for confirmation.\n",
+      check_versions, cmd_migrate_down },
+};
+
+#define NCOMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))
+
+static const char *progname = "authsvc-admin";
+
+static void print_overview(apr_pool_t *pool, FILE *out, const char *group)
+{
+    int i;
+
+    fprintf(out,
+            "usage: %s [--driver sqlite3|pgsql] [--params STRING] "
+            "GROUP COMMAND [ARGS]\n\n"
+            "  --driver NAME    apr_dbd driver, as DBDriver "
+            "(default $AUTHSVC_DBD_DRIVER)\n"
+            "  --params STRING  connection string, as DBDParams "
+            "(default $AUTHSVC_DBD_PARAMS)\n"
+            "  -h, --help       this help; GROUP COMMAND --help for a "
+            "command's help\n\ncommands:\n", progname);
+    for (i = 0; i < NCOMMANDS; i++) {
+        const admin_cmd_t *c = &commands[i];
+
+        if (group && strcmp(group, c->group) != 0) {
+            continue;
+        }
+        const char *synopsis = apr_psprintf(pool, "%s %s%s%s", c->group,
+                                            c->name, *c->args ? " " : "",
+                                            c->args);
+
+        fprintf(out, "  %-22s %s\n", synopsis, c->summary);
+    }
+}
+
+static void print_command_help(FILE *out, const admin_cmd_t *c)
+{
+    fprintf(out, "usage: %s [--driver NAME] [--params STRING] %s %s%s%s\n\n"
+            "%s", progname, c->group, c->name, *c->args ? " " : "", c->args,
+            c->help);
+}
+
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* Print "authsvc-admin: <message>" and a hint; returns EXIT_USAGE. */
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: ", progname);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry '%s --help'.\n", progname);
+    return EXIT_USAGE;
+}
+
+static int group_exists(const char *group)
+{
+    int i;
+
+    for (i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(commands[i].group, group) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const admin_cmd_t *find_command(const char *group, const char *name)
+{
+    int i;
+
+    for (i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(commands[i].group, group) == 0
+            && strcmp(commands[i].name, name) == 0) {
+            return &commands[i];
+        }
+    }
+    return NULL;
+}
+
+/* A schema version argument: decimal digits only, no sign, fits an int. */
+static int parse_version(const char *s, int *out)
+{
+    char *end = NULL;
+    long v;
+
+    if (*s < '0' || *s > '9') {
+        return 0;
+    }
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || *end || v > INT_MAX) {
+        return 0;
+    }
+    *out = (int)v;
+    return 1;
+}
+
+/* Open the database. A sqlite3 database is put in WAL mode (a setting stored in the
+ * file, so the module's connections inherit it: readers never wait for the writer);
+ * this connection also gets foreign keys and a busy timeout. PRAGMAs that return a row
+ * are selected, as the sqlite3 driver's apr_dbd_query() reports a row as an error. */
+static int open_db(admin_ctx_t *ctx)
+{
+    static const char *const sqlite_setup[] = {
+        "PRAGMA busy_timeout = 5000", "PRAGMA journal_mode = WAL", NULL};
+    const char *err = NULL;
+    apr_status_t rv;
+    int i;
+
+    rv = apr_dbd_get_driver(ctx->pool, ctx->driver_name, &ctx->driver);
+    if (rv != APR_SUCCESS) {
+        char buf[256];
+
+        fprintf(stderr, "%s: cannot load apr_dbd driver '%s': %s\n", progname,
+                ctx->driver_name, apr_strerror(rv, buf, sizeof(buf)));
+        return EXIT_FAIL;
+    }
+    rv = apr_dbd_open_ex(ctx->driver, ctx->pool, ctx->params, &ctx->handle,
+                         &err);
+    if (rv != APR_SUCCESS) {
+        fprintf(stderr, "%s: cannot open the %s database: %s\n", progname,
+                ctx->driver_name, err ? err : "no reason given");
+        return EXIT_FAIL;
+    }
+    if (strcmp(ctx->driver_name, "sqlite3") != 0) {
+        return EXIT_OK;
+    }
+    for (i = 0; sqlite_setup[i] != NULL; i++) {
+        apr_dbd_results_t *res = NULL;
+        apr_dbd_row_t *row = NULL;
+        int rc = apr_dbd_select(ctx->driver, ctx->pool, ctx->handle, &res,
+                                sqlite_setup[i], 0);
+
+        if (rc != 0) {
+            fprintf(stderr, "%s: cannot set up the sqlite3 connection (%s): %s\n",
+                    progname, sqlite_setup[i],
+                    apr_dbd_error(ctx->driver, ctx->handle, rc));
+            return EXIT_FAIL;
+        }
+        while (apr_dbd_get_row(ctx->driver, ctx->pool, res, &row, -1) == 0) {
+        }
+    }
+    {
+        int nrows = 0;
+        int rc = apr_dbd_query(ctx->driver, ctx->handle, &nrows,
+                               "PRAGMA foreign_keys = ON");
+        if (rc != 0) {
+            fprintf(stderr, "%s: cannot set up the sqlite3 connection: %s\n",
+                    progname, apr_dbd_error(ctx->driver, ctx->handle, rc));
+            return EXIT_FAIL;
+        }
+    }
+    return EXIT_OK;
+}
+
+/* Every argument must be a schema version. */
+static int check_versions(int argc, const char *const *argv)
+{
+    int i;
+    int v;
+
+    for (i = 0; i < argc; i++) {
+        if (!parse_version(argv[i], &v)) {
+            return usage_error("not a version number: '%s'", argv[i]);
+        }
+    }
+    return EXIT_OK;
+}
+
+static int fail(const admin_ctx_t *ctx, apr_status_t rv, const char *err)
+{
+    char buf[256];
+
+    fprintf(stderr, "%s: %s: %s\n", progname, ctx->command,
+            err ? err : apr_strerror(rv, buf, sizeof(buf)));
+    return EXIT_FAIL;
+}
+
+static int cmd_migrate_status(admin_ctx_t *ctx, int argc,
+                              const char *const *argv)
+{
+    int latest = authsvc_migrate_latest(ctx->driver_name);
+    const authsvc_migration_t *list;
+    const char *err = NULL;
+    apr_status_t rv;
+    int current = 0;
+    int count = 0;
+    int i;
+
+    (void)argc;
+    (void)argv;
+    rv = authsvc_migrate_current(ctx->pool, ctx->driver, ctx->handle, &current,
+                                 &err);
+    if (rv != APR_SUCCESS) {
+        return fail(ctx, rv, err);
+    }
+    list = authsvc_migrate_list(ctx->driver_name, &count);
+    printf("driver:          %s\n", ctx->driver_name);
+    printf("current version: %d\n", current);
+    printf("latest version:  %d\n", latest);
+    if (current > latest) {
+        printf("database is newer than this build: upgrade mod_authsvc\n");
+    }
+    else if (current == latest) {
+        printf("up to date\n");
+    }
+    else {
+        printf("pending:\n");
+        for (i = current; i < count; i++) {
+            printf("  %04d_%s\n", list[i].version, list[i].name);
+        }
+    }
+    return EXIT_OK;
+}
+
+static int cmd_migrate_up(admin_ctx_t *ctx, int argc, const char *const *argv)
+{
+    const char *err = NULL;
+    apr_status_t rv;
+    int target = -1;
+    int applied = 0;
+    int now = 0;
+
+    if (argc == 1) {
+        parse_version(argv[0], &target);    /* checked by check_versions() */
+    }
+    rv = authsvc_migrate_up(ctx->pool, ctx->driver, ctx->handle, target,
+                            &applied, &err);
+    if (applied > 0 || rv == APR_SUCCESS) {
+        printf("applied %d migration(s)\n", applied);
+    }
+    if (rv != APR_SUCCESS) {
+        return fail(ctx, rv, err);
+    }
+    rv = authsvc_migrate_current(ctx->pool, ctx->driver, ctx->handle, &now,
+                                 &err);
+    if (rv != APR_SUCCESS) {
+        return fail(ctx, rv, err);
+    }
+    printf("schema version now %d\n", now);
+    return EXIT_OK;
+}
+
+static int cmd_migrate_down(admin_ctx_t *ctx, int argc,
+                            const char *const *argv)
+{
+    const char *err = NULL;
+    apr_status_t rv;
+    int target = 0;
+    int reverted = 0;
+    int now = 0;
+
+    (void)argc;
+    parse_version(argv[0], &target);        /* checked by check_versions() */
+    rv = authsvc_migrate_down(ctx->pool, ctx->driver, ctx->handle, target,
+                              &reverted, &err);
+    if (reverted > 0 || rv == APR_SUCCESS) {
+        printf("reverted %d migration(s)\n", reverted);
+    }
+    if (rv != APR_SUCCESS) {
+        return fail(ctx, rv, err);
+    }
+    rv = authsvc_migrate_current(ctx->pool, ctx->driver, ctx->handle, &now,
+                                 &err);
+    if (rv != APR_SUCCESS) {
+        return fail(ctx, rv, err);
+    }
+    printf("schema version now %d\n", now);
+    return EXIT_OK;
+}
+
+/* Global options; returns EXIT_OK and the index of the first non-option
+ * argument in *first, or an exit status (help printed: -1). */
+static int parse_options(admin_ctx_t *ctx, int argc, const char *const *argv,
+                         int *first)
+{
+    static const apr_getopt_option_t opts[] = {
+        { "driver", 'd', 1, "apr_dbd driver name" },
+        { "params", 'p', 1, "connection parameters" },
+        { "help",   'h', 0, "help" },
+        { NULL, 0, 0, NULL }
+    };
+    apr_getopt_t *os;
+    const char *arg;
+    apr_status_t rv;
+    int opt;
+
+    apr_getopt_init(&os, ctx->pool, argc, argv);
+    while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {
+        switch (opt) {
+        case 'd':
+            ctx->driver_name = arg;
+            break;
+        case 'p':
+            ctx->params = arg;
+            break;
+        case 'h':
+            print_overview(ctx->pool, stdout, NULL);
+            return -1;
+        }
+    }
+    if (rv != APR_EOF) {
+        fprintf(stderr, "Try '%s --help'.\n", progname);
+        return EXIT_USAGE;
+    }
+    *first = os->ind;
+    return EXIT_OK;
+}
+
+static int has_help_flag(int argc, const char *const *argv)
+{
+    int i;
+
+    for (i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Find the command, check its arguments and the connection settings, open
+ * the database, run the handler. */
+static int dispatch(admin_ctx_t *ctx, int argc, const char *const *argv)
+{
+    const admin_cmd_t *cmd;
+    int rc;
+
+    if (argc < 1) {
+        print_overview(ctx->pool, stderr, NULL);
+        return EXIT_USAGE;
+    }
+    if (!group_exists(argv[0])) {
+        return usage_error("unknown command group '%s'", argv[0]);
+    }
+    if (argc < 2 || strcmp(argv[1], "--help") == 0
+        || strcmp(argv[1], "-h") == 0) {
+        print_overview(ctx->pool, argc < 2 ? stderr : stdout, argv[0]);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    cmd = find_command(argv[0], argv[1]);
+    if (!cmd) {
+        fprintf(stderr, "%s: unknown command '%s %s'\n", progname, argv[0],
+                argv[1]);
+        print_overview(ctx->pool, stderr, argv[0]);
+        return EXIT_USAGE;
+    }
+    argc -= 2;
+    argv += 2;
+    if (has_help_flag(argc, argv)) {
+        print_command_help(stdout, cmd);
+        return EXIT_OK;
+    }
+    if (argc < cmd->min_args || argc > cmd->max_args) {
+        fprintf(stderr, "%s: wrong number of arguments\n", progname);
+        print_command_help(stderr, cmd);
+        return EXIT_USAGE;
+    }
+    if (cmd->check && (rc = cmd->check(argc, argv)) != EXIT_OK) {
+        return rc;
+    }
+    if (!ctx->driver_name || !*ctx->driver_name) {
+        return usage_error("no database driver: use --driver or set "
+                           "AUTHSVC_DBD_DRIVER");
+    }
+    if (!authsvc_migrate_list(ctx->driver_name, NULL)) {
+        return usage_error("unsupported driver '%s' (sqlite3 or pgsql)",
+                           ctx->driver_name);
+    }
+    if (!ctx->params) {
+        return usage_error("no connection parameters: use --params or set "
+                           "AUTHSVC_DBD_PARAMS");
+    }
+    ctx->command = apr_pstrcat(ctx->pool, cmd->group, " ", cmd->name, NULL);
+    rc = open_db(ctx);
+    if (rc != EXIT_OK) {
+        return rc;
+    }
+    rc = cmd->run(ctx, argc, argv);
+    apr_dbd_close(ctx->driver, ctx->handle);
+    return rc;
+}
+
+int main(int argc, const char *const *argv)
+{
+    admin_ctx_t ctx = { 0 };
+    char *env = NULL;
+    int first = 0;
+    int rc;
+
+    if (apr_app_initialize(&argc, &argv, NULL) != APR_SUCCESS
+        || apr_pool_create(&ctx.pool, NULL) != APR_SUCCESS
+        || apr_dbd_init(ctx.pool) != APR_SUCCESS) {
+        fprintf(stderr, "%s: cannot initialise APR\n", progname);
+        return EXIT_FAIL;
+    }
+    if (apr_env_get(&env, "AUTHSVC_DBD_DRIVER", ctx.pool) == APR_SUCCESS) {
+        ctx.driver_name = env;
+    }
+    if (apr_env_get(&env, "AUTHSVC_DBD_PARAMS", ctx.pool) == APR_SUCCESS) {
+        ctx.params = env;
+    }
+    rc = parse_options(&ctx, argc, argv, &first);
+    if (rc == EXIT_OK) {
+        rc = dispatch(&ctx, argc - first, argv + first);
+    }
+    else if (rc < 0) {
+        rc = EXIT_OK;
+    }
+    apr_pool_destroy(ctx.pool);
+    apr_terminate();
+    return rc;
+}

@@ -1,0 +1,71 @@
+#!/bin/sh
+# make run / make stop: the demo server on 127.0.0.1:8080, state under ./state.
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+STATE=${AUTHSVC_STATE:-$ROOT/state}
+CONF=$STATE/httpd.conf
+HTTPD=${HTTPD:-/usr/sbin/apache2}
+
+stop() {
+    if [ -f "$STATE/httpd.pid" ] && kill -0 "$(cat "$STATE/httpd.pid")" 2>/dev/null; then
+        "$HTTPD" -f "$CONF" -k stop
+        i=0
+        while [ -f "$STATE/httpd.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+        echo "demo server stopped"
+    fi
+}
+
+start() {
+    mkdir -p "$STATE/mail"
+    user_lines=""
+    if [ "$(id -u)" -eq 0 ]; then
+        # httpd's children drop to www-data; they must be able to write the database
+        # (and SQLite's -wal/-shm files beside it).
+        user_lines="User www-data
+Group www-data"
+    fi
+    # shellcheck disable=SC2016
+    awk -v root="$ROOT" -v state="$STATE" -v users="$user_lines" '
+        { gsub(/@ROOT@/, root); gsub(/@STATE@/, state); sub(/^@USER@$/, users); print }
+    ' "$ROOT/conf/demo.conf" > "$CONF"
+
+    "$ROOT/tools/authsvc-admin" --driver sqlite3 --params "$STATE/authsvc.db" migrate up
+    if [ "$(id -u)" -eq 0 ]; then
+        chown -R www-data:www-data "$STATE"
+    fi
+    stop
+    "$HTTPD" -t -f "$CONF"
+    "$HTTPD" -f "$CONF" -k start
+    i=0
+    until curl -fsS -o /dev/null http://127.0.0.1:8080/health 2>/dev/null; do
+        i=$((i + 1))
+        if [ $i -gt 50 ]; then
+            echo "the demo server did not become healthy; see $STATE/error.log" >&2
+            tail -n 20 "$STATE/error.log" >&2 || true
+            exit 1
+        fi
+        sleep 0.2
+    done
+    cat <<MSG
+
+mod_authsvc demo is running (stop it with: make stop)
+  public page    http://127.0.0.1:8080/
+  private page   http://127.0.0.1:8080/private/   (Require authsvc)
+  JSON API       http://127.0.0.1:8080/api/
+  health         http://127.0.0.1:8080/health
+  database       $STATE/authsvc.db
+  error log      $STATE/error.log
+
+Try it:
+  curl -i -H 'Content-Type: application/json' -d '{"email":"ada@example.com","password":"correct horse battery"}' http://127.0.0.1:8080/api/auth/register
+  curl -i -c /tmp/authsvc.jar -H 'Content-Type: application/json' -d '{"login":"ada@example.com","password":"correct horse battery"}' http://127.0.0.1:8080/api/auth/login
+  curl -i -b /tmp/authsvc.jar http://127.0.0.1:8080/private/
+MSG
+}
+
+case "${1:-start}" in
+start) start ;;
+stop) stop ;;
+*) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
