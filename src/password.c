@@ -347,63 +347,87 @@ static int argon2_costs(span_t v, uint32_t *m, uint32_t *t, uint32_t *par)
            strip(&v, "p=") && number(v, UINT32_MAX, par) == 0;
 }
 
+/* A parsed Argon2 PHC string. */
+typedef struct {
+    uint32_t version, m, t, par;
+    const unsigned char *salt, *tag;
+    size_t saltlen, taglen;
+} phc_t;
+
 /* rest is what follows "$argon2id$" or "$argon2i$":
  * [v=19$]m=M,t=T,p=P$<salt b64>$<tag b64>, B64 without padding. No "v=" means 0x10,
- * as in libargon2. Limits: see AUTHSVC_PW_ARGON2_*_LIMIT in password.h. */
+ * as in libargon2. -1 unless every part is well-formed and its length in range. */
+static int parse_phc(apr_pool_t *p, span_t rest, phc_t *h)
+{
+    span_t f, salt_b64;
+
+    h->version = ARGON2_VERSION_10;
+    if (cut(&rest, '$', &f) != 0) {
+        return -1;
+    }
+    if (strip(&f, "v=")) {
+        if (number(f, UINT32_MAX, &h->version) != 0 ||
+            (h->version != ARGON2_VERSION_10 && h->version != ARGON2_VERSION_13) ||
+            cut(&rest, '$', &f) != 0) {
+            return -1;
+        }
+    }
+    if (!argon2_costs(f, &h->m, &h->t, &h->par) || cut(&rest, '$', &salt_b64) != 0) {
+        return -1;
+    }
+    h->salt = decode64(p, salt_b64, B64, &h->saltlen);
+    h->tag = decode64(p, rest, B64, &h->taglen);
+    if (h->salt == NULL || h->tag == NULL || h->saltlen < ARGON2_SALT_MIN ||
+        h->saltlen > ARGON2_SALT_MAX || h->taglen < ARGON2_TAG_MIN ||
+        h->taglen > ARGON2_TAG_MAX) {
+        return -1;
+    }
+    return 0;
+}
+
+/* The memory and work limits rise to the current parameters, so that whatever we
+ * hash with is always verifiable. */
+static int argon2_affordable(const phc_t *h, const authsvc_argon2_params_t *cur)
+{
+    uint64_t mlimit = AUTHSVC_PW_ARGON2_M_LIMIT, wlimit = AUTHSVC_PW_ARGON2_WORK_LIMIT;
+
+    if (cur->m_cost_kib > mlimit) {
+        mlimit = cur->m_cost_kib;
+    }
+    if ((uint64_t)cur->m_cost_kib * cur->t_cost > wlimit) {
+        wlimit = (uint64_t)cur->m_cost_kib * cur->t_cost;
+    }
+    return h->par >= 1 && h->par <= AUTHSVC_ARGON2_P_MAX && h->t >= 1 &&
+           h->m >= 8 * h->par && h->m <= mlimit && (uint64_t)h->m * h->t <= wlimit;
+}
+
+/* Recomputes the raw tag with the stored parameters and salt (libargon2's
+ * argon2_hash) and compares; OK only for exactly what authsvc_password_hash writes
+ * at the current parameters. */
 static authsvc_pw_result_t verify_argon2(apr_pool_t *p, const char *pw, size_t pwlen,
                                          span_t rest, argon2_type type,
                                          const authsvc_argon2_params_t *cur)
 {
-    span_t f, salt_b64;
-    uint32_t version = ARGON2_VERSION_10, m, t, par;
-    const unsigned char *salt, *tag;
+    phc_t h;
     unsigned char *derived;
-    size_t saltlen = 0, taglen = 0;
-    uint64_t mlimit, wlimit;
     int current;
 
-    if (cut(&rest, '$', &f) != 0) {
-        return AUTHSVC_PW_BADHASH;
-    }
-    if (strip(&f, "v=")) {
-        if (number(f, UINT32_MAX, &version) != 0 ||
-            (version != ARGON2_VERSION_10 && version != ARGON2_VERSION_13) ||
-            cut(&rest, '$', &f) != 0) {
-            return AUTHSVC_PW_BADHASH;
-        }
-    }
-    if (!argon2_costs(f, &m, &t, &par) || cut(&rest, '$', &salt_b64) != 0) {
-        return AUTHSVC_PW_BADHASH;
-    }
-    mlimit = cur->m_cost_kib > AUTHSVC_PW_ARGON2_M_LIMIT ? cur->m_cost_kib
-                                                          : AUTHSVC_PW_ARGON2_M_LIMIT;
-    wlimit = (uint64_t)cur->m_cost_kib * cur->t_cost;
-    if (wlimit < AUTHSVC_PW_ARGON2_WORK_LIMIT) {
-        wlimit = AUTHSVC_PW_ARGON2_WORK_LIMIT;
-    }
-    if (par < 1 || par > AUTHSVC_ARGON2_P_MAX || t < 1 || m < 8 * par || m > mlimit ||
-        (uint64_t)m * t > wlimit) {
-        return AUTHSVC_PW_BADHASH;
-    }
-    salt = decode64(p, salt_b64, B64, &saltlen);
-    tag = decode64(p, rest, B64, &taglen);
-    if (salt == NULL || tag == NULL || saltlen < ARGON2_SALT_MIN ||
-        saltlen > ARGON2_SALT_MAX || taglen < ARGON2_TAG_MIN || taglen > ARGON2_TAG_MAX) {
+    if (parse_phc(p, rest, &h) != 0 || !argon2_affordable(&h, cur)) {
         return AUTHSVC_PW_BADHASH;
     }
     if (pwlen > ARGON2_MAX_PWD_LENGTH) {
         return AUTHSVC_PW_MISMATCH;
     }
-    derived = apr_palloc(p, taglen);
-    if (argon2_hash(t, m, par, pw, pwlen, salt, saltlen, derived, taglen, NULL, 0, type,
-                    version) != ARGON2_OK) {
-        OPENSSL_cleanse(derived, taglen);
+    derived = apr_palloc(p, h.taglen);
+    if (argon2_hash(h.t, h.m, h.par, pw, pwlen, h.salt, h.saltlen, derived, h.taglen,
+                    NULL, 0, type, h.version) != ARGON2_OK) {
+        OPENSSL_cleanse(derived, h.taglen);
         return AUTHSVC_PW_BADHASH;
     }
-    current = type == Argon2_id && version == ARGON2_VERSION_13 &&
-              m == cur->m_cost_kib && t == cur->t_cost && par == cur->parallelism &&
-              saltlen == AUTHSVC_ARGON2_SALT_LEN && taglen == AUTHSVC_ARGON2_TAG_LEN;
-    return compare(derived, tag, taglen, current ? AUTHSVC_PW_OK : AUTHSVC_PW_REHASH);
+    current = type == Argon2_id && h.version == ARGON2_VERSION_13 &&
+              h.m == cur->m_cost_kib && h.t == cur->t_cost && h.par == cur->parallelism &&
+              h.saltlen == AUTHSVC_ARGON2_SALT_LEN && h.taglen == AUTHSVC_ARGON2_TAG_LEN;
+    return compare(derived, h.tag, h.taglen, current ? AUTHSVC_PW_OK : AUTHSVC_PW_REHASH);
 }
 
 static int has_8bit(const char *s, size_t len)
