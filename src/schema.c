@@ -7,6 +7,7 @@
 
 #include "apr_atomic.h"
 #include "apr_dbd.h"
+#include "ap_mpm.h"
 #include "mod_dbd.h"
 #include "unixd.h"
 
@@ -14,8 +15,10 @@
 #include "migrate.h"
 #include "schema.h"
 
-/* Set once this process has seen the schema at the build's version. */
+/* Set once this process has seen the schema at the build's version; and once it has
+ * said that it is not (one line per process, not one per request). */
 static volatile apr_uint32_t schema_current;
+static volatile apr_uint32_t schema_complained;
 
 /* mod_dbd keeps DBDriver/DBDParams in a private server record whose first member is
  * the public dbd_cfg_t pointer (httpd 2.4's layout since 2.2). The start-up migration
@@ -83,12 +86,35 @@ static const char *check_init_queries(apr_pool_t *p, const dbd_cfg_t *cfg)
                 return apr_psprintf(p,
                     "DBDInitSQL \"%s\": PRAGMA %s makes apr-util's sqlite3 driver "
                     "invalidate mod_dbd's prepared statements for good; remove it "
-                    "(mod_authsvc needs only \"PRAGMA busy_timeout=5000\"; WAL mode is "
-                    "stored in the database file when it is created)", q, bad[b]);
+                    "(mod_authsvc needs no DBDInitSQL for SQLite: WAL mode is stored in "
+                    "the database file when it is created)", q, bad[b]);
             }
         }
     }
     return NULL;
+}
+
+/* apr-util's sqlite3 driver holds a process-wide mutex while a statement runs, so a
+ * busy_timeout makes every other thread of a threaded child wait as long: say so. */
+static void warn_busy_timeout(server_rec *s, const dbd_cfg_t *cfg)
+{
+    int threaded = 0, i;
+
+    if (strcmp(cfg->name, "sqlite3") != 0 || cfg->init_queries == NULL ||
+        ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) != APR_SUCCESS ||
+        threaded == AP_MPMQ_NOT_SUPPORTED) {
+        return;
+    }
+    for (i = 0; i < cfg->init_queries->nelts; i++) {
+        const char *q = APR_ARRAY_IDX(cfg->init_queries, i, const char *);
+        if (ap_strcasestr(q, "busy_timeout") != NULL) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                         "DBDInitSQL \"%s\" under a threaded MPM: apr-util's sqlite3 "
+                         "driver holds a process-wide lock while SQLite waits, so every "
+                         "thread of the child stalls that long; leave it out (mod_authsvc "
+                         "retries busy writes itself)", q);
+        }
+    }
 }
 
 /* WAL is a property of the file: set once, every later connection has it. */
@@ -189,6 +215,7 @@ const char *authsvc_schema_startup(apr_pool_t *pconf, apr_pool_t *ptemp, server_
         if ((err = check_init_queries(pconf, cfg)) != NULL) {
             return err;
         }
+        warn_busy_timeout(sp, cfg);
         key = apr_pstrcat(ptemp, cfg->name, "\n", cfg->params, NULL);
         if (apr_hash_get(seen, key, APR_HASH_KEY_STRING) != NULL) {
             continue;
@@ -213,6 +240,9 @@ int authsvc_schema_ready(request_rec *r, authsvc_db_t *db, int *version)
         *version = v;
     }
     if (v != latest) {
+        if (apr_atomic_cas32(&schema_complained, 1, 0) != 0) {
+            return 0;
+        }
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "database schema is at version %d, this mod_authsvc needs %d: run "
                       "'authsvc-admin migrate up' (or AuthsvcAutoMigrate On)", v, latest);

@@ -13,6 +13,14 @@ struct authsvc_db {
     ap_dbd_t *dbd;
 };
 
+/* SQLite's SQLITE_BUSY. apr-util's sqlite3 driver already retries a busy statement 16
+ * times 100 ms apart, releasing its process-wide mutex while it sleeps; when the write
+ * lock is still taken after that (a holder descheduled on a saturated machine), a
+ * statement that takes the write lock is tried again, a bounded number of rounds, so
+ * that concurrent writers queue rather than fail. */
+#define SQLITE_BUSY_RC 5
+#define BUSY_ROUNDS    4
+
 static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
 
@@ -83,6 +91,18 @@ static apr_dbd_prepared_t *statement(authsvc_db_t *db, const char *label)
     return st;
 }
 
+static int busy_again(authsvc_db_t *db, int rc, int *round, const char *what)
+{
+    if (rc != SQLITE_BUSY_RC || *round >= BUSY_ROUNDS ||
+        strcmp(authsvc_store_driver(db), "sqlite3") != 0) {
+        return 0;
+    }
+    (*round)++;
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, db->r,
+                  "%s: database busy, round %d of %d", what, *round, BUSY_ROUNDS);
+    return 1;
+}
+
 static apr_status_t failed(authsvc_db_t *db, const char *label, int rc)
 {
     const char *msg = apr_dbd_error(db->dbd->driver, db->dbd->handle, rc);
@@ -96,13 +116,15 @@ apr_status_t authsvc_store_exec(authsvc_db_t *db, const char *label, int *nrows,
                                 const char **args)
 {
     apr_dbd_prepared_t *st = statement(db, label);
-    int n = 0, rc;
+    int n = 0, rc, round = 0;
 
     if (st == NULL) {
         return APR_EGENERAL;
     }
-    rc = apr_dbd_pquery(db->dbd->driver, db->r->pool, db->dbd->handle, &n, st, nargs,
-                        args);
+    do {
+        rc = apr_dbd_pquery(db->dbd->driver, db->r->pool, db->dbd->handle, &n, st, nargs,
+                            args);
+    } while (busy_again(db, rc, &round, label));
     if (rc != 0) {
         return failed(db, label, rc);
     }
@@ -173,8 +195,11 @@ apr_int64_t authsvc_store_cell_int(const authsvc_rows_t *rows, int row, int col,
 
 static apr_status_t run(authsvc_db_t *db, const char *sql)
 {
-    int n = 0;
-    int rc = apr_dbd_query(db->dbd->driver, db->dbd->handle, &n, sql);
+    int n = 0, rc, round = 0;
+
+    do {
+        rc = apr_dbd_query(db->dbd->driver, db->dbd->handle, &n, sql);
+    } while (busy_again(db, rc, &round, sql));
     return rc == 0 ? APR_SUCCESS : failed(db, sql, rc);
 }
 
