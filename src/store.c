@@ -11,6 +11,8 @@
 struct authsvc_db {
     request_rec *r;
     ap_dbd_t *dbd;
+    int in_tx;     /* between our BEGIN and COMMIT/ROLLBACK */
+    int recovered; /* a reconnect was already tried for this request */
 };
 
 /* SQLite's SQLITE_BUSY. apr-util's sqlite3 driver already retries a busy statement 16
@@ -54,17 +56,28 @@ void authsvc_store_prepare(server_rec *s)
     }
 }
 
+/* After a database restart the pool holds dead connections; mod_dbd checks one per
+ * acquire, discards it and returns NULL. A few more tries drain them, so the first
+ * requests after an outage succeed instead of each meeting one corpse. When the
+ * database is really down every try fails fast (connection refused). */
+#define ACQUIRE_TRIES 3
+
 authsvc_db_t *authsvc_store_db(request_rec *r)
 {
     authsvc_db_t *db;
-    ap_dbd_t *dbd = dbd_acquire ? dbd_acquire(r) : NULL;
+    ap_dbd_t *dbd = NULL;
+    int i;
+
+    for (i = 0; dbd == NULL && dbd_acquire != NULL && i < ACQUIRE_TRIES; i++) {
+        dbd = dbd_acquire(r);
+    }
 
     if (dbd == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "no database connection (see mod_dbd's messages above)");
         return NULL;
     }
-    db = apr_palloc(r->pool, sizeof(*db));
+    db = apr_pcalloc(r->pool, sizeof(*db));
     db->r = r;
     db->dbd = dbd;
     return db;
@@ -112,6 +125,39 @@ static apr_status_t failed(authsvc_db_t *db, const char *label, int rc)
     return APR_EGENERAL;
 }
 
+/* PostgreSQL restarted under us: the pooled connection's session is gone. libpq's
+ * PQreset (run by apr_dbd_check_conn) opens a new one, but without the prepared
+ * statements mod_dbd made, and mod_dbd never prepares them again. So after a failed
+ * statement outside a transaction: reconnect if needed, prepare our statements on this
+ * connection again (one that still exists just fails to PREPARE, harmlessly), and let
+ * the caller try once more. Returns 1 if a retry is worth it. */
+static int recover(authsvc_db_t *db)
+{
+    const apr_dbd_driver_t *drv = db->dbd->driver;
+    const authsvc_stmt_t *st;
+    int t;
+
+    if (db->in_tx || db->recovered || strcmp(authsvc_store_driver(db), "pgsql") != 0) {
+        return 0;
+    }
+    db->recovered = 1;
+    if (apr_dbd_check_conn(drv, db->r->pool, db->dbd->handle) != APR_SUCCESS) {
+        return 0;
+    }
+    for (t = 0; all_tables[t] != NULL; t++) {
+        for (st = all_tables[t]; st->label != NULL; st++) {
+            apr_dbd_prepared_t *ps = NULL;
+            if (apr_dbd_prepare(drv, db->dbd->pool, db->dbd->handle, st->sql, st->label,
+                                &ps) == 0) {
+                apr_hash_set(db->dbd->prepared, st->label, APR_HASH_KEY_STRING, ps);
+            }
+        }
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, db->r,
+                  "database connection re-established; statements prepared again");
+    return 1;
+}
+
 apr_status_t authsvc_store_exec(authsvc_db_t *db, const char *label, int *nrows, int nargs,
                                 const char **args)
 {
@@ -124,7 +170,8 @@ apr_status_t authsvc_store_exec(authsvc_db_t *db, const char *label, int *nrows,
     do {
         rc = apr_dbd_pquery(db->dbd->driver, db->r->pool, db->dbd->handle, &n, st, nargs,
                             args);
-    } while (busy_again(db, rc, &round, label));
+    } while (busy_again(db, rc, &round, label) ||
+             (rc != 0 && recover(db) && (st = statement(db, label)) != NULL));
     if (rc != 0) {
         return failed(db, label, rc);
     }
@@ -148,7 +195,9 @@ apr_status_t authsvc_store_select(authsvc_db_t *db, const char *label, int nargs
     if (st == NULL) {
         return APR_EGENERAL;
     }
-    rc = apr_dbd_pselect(drv, db->r->pool, db->dbd->handle, &res, st, 1, nargs, args);
+    do {
+        rc = apr_dbd_pselect(drv, db->r->pool, db->dbd->handle, &res, st, 1, nargs, args);
+    } while (rc != 0 && recover(db) && (st = statement(db, label)) != NULL);
     if (rc != 0) {
         return failed(db, label, rc);
     }
@@ -199,14 +248,17 @@ static apr_status_t run(authsvc_db_t *db, const char *sql)
 
     do {
         rc = apr_dbd_query(db->dbd->driver, db->dbd->handle, &n, sql);
-    } while (busy_again(db, rc, &round, sql));
+    } while (busy_again(db, rc, &round, sql) || (rc != 0 && recover(db)));
     return rc == 0 ? APR_SUCCESS : failed(db, sql, rc);
 }
 
 apr_status_t authsvc_store_begin(authsvc_db_t *db)
 {
     int sqlite = strcmp(authsvc_store_driver(db), "sqlite3") == 0;
-    return run(db, sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+    apr_status_t rv = run(db, sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+
+    db->in_tx = rv == APR_SUCCESS;
+    return rv;
 }
 
 apr_status_t authsvc_store_commit(authsvc_db_t *db)
@@ -216,11 +268,16 @@ apr_status_t authsvc_store_commit(authsvc_db_t *db)
     if (rv != APR_SUCCESS) {
         authsvc_store_rollback(db);
     }
+    db->in_tx = 0;
     return rv;
 }
 
 void authsvc_store_rollback(authsvc_db_t *db)
 {
     int n = 0;
-    (void)apr_dbd_query(db->dbd->driver, db->dbd->handle, &n, "ROLLBACK");
+
+    if (db->in_tx) {
+        (void)apr_dbd_query(db->dbd->driver, db->dbd->handle, &n, "ROLLBACK");
+        db->in_tx = 0;
+    }
 }
