@@ -83,6 +83,26 @@ static void rehash(request_rec *r, authsvc_db_t *db, authsvc_user_t *u,
     u->password_hash = h;
 }
 
+typedef struct {
+    request_rec *r;
+    authsvc_user_t *u;
+    const char *login;
+    authsvc_login_out_t *out;
+} session_tx_t;
+
+/* The session row and its audit row commit together. */
+static apr_status_t session_tx(authsvc_db_t *db, void *baton)
+{
+    session_tx_t *tx = baton;
+    apr_status_t rv = authsvc_session_create(tx->r, db, tx->u, &tx->out->session,
+                                             &tx->out->token);
+
+    if (rv == APR_SUCCESS) {
+        rv = authsvc_audit(tx->r, db, "login_success", tx->u->id, tx->login, NULL);
+    }
+    return rv;
+}
+
 const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_t *in,
                                          authsvc_login_out_t *out)
 {
@@ -90,7 +110,7 @@ const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_
     authsvc_user_t *u = NULL;
     authsvc_db_t *db;
     authsvc_pw_result_t res;
-    apr_status_t rv;
+    session_tx_t tx;
     const char *login;
 
     if (in->login.state != AUTHSVC_FIELD_SET || in->login.len == 0) {
@@ -125,16 +145,11 @@ const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_
     if (res == AUTHSVC_PW_REHASH) {
         rehash(r, db, u, &in->password);
     }
-    if ((rv = authsvc_store_begin(db)) == APR_SUCCESS &&
-        (rv = authsvc_session_create(r, db, u, &out->session, &out->token)) ==
-            APR_SUCCESS &&
-        (rv = authsvc_audit(r, db, "login_success", u->id, login, NULL)) == APR_SUCCESS) {
-        rv = authsvc_store_commit(db);
-    }
-    else {
-        authsvc_store_rollback(db);
-    }
-    if (rv != APR_SUCCESS) {
+    tx.r = r;
+    tx.u = u;
+    tx.login = login;
+    tx.out = out;
+    if (authsvc_store_transaction(db, session_tx, &tx) != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the session could not be stored; try again");
     }
     out->user = u;
@@ -157,11 +172,27 @@ const authsvc_fail_t *authsvc_flow_whoami(request_rec *r, authsvc_identity_t **o
     return NULL;
 }
 
+typedef struct {
+    request_rec *r;
+    const authsvc_identity_t *id;
+} logout_tx_t;
+
+static apr_status_t logout_tx(authsvc_db_t *db, void *baton)
+{
+    logout_tx_t *tx = baton;
+    apr_status_t rv = authsvc_session_revoke(tx->r, db, tx->id->session);
+
+    if (rv == APR_SUCCESS) {
+        rv = authsvc_audit(tx->r, db, "logout", tx->id->user->id, NULL, NULL);
+    }
+    return rv;
+}
+
 const authsvc_fail_t *authsvc_flow_logout(request_rec *r)
 {
     authsvc_identity_t *id = NULL;
     authsvc_db_t *db = authsvc_store_db(r);
-    apr_status_t rv;
+    logout_tx_t tx;
 
     if (db == NULL) {
         return authsvc_fail(r, "unavailable", "the account database is unreachable");
@@ -172,15 +203,9 @@ const authsvc_fail_t *authsvc_flow_logout(request_rec *r)
     if (id == NULL) {
         return NULL; /* nothing to end; the cookie is cleared all the same */
     }
-    if ((rv = authsvc_store_begin(db)) == APR_SUCCESS &&
-        (rv = authsvc_session_revoke(r, db, id->session)) == APR_SUCCESS &&
-        (rv = authsvc_audit(r, db, "logout", id->user->id, NULL, NULL)) == APR_SUCCESS) {
-        rv = authsvc_store_commit(db);
-    }
-    else {
-        authsvc_store_rollback(db);
-    }
-    if (rv != APR_SUCCESS) {
+    tx.r = r;
+    tx.id = id;
+    if (authsvc_store_transaction(db, logout_tx, &tx) != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the session could not be ended; try again");
     }
     return NULL;

@@ -22,6 +22,27 @@ static const char *next_value(const authsvc_field_t *f, const char *old, int rep
     return v;
 }
 
+typedef struct {
+    request_rec *r;
+    const authsvc_user_t *u;
+    authsvc_json_t *detail;
+    authsvc_insert_t outcome;
+} profile_tx_t;
+
+static apr_status_t profile_tx(authsvc_db_t *db, void *baton)
+{
+    profile_tx_t *tx = baton;
+    apr_status_t rv = authsvc_users_update_profile(db, tx->u, &tx->outcome);
+
+    if (rv == APR_SUCCESS && tx->outcome != AUTHSVC_INSERTED) {
+        return APR_EEXIST;
+    }
+    if (rv == APR_SUCCESS) {
+        rv = authsvc_audit(tx->r, db, "profile_update", tx->u->id, NULL, tx->detail);
+    }
+    return rv;
+}
+
 const authsvc_fail_t *authsvc_flow_update_profile(request_rec *r,
                                                   const authsvc_profile_in_t *in,
                                                   authsvc_user_t **out)
@@ -31,7 +52,7 @@ const authsvc_fail_t *authsvc_flow_update_profile(request_rec *r,
     apr_array_header_t *errs = NULL;
     authsvc_json_t *detail, *changed;
     authsvc_user_t *u;
-    authsvc_insert_t outcome = AUTHSVC_INSERTED;
+    profile_tx_t tx;
     authsvc_db_t *db;
     apr_status_t rv;
 
@@ -44,7 +65,9 @@ const authsvc_fail_t *authsvc_flow_update_profile(request_rec *r,
     if (errs != NULL) {
         return authsvc_fail_fields(r, errs);
     }
-    db = authsvc_store_db(r);
+    if ((db = authsvc_store_db(r)) == NULL) {
+        return authsvc_fail(r, "unavailable", "the account database is unreachable");
+    }
     u = apr_pmemdup(r->pool, id->user, sizeof(*u));
     changed = authsvc_json_array(r->pool);
     u->username = next_value(&in->username, u->username, in->replace, "username", changed);
@@ -55,20 +78,16 @@ const authsvc_fail_t *authsvc_flow_update_profile(request_rec *r,
     u->updated_at = AUTHSVC_NOW();
     detail = authsvc_json_object(r->pool);
     authsvc_json_set(detail, "changed", changed);
-    if ((rv = authsvc_store_begin(db)) == APR_SUCCESS &&
-        (rv = authsvc_users_update_profile(db, u, &outcome)) == APR_SUCCESS &&
-        outcome == AUTHSVC_INSERTED &&
-        (rv = authsvc_audit(r, db, "profile_update", u->id, NULL, detail)) == APR_SUCCESS) {
-        rv = authsvc_store_commit(db);
-    }
-    else {
-        authsvc_store_rollback(db);
+    tx.r = r;
+    tx.u = u;
+    tx.detail = detail;
+    tx.outcome = AUTHSVC_INSERTED;
+    rv = authsvc_store_transaction(db, profile_tx, &tx);
+    if (rv == APR_EEXIST) {
+        return authsvc_fail(r, "username_taken", "this username is taken");
     }
     if (rv != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the profile could not be stored; try again");
-    }
-    if (outcome == AUTHSVC_USERNAME_TAKEN) {
-        return authsvc_fail(r, "username_taken", "this username is taken");
     }
     *out = u;
     return NULL;

@@ -39,6 +39,27 @@ static apr_array_header_t *validate(request_rec *r, const authsvc_register_in_t 
     return errs;
 }
 
+typedef struct {
+    request_rec *r;
+    const authsvc_user_t *u;
+    authsvc_insert_t outcome;
+} insert_tx_t;
+
+/* The account and its audit row commit together, or neither does. */
+static apr_status_t insert_tx(authsvc_db_t *db, void *baton)
+{
+    insert_tx_t *tx = baton;
+    apr_status_t rv = authsvc_users_insert(db, tx->u, &tx->outcome);
+
+    if (rv == APR_SUCCESS && tx->outcome != AUTHSVC_INSERTED) {
+        return APR_EEXIST;
+    }
+    if (rv == APR_SUCCESS) {
+        rv = authsvc_audit(tx->r, db, "register", tx->u->id, tx->u->email, NULL);
+    }
+    return rv;
+}
+
 const authsvc_fail_t *authsvc_flow_register(request_rec *r, const authsvc_register_in_t *in,
                                             authsvc_user_t **out)
 {
@@ -46,7 +67,7 @@ const authsvc_fail_t *authsvc_flow_register(request_rec *r, const authsvc_regist
     apr_array_header_t *errs;
     authsvc_user_t *u;
     authsvc_db_t *db;
-    authsvc_insert_t outcome = AUTHSVC_INSERTED;
+    insert_tx_t tx;
     const char *email = NULL;
     apr_status_t rv;
 
@@ -75,23 +96,18 @@ const authsvc_fail_t *authsvc_flow_register(request_rec *r, const authsvc_regist
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "register: could not hash the password");
         return authsvc_fail(r, "unavailable", "the password could not be processed");
     }
-    if ((rv = authsvc_store_begin(db)) == APR_SUCCESS &&
-        (rv = authsvc_users_insert(db, u, &outcome)) == APR_SUCCESS &&
-        outcome == AUTHSVC_INSERTED &&
-        (rv = authsvc_audit(r, db, "register", u->id, email, NULL)) == APR_SUCCESS) {
-        rv = authsvc_store_commit(db);
+    tx.r = r;
+    tx.u = u;
+    tx.outcome = AUTHSVC_INSERTED;
+    rv = authsvc_store_transaction(db, insert_tx, &tx);
+    if (rv == APR_EEXIST && tx.outcome == AUTHSVC_EMAIL_TAKEN) {
+        return authsvc_fail(r, "email_taken", "an account with this email already exists");
     }
-    else {
-        authsvc_store_rollback(db);
+    if (rv == APR_EEXIST) {
+        return authsvc_fail(r, "username_taken", "this username is taken");
     }
     if (rv != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the account could not be stored; try again");
-    }
-    if (outcome == AUTHSVC_EMAIL_TAKEN) {
-        return authsvc_fail(r, "email_taken", "an account with this email already exists");
-    }
-    if (outcome == AUTHSVC_USERNAME_TAKEN) {
-        return authsvc_fail(r, "username_taken", "this username is taken");
     }
     *out = u;
     return NULL;

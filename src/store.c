@@ -281,3 +281,17 @@ void authsvc_store_rollback(authsvc_db_t *db)
         db->in_tx = 0;
     }
 }
+
+apr_status_t authsvc_store_transaction(authsvc_db_t *db, authsvc_tx_fn fn, void *baton)
+{
+    apr_status_t rv = authsvc_store_begin(db);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if ((rv = fn(db, baton)) != APR_SUCCESS) {
+        authsvc_store_rollback(db);
+        return rv;
+    }
+    return authsvc_store_commit(db);
+}

@@ -68,6 +68,12 @@ apr_status_t authsvc_store_begin(authsvc_db_t *db);
 apr_status_t authsvc_store_commit(authsvc_db_t *db);
 void authsvc_store_rollback(authsvc_db_t *db);
 
+/* Run fn(db, baton) in a write transaction: committed when fn returns APR_SUCCESS,
+ * rolled back otherwise, and fn's status returned (so a caller can pass its own
+ * "nothing to commit" status through, e.g. APR_EEXIST for a duplicate). */
+typedef apr_status_t (*authsvc_tx_fn)(authsvc_db_t *db, void *baton);
+apr_status_t authsvc_store_transaction(authsvc_db_t *db, authsvc_tx_fn fn, void *baton);
+
 /* Integer helpers for arguments and cells. */
 const char *authsvc_store_int(apr_pool_t *p, apr_int64_t v);
 apr_int64_t authsvc_store_cell_int(const authsvc_rows_t *rows, int row, int col,

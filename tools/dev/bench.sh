@@ -62,10 +62,10 @@ Group www-data"
     done
 }
 
-# wrk_run NAME SCRIPT ARGS... -> one result line
+# wrk_run NAME MODE ARGS... -> one result line (modes: see bench/bench.lua)
 wrk_run() {
-    name=$1; script=$2; shift 2
-    out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$B/$script" \
+    name=$1; shift
+    out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$B/bench.lua" \
         "http://127.0.0.1:$PORT" -- "$@" 2>&1)
     rps=$(echo "$out" | awk '/^Requests\/sec/ {print $2}')
     p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
@@ -92,11 +92,11 @@ for mpm in event prefork; do
         -d "{\"login\":\"$email\",\"password\":\"correct horse battery staple\"}" \
         "http://127.0.0.1:$PORT/api/auth/login" | awk -F'[:;] *' 'tolower($1) == "set-cookie" {print $2; exit}')
     echo "$mpm MPM:"
-    wrk_run register register.lua "$mpm"
-    wrk_run login login.lua "$email"
-    wrk_run me get.lua /api/users/me "$cookie"
-    wrk_run static get.lua /index.html ""
-    wrk_run guarded get.lua /private/index.html "$cookie"
+    wrk_run register register "$mpm"
+    wrk_run login login "$email"
+    wrk_run me get /api/users/me "$cookie"
+    wrk_run static get /index.html ""
+    wrk_run guarded get /private/index.html "$cookie"
     users=$(sqlite3 "$WORK/state/authsvc.db" 'SELECT COUNT(*) FROM users')
     sessions=$(sqlite3 "$WORK/state/authsvc.db" 'SELECT COUNT(*) FROM sessions')
     locked=$(grep -c 'database is locked' "$WORK/state/error.log" || true)

@@ -1,0 +1,50 @@
+-- wrk script for tools/dev/bench.sh. Arguments after "--":
+--   register PREFIX         POST /api/auth/register, a new account per request (expects 201)
+--   login EMAIL             POST /api/auth/login for one account (expects 200)
+--   get PATH [COOKIE]       GET PATH with an optional Cookie header (expects 200)
+-- At the end it prints "BENCH_NON_EXPECTED n": responses with another status.
+local threads = {}
+local counter = 0
+
+function setup(thread)
+    table.insert(threads, thread)
+end
+
+function init(args)
+    mode, arg1, arg2 = args[1], args[2], args[3]
+    -- every thread has its own Lua state: a table's address tells them apart
+    salt = tostring({}):gsub("[^%w]", "")
+    json = {["Content-Type"] = "application/json"}
+    expect = (mode == "register") and 201 or 200
+    if mode == "login" then
+        body = string.format('{"login":"%s","password":"correct horse battery staple"}', arg1)
+    end
+    headers = {}
+    if mode == "get" and arg2 and arg2 ~= "" then
+        headers["Cookie"] = arg2
+    end
+end
+
+function request()
+    if mode == "register" then
+        counter = counter + 1
+        return wrk.format("POST", "/api/auth/register", json, string.format(
+            '{"email":"%s-%s-%d@bench.example.com","password":"correct horse battery staple"}',
+            arg1, salt, counter))
+    elseif mode == "login" then
+        return wrk.format("POST", "/api/auth/login", json, body)
+    end
+    return wrk.format("GET", arg1, headers)
+end
+
+function response(status, headers, body)
+    if status ~= expect then
+        bad = (bad or 0) + 1
+    end
+end
+
+function done(summary, latency, requests)
+    local nbad = 0
+    for _, t in ipairs(threads) do nbad = nbad + (t:get("bad") or 0) end
+    io.write(string.format("BENCH_NON_EXPECTED %d\n", nbad))
+end
