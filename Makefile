@@ -73,6 +73,8 @@ install: all
 	install -d $(DESTDIR)/etc/apache2/mods-available $(DESTDIR)/usr/sbin
 	install -m 644 conf/authsvc.load conf/authsvc.conf $(DESTDIR)/etc/apache2/mods-available/
 	install -m 755 tools/authsvc-admin $(DESTDIR)/usr/sbin/authsvc-admin
+	install -d $(DESTDIR)/usr/share/doc/libapache2-mod-authsvc
+	install -m 644 docs/*.md $(DESTDIR)/usr/share/doc/libapache2-mod-authsvc/
 
 clean:
 	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs $(GEN) \

@@ -7,6 +7,7 @@
 #include "http_core.h"
 
 #include "src/authsvc.h"
+#include "src/cache.h"
 #include "src/config.h"
 #include "src/crypto.h"
 #include "src/guard.h"
@@ -55,12 +56,27 @@ static apr_status_t make_dummy_hashes(apr_pool_t *pconf, server_rec *s)
     return APR_SUCCESS;
 }
 
-static int authsvc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
-                               server_rec *s)
+static int authsvc_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
+{
+    (void)plog;
+    (void)ptemp;
+    authsvc_cache_pre_config(pconf);
+    return OK;
+}
+
+static void authsvc_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    authsvc_cache_child_init(pchild, s);
+}
+
+/* Rules that span directives, checked where `apachectl configtest` sees them too. */
+static int authsvc_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                                server_rec *s)
 {
     const char *err;
     server_rec *sp;
 
+    (void)pconf;
     (void)plog;
     if ((err = authsvc_store_init()) != NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);
@@ -72,11 +88,28 @@ static int authsvc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
+    if ((err = authsvc_schema_check_config(ptemp, s)) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+static int authsvc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                               server_rec *s)
+{
+    const char *err;
+
+    (void)plog;
     /* Registration must precede mod_dbd's post_config, which reads the statements. */
     authsvc_store_prepare(s);
     /* The first pass only checks the configuration: no database, no hashing. */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
+    }
+    if ((err = authsvc_cache_post_config(pconf, s)) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (make_dummy_hashes(pconf, s) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "cannot compute password hashes");
@@ -93,7 +126,10 @@ static void authsvc_register_hooks(apr_pool_t *p)
 {
     static const char *const before_dbd[] = {"mod_dbd.c", NULL};
 
+    ap_hook_pre_config(authsvc_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(authsvc_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(authsvc_post_config, NULL, before_dbd, APR_HOOK_MIDDLE);
+    ap_hook_child_init(authsvc_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(authsvc_handler, NULL, NULL, APR_HOOK_MIDDLE);
     authsvc_guard_register(p);
 }

@@ -10,6 +10,7 @@
 #include "apr_lib.h"
 #include "util_cookies.h"
 
+#include "cache.h"
 #include "config.h"
 
 /* ---- records ---------------------------------------------------------------------- */
@@ -25,6 +26,7 @@ void *authsvc_config_create_srv(apr_pool_t *p, server_rec *s)
     c->cookie_secure = AUTHSVC_UNSET;
     c->idle_timeout = AUTHSVC_UNSET;
     c->max_age = AUTHSVC_UNSET;
+    c->cache_ttl = AUTHSVC_UNSET;
     return c;
 }
 
@@ -48,6 +50,8 @@ void *authsvc_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(cookie_domain);
     MERGE_INT(idle_timeout);
     MERGE_INT(max_age);
+    MERGE_INT(cache_ttl);
+    n->dummy_hash = add->dummy_hash ? add->dummy_hash : base->dummy_hash;
     return n;
 }
 
@@ -100,6 +104,11 @@ apr_int64_t authsvc_config_idle_timeout(const authsvc_srv_cfg_t *c)
 apr_int64_t authsvc_config_max_age(const authsvc_srv_cfg_t *c)
 {
     return DEFAULTED(c->max_age, AUTHSVC_DEFAULT_MAX_AGE);
+}
+
+apr_int64_t authsvc_config_cache_ttl(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->cache_ttl, AUTHSVC_DEFAULT_CACHE_TTL);
 }
 
 int authsvc_config_registration(const authsvc_dir_cfg_t *d)
@@ -297,6 +306,12 @@ static const char *set_session_time(cmd_parms *cmd, void *dcfg, const char *arg)
     return NULL;
 }
 
+static const char *set_cache_ttl(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    (void)dcfg;
+    return parse_scaled(cmd, arg, duration_units, 1, 3600, &SRV(cmd)->cache_ttl);
+}
+
 static const char *set_registration(cmd_parms *cmd, void *dcfg, int on)
 {
     (void)cmd;
@@ -323,7 +338,7 @@ const char *authsvc_config_check(apr_pool_t *p, server_rec *s)
     if (authsvc_config_idle_timeout(c) > authsvc_config_max_age(c)) {
         return "AuthsvcSessionIdleTimeout is longer than AuthsvcSessionMaxAge";
     }
-    if (c->cookie_samesite == AUTHSVC_SAMESITE_NONE && c->cookie_secure == 0) {
+    if (c->cookie_samesite == AUTHSVC_SAMESITE_NONE && c->cookie_secure != 1) {
         return "AuthsvcCookieSameSite None requires AuthsvcCookieSecure On "
                "(browsers reject SameSite=None cookies without Secure)";
     }
@@ -332,7 +347,7 @@ const char *authsvc_config_check(apr_pool_t *p, server_rec *s)
                             "AuthsvcCookieDomain", name);
     }
     if (name != NULL && (strncmp(name, "__Host-", 7) == 0 ||
-                         strncmp(name, "__Secure-", 9) == 0) && c->cookie_secure == 0) {
+                         strncmp(name, "__Secure-", 9) == 0) && c->cookie_secure != 1) {
         return apr_psprintf(p, "AuthsvcCookieName %s needs AuthsvcCookieSecure On", name);
     }
     return NULL;
@@ -361,6 +376,11 @@ const command_rec authsvc_cmds[] = {
                   "End a session unused for this long (default 30m)"),
     AP_INIT_TAKE1("AuthsvcSessionMaxAge", set_session_time, (void *)1, RSRC_CONF,
                   "End every session this long after sign-in (default 12h)"),
+    AP_INIT_TAKE1("AuthsvcCache", authsvc_cache_set, NULL, RSRC_CONF,
+                  "Session cache: none, shmcb[:/path(bytes)], memcache:host:port, "
+                  "redis:host:port (default shmcb)"),
+    AP_INIT_TAKE1("AuthsvcCacheTTL", set_cache_ttl, NULL, RSRC_CONF,
+                  "How long a session lookup is cached (default 30s)"),
     AP_INIT_FLAG("AuthsvcRegistration", set_registration, NULL, RSRC_CONF | ACCESS_CONF,
                  "Allow new accounts to register (default On)"),
     AP_INIT_TAKE1("AuthsvcMaxBodySize", set_max_body, NULL, RSRC_CONF | ACCESS_CONF,

@@ -20,8 +20,10 @@
 #define AUTHSVC_DEFAULT_IDLE_TIMEOUT  (30 * 60)
 #define AUTHSVC_DEFAULT_MAX_AGE       (12 * 60 * 60)
 #define AUTHSVC_DEFAULT_MAX_BODY      (16 * 1024)
+#define AUTHSVC_DEFAULT_CACHE_TTL     30
 #define AUTHSVC_COOKIE_NAME_SECURE    "__Host-authsvc"
 #define AUTHSVC_COOKIE_NAME_PLAIN     "authsvc"
+#define AUTHSVC_COOKIE_NAME_DOMAIN    "__Secure-authsvc" /* Secure, with a Domain */
 
 typedef enum {
     AUTHSVC_SAMESITE_UNSET = 0,
@@ -43,6 +45,7 @@ typedef struct {
     const char *cookie_domain;        /* AuthsvcCookieDomain */
     apr_int64_t idle_timeout;         /* AuthsvcSessionIdleTimeout, seconds */
     apr_int64_t max_age;              /* AuthsvcSessionMaxAge, seconds */
+    apr_int64_t cache_ttl;            /* AuthsvcCacheTTL, seconds */
     /* Computed in post_config, not a directive: a hash of a random password at the
      * current parameters, verified against when the login name is unknown so that
      * unknown and known names cost the same time. */
@@ -77,6 +80,7 @@ int authsvc_config_pw_min(const authsvc_srv_cfg_t *c);
 int authsvc_config_pw_max(const authsvc_srv_cfg_t *c);
 apr_int64_t authsvc_config_idle_timeout(const authsvc_srv_cfg_t *c);
 apr_int64_t authsvc_config_max_age(const authsvc_srv_cfg_t *c);
+apr_int64_t authsvc_config_cache_ttl(const authsvc_srv_cfg_t *c);
 int authsvc_config_registration(const authsvc_dir_cfg_t *d);
 apr_size_t authsvc_config_max_body(const authsvc_dir_cfg_t *d);
 

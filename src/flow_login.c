@@ -158,12 +158,7 @@ const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_
 
 const authsvc_fail_t *authsvc_flow_whoami(request_rec *r, authsvc_identity_t **out)
 {
-    authsvc_db_t *db = authsvc_store_db(r);
-
-    if (db == NULL) {
-        return authsvc_fail(r, "unavailable", "the account database is unreachable");
-    }
-    if (authsvc_session_current(r, db, out) != APR_SUCCESS) {
+    if (authsvc_session_current(r, out) != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the session database is unreachable");
     }
     if (*out == NULL) {
@@ -197,7 +192,7 @@ const authsvc_fail_t *authsvc_flow_logout(request_rec *r)
     if (db == NULL) {
         return authsvc_fail(r, "unavailable", "the account database is unreachable");
     }
-    if (authsvc_session_current(r, db, &id) != APR_SUCCESS) {
+    if (authsvc_session_current(r, &id) != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the session database is unreachable");
     }
     if (id == NULL) {
@@ -208,5 +203,6 @@ const authsvc_fail_t *authsvc_flow_logout(request_rec *r)
     if (authsvc_store_transaction(db, logout_tx, &tx) != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the session could not be ended; try again");
     }
+    authsvc_session_forget(r, id->session->token_hash);
     return NULL;
 }

@@ -39,7 +39,6 @@ static int authn(request_rec *r)
 {
     const char *type = ap_auth_type(r);
     authsvc_identity_t *id = NULL;
-    authsvc_db_t *db;
 
     if (type != NULL && strcasecmp(type, "authsvc") != 0) {
         return DECLINED;
@@ -47,10 +46,7 @@ static int authn(request_rec *r)
     if (inherit_identity(r)) {
         return OK;
     }
-    if ((db = authsvc_store_db(r)) == NULL) {
-        return HTTP_SERVICE_UNAVAILABLE;
-    }
-    if (authsvc_session_current(r, db, &id) != APR_SUCCESS) {
+    if (authsvc_session_current(r, &id) != APR_SUCCESS) {
         return HTTP_SERVICE_UNAVAILABLE;
     }
     if (id == NULL) {

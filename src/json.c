@@ -34,6 +34,12 @@ authsvc_json_t *authsvc_json_parse(apr_pool_t *p, const char *buf, apr_size_t le
     json_t *v = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 
     if (v == NULL) {
+        /* jansson quotes the input near the error ("near 'hunter2...'"): that may be a
+         * password, and this text reaches the client and the debug log. Cut it off. */
+        char *near = strstr(jerr.text, " near '");
+        if (near != NULL) {
+            *near = '\0';
+        }
         *err = apr_psprintf(p, "%s (line %d, column %d)", jerr.text, jerr.line,
                             jerr.column);
         return NULL;

@@ -18,8 +18,12 @@
  *   - Lines whose first non-blank characters are "--" are comments; they are
  *     dropped before a statement is sent.
  *   - No transaction control (BEGIN, COMMIT, ...) and no PRAGMA: the runner
- *     wraps each migration in its own transaction, and connection settings
- *     (PRAGMA foreign_keys, journal_mode, busy_timeout) belong to DBDInitSQL.
+ *     wraps each migration in its own transaction. Connection settings are not
+ *     migrations either; note that with apr-util's sqlite3 driver, PRAGMAs that
+ *     expire prepared statements (foreign_keys, journal_mode) must not be run on
+ *     mod_dbd's connections at all (the module refuses them in DBDInitSQL), so
+ *     SQLite does not enforce foreign keys there: code deletes dependent rows
+ *     itself rather than relying on ON DELETE CASCADE.
  *   - File names: four-digit version from 0001 up without gaps, then '_' and
  *     a name of [a-z0-9_]; both drivers have the same versions and names.
  *

@@ -94,6 +94,9 @@ int authsvc_problem_send_fields(request_rec *r, const char *code, const char *de
     if (d->status == HTTP_SERVICE_UNAVAILABLE) {
         apr_table_setn(r->err_headers_out, "Retry-After", "5");
     }
+    if (d->status == HTTP_UNAUTHORIZED && strcmp(d->code, "unauthenticated") == 0) {
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Authsvc");
+    }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "problem %s (%d): %s", d->code,
                   d->status, detail ? detail : d->title);
     return authsvc_request_send(r, d->status, "application/problem+json", body);

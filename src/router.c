@@ -15,6 +15,19 @@ typedef struct {
     authsvc_route_fn fn;
 } route_t;
 
+/* Our own names: ap_method_name_of(M_GET) answers "HEAD" on some builds. */
+static const char *method_name(int m)
+{
+    switch (m) {
+    case M_GET: return "GET, HEAD";
+    case M_POST: return "POST";
+    case M_PUT: return "PUT";
+    case M_PATCH: return "PATCH";
+    case M_DELETE: return "DELETE";
+    default: return "OPTIONS";
+    }
+}
+
 static const route_t routes[] = {
     {M_POST, "/auth/register", authsvc_h_register},
     {M_POST, "/auth/login", authsvc_h_login},
@@ -24,26 +37,52 @@ static const route_t routes[] = {
     {M_PATCH, "/users/me", authsvc_h_me_update},
     {0, NULL, NULL}};
 
-/* The mount is the path of the <Location> that set the handler: the core's per-dir
- * record names the most specific section merged for this request (sections without
- * our own directives get no record of ours, so the core's is the one to ask). */
+static int match(apr_pool_t *p, const char *pattern, const char *path, const char **params);
+
+/* Does any route (whatever its method) match path? */
+static int routed(apr_pool_t *p, const char *path)
+{
+    const char *params[MAX_PARAMS];
+    const route_t *rt;
+
+    for (rt = routes; rt->pattern != NULL; rt++) {
+        if (match(p, rt->pattern, path, params)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The mount is the URL path of the <Location> that set the handler. The core's per-dir
+ * record names the most specific section merged for this request, which is the mount
+ * unless a nested <Location> (say, one adding a Require) or a <LocationMatch> is more
+ * specific: so try it, then each shorter prefix of the URI at a '/', and take the
+ * longest one under which a route matches. Without any, the core's section (or "")
+ * stands, and the request gets a 404. */
 const char *authsvc_router_mount(request_rec *r)
 {
     const core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
-    const char *m = core ? core->d : NULL;
-    apr_size_t n;
+    const char *d = core ? core->d : NULL;
+    apr_size_t n = 0, i;
 
-    if (m == NULL || m[0] != '/' || core->r != NULL) {
-        return "";
+    if (d != NULL && d[0] == '/' && core->r == NULL) {
+        n = strlen(d);
+        while (n > 0 && d[n - 1] == '/') {
+            n--;
+        }
+        if (strncmp(r->uri, d, n) != 0 || (r->uri[n] != '/' && r->uri[n] != '\0')) {
+            n = 0;
+        }
     }
-    n = strlen(m);
-    while (n > 0 && m[n - 1] == '/') {
-        n--;
+    if (n > 0 && routed(r->pool, r->uri + n)) {
+        return apr_pstrmemdup(r->pool, r->uri, n);
     }
-    if (strncmp(r->uri, m, n) != 0) {
-        return "";
+    for (i = strlen(r->uri); i > 0; i--) {
+        if (r->uri[i] == '/' && routed(r->pool, r->uri + i)) {
+            return apr_pstrmemdup(r->pool, r->uri, i);
+        }
     }
-    return apr_pstrmemdup(r->pool, m, n);
+    return routed(r->pool, r->uri) ? "" : apr_pstrmemdup(r->pool, r->uri, n);
 }
 
 /* Match path against pattern segment by segment; '*' takes one non-empty segment. */
@@ -113,8 +152,7 @@ int authsvc_router_dispatch(request_rec *r)
         if (!(allowed & (AP_METHOD_BIT << rt->method))) {
             allowed |= AP_METHOD_BIT << rt->method;
             allow = apr_pstrcat(r->pool, allow ? allow : "", allow ? ", " : "",
-                                ap_method_name_of(r->pool, rt->method),
-                                rt->method == M_GET ? ", HEAD" : "", NULL);
+                                method_name(rt->method), NULL);
         }
     }
     if (allow != NULL) {

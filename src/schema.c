@@ -31,7 +31,8 @@ static const dbd_cfg_t *dbd_config(server_rec *s)
     void *svr = m ? ap_get_module_config(s->module_config, m) : NULL;
     const dbd_cfg_t *cfg = svr ? *(const dbd_cfg_t **)svr : NULL;
 
-    if (cfg == NULL || cfg->server != s || cfg->name == NULL || cfg->params == NULL) {
+    if (cfg == NULL || cfg->server != s || cfg->name == NULL || cfg->params == NULL ||
+        cfg->name[0] == '[') { /* mod_dbd's "[DBDriver unset]" placeholder */
         return NULL;
     }
     return cfg;
@@ -207,21 +208,33 @@ const char *authsvc_schema_startup(apr_pool_t *pconf, apr_pool_t *ptemp, server_
         const dbd_cfg_t *cfg = dbd_config(sp);
         const char *key;
 
-        const char *err;
-
         if (cfg == NULL) {
             continue;
         }
-        if ((err = check_init_queries(pconf, cfg)) != NULL) {
-            return err;
-        }
-        warn_busy_timeout(sp, cfg);
         key = apr_pstrcat(ptemp, cfg->name, "\n", cfg->params, NULL);
         if (apr_hash_get(seen, key, APR_HASH_KEY_STRING) != NULL) {
             continue;
         }
         apr_hash_set(seen, key, APR_HASH_KEY_STRING, key);
         check_one(ptemp, sp, cfg);
+    }
+    return NULL;
+}
+
+const char *authsvc_schema_check_config(apr_pool_t *p, server_rec *s)
+{
+    server_rec *sp;
+    const char *err;
+
+    for (sp = s; sp != NULL; sp = sp->next) {
+        const dbd_cfg_t *cfg = dbd_config(sp);
+        if (cfg == NULL) {
+            continue;
+        }
+        if ((err = check_init_queries(p, cfg)) != NULL) {
+            return err;
+        }
+        warn_busy_timeout(sp, cfg);
     }
     return NULL;
 }

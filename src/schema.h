@@ -17,6 +17,10 @@
  * Returns an error message only for a misconfiguration that must stop httpd. */
 const char *authsvc_schema_startup(apr_pool_t *pconf, apr_pool_t *ptemp, server_rec *s);
 
+/* check_config: refuse DBDInitSQL statements that break apr-util's sqlite3 driver, and
+ * warn about those that stall threaded MPMs. NULL or an error message. */
+const char *authsvc_schema_check_config(apr_pool_t *p, server_rec *s);
+
 /* 1 when the database behind db is at this build's version (checked on the request's
  * connection until it has been seen current once per process), else 0 with the
  * reason logged. */

@@ -5,6 +5,7 @@
 #include "http_ssl.h"
 #include "util_cookies.h"
 
+#include "cache.h"
 #include "config.h"
 #include "crypto.h"
 #include "request.h"
@@ -30,7 +31,11 @@ const char *authsvc_session_cookie_name(request_rec *r)
     if (c->cookie_name != NULL) {
         return c->cookie_name;
     }
-    return cookie_secure(r, c) ? AUTHSVC_COOKIE_NAME_SECURE : AUTHSVC_COOKIE_NAME_PLAIN;
+    if (!cookie_secure(r, c)) {
+        return AUTHSVC_COOKIE_NAME_PLAIN;
+    }
+    /* __Host- forbids a Domain attribute; __Secure- allows one. */
+    return c->cookie_domain ? AUTHSVC_COOKIE_NAME_DOMAIN : AUTHSVC_COOKIE_NAME_SECURE;
 }
 
 static const char *cookie_attrs(request_rec *r)
@@ -123,15 +128,234 @@ static apr_int64_t touch_interval(const authsvc_srv_cfg_t *c)
     return idle < 120 ? idle / 2 : 60;
 }
 
-apr_status_t authsvc_session_current(request_rec *r, authsvc_db_t *db,
-                                     authsvc_identity_t **out)
+/* ---- cache entries -----------------------------------------------------------------
+ * A live entry is a fixed header and up to ENTRY_STRINGS NUL-terminated strings (bit i
+ * of `present` says string i is not NULL); a dead entry (tombstone) is the header alone.
+ * Decoding copies into the request pool and checks every length. */
+
+#define ENTRY_LIVE    0x41533031u /* "AS01" */
+#define ENTRY_DEAD    0x41534430u /* "ASD0" */
+#define ENTRY_MAX     4096
+#define ENTRY_STRINGS 10
+#define ENTRY_NUMS    7
+
+typedef struct {
+    apr_uint32_t magic;
+    apr_uint32_t present;
+    apr_int64_t nums[ENTRY_NUMS];
+} entry_head_t;
+
+static void entry_fields(authsvc_identity_t *id, const char ***strs, apr_int64_t **nums)
+{
+    authsvc_session_t *s = id->session;
+    authsvc_user_t *u = id->user;
+
+    strs[0] = &s->id;      strs[1] = &s->user_id;  strs[2] = &u->email;
+    strs[3] = &u->username; strs[4] = &u->first_name; strs[5] = &u->last_name;
+    strs[6] = &u->roles;   strs[7] = &u->status;   strs[8] = &s->ip;
+    strs[9] = &s->user_agent;
+    nums[0] = &s->created_at;      nums[1] = &s->last_seen_at;
+    nums[2] = &s->idle_expires_at; nums[3] = &s->expires_at;
+    nums[4] = &u->email_verified_at; nums[5] = &u->created_at; nums[6] = &u->updated_at;
+}
+
+/* Returns the encoded length, or 0 when it does not fit (then it is not cached). */
+static unsigned int entry_encode(authsvc_identity_t *id, unsigned char *buf)
+{
+    const char **strs[ENTRY_STRINGS];
+    apr_int64_t *nums[ENTRY_NUMS];
+    entry_head_t h;
+    unsigned int off = sizeof(h);
+    int i;
+
+    entry_fields(id, strs, nums);
+    h.magic = ENTRY_LIVE;
+    h.present = 0;
+    for (i = 0; i < ENTRY_NUMS; i++) {
+        h.nums[i] = *nums[i];
+    }
+    for (i = 0; i < ENTRY_STRINGS; i++) {
+        apr_size_t n;
+        if (*strs[i] == NULL) {
+            continue;
+        }
+        n = strlen(*strs[i]) + 1;
+        if (off + n > ENTRY_MAX) {
+            return 0;
+        }
+        memcpy(buf + off, *strs[i], n);
+        off += (unsigned int)n;
+        h.present |= 1u << i;
+    }
+    memcpy(buf, &h, sizeof(h));
+    return off;
+}
+
+/* NULL for a tombstone or anything malformed. */
+static authsvc_identity_t *entry_decode(request_rec *r, const unsigned char *buf,
+                                        unsigned int len, const char *token_hash)
+{
+    authsvc_identity_t *id;
+    const char **strs[ENTRY_STRINGS];
+    apr_int64_t *nums[ENTRY_NUMS];
+    entry_head_t h;
+    unsigned int off = sizeof(h);
+    int i;
+
+    if (len < sizeof(h)) {
+        return NULL;
+    }
+    memcpy(&h, buf, sizeof(h));
+    if (h.magic != ENTRY_LIVE) {
+        return NULL;
+    }
+    id = apr_palloc(r->pool, sizeof(*id));
+    id->session = apr_pcalloc(r->pool, sizeof(*id->session));
+    id->user = apr_pcalloc(r->pool, sizeof(*id->user));
+    entry_fields(id, strs, nums);
+    for (i = 0; i < ENTRY_NUMS; i++) {
+        *nums[i] = h.nums[i];
+    }
+    for (i = 0; i < ENTRY_STRINGS; i++) {
+        const unsigned char *end;
+        if (!(h.present & (1u << i))) {
+            continue;
+        }
+        end = off < len ? memchr(buf + off, '\0', len - off) : NULL;
+        if (end == NULL) {
+            return NULL;
+        }
+        *strs[i] = apr_pstrmemdup(r->pool, (const char *)buf + off,
+                                  (apr_size_t)(end - (buf + off)));
+        off = (unsigned int)(end - buf) + 1;
+    }
+    if (id->session->id == NULL || id->session->user_id == NULL || id->user->email == NULL) {
+        return NULL;
+    }
+    id->session->token_hash = token_hash;
+    id->user->id = id->session->user_id;
+    if (id->user->roles == NULL) {
+        id->user->roles = "";
+    }
+    return id;
+}
+
+static int is_tombstone(const unsigned char *value, unsigned int len)
+{
+    apr_uint32_t magic;
+
+    if (len < sizeof(magic)) {
+        return 0;
+    }
+    memcpy(&magic, value, sizeof(magic));
+    return magic == ENTRY_DEAD;
+}
+
+static const char *cache_key(request_rec *r, const char *token_hash)
+{
+    return apr_pstrcat(r->pool, "s:", token_hash, NULL);
+}
+
+/* Cache a live identity until the next of: the cache TTL, its idle or absolute expiry.
+ * Never over a tombstone. */
+static void cache_live(request_rec *r, authsvc_identity_t *id, apr_int64_t now)
 {
     const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
+    unsigned char buf[ENTRY_MAX];
+    unsigned int len = entry_encode(id, buf);
+    apr_int64_t until = now + authsvc_config_cache_ttl(c);
+
+    if (len == 0) {
+        return;
+    }
+    if (until > id->session->idle_expires_at) {
+        until = id->session->idle_expires_at;
+    }
+    if (until > id->session->expires_at) {
+        until = id->session->expires_at;
+    }
+    authsvc_cache_put_unless(r, cache_key(r, id->session->token_hash), buf, len,
+                             apr_time_from_sec(until), is_tombstone);
+}
+
+static void cache_dead(request_rec *r, const char *token_hash)
+{
+    const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
+    entry_head_t h;
+
+    memset(&h, 0, sizeof(h));
+    h.magic = ENTRY_DEAD;
+    authsvc_cache_put(r, cache_key(r, token_hash), (unsigned char *)&h, sizeof(h),
+                      apr_time_now() + apr_time_from_sec(authsvc_config_cache_ttl(c)));
+}
+
+void authsvc_session_forget(request_rec *r, const char *token_hash)
+{
+    cache_dead(r, token_hash);
+}
+
+/* Record activity (at most once per touch interval): a database write even on a cache
+ * hit, the only one the guard ever makes. A failure costs the session a little idle
+ * time, never the request. */
+static void touch(request_rec *r, authsvc_identity_t *id, apr_int64_t now, int *changed)
+{
+    const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
+    authsvc_session_t *s = id->session;
+    apr_int64_t idle;
+    authsvc_db_t *db;
+
+    *changed = 0;
+    if (now - s->last_seen_at < touch_interval(c) || (db = authsvc_store_db(r)) == NULL) {
+        return;
+    }
+    idle = now + authsvc_config_idle_timeout(c);
+    if (idle > s->expires_at) {
+        idle = s->expires_at;
+    }
+    if (authsvc_sessions_touch(db, s->token_hash, now, idle, now - touch_interval(c)) ==
+        APR_SUCCESS) {
+        s->last_seen_at = now;
+        s->idle_expires_at = idle;
+        *changed = 1;
+    }
+}
+
+/* The cached identity for this token: 1 and *out set on a live hit, 1 and *out NULL on
+ * a tombstone or an expired entry, 0 on a miss (ask the database). */
+static int from_cache(request_rec *r, const char *hash, apr_int64_t now,
+                      authsvc_identity_t **out)
+{
+    unsigned char buf[ENTRY_MAX];
+    unsigned int len = sizeof(buf);
+    authsvc_identity_t *id;
+
+    *out = NULL;
+    if (authsvc_cache_get(r, cache_key(r, hash), buf, &len) != APR_SUCCESS) {
+        return 0;
+    }
+    if (is_tombstone(buf, len)) {
+        return 1;
+    }
+    id = entry_decode(r, buf, len, hash);
+    if (id == NULL) {
+        return 0;
+    }
+    if (now >= id->session->expires_at || now >= id->session->idle_expires_at) {
+        return 1;
+    }
+    *out = id;
+    return 1;
+}
+
+apr_status_t authsvc_session_current(request_rec *r, authsvc_identity_t **out)
+{
     const char *val = NULL, *hash;
-    authsvc_session_t *s;
-    authsvc_user_t *u;
-    apr_int64_t now = AUTHSVC_NOW(), idle;
-    apr_status_t rv;
+    authsvc_session_t *s = NULL;
+    authsvc_user_t *u = NULL;
+    authsvc_identity_t *id = NULL;
+    apr_int64_t now = AUTHSVC_NOW();
+    authsvc_db_t *db;
+    int changed = 0;
 
     *out = NULL;
     if (ap_cookie_read(r, authsvc_session_cookie_name(r), &val, 0) != APR_SUCCESS ||
@@ -139,26 +363,33 @@ apr_status_t authsvc_session_current(request_rec *r, authsvc_db_t *db,
         return APR_SUCCESS;
     }
     hash = authsvc_crypto_sha256_hex(r->pool, val, strlen(val));
-    rv = authsvc_sessions_lookup(db, hash, now, &s, &u);
-    if (rv != APR_SUCCESS || s == NULL) {
+    if (from_cache(r, hash, now, &id)) {
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "session cache hit (%s)",
+                      id ? "live" : "dead");
+        if (id != NULL) {
+            touch(r, id, now, &changed);
+            if (changed) {
+                cache_live(r, id, now);
+            }
+        }
+        *out = id;
+        return APR_SUCCESS;
+    }
+    if ((db = authsvc_store_db(r)) == NULL ||
+        authsvc_sessions_lookup(db, hash, now, &s, &u) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    if (s == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "session cookie names no live session");
-        return rv;
+        cache_dead(r, hash);
+        return APR_SUCCESS;
     }
-    if (now - s->last_seen_at >= touch_interval(c)) {
-        idle = now + authsvc_config_idle_timeout(c);
-        if (idle > s->expires_at) {
-            idle = s->expires_at;
-        }
-        /* A failed touch costs the session a little idle time, not the request. */
-        if (authsvc_sessions_touch(db, hash, now, idle, now - touch_interval(c)) ==
-            APR_SUCCESS) {
-            s->last_seen_at = now;
-            s->idle_expires_at = idle;
-        }
-    }
-    *out = apr_palloc(r->pool, sizeof(**out));
-    (*out)->session = s;
-    (*out)->user = u;
+    id = apr_palloc(r->pool, sizeof(*id));
+    id->session = s;
+    id->user = u;
+    touch(r, id, now, &changed);
+    cache_live(r, id, now);
+    *out = id;
     return APR_SUCCESS;
 }
 

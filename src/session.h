@@ -33,11 +33,15 @@ void authsvc_session_set_cookie(request_rec *r, const char *token);
 /* Tell the browser to forget the session cookie. */
 void authsvc_session_clear_cookie(request_rec *r);
 
-/* The live session this request's cookie names. *out is NULL when there is no cookie or
- * no live session for it; APR_EGENERAL only on a database failure. Records activity at
- * most once per touch interval. */
-apr_status_t authsvc_session_current(request_rec *r, authsvc_db_t *db,
-                                     authsvc_identity_t **out);
+/* The live session this request's cookie names: from the cache, else the database
+ * (the result is cached either way, AuthsvcCacheTTL at most). *out is NULL when there is
+ * no cookie or no live session for it; APR_EGENERAL only when the database was needed
+ * and failed. Records activity at most once per touch interval. */
+apr_status_t authsvc_session_current(request_rec *r, authsvc_identity_t **out);
+
+/* After a revocation committed: every cache lookup of the token now says "dead" (a
+ * tombstone, so a lookup racing the revocation cannot cache the session as live). */
+void authsvc_session_forget(request_rec *r, const char *token_hash);
 
 /* Revoke the session (server-side: the old cookie stops working at once). */
 apr_status_t authsvc_session_revoke(request_rec *r, authsvc_db_t *db,

@@ -1,0 +1,222 @@
+/*
+ * cache.c - one socache instance for the whole server, behind a global mutex when the
+ * provider needs one (shmcb: it is not safe across processes on its own).
+ */
+#include "ap_provider.h"
+#include "ap_socache.h"
+#include "apr_global_mutex.h"
+#include "util_mutex.h"
+
+#include "cache.h"
+
+#define MUTEX_TYPE "authsvc-cache"
+#define NAMESPACE  "authsvc"
+
+/* Configuration-time globals: reset in pre_config, set by the directive or by
+ * post_config, inherited by the children. */
+static const ap_socache_provider_t *provider;
+static ap_socache_instance_t *instance;
+static apr_global_mutex_t *mutex;
+static int disabled;
+
+void authsvc_cache_pre_config(apr_pool_t *pconf)
+{
+    provider = NULL;
+    instance = NULL;
+    mutex = NULL;
+    disabled = 0;
+    ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
+}
+
+static const char *create(apr_pool_t *p, apr_pool_t *ptemp, const char *spec)
+{
+    const char *sep = ap_strchr_c(spec, ':');
+    const char *name = sep ? apr_pstrmemdup(ptemp, spec, (apr_size_t)(sep - spec)) : spec;
+    const char *err;
+
+    provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
+                                  AP_SOCACHE_PROVIDER_VERSION);
+    if (provider == NULL) {
+        return apr_psprintf(p, "no socache provider '%s': load it first "
+                            "(LoadModule socache_%s_module, or a2enmod socache_%s)",
+                            name, name, name);
+    }
+    err = provider->create(&instance, sep ? sep + 1 : NULL, ptemp, p);
+    if (err != NULL) {
+        provider = NULL;
+        return apr_psprintf(p, "%s: %s", name, err);
+    }
+    return NULL;
+}
+
+const char *authsvc_cache_set(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dcfg;
+    if (err != NULL) {
+        return err;
+    }
+    if (strcasecmp(arg, "none") == 0) {
+        disabled = 1;
+        return NULL;
+    }
+    err = create(cmd->pool, cmd->temp_pool, arg);
+    return err ? apr_psprintf(cmd->pool, "AuthsvcCache %s", err) : NULL;
+}
+
+static apr_status_t destroy(void *data)
+{
+    if (provider != NULL && instance != NULL) {
+        provider->destroy(instance, (server_rec *)data);
+    }
+    return APR_SUCCESS;
+}
+
+const char *authsvc_cache_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    static const struct ap_socache_hints hints = {64, 256, apr_time_from_sec(30)};
+    const char *err;
+    apr_status_t rv;
+
+    if (disabled) {
+        return NULL;
+    }
+    if (provider == NULL && (err = create(pconf, pconf, "shmcb")) != NULL) {
+        return apr_pstrcat(pconf, "AuthsvcCache (default shmcb): ", err,
+                           "; or set AuthsvcCache none", NULL);
+    }
+    if (provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
+        rv = ap_global_mutex_create(&mutex, NULL, MUTEX_TYPE, NULL, s, pconf, 0);
+        if (rv != APR_SUCCESS) {
+            return "AuthsvcCache: cannot create the cache mutex (see Mutex)";
+        }
+    }
+    rv = provider->init(instance, NAMESPACE, &hints, s, pconf);
+    if (rv != APR_SUCCESS) {
+        return apr_psprintf(pconf, "AuthsvcCache: %s provider failed to initialise",
+                            provider->name);
+    }
+    apr_pool_cleanup_register(pconf, s, destroy, apr_pool_cleanup_null);
+    return NULL;
+}
+
+void authsvc_cache_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_status_t rv;
+
+    if (mutex == NULL) {
+        return;
+    }
+    rv = apr_global_mutex_child_init(&mutex, apr_global_mutex_lockfile(mutex), pchild);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "cannot reopen the cache mutex");
+    }
+}
+
+int authsvc_cache_enabled(void)
+{
+    return provider != NULL && instance != NULL;
+}
+
+static int lock(request_rec *r)
+{
+    apr_status_t rv;
+
+    if (mutex == NULL) {
+        return 1;
+    }
+    rv = apr_global_mutex_lock(mutex);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "cannot lock the cache mutex");
+        return 0;
+    }
+    return 1;
+}
+
+static void unlock(void)
+{
+    if (mutex != NULL) {
+        apr_global_mutex_unlock(mutex);
+    }
+}
+
+apr_status_t authsvc_cache_get(request_rec *r, const char *key, unsigned char *buf,
+                               unsigned int *len)
+{
+    apr_status_t rv;
+
+    if (!authsvc_cache_enabled() || !lock(r)) {
+        return APR_EGENERAL;
+    }
+    rv = provider->retrieve(instance, r->server, (const unsigned char *)key,
+                            (unsigned int)strlen(key), buf, len, r->pool);
+    unlock();
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_NOTFOUND(rv)) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, "cache lookup failed");
+    }
+    return rv;
+}
+
+#define MAX_VALUE 4096
+
+static void store_unless(request_rec *r, const char *key, const unsigned char *data,
+                         unsigned int len, apr_time_t expiry,
+                         int (*keep)(const unsigned char *value, unsigned int len))
+{
+    unsigned char old[MAX_VALUE];
+    unsigned int oldlen = sizeof(old);
+    apr_status_t rv;
+
+    if (!authsvc_cache_enabled() || !lock(r)) {
+        return;
+    }
+    if (keep != NULL &&
+        provider->retrieve(instance, r->server, (const unsigned char *)key,
+                           (unsigned int)strlen(key), old, &oldlen, r->pool) ==
+            APR_SUCCESS &&
+        keep(old, oldlen)) {
+        unlock();
+        return;
+    }
+    rv = provider->store(instance, r->server, (const unsigned char *)key,
+                         (unsigned int)strlen(key), expiry, (unsigned char *)data, len,
+                         r->pool);
+    unlock();
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, "cache store failed");
+    }
+}
+
+void authsvc_cache_put(request_rec *r, const char *key, const unsigned char *data,
+                       unsigned int len, apr_time_t expiry)
+{
+    store_unless(r, key, data, len, expiry, NULL);
+}
+
+void authsvc_cache_put_unless(request_rec *r, const char *key, const unsigned char *data,
+                              unsigned int len, apr_time_t expiry,
+                              int (*keep)(const unsigned char *value, unsigned int len))
+{
+    store_unless(r, key, data, len, expiry, keep);
+}
+
+apr_status_t authsvc_cache_remove(request_rec *r, const char *key)
+{
+    apr_status_t rv;
+
+    if (!authsvc_cache_enabled()) {
+        return APR_SUCCESS;
+    }
+    if (!lock(r)) {
+        return APR_EGENERAL;
+    }
+    rv = provider->remove(instance, r->server, (const unsigned char *)key,
+                          (unsigned int)strlen(key), r->pool);
+    unlock();
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_NOTFOUND(rv)) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, rv, r, "cache remove failed");
+        return rv;
+    }
+    return APR_SUCCESS;
+}

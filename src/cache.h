@@ -1,0 +1,51 @@
+/*
+ * cache.h - the module's socache: session lookups (and, later, counters) shared by all
+ * children, and by all nodes when the provider is memcache or redis.
+ *
+ * A cache, never a store: whatever is put here can be lost at any moment and is then
+ * read again from the database.
+ */
+#ifndef AUTHSVC_CACHE_H
+#define AUTHSVC_CACHE_H
+
+#include "authsvc.h"
+
+/* AuthsvcCache setter: "none", "shmcb", "shmcb:/path(bytes)", "memcache:host:port",
+ * "redis:host:port" (any socache provider, with its own argument syntax). */
+const char *authsvc_cache_set(cmd_parms *cmd, void *dcfg, const char *arg);
+
+/* pre_config: register the mutex type and forget the previous configuration's cache. */
+void authsvc_cache_pre_config(apr_pool_t *pconf);
+
+/* post_config: pick the default provider when none was configured, create the mutex
+ * if the provider needs one, and initialise the instance. NULL or an error message. */
+const char *authsvc_cache_post_config(apr_pool_t *pconf, server_rec *s);
+
+/* child_init: re-open the mutex in the child. */
+void authsvc_cache_child_init(apr_pool_t *pchild, server_rec *s);
+
+/* 1 when a cache is configured. */
+int authsvc_cache_enabled(void);
+
+/* Look key up. APR_SUCCESS with the value in buf (*len in: its size, out: the value's
+ * length); APR_NOTFOUND on a miss; any other status when the cache failed (logged at
+ * debug: callers fall back to the database). */
+apr_status_t authsvc_cache_get(request_rec *r, const char *key, unsigned char *buf,
+                               unsigned int *len);
+
+/* Store key -> data until expiry (absolute). Failures are logged and ignored. */
+void authsvc_cache_put(request_rec *r, const char *key, const unsigned char *data,
+                       unsigned int len, apr_time_t expiry);
+
+/* Store key -> data unless the value already there makes keep(value) true: the check
+ * and the store happen under the cache mutex, so with shmcb a tombstone written by a
+ * revocation can never be overwritten by a lookup that read the database just before
+ * it. (memcache/redis have no mutex here: there it is best effort.) */
+void authsvc_cache_put_unless(request_rec *r, const char *key, const unsigned char *data,
+                              unsigned int len, apr_time_t expiry,
+                              int (*keep)(const unsigned char *value, unsigned int len));
+
+/* Forget key. Returns the provider's status (APR_NOTFOUND is success for callers). */
+apr_status_t authsvc_cache_remove(request_rec *r, const char *key);
+
+#endif
