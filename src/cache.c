@@ -201,6 +201,37 @@ void authsvc_cache_put_unless(request_rec *r, const char *key, const unsigned ch
     store_unless(r, key, data, len, expiry, keep);
 }
 
+typedef struct {
+    apr_uint32_t count;
+    apr_int64_t window_end; /* seconds */
+} counter_t;
+
+apr_uint32_t authsvc_cache_count(request_rec *r, const char *key, apr_int64_t window)
+{
+    counter_t c;
+    unsigned int len = sizeof(c);
+    apr_int64_t now = apr_time_sec(apr_time_now());
+    unsigned int klen = (unsigned int)strlen(key);
+
+    if (!authsvc_cache_enabled() || !lock(r)) {
+        return 0;
+    }
+    if (provider->retrieve(instance, r->server, (const unsigned char *)key, klen,
+                           (unsigned char *)&c, &len, r->pool) != APR_SUCCESS ||
+        len != sizeof(c) || c.window_end <= now) {
+        c.count = 0;
+        c.window_end = now + window;
+    }
+    c.count++;
+    if (provider->store(instance, r->server, (const unsigned char *)key, klen,
+                        apr_time_from_sec(c.window_end), (unsigned char *)&c, sizeof(c),
+                        r->pool) != APR_SUCCESS) {
+        c.count = 0;
+    }
+    unlock();
+    return c.count;
+}
+
 apr_status_t authsvc_cache_remove(request_rec *r, const char *key)
 {
     apr_status_t rv;

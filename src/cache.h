@@ -45,6 +45,11 @@ void authsvc_cache_put_unless(request_rec *r, const char *key, const unsigned ch
                               unsigned int len, apr_time_t expiry,
                               int (*keep)(const unsigned char *value, unsigned int len));
 
+/* Count one event under key in a fixed window of `window` seconds and return the count
+ * so far in this window (1 for the first). 0 when the cache is off or failed: callers
+ * then decide for themselves (fail open or closed). Atomic under the mutex for shmcb. */
+apr_uint32_t authsvc_cache_count(request_rec *r, const char *key, apr_int64_t window);
+
 /* Forget key. Returns the provider's status (APR_NOTFOUND is success for callers). */
 apr_status_t authsvc_cache_remove(request_rec *r, const char *key);
 

@@ -62,6 +62,8 @@ void *authsvc_config_create_dir(apr_pool_t *p, char *dir)
     (void)dir;
     d->registration = AUTHSVC_UNSET;
     d->max_body = AUTHSVC_UNSET;
+    d->pass_headers = AUTHSVC_UNSET;
+    d->strip_cookie = AUTHSVC_UNSET;
     return d;
 }
 
@@ -72,6 +74,12 @@ void *authsvc_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
 
     MERGE_INT(registration);
     MERGE_INT(max_body);
+    n->remote_user = add->remote_user ? add->remote_user : base->remote_user;
+    MERGE_INT(pass_headers);
+    MERGE_PTR(header_prefix);
+    MERGE_INT(strip_cookie);
+    MERGE_PTR(login_url);
+    n->unauth = add->unauth ? add->unauth : base->unauth;
     return n;
 }
 
@@ -119,6 +127,22 @@ int authsvc_config_registration(const authsvc_dir_cfg_t *d)
 apr_size_t authsvc_config_max_body(const authsvc_dir_cfg_t *d)
 {
     return (apr_size_t)DEFAULTED(d->max_body, AUTHSVC_DEFAULT_MAX_BODY);
+}
+
+authsvc_remote_user_t authsvc_config_remote_user(const authsvc_dir_cfg_t *d)
+{
+    return d->remote_user ? d->remote_user : AUTHSVC_REMOTE_USER_EMAIL;
+}
+
+const char *authsvc_config_header_prefix(const authsvc_dir_cfg_t *d)
+{
+    return d->header_prefix ? d->header_prefix : "Remote-";
+}
+
+/* Without a login page to send browsers to, "redirect" can only mean 401. */
+authsvc_unauth_t authsvc_config_unauth(const authsvc_dir_cfg_t *d)
+{
+    return d->unauth ? d->unauth : AUTHSVC_UNAUTH_REDIRECT;
 }
 
 /* ---- value parsers ---------------------------------------------------------------- */
@@ -325,6 +349,94 @@ static const char *set_max_body(cmd_parms *cmd, void *dcfg, const char *arg)
                         &((authsvc_dir_cfg_t *)dcfg)->max_body);
 }
 
+static const char *set_remote_user(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    authsvc_dir_cfg_t *d = dcfg;
+
+    if (strcasecmp(arg, "email") == 0) {
+        d->remote_user = AUTHSVC_REMOTE_USER_EMAIL;
+    }
+    else if (strcasecmp(arg, "username") == 0) {
+        d->remote_user = AUTHSVC_REMOTE_USER_USERNAME;
+    }
+    else if (strcasecmp(arg, "id") == 0) {
+        d->remote_user = AUTHSVC_REMOTE_USER_ID;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s must be email, username or id",
+                            cmd->directive->directive);
+    }
+    return NULL;
+}
+
+static const char *set_dir_flag(cmd_parms *cmd, void *dcfg, int on)
+{
+    authsvc_dir_cfg_t *d = dcfg;
+
+    if (cmd->info == (void *)0) {
+        d->pass_headers = on;
+    }
+    else {
+        d->strip_cookie = on;
+    }
+    return NULL;
+}
+
+/* A header name prefix: RFC 9110 token characters only, so it cannot split headers. */
+static const char *set_header_prefix(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *p;
+
+    for (p = arg; *p; p++) {
+        if (!apr_isalnum(*p) && !ap_strchr_c("!#$%&'*+-.^_`|~", *p)) {
+            return apr_psprintf(cmd->pool, "%s: '%s' is not a header name prefix",
+                                cmd->directive->directive, arg);
+        }
+    }
+    ((authsvc_dir_cfg_t *)dcfg)->header_prefix = arg;
+    return NULL;
+}
+
+/* A local path ("/login") or an absolute http(s) URL; no control characters. */
+static const char *set_login_url(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *p;
+
+    for (p = arg; *p; p++) {
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
+            return apr_psprintf(cmd->pool, "%s: spaces and control characters are "
+                                "not allowed", cmd->directive->directive);
+        }
+    }
+    if (!(arg[0] == '/' && arg[1] != '/') && strncasecmp(arg, "https://", 8) != 0 &&
+        strncasecmp(arg, "http://", 7) != 0) {
+        return apr_psprintf(cmd->pool, "%s must be a path (/login) or an http(s) URL",
+                            cmd->directive->directive);
+    }
+    ((authsvc_dir_cfg_t *)dcfg)->login_url = arg;
+    return NULL;
+}
+
+static const char *set_unauth(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    authsvc_dir_cfg_t *d = dcfg;
+
+    if (strcasecmp(arg, "redirect") == 0) {
+        d->unauth = AUTHSVC_UNAUTH_REDIRECT;
+    }
+    else if (strcmp(arg, "401") == 0) {
+        d->unauth = AUTHSVC_UNAUTH_401;
+    }
+    else if (strcasecmp(arg, "pass") == 0) {
+        d->unauth = AUTHSVC_UNAUTH_PASS;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s must be redirect, 401 or pass",
+                            cmd->directive->directive);
+    }
+    return NULL;
+}
+
 /* ---- cross-directive checks ------------------------------------------------------- */
 
 const char *authsvc_config_check(apr_pool_t *p, server_rec *s)
@@ -385,4 +497,18 @@ const command_rec authsvc_cmds[] = {
                  "Allow new accounts to register (default On)"),
     AP_INIT_TAKE1("AuthsvcMaxBodySize", set_max_body, NULL, RSRC_CONF | ACCESS_CONF,
                   "Largest JSON request body accepted, in bytes (k/m suffix; default 16k)"),
+    AP_INIT_TAKE1("AuthsvcRemoteUser", set_remote_user, NULL, OR_AUTHCFG | RSRC_CONF,
+                  "What REMOTE_USER is set to: email (default), username or id"),
+    AP_INIT_FLAG("AuthsvcPassHeaders", set_dir_flag, (void *)0, OR_AUTHCFG | RSRC_CONF,
+                 "Send the identity to the backend in request headers (default Off)"),
+    AP_INIT_TAKE1("AuthsvcHeaderPrefix", set_header_prefix, NULL, OR_AUTHCFG | RSRC_CONF,
+                  "Prefix of the identity headers (default Remote-)"),
+    AP_INIT_FLAG("AuthsvcStripCookie", set_dir_flag, (void *)1, OR_AUTHCFG | RSRC_CONF,
+                 "Remove the session cookie before the request reaches the backend "
+                 "(default On)"),
+    AP_INIT_TAKE1("AuthsvcLoginURL", set_login_url, NULL, OR_AUTHCFG | RSRC_CONF,
+                  "Where browsers without a session are sent (with return_to)"),
+    AP_INIT_TAKE1("AuthsvcUnauthAction", set_unauth, NULL, OR_AUTHCFG | RSRC_CONF,
+                  "Without a session: redirect (browsers; API clients get 401), 401, "
+                  "or pass"),
     {NULL}};

@@ -52,10 +52,30 @@ typedef struct {
     const char *dummy_hash;
 } authsvc_srv_cfg_t;
 
+typedef enum {
+    AUTHSVC_REMOTE_USER_UNSET = 0,
+    AUTHSVC_REMOTE_USER_EMAIL,
+    AUTHSVC_REMOTE_USER_USERNAME,
+    AUTHSVC_REMOTE_USER_ID
+} authsvc_remote_user_t;
+
+typedef enum {
+    AUTHSVC_UNAUTH_UNSET = 0,
+    AUTHSVC_UNAUTH_REDIRECT, /* browsers to AuthsvcLoginURL, API clients 401 */
+    AUTHSVC_UNAUTH_401,      /* everyone 401 */
+    AUTHSVC_UNAUTH_PASS      /* let the request through without identity */
+} authsvc_unauth_t;
+
 /* Per directory / location. */
 typedef struct {
     int registration;                 /* AuthsvcRegistration */
     apr_int64_t max_body;             /* AuthsvcMaxBodySize, bytes */
+    authsvc_remote_user_t remote_user; /* AuthsvcRemoteUser */
+    int pass_headers;                 /* AuthsvcPassHeaders */
+    const char *header_prefix;        /* AuthsvcHeaderPrefix */
+    int strip_cookie;                 /* AuthsvcStripCookie */
+    const char *login_url;            /* AuthsvcLoginURL */
+    authsvc_unauth_t unauth;          /* AuthsvcUnauthAction */
 } authsvc_dir_cfg_t;
 
 extern const command_rec authsvc_cmds[];
@@ -83,5 +103,10 @@ apr_int64_t authsvc_config_max_age(const authsvc_srv_cfg_t *c);
 apr_int64_t authsvc_config_cache_ttl(const authsvc_srv_cfg_t *c);
 int authsvc_config_registration(const authsvc_dir_cfg_t *d);
 apr_size_t authsvc_config_max_body(const authsvc_dir_cfg_t *d);
+authsvc_remote_user_t authsvc_config_remote_user(const authsvc_dir_cfg_t *d);
+const char *authsvc_config_header_prefix(const authsvc_dir_cfg_t *d);
+authsvc_unauth_t authsvc_config_unauth(const authsvc_dir_cfg_t *d);
+#define authsvc_config_pass_headers(d)  ((d)->pass_headers == 1)
+#define authsvc_config_strip_cookie(d)  ((d)->strip_cookie != 0)
 
 #endif

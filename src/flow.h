@@ -68,6 +68,14 @@ const authsvc_fail_t *authsvc_flow_update_profile(request_rec *r,
                                                   const authsvc_profile_in_t *in,
                                                   authsvc_user_t **out);
 
+/* GET /users/me/sessions: *me is the caller, *out their live sessions. */
+const authsvc_fail_t *authsvc_flow_sessions(request_rec *r, authsvc_identity_t **me,
+                                            apr_array_header_t **out);
+
+/* DELETE /users/me/sessions/{id} (id given: not_found unless it is the caller's live
+ * session) and DELETE /users/me/sessions (id NULL: every session but this one). */
+const authsvc_fail_t *authsvc_flow_revoke_sessions(request_rec *r, const char *id);
+
 /* Shared validators (flow_common.c): each appends to *errs and returns 0 when invalid. */
 int authsvc_flow_check_username(request_rec *r, const authsvc_field_t *f,
                                 apr_array_header_t **errs);

@@ -1,61 +1,218 @@
 /*
- * guard.c - the access side: session cookie -> r->user, and "Require authsvc".
+ * guard.c - the access side: session cookie -> identity -> r->user, environment and
+ * headers; "Require authsvc ..."; what clients see when they are turned away.
  */
+#include "apr_escape.h"
 #include "ap_provider.h"
 #include "mod_auth.h"
+#include "util_cookies.h"
 
+#include "audit.h"
+#include "cache.h"
+#include "config.h"
 #include "guard.h"
-#include "session.h"
-#include "store.h"
+#include "json.h"
+#include "problem.h"
+#include "request.h"
 
-/* Set on a request (and copied to its sub-requests) once we authenticated it. */
-#define NOTE_USER_ID "authsvc-user-id"
+#define NOTE_PROBLEM   "authsvc-problem"   /* catalogue code of a guard denial */
+#define FILTER_PROBLEM "AUTHSVC_PROBLEM"
+#define DENIALS_LOGGED 10                  /* access_denied audits per IP per minute */
 
-static void set_identity(request_rec *r, const char *user, const char *user_id)
+/* ---- identity on the request ------------------------------------------------------ */
+
+/* The identity this module resolved for r, or for the request r came from (a
+ * sub-request or an internal redirect reuses the main request's identity). */
+static authsvc_identity_t *identity_of(request_rec *r)
 {
-    r->user = apr_pstrdup(r->pool, user);
-    r->ap_auth_type = "authsvc";
-    apr_table_setn(r->notes, NOTE_USER_ID, apr_pstrdup(r->pool, user_id));
+    for (; r != NULL; r = r->main ? r->main : r->prev) {
+        authsvc_identity_t *id = ap_get_module_config(r->request_config, &authsvc_module);
+        if (id != NULL) {
+            return id;
+        }
+    }
+    return NULL;
 }
 
-/* Sub-requests and internal redirects reuse the identity the main request resolved. */
-static int inherit_identity(request_rec *r)
+static const char *remote_user(request_rec *r, const authsvc_identity_t *id)
 {
-    request_rec *o = r->main ? r->main : r->prev;
-    const char *id;
+    switch (authsvc_config_remote_user(authsvc_dir(r))) {
+    case AUTHSVC_REMOTE_USER_ID:
+        return id->user->id;
+    case AUTHSVC_REMOTE_USER_USERNAME:
+        /* no username: the email stands in */
+        return id->user->username ? id->user->username : id->user->email;
+    default:
+        return id->user->email;
+    }
+}
 
-    for (; o != NULL; o = o->main ? o->main : o->prev) {
-        id = apr_table_get(o->notes, NOTE_USER_ID);
-        if (id != NULL && o->user != NULL) {
-            set_identity(r, o->user, id);
+static void attach(request_rec *r, authsvc_identity_t *id)
+{
+    ap_set_module_config(r->request_config, &authsvc_module, id);
+    r->user = (char *)remote_user(r, id);
+    r->ap_auth_type = "authsvc";
+}
+
+/* ---- requirements ----------------------------------------------------------------- */
+
+const char *authsvc_guard_parse(apr_pool_t *p, const char *line, authsvc_require_t **out)
+{
+    authsvc_require_t *req = apr_pcalloc(p, sizeof(*req));
+    const char *w = ap_getword_conf(p, &line), *kind;
+    apr_array_header_t **list = NULL;
+
+    *out = req;
+    if (*w == '\0') {
+        return NULL;
+    }
+    kind = w;
+    if (strcasecmp(kind, "verified") == 0) {
+        req->verified = 1;
+    }
+    else if (strcasecmp(kind, "role") == 0) {
+        list = &req->roles;
+    }
+    else if (strcasecmp(kind, "user") == 0) {
+        list = &req->users;
+    }
+    else if (strcasecmp(kind, "mfa") == 0 || strcasecmp(kind, "fresh") == 0) {
+        return apr_psprintf(p, "Require authsvc %s: needs multi-factor authentication, "
+                            "which this version does not have yet", kind);
+    }
+    else {
+        return apr_psprintf(p, "Require authsvc: unknown form '%s' (use: Require authsvc "
+                            "[verified | role NAME... | user LOGIN...])", kind);
+    }
+    while (*(w = ap_getword_conf(p, &line)) != '\0') {
+        if (list == NULL) {
+            return apr_psprintf(p, "Require authsvc %s takes no arguments", kind);
+        }
+        if (*list == NULL) {
+            *list = apr_array_make(p, 4, sizeof(const char *));
+        }
+        APR_ARRAY_PUSH(*list, const char *) = w;
+    }
+    if (list != NULL && *list == NULL) {
+        return apr_psprintf(p, "Require authsvc %s needs at least one name", kind);
+    }
+    return NULL;
+}
+
+/* Roles are a space-separated list: match whole words only. */
+static int has_role(const char *roles, const char *role)
+{
+    apr_size_t n = strlen(role);
+    const char *p = roles;
+
+    while ((p = strstr(p, role)) != NULL) {
+        if ((p == roles || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0')) {
+            return 1;
+        }
+        p += n;
+    }
+    return 0;
+}
+
+static int any_of(const apr_array_header_t *names, const authsvc_user_t *u, int roles)
+{
+    int i;
+
+    for (i = 0; i < names->nelts; i++) {
+        const char *n = APR_ARRAY_IDX(names, i, const char *);
+        if (roles ? has_role(u->roles, n)
+                  : (strcasecmp(n, u->email) == 0 || strcmp(n, u->id) == 0 ||
+                     (u->username != NULL && strcasecmp(n, u->username) == 0))) {
             return 1;
         }
     }
     return 0;
 }
 
+int authsvc_guard_satisfies(const authsvc_identity_t *id, const authsvc_require_t *req)
+{
+    const authsvc_user_t *u = id->user;
+
+    return (!req->verified || u->email_verified_at != 0) &&
+           (req->roles == NULL || any_of(req->roles, u, 1)) &&
+           (req->users == NULL || any_of(req->users, u, 0));
+}
+
+/* ---- turning clients away --------------------------------------------------------- */
+
+/* API clients get problem+json; browsers (navigations that accept HTML) get pages. */
+static int api_client(request_rec *r)
+{
+    const char *accept = apr_table_get(r->headers_in, "Accept");
+    const char *mode = apr_table_get(r->headers_in, "Sec-Fetch-Mode");
+
+    return accept == NULL || ap_strcasestr(accept, "text/html") == NULL ||
+           apr_table_get(r->headers_in, "X-Requested-With") != NULL ||
+           (mode != NULL && strcasecmp(mode, "navigate") != 0);
+}
+
+/* Remember why the guard refused, for the error filter, and return the status. */
+static int refuse(request_rec *r, const char *code)
+{
+    apr_table_setn(r->notes, NOTE_PROBLEM, code);
+    if (strcmp(code, "unauthenticated") == 0) {
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Authsvc");
+    }
+    else if (strcmp(code, "unavailable") == 0) {
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
+    }
+    return authsvc_problem_status(code);
+}
+
+/* Browsers go to the login page with the path and query they asked for. */
+static int to_login(request_rec *r, const char *login_url)
+{
+    const char *back = r->unparsed_uri ? r->unparsed_uri : r->uri;
+    const char *sep = ap_strchr_c(login_url, '?') ? "&" : "?";
+
+    apr_table_setn(r->err_headers_out, "Location",
+                   apr_pstrcat(r->pool, login_url, sep, "return_to=",
+                               apr_pescape_urlencoded(r->pool, back), NULL));
+    apr_table_setn(r->notes, NOTE_PROBLEM, "unauthenticated");
+    return HTTP_MOVED_TEMPORARILY;
+}
+
+static int unauthenticated(request_rec *r)
+{
+    const authsvc_dir_cfg_t *d = authsvc_dir(r);
+
+    if (authsvc_config_unauth(d) == AUTHSVC_UNAUTH_REDIRECT && d->login_url != NULL &&
+        !api_client(r) && r->main == NULL) {
+        return to_login(r, d->login_url);
+    }
+    return refuse(r, "unauthenticated");
+}
+
+/* ---- hooks ------------------------------------------------------------------------ */
+
 /* check_authn: only where no other AuthType is configured, or AuthType authsvc. */
 static int authn(request_rec *r)
 {
     const char *type = ap_auth_type(r);
-    authsvc_identity_t *id = NULL;
+    authsvc_identity_t *id;
 
     if (type != NULL && strcasecmp(type, "authsvc") != 0) {
         return DECLINED;
     }
-    if (inherit_identity(r)) {
+    if ((id = identity_of(r)) != NULL) {
+        attach(r, id);
         return OK;
     }
     if (authsvc_session_current(r, &id) != APR_SUCCESS) {
-        return HTTP_SERVICE_UNAVAILABLE;
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "guard: database unreachable");
+        return refuse(r, "unavailable");
     }
     if (id == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "guard: no live session for %s",
                       r->uri);
-        apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Authsvc");
-        return HTTP_UNAUTHORIZED;
+        return unauthenticated(r);
     }
-    set_identity(r, id->user->email, id->user->id);
+    attach(r, id);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "guard: user %s for %s", id->user->id,
                   r->uri);
     return OK;
@@ -64,31 +221,219 @@ static int authn(request_rec *r)
 static authz_status authz_check(request_rec *r, const char *require_line,
                                 const void *parsed)
 {
+    const authsvc_require_t *req = parsed;
+    authsvc_identity_t *id = identity_of(r);
+    int plain = !req->verified && req->roles == NULL && req->users == NULL;
+
     (void)require_line;
-    (void)parsed;
     if (r->user == NULL) {
-        return AUTHZ_DENIED_NO_USER;
+        if (!plain || authsvc_config_unauth(authsvc_dir(r)) != AUTHSVC_UNAUTH_PASS) {
+            return AUTHZ_DENIED_NO_USER;
+        }
+        /* AuthsvcUnauthAction pass: with a session, its identity; without, anonymous. */
+        if (id == NULL && authsvc_session_current(r, &id) == APR_SUCCESS && id != NULL) {
+            attach(r, id);
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "guard: pass (%s)",
+                      id ? id->user->id : "anonymous");
+        return AUTHZ_GRANTED;
     }
-    return apr_table_get(r->notes, NOTE_USER_ID) ? AUTHZ_GRANTED : AUTHZ_DENIED;
+    if (id == NULL) {
+        return AUTHZ_DENIED; /* someone else authenticated this request */
+    }
+    if (authsvc_guard_satisfies(id, req)) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "guard: %s meets 'authsvc %s'",
+                      id->user->id, require_line);
+        return AUTHZ_GRANTED;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "guard: %s fails 'authsvc %s'",
+                  id->user->id, require_line);
+    apr_table_setn(r->notes, NOTE_PROBLEM, "forbidden");
+    return AUTHZ_DENIED;
 }
 
-/* Arguments are rejected here, at start-up, until their forms exist. */
 static const char *authz_parse(cmd_parms *cmd, const char *require_line,
                                const void **parsed)
 {
-    (void)parsed;
-    if (require_line != NULL && *require_line != '\0') {
-        return apr_psprintf(cmd->pool, "Require authsvc: unknown argument '%s'",
-                            require_line);
-    }
-    return NULL;
+    authsvc_require_t *req;
+    const char *err = authsvc_guard_parse(cmd->pool, require_line, &req);
+
+    *parsed = req;
+    return err;
 }
 
 static const authz_provider authz = {authz_check, authz_parse};
+
+void authsvc_guard_identity_headers(request_rec *r, const authsvc_identity_t *id,
+                                    apr_table_t *t)
+{
+    const char *prefix = authsvc_config_header_prefix(authsvc_dir(r));
+    const authsvc_user_t *u = id->user;
+    char *groups = apr_pstrdup(r->pool, u->roles), *c;
+
+    for (c = groups; *c; c++) {
+        if (*c == ' ') {
+            *c = ',';
+        }
+    }
+    apr_table_setn(t, apr_pstrcat(r->pool, prefix, "User", NULL), remote_user(r, id));
+    apr_table_setn(t, apr_pstrcat(r->pool, prefix, "Email", NULL), u->email);
+    apr_table_setn(t, apr_pstrcat(r->pool, prefix, "Name", NULL),
+                   apr_pstrcat(r->pool, u->first_name ? u->first_name : "",
+                               u->first_name && u->last_name ? " " : "",
+                               u->last_name ? u->last_name : "", NULL));
+    apr_table_setn(t, apr_pstrcat(r->pool, prefix, "Groups", NULL), groups);
+}
+
+static void scrub_headers(request_rec *r)
+{
+    static const char *const names[] = {"User", "Email", "Name", "Groups", NULL};
+    const char *prefix = authsvc_config_header_prefix(authsvc_dir(r));
+    int i;
+
+    for (i = 0; names[i] != NULL; i++) {
+        apr_table_unset(r->headers_in, apr_pstrcat(r->pool, prefix, names[i], NULL));
+    }
+}
+
+static void set_env(request_rec *r, const authsvc_identity_t *id)
+{
+    const authsvc_user_t *u = id->user;
+    apr_table_t *e = r->subprocess_env;
+
+    apr_table_setn(e, "AUTHSVC_USER_ID", u->id);
+    apr_table_setn(e, "AUTHSVC_EMAIL", u->email);
+    apr_table_setn(e, "AUTHSVC_USERNAME", u->username ? u->username : "");
+    apr_table_setn(e, "AUTHSVC_NAME",
+                   apr_pstrcat(r->pool, u->first_name ? u->first_name : "",
+                               u->first_name && u->last_name ? " " : "",
+                               u->last_name ? u->last_name : "", NULL));
+    apr_table_setn(e, "AUTHSVC_ROLES", u->roles);
+    apr_table_setn(e, "AUTHSVC_SESSION_EXPIRES",
+                   authsvc_request_iso8601(r->pool, id->session->expires_at));
+}
+
+static int is_ours(const request_rec *r)
+{
+    return r->handler != NULL && (strcmp(r->handler, AUTHSVC_HANDLER) == 0 ||
+                                  strcmp(r->handler, AUTHSVC_HANDLER_HEALTH) == 0);
+}
+
+/* fixups: hand the identity to whatever serves the request; take away what the client
+ * must not be able to forge or the backend must not see. */
+static int fixups(request_rec *r)
+{
+    const authsvc_dir_cfg_t *d = authsvc_dir(r);
+    authsvc_identity_t *id = identity_of(r);
+    const char *cookie;
+
+    if (authsvc_config_pass_headers(d)) {
+        scrub_headers(r);
+    }
+    if (id != NULL) {
+        if (r->user == NULL) {
+            attach(r, id);
+        }
+        set_env(r, id);
+        if (authsvc_config_pass_headers(d)) {
+            authsvc_guard_identity_headers(r, id, r->headers_in);
+        }
+    }
+    cookie = apr_table_get(r->headers_in, "Cookie");
+    if (authsvc_config_strip_cookie(d) && !is_ours(r) && cookie != NULL &&
+        strstr(cookie, authsvc_session_cookie_name(r)) != NULL) {
+        const char *ignored = NULL;
+        ap_cookie_read(r, authsvc_session_cookie_name(r), &ignored, 1);
+    }
+    return DECLINED;
+}
+
+/* ---- error responses -------------------------------------------------------------- */
+
+typedef struct {
+    const char *code;
+} problem_ctx_t;
+
+/* Replaces httpd's HTML error body with the problem+json one. */
+static apr_status_t problem_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    problem_ctx_t *ctx = f->ctx;
+    apr_bucket *e;
+    authsvc_json_t *body;
+    const char *s;
+
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
+         e = APR_BUCKET_NEXT(e)) {
+        if (APR_BUCKET_IS_EOS(e)) {
+            break;
+        }
+    }
+    if (e == APR_BRIGADE_SENTINEL(bb)) {
+        apr_brigade_cleanup(bb); /* all of it HTML we are replacing */
+        return APR_SUCCESS;
+    }
+    body = authsvc_problem_body(r, ctx->code,
+                                strcmp(ctx->code, "unauthenticated") == 0
+                                    ? "sign in to see this resource"
+                                : strcmp(ctx->code, "forbidden") == 0
+                                    ? "your account may not see this resource"
+                                    : NULL,
+                                NULL);
+    s = authsvc_json_dump(r->pool, body);
+    apr_brigade_cleanup(bb);
+    ap_set_content_type(r, "application/problem+json");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_pool_create(s, strlen(s), r->pool,
+                                                       f->c->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(f->c->bucket_alloc));
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+/* Audit a refusal, at most DENIALS_LOGGED per client IP per minute so that a crawler
+ * cannot flood the audit trail or the log. */
+static void audit_denial(request_rec *r, const char *code)
+{
+    const char *ip = r->useragent_ip ? r->useragent_ip : "-";
+    authsvc_identity_t *id = identity_of(r);
+    authsvc_json_t *detail;
+    apr_uint32_t n = authsvc_cache_count(r, apr_pstrcat(r->pool, "d:", ip, NULL), 60);
+
+    if (n > DENIALS_LOGGED || strcmp(code, "unavailable") == 0) {
+        return;
+    }
+    detail = authsvc_json_object(r->pool);
+    authsvc_json_set_str(detail, "reason", code);
+    authsvc_json_set_str(detail, "uri", r->uri);
+    authsvc_json_set_int(detail, "status", r->status);
+    authsvc_audit(r, authsvc_store_db(r), "access_denied", id ? id->user->id : NULL, NULL,
+                  detail);
+}
+
+static void insert_error_filter(request_rec *r)
+{
+    const char *code = apr_table_get(r->notes, NOTE_PROBLEM);
+    problem_ctx_t *ctx;
+
+    if (code == NULL || r->main != NULL) {
+        return;
+    }
+    audit_denial(r, code);
+    if (r->status != authsvc_problem_status(code) || !api_client(r)) {
+        return;
+    }
+    ctx = apr_palloc(r->pool, sizeof(*ctx));
+    ctx->code = code;
+    ap_add_output_filter(FILTER_PROBLEM, ctx, r, r->connection);
+}
 
 void authsvc_guard_register(apr_pool_t *p)
 {
     ap_hook_check_authn(authn, NULL, NULL, APR_HOOK_MIDDLE, AP_AUTH_INTERNAL_PER_CONF);
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "authsvc", AUTHZ_PROVIDER_VERSION,
                               &authz, AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_fixups(fixups, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_insert_error_filter(insert_error_filter, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_register_output_filter(FILTER_PROBLEM, problem_filter, NULL, AP_FTYPE_CONTENT_SET);
 }

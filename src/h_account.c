@@ -42,3 +42,63 @@ int authsvc_h_me_update(request_rec *r, const char *const *params)
     authsvc_json_set(out, "user", authsvc_h_user(r, u));
     return authsvc_request_send_json(r, HTTP_OK, out);
 }
+
+static authsvc_json_t *session_json(request_rec *r, const authsvc_session_t *s,
+                                    int current)
+{
+    authsvc_json_t *o = authsvc_json_object(r->pool);
+
+    authsvc_json_set_str(o, "id", s->id);
+    authsvc_json_set_str(o, "created_at", authsvc_request_iso8601(r->pool, s->created_at));
+    authsvc_json_set_str(o, "last_seen_at",
+                         authsvc_request_iso8601(r->pool, s->last_seen_at));
+    authsvc_json_set_str(o, "expires_at", authsvc_request_iso8601(r->pool, s->expires_at));
+    authsvc_json_set_str(o, "idle_expires_at",
+                         authsvc_request_iso8601(r->pool, s->idle_expires_at));
+    authsvc_json_set_str(o, "ip", s->ip);
+    authsvc_json_set_str(o, "user_agent", s->user_agent);
+    authsvc_json_set_bool(o, "current", current);
+    return o;
+}
+
+int authsvc_h_sessions(request_rec *r, const char *const *params)
+{
+    authsvc_identity_t *me = NULL;
+    apr_array_header_t *list = NULL;
+    const authsvc_fail_t *fail;
+    authsvc_json_t *out, *arr;
+    int i;
+
+    (void)params;
+    if ((fail = authsvc_flow_sessions(r, &me, &list)) != NULL) {
+        return authsvc_h_fail(r, fail);
+    }
+    arr = authsvc_json_array(r->pool);
+    for (i = 0; i < list->nelts; i++) {
+        const authsvc_session_t *s = &APR_ARRAY_IDX(list, i, authsvc_session_t);
+        authsvc_json_append(arr, session_json(r, s,
+                                              strcmp(s->token_hash,
+                                                     me->session->token_hash) == 0));
+    }
+    out = authsvc_json_object(r->pool);
+    authsvc_json_set(out, "sessions", arr);
+    return authsvc_request_send_json(r, HTTP_OK, out);
+}
+
+/* DELETE /users/me/sessions/{id} */
+int authsvc_h_session_revoke(request_rec *r, const char *const *params)
+{
+    const authsvc_fail_t *fail = authsvc_flow_revoke_sessions(r, params[0]);
+
+    return fail ? authsvc_h_fail(r, fail) : authsvc_request_send_empty(r, HTTP_NO_CONTENT);
+}
+
+/* DELETE /users/me/sessions: every session but the current one. */
+int authsvc_h_sessions_revoke_others(request_rec *r, const char *const *params)
+{
+    const authsvc_fail_t *fail;
+
+    (void)params;
+    fail = authsvc_flow_revoke_sessions(r, NULL);
+    return fail ? authsvc_h_fail(r, fail) : authsvc_request_send_empty(r, HTTP_NO_CONTENT);
+}

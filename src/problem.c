@@ -61,8 +61,8 @@ void authsvc_problem_field(request_rec *r, apr_array_header_t **errs, const char
     e->message = message;
 }
 
-int authsvc_problem_send_fields(request_rec *r, const char *code, const char *detail,
-                                const apr_array_header_t *errors)
+authsvc_json_t *authsvc_problem_body(request_rec *r, const char *code, const char *detail,
+                                     const apr_array_header_t *errors)
 {
     const problem_def_t *d = lookup(code);
     authsvc_json_t *body = authsvc_json_object(r->pool);
@@ -91,15 +91,24 @@ int authsvc_problem_send_fields(request_rec *r, const char *code, const char *de
         }
         authsvc_json_set(body, "errors", arr);
     }
-    if (d->status == HTTP_SERVICE_UNAVAILABLE) {
+    return body;
+}
+
+int authsvc_problem_send_fields(request_rec *r, const char *code, const char *detail,
+                                const apr_array_header_t *errors)
+{
+    int status = authsvc_problem_status(code);
+
+    if (status == HTTP_SERVICE_UNAVAILABLE) {
         apr_table_setn(r->err_headers_out, "Retry-After", "5");
     }
-    if (d->status == HTTP_UNAUTHORIZED && strcmp(d->code, "unauthenticated") == 0) {
+    if (strcmp(code, "unauthenticated") == 0) {
         apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Authsvc");
     }
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "problem %s (%d): %s", d->code,
-                  d->status, detail ? detail : d->title);
-    return authsvc_request_send(r, d->status, "application/problem+json", body);
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "problem %s (%d): %s", code, status,
+                  detail ? detail : "-");
+    return authsvc_request_send(r, status, "application/problem+json",
+                                authsvc_problem_body(r, code, detail, errors));
 }
 
 int authsvc_problem_send(request_rec *r, const char *code, const char *detail)

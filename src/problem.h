@@ -28,6 +28,11 @@ int authsvc_problem_send(request_rec *r, const char *code, const char *detail);
 int authsvc_problem_send_fields(request_rec *r, const char *code, const char *detail,
                                 const apr_array_header_t *errors);
 
+/* The problem+json body for code (for senders other than the handler, such as the
+ * guard's error filter). */
+struct json_t *authsvc_problem_body(request_rec *r, const char *code, const char *detail,
+                                    const apr_array_header_t *errors);
+
 /* Append a field error to *errs (created in r->pool when NULL). */
 void authsvc_problem_field(request_rec *r, apr_array_header_t **errs, const char *field,
                            const char *code, const char *message);

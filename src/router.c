@@ -35,6 +35,10 @@ static const route_t routes[] = {
     {M_GET, "/users/me", authsvc_h_me},
     {M_PUT, "/users/me", authsvc_h_me_update},
     {M_PATCH, "/users/me", authsvc_h_me_update},
+    {M_GET, "/users/me/sessions", authsvc_h_sessions},
+    {M_DELETE, "/users/me/sessions", authsvc_h_sessions_revoke_others},
+    {M_DELETE, "/users/me/sessions/*", authsvc_h_session_revoke},
+    {M_GET, "/auth/check", authsvc_h_check},
     {0, NULL, NULL}};
 
 static int match(apr_pool_t *p, const char *pattern, const char *path, const char **params);

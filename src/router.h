@@ -21,6 +21,10 @@ int authsvc_h_login(request_rec *r, const char *const *params);
 int authsvc_h_logout(request_rec *r, const char *const *params);
 int authsvc_h_me(request_rec *r, const char *const *params);
 int authsvc_h_me_update(request_rec *r, const char *const *params);
+int authsvc_h_sessions(request_rec *r, const char *const *params);
+int authsvc_h_session_revoke(request_rec *r, const char *const *params);
+int authsvc_h_sessions_revoke_others(request_rec *r, const char *const *params);
+int authsvc_h_check(request_rec *r, const char *const *params);
 
 /* SetHandler authsvc-health (h_health.c). */
 int authsvc_h_health(request_rec *r);

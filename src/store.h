@@ -150,6 +150,18 @@ apr_status_t authsvc_sessions_touch(authsvc_db_t *db, const char *token_hash,
 apr_status_t authsvc_sessions_revoke(authsvc_db_t *db, const char *token_hash,
                                      apr_int64_t now);
 
+/* The user's live sessions, most recently used first (authsvc_session_t elements). */
+apr_status_t authsvc_sessions_list(authsvc_db_t *db, const char *user_id, apr_int64_t now,
+                                   apr_array_header_t **out);
+/* Revoke the user's session with public id `id` (0 hashes when it is not theirs or
+ * not live), or every live session of the user but keep_hash. *hashes gets the token
+ * hashes ended (const char *), so that the caller can tell the cache. */
+apr_status_t authsvc_sessions_revoke_id(authsvc_db_t *db, const char *user_id,
+                                        const char *id, apr_array_header_t **hashes);
+apr_status_t authsvc_sessions_revoke_others(authsvc_db_t *db, const char *user_id,
+                                            const char *keep_hash,
+                                            apr_array_header_t **hashes);
+
 /* One audit row. detail is JSON text or NULL. */
 typedef struct {
     const char *event;

@@ -20,6 +20,17 @@ const authsvc_stmt_t authsvc_store_sessions_stmts[] = {
      "WHERE token_hash = %s AND revoked_at IS NULL AND last_seen_at <= %lld"},
     {"authsvc_sessions_revoke",
      "UPDATE sessions SET revoked_at = %lld WHERE token_hash = %s AND revoked_at IS NULL"},
+    {"authsvc_sessions_list_user",
+     "SELECT token_hash, id, created_at, last_seen_at, idle_expires_at, expires_at, ip, "
+     "user_agent FROM sessions WHERE user_id = %s AND revoked_at IS NULL "
+     "AND expires_at > %lld AND idle_expires_at > %lld ORDER BY last_seen_at DESC, id"},
+    /* The user_id condition is what keeps one user's request off another's session. */
+    {"authsvc_sessions_revoke_id",
+     "UPDATE sessions SET revoked_at = %lld WHERE id = %s AND user_id = %s "
+     "AND revoked_at IS NULL RETURNING token_hash"},
+    {"authsvc_sessions_revoke_others",
+     "UPDATE sessions SET revoked_at = %lld WHERE user_id = %s AND token_hash <> %s "
+     "AND revoked_at IS NULL RETURNING token_hash"},
     {NULL, NULL}};
 
 apr_status_t authsvc_sessions_insert(authsvc_db_t *db, const authsvc_session_t *s)
@@ -87,4 +98,64 @@ apr_status_t authsvc_sessions_revoke(authsvc_db_t *db, const char *token_hash,
     const char *args[2] = {authsvc_store_int(p, now), token_hash};
 
     return authsvc_store_exec(db, "authsvc_sessions_revoke", NULL, 2, args);
+}
+
+apr_status_t authsvc_sessions_list(authsvc_db_t *db, const char *user_id, apr_int64_t now,
+                                   apr_array_header_t **out)
+{
+    apr_pool_t *p = authsvc_store_request(db)->pool;
+    const char *nows = authsvc_store_int(p, now);
+    const char *args[3] = {user_id, nows, nows};
+    authsvc_rows_t rows;
+    apr_status_t rv = authsvc_store_select(db, "authsvc_sessions_list_user", 3, args, &rows);
+    int i;
+
+    *out = apr_array_make(p, rows.nrows > 0 ? rows.nrows : 1, sizeof(authsvc_session_t));
+    for (i = 0; rv == APR_SUCCESS && i < rows.nrows; i++) {
+        authsvc_session_t *s = apr_array_push(*out);
+        s->token_hash = authsvc_store_cell(&rows, i, 0);
+        s->id = authsvc_store_cell(&rows, i, 1);
+        s->user_id = user_id;
+        s->created_at = authsvc_store_cell_int(&rows, i, 2, 0);
+        s->last_seen_at = authsvc_store_cell_int(&rows, i, 3, 0);
+        s->idle_expires_at = authsvc_store_cell_int(&rows, i, 4, 0);
+        s->expires_at = authsvc_store_cell_int(&rows, i, 5, 0);
+        s->ip = authsvc_store_cell(&rows, i, 6);
+        s->user_agent = authsvc_store_cell(&rows, i, 7);
+    }
+    return rv;
+}
+
+/* Both revocations return the token hashes they ended, for the cache. */
+static apr_status_t revoked_hashes(authsvc_db_t *db, const char *label, int nargs,
+                                   const char **args, apr_array_header_t **hashes)
+{
+    authsvc_rows_t rows;
+    apr_status_t rv = authsvc_store_select(db, label, nargs, args, &rows);
+    int i;
+
+    *hashes = apr_array_make(authsvc_store_request(db)->pool, 4, sizeof(const char *));
+    for (i = 0; rv == APR_SUCCESS && i < rows.nrows; i++) {
+        APR_ARRAY_PUSH(*hashes, const char *) = authsvc_store_cell(&rows, i, 0);
+    }
+    return rv;
+}
+
+apr_status_t authsvc_sessions_revoke_id(authsvc_db_t *db, const char *user_id,
+                                        const char *id, apr_array_header_t **hashes)
+{
+    apr_pool_t *p = authsvc_store_request(db)->pool;
+    const char *args[3] = {authsvc_store_int(p, AUTHSVC_NOW()), id, user_id};
+
+    return revoked_hashes(db, "authsvc_sessions_revoke_id", 3, args, hashes);
+}
+
+apr_status_t authsvc_sessions_revoke_others(authsvc_db_t *db, const char *user_id,
+                                            const char *keep_hash,
+                                            apr_array_header_t **hashes)
+{
+    apr_pool_t *p = authsvc_store_request(db)->pool;
+    const char *args[3] = {authsvc_store_int(p, AUTHSVC_NOW()), user_id, keep_hash};
+
+    return revoked_hashes(db, "authsvc_sessions_revoke_others", 3, args, hashes);
 }

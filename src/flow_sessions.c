@@ -1,0 +1,82 @@
+/*
+ * flow_sessions.c - the signed-in user's sessions: list them, end one, end the others.
+ */
+#include "audit.h"
+#include "flow.h"
+#include "json.h"
+
+const authsvc_fail_t *authsvc_flow_sessions(request_rec *r, authsvc_identity_t **me,
+                                            apr_array_header_t **out)
+{
+    const authsvc_fail_t *fail;
+    authsvc_db_t *db;
+
+    if ((fail = authsvc_flow_whoami(r, me)) != NULL) {
+        return fail;
+    }
+    if ((db = authsvc_store_db(r)) == NULL ||
+        authsvc_sessions_list(db, (*me)->user->id, AUTHSVC_NOW(), out) != APR_SUCCESS) {
+        return authsvc_fail(r, "unavailable", "the session database is unreachable");
+    }
+    return NULL;
+}
+
+typedef struct {
+    request_rec *r;
+    const authsvc_identity_t *me;
+    const char *id; /* one session, or NULL for "all the others" */
+    apr_array_header_t *hashes;
+} revoke_tx_t;
+
+static apr_status_t revoke_tx(authsvc_db_t *db, void *baton)
+{
+    revoke_tx_t *tx = baton;
+    const char *uid = tx->me->user->id;
+    authsvc_json_t *detail = authsvc_json_object(tx->r->pool);
+    apr_status_t rv =
+        tx->id ? authsvc_sessions_revoke_id(db, uid, tx->id, &tx->hashes)
+               : authsvc_sessions_revoke_others(db, uid, tx->me->session->token_hash,
+                                                &tx->hashes);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (tx->hashes->nelts == 0) {
+        return tx->id ? APR_NOTFOUND : APR_SUCCESS;
+    }
+    authsvc_json_set_str(detail, "session", tx->id ? tx->id : "all others");
+    authsvc_json_set_int(detail, "count", tx->hashes->nelts);
+    return authsvc_audit(tx->r, db, "session_revoked", uid, NULL, detail);
+}
+
+const authsvc_fail_t *authsvc_flow_revoke_sessions(request_rec *r, const char *id)
+{
+    const authsvc_fail_t *fail;
+    authsvc_identity_t *me = NULL;
+    authsvc_db_t *db;
+    revoke_tx_t tx;
+    apr_status_t rv;
+    int i;
+
+    if ((fail = authsvc_flow_whoami(r, &me)) != NULL) {
+        return fail;
+    }
+    if ((db = authsvc_store_db(r)) == NULL) {
+        return authsvc_fail(r, "unavailable", "the session database is unreachable");
+    }
+    tx.r = r;
+    tx.me = me;
+    tx.id = id;
+    tx.hashes = NULL;
+    rv = authsvc_store_transaction(db, revoke_tx, &tx);
+    if (rv == APR_NOTFOUND) {
+        return authsvc_fail(r, "not_found", "you have no such session");
+    }
+    if (rv != APR_SUCCESS) {
+        return authsvc_fail(r, "unavailable", "the sessions could not be ended; try again");
+    }
+    for (i = 0; i < tx.hashes->nelts; i++) {
+        authsvc_session_forget(r, APR_ARRAY_IDX(tx.hashes, i, const char *));
+    }
+    return NULL;
+}
