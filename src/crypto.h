@@ -9,6 +9,9 @@
 
 #include "apr_pools.h"
 
+/* Fetch the algorithms once per process (call before forking; safe to call again). */
+void authsvc_crypto_init(void);
+
 /* Fill buf with len bytes from the OpenSSL CSPRNG. APR_EGENERAL if it has no entropy. */
 apr_status_t authsvc_crypto_random(unsigned char *buf, apr_size_t len);
 

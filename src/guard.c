@@ -313,10 +313,17 @@ static void set_env(request_rec *r, const authsvc_identity_t *id)
                    authsvc_request_iso8601(r->pool, id->session->expires_at));
 }
 
-static int is_ours(const request_rec *r)
+/* Does something other than the static file handler or this module see the request
+ * (a proxy, CGI, PHP, SSI ...)? Only then is there a backend to hide the cookie from.
+ * At fixups, a static file has no handler yet. */
+static int has_backend(const request_rec *r)
 {
-    return r->handler != NULL && (strcmp(r->handler, AUTHSVC_HANDLER) == 0 ||
-                                  strcmp(r->handler, AUTHSVC_HANDLER_HEALTH) == 0);
+    if (r->proxyreq != PROXYREQ_NONE) {
+        return 1;
+    }
+    return r->handler != NULL && strcmp(r->handler, AUTHSVC_HANDLER) != 0 &&
+           strcmp(r->handler, AUTHSVC_HANDLER_HEALTH) != 0 &&
+           strcmp(r->handler, "default-handler") != 0;
 }
 
 /* fixups: hand the identity to whatever serves the request; take away what the client
@@ -334,13 +341,17 @@ static int fixups(request_rec *r)
         if (r->user == NULL) {
             attach(r, id);
         }
-        set_env(r, id);
+        /* Only CGI, SSI, PHP and proxies read the environment; a static file served
+         * to a signed-in user should cost as little as one served to anyone. */
+        if (has_backend(r)) {
+            set_env(r, id);
+        }
         if (authsvc_config_pass_headers(d)) {
             authsvc_guard_identity_headers(r, id, r->headers_in);
         }
     }
     cookie = apr_table_get(r->headers_in, "Cookie");
-    if (authsvc_config_strip_cookie(d) && !is_ours(r) && cookie != NULL &&
+    if (authsvc_config_strip_cookie(d) && has_backend(r) && cookie != NULL &&
         strstr(cookie, authsvc_session_cookie_name(r)) != NULL) {
         const char *ignored = NULL;
         ap_cookie_read(r, authsvc_session_cookie_name(r), &ignored, 1);

@@ -3,7 +3,6 @@
  */
 #include "apr_lib.h"
 #include "http_ssl.h"
-#include "util_cookies.h"
 
 #include "cache.h"
 #include "config.h"
@@ -105,6 +104,68 @@ apr_status_t authsvc_session_create(request_rec *r, authsvc_db_t *db,
         *token = t;
     }
     return rv;
+}
+
+/* Scanning Cookie header lines for our cookie: "name=value" pairs separated by ';'
+ * (',' too, from old RFC 2965 clients). Every occurrence is considered: the same name
+ * with two different values is a conflict. */
+typedef struct {
+    const char *name;
+    apr_size_t nlen;
+    const char *v; /* points into the header line: nothing is copied while scanning */
+    apr_size_t n;
+    int found;
+    int conflict;
+} cookie_scan_t;
+
+static int cookie_scan(void *baton, const char *key, const char *line)
+{
+    cookie_scan_t *c = baton;
+    const char *p = line;
+
+    (void)key;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ';' || *p == ',') {
+            p++;
+        }
+        if (strncmp(p, c->name, c->nlen) == 0 && p[c->nlen] == '=') {
+            const char *val = p + c->nlen + 1;
+            apr_size_t len = strcspn(val, ";,");
+            if (c->found && (len != c->n || strncmp(val, c->v, len) != 0)) {
+                c->conflict = 1;
+            }
+            c->v = val;
+            c->n = len;
+            c->found = 1;
+        }
+        p += strcspn(p, ";,");
+    }
+    return 1;
+}
+
+/* Our session cookie's value in r->pool, or NULL when absent or sent twice with
+ * different values (a cookie-tossing attempt: neither is trusted). This runs on every
+ * guarded request, so unlike ap_cookie_read() it copies nothing until it has a match
+ * (and never logs the value). */
+static const char *cookie_value(request_rec *r)
+{
+    cookie_scan_t c;
+
+    c.name = authsvc_session_cookie_name(r);
+    c.nlen = strlen(c.name);
+    c.v = NULL;
+    c.n = 0;
+    c.found = 0;
+    c.conflict = 0;
+    apr_table_do(cookie_scan, &c, r->headers_in, "Cookie", NULL);
+    if (!c.found || c.conflict) {
+        if (c.conflict) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                          "two different session cookies sent: neither is used");
+        }
+        return NULL;
+    }
+    return apr_pstrmemdup(r->pool, c.v, c.n);
 }
 
 /* A token we issued is exactly 43 base64url characters; anything else is not looked up. */
@@ -358,8 +419,7 @@ apr_status_t authsvc_session_current(request_rec *r, authsvc_identity_t **out)
     int changed = 0;
 
     *out = NULL;
-    if (ap_cookie_read(r, authsvc_session_cookie_name(r), &val, 0) != APR_SUCCESS ||
-        val == NULL || !plausible_token(val)) {
+    if ((val = cookie_value(r)) == NULL || !plausible_token(val)) {
         return APR_SUCCESS;
     }
     hash = authsvc_crypto_sha256_hex(r->pool, val, strlen(val));

@@ -10,12 +10,17 @@
 #   static     GET /index.html, no guard
 #   guarded    GET /private/index.html behind Require authsvc, with the cookie
 # and reports requests/s, p50/p99 latency, unexpected statuses, and how many
-# "database is locked" lines reached the error log. Noise on a shared 2-core machine
-# is about +-7% per run; compare figures from the same run only.
+# "database is locked" lines reached the error log.
+#
+# Then the guard's cost: static vs guarded, alternated $BENCH_PAIRS times (A B A B ...,
+# as single runs swing +-7% on a shared machine), reporting the median ratio of
+# requests/s with min and max, the median p50/p99 of each side, and the children's
+# resident memory before and after.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PORT=${BENCH_PORT:-8090}
+PAIRS=${BENCH_PAIRS:-5}
 SECS=${BENCH_SECS:-10}
 CONNS=${BENCH_CONNS:-16}
 HTTPD=${HTTPD:-/usr/sbin/apache2}
@@ -62,9 +67,8 @@ Group www-data"
     done
 }
 
-# wrk_run NAME MODE ARGS... -> one result line (modes: see bench/bench.lua)
-wrk_run() {
-    name=$1; shift
+# wrk_measure MODE ARGS... -> sets rps p50 p99 bad errs (modes: see bench/bench.lua)
+wrk_measure() {
     out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$B/bench.lua" \
         "http://127.0.0.1:$PORT" -- "$@" 2>&1)
     rps=$(echo "$out" | awk '/^Requests\/sec/ {print $2}')
@@ -72,8 +76,54 @@ wrk_run() {
     p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
     bad=$(echo "$out" | awk '/^BENCH_NON_EXPECTED/ {print $2}')
     errs=$(echo "$out" | awk '/Socket errors/ {print}' | tr -s ' ')
+}
+
+# wrk_run NAME MODE ARGS... -> one result line
+wrk_run() {
+    name=$1; shift
+    wrk_measure "$@"
     printf '  %-9s %10s req/s   p50 %9s   p99 %9s   unexpected %s %s\n' \
         "$name" "$rps" "$p50" "$p99" "${bad:-?}" "$errs"
+}
+
+# wrk's latencies ("812.00us", "1.21ms", "2.00s") in microseconds
+to_us() {
+    echo "$1" | awk '/us$/ {sub(/us/, ""); print $1; next} /ms$/ {sub(/ms/, ""); print $1 * 1000; next}
+                     /s$/ {sub(/s/, ""); print $1 * 1000000}'
+}
+
+median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+# Sum of the resident memory (KiB) of the server's children.
+children_rss() {
+    ppid=$(cat "$WORK/state/httpd.pid")
+    ps -o rss= --ppid "$ppid" | awk '{s += $1} END {print s + 0}'
+}
+
+# static vs guarded, alternated PAIRS times
+guard_pairs() { # $1 = cookie
+    : > "$WORK/pairs"
+    i=0
+    while [ $i -lt "$PAIRS" ]; do
+        wrk_measure get /index.html ""
+        s_rps=$rps; s50=$(to_us "$p50"); s99=$(to_us "$p99"); s_bad=$bad
+        wrk_measure get /private/index.html "$1"
+        echo "$s_rps $rps $s50 $(to_us "$p50") $s99 $(to_us "$p99") $s_bad $bad" >> "$WORK/pairs"
+        i=$((i + 1))
+    done
+    ratios=$(awk '{printf "%.3f\n", $2 / $1}' "$WORK/pairs")
+    printf '  guard vs static over %s alternated pairs of %ss:\n' "$PAIRS" "$SECS"
+    printf '    req/s    static median %s, guarded median %s\n' \
+        "$(awk '{print $1}' "$WORK/pairs" | median)" "$(awk '{print $2}' "$WORK/pairs" | median)"
+    printf '    ratio    median %s (min %s, max %s)   target >= 0.95\n' \
+        "$(echo "$ratios" | median)" "$(echo "$ratios" | sort -g | head -1)" \
+        "$(echo "$ratios" | sort -g | tail -1)"
+    printf '    p50 us   static %s, guarded %s\n' \
+        "$(awk '{print $3}' "$WORK/pairs" | median)" "$(awk '{print $4}' "$WORK/pairs" | median)"
+    printf '    p99 us   static %s, guarded %s (difference %s us; target within 1000)\n' \
+        "$(awk '{print $5}' "$WORK/pairs" | median)" "$(awk '{print $6}' "$WORK/pairs" | median)" \
+        "$(awk '{print $6 - $5}' "$WORK/pairs" | median)"
+    printf '    unexpected statuses: %s\n' "$(awk '{s += $7 + $8} END {print s}' "$WORK/pairs")"
 }
 
 printf 'mod_authsvc bench: %s cores, wrk -t2 -c%s -d%ss, SQLite, Argon2id m=19456 t=2 p=1\n' \
@@ -95,8 +145,9 @@ for mpm in event prefork; do
     wrk_run register register "$mpm"
     wrk_run login login "$email"
     wrk_run me get /api/users/me "$cookie"
-    wrk_run static get /index.html ""
-    wrk_run guarded get /private/index.html "$cookie"
+    rss0=$(children_rss)
+    guard_pairs "$cookie"
+    printf '    children RSS: %s KiB before the guard runs, %s KiB after\n' "$rss0" "$(children_rss)"
     users=$(sqlite3 "$WORK/state/authsvc.db" 'SELECT COUNT(*) FROM users')
     sessions=$(sqlite3 "$WORK/state/authsvc.db" 'SELECT COUNT(*) FROM sessions')
     locked=$(grep -c 'database is locked' "$WORK/state/error.log" || true)
