@@ -117,8 +117,9 @@ static int authsvc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
 
     (void)plog;
     authsvc_crypto_init();
+    authsvc_router_find_mounts(pconf);
     /* Registration must precede mod_dbd's post_config, which reads the statements. */
-    authsvc_store_prepare(s);
+    authsvc_store_prepare(ptemp, s);
     /* The first pass only checks the configuration: no database, no hashing. */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;

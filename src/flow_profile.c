@@ -68,7 +68,10 @@ const authsvc_fail_t *authsvc_flow_update_profile(request_rec *r,
     if ((db = authsvc_store_db(r)) == NULL) {
         return authsvc_fail(r, "unavailable", "the account database is unreachable");
     }
-    u = apr_pmemdup(r->pool, id->user, sizeof(*u));
+    /* The identity may come from the session cache: edit the stored account. */
+    if (authsvc_users_by_id(db, id->user->id, &u) != APR_SUCCESS || u == NULL) {
+        return authsvc_fail(r, "unavailable", "the account could not be read; try again");
+    }
     changed = authsvc_json_array(r->pool);
     u->username = next_value(&in->username, u->username, in->replace, "username", changed);
     u->first_name = next_value(&in->first_name, u->first_name, in->replace, "first_name",
@@ -89,6 +92,7 @@ const authsvc_fail_t *authsvc_flow_update_profile(request_rec *r,
     if (rv != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the profile could not be stored; try again");
     }
+    authsvc_session_refresh_user(r, db, u->id);
     *out = u;
     return NULL;
 }

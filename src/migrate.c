@@ -82,12 +82,40 @@ static const char *db_message(apr_pool_t *p, const apr_dbd_driver_t *drv,
     return apr_pstrmemdup(p, msg, len);
 }
 
+/* SQLite, when another connection (another authsvc-admin, or httpd starting) is
+ * migrating the same file at the same moment: apr-util prepares with the legacy
+ * sqlite3_prepare(), so a statement can fail with "database schema has changed" (or
+ * stay busy past the driver's own retries). Such a statement did nothing and is tried
+ * again, a bounded number of times. */
+#define SQLITE_RETRIES 40
+#define SQLITE_RETRY_SLEEP apr_time_from_msec(50)
+
+static int sqlite_again(const runner_t *r, int rc, int *tries)
+{
+    const char *msg;
+
+    if (rc == 0 || *tries >= SQLITE_RETRIES || strcmp(apr_dbd_name(r->drv), "sqlite3") != 0) {
+        return 0;
+    }
+    msg = apr_dbd_error(r->drv, r->h, rc);
+    if (rc != 5 && rc != 17 && (msg == NULL || strstr(msg, "schema has changed") == NULL)) {
+        return 0;
+    }
+    (*tries)++;
+    apr_sleep(SQLITE_RETRY_SLEEP);
+    return 1;
+}
+
 /* Run one statement that returns no rows; `what` names it in the error. */
 static apr_status_t exec_sql(const runner_t *r, const char *sql,
                              const char *what)
 {
-    int nrows = 0;
-    int rc = apr_dbd_query(r->drv, r->h, &nrows, sql);
+    int nrows = 0, tries = 0;
+    int rc;
+
+    do {
+        rc = apr_dbd_query(r->drv, r->h, &nrows, sql);
+    } while (sqlite_again(r, rc, &tries));
 
     if (rc != 0) {
         *r->err = apr_psprintf(r->p, "%s: %s", what,
@@ -106,8 +134,12 @@ static apr_status_t select_int(const runner_t *r, const char *sql,
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
     const char *first = NULL;
-    int rows = 0;
-    int rc = apr_dbd_select(r->drv, r->p, r->h, &res, sql, 0);
+    int rows = 0, tries = 0;
+    int rc;
+
+    do {
+        rc = apr_dbd_select(r->drv, r->p, r->h, &res, sql, 0);
+    } while (sqlite_again(r, rc, &tries));
 
     if (rc != 0) {
         *r->err = apr_psprintf(r->p, "%s: %s", what,

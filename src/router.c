@@ -4,6 +4,7 @@
 #include "config.h"
 #include "problem.h"
 #include "router.h"
+#include "util_cfgtree.h"
 #include "schema.h"
 #include "store.h"
 
@@ -41,52 +42,84 @@ static const route_t routes[] = {
     {M_GET, "/auth/check", authsvc_h_check},
     {0, NULL, NULL}};
 
-static int match(apr_pool_t *p, const char *pattern, const char *path, const char **params);
+/* URL paths of the <Location> sections whose SetHandler is authsvc, found in the
+ * parsed configuration at start-up (see authsvc_router_find_mounts). */
+static apr_array_header_t *mounts;
 
-/* Does any route (whatever its method) match path? */
-static int routed(apr_pool_t *p, const char *path)
+static int sets_our_handler(const ap_directive_t *d)
 {
-    const char *params[MAX_PARAMS];
-    const route_t *rt;
-
-    for (rt = routes; rt->pattern != NULL; rt++) {
-        if (match(p, rt->pattern, path, params)) {
+    for (; d != NULL; d = d->next) {
+        if (strcasecmp(d->directive, "SetHandler") == 0 && d->args != NULL &&
+            strcasecmp(d->args, AUTHSVC_HANDLER) == 0) {
             return 1;
         }
     }
     return 0;
 }
 
-/* The mount is the URL path of the <Location> that set the handler. The core's per-dir
- * record names the most specific section merged for this request, which is the mount
- * unless a nested <Location> (say, one adding a Require) or a <LocationMatch> is more
- * specific: so try it, then each shorter prefix of the URI at a '/', and take the
- * longest one under which a route matches. Without any, the core's section (or "")
- * stands, and the request gets a 404. */
+static void find_in(apr_pool_t *p, const ap_directive_t *d)
+{
+    for (; d != NULL; d = d->next) {
+        if (d->first_child == NULL) {
+            continue;
+        }
+        if (strcasecmp(d->directive, "<Location") == 0 && d->args != NULL &&
+            sets_our_handler(d->first_child)) {
+            const char *args = d->args;
+            char *path = ap_getword_conf(p, &args);
+            apr_size_t n = strlen(path);
+            if (n > 0 && path[n - 1] == '>') {
+                path[--n] = '\0';
+            }
+            while (n > 1 && path[n - 1] == '/') {
+                path[--n] = '\0';
+            }
+            if (path[0] == '/') {
+                APR_ARRAY_PUSH(mounts, const char *) = strcmp(path, "/") ? path : "";
+            }
+        }
+        find_in(p, d->first_child);
+    }
+}
+
+void authsvc_router_find_mounts(apr_pool_t *pconf)
+{
+    mounts = apr_array_make(pconf, 4, sizeof(const char *));
+    find_in(pconf, ap_conftree);
+}
+
+/* The mount is the path of the <Location> that set the handler: the longest one found
+ * at start-up that is a prefix of the URI at a '/'. Without one (the handler set in a
+ * <Directory>, an .htaccess or a <LocationMatch>), the most specific section merged for
+ * the request, as the core recorded it. */
 const char *authsvc_router_mount(request_rec *r)
 {
     const core_dir_config *core = ap_get_core_module_config(r->per_dir_config);
-    const char *d = core ? core->d : NULL;
-    apr_size_t n = 0, i;
+    const char *best = NULL, *d;
+    apr_size_t n, bestn = 0;
+    int i;
 
-    if (d != NULL && d[0] == '/' && core->r == NULL) {
-        n = strlen(d);
-        while (n > 0 && d[n - 1] == '/') {
-            n--;
-        }
-        if (strncmp(r->uri, d, n) != 0 || (r->uri[n] != '/' && r->uri[n] != '\0')) {
-            n = 0;
-        }
-    }
-    if (n > 0 && routed(r->pool, r->uri + n)) {
-        return apr_pstrmemdup(r->pool, r->uri, n);
-    }
-    for (i = strlen(r->uri); i > 0; i--) {
-        if (r->uri[i] == '/' && routed(r->pool, r->uri + i)) {
-            return apr_pstrmemdup(r->pool, r->uri, i);
+    for (i = 0; mounts != NULL && i < mounts->nelts; i++) {
+        const char *m = APR_ARRAY_IDX(mounts, i, const char *);
+        n = strlen(m);
+        if ((best == NULL || n > bestn) && strncmp(r->uri, m, n) == 0 &&
+            (r->uri[n] == '/' || r->uri[n] == '\0')) {
+            best = m;
+            bestn = n;
         }
     }
-    return routed(r->pool, r->uri) ? "" : apr_pstrmemdup(r->pool, r->uri, n);
+    if (best != NULL) {
+        return best;
+    }
+    d = core ? core->d : NULL;
+    if (d == NULL || d[0] != '/' || core->r != NULL) {
+        return "";
+    }
+    n = strlen(d);
+    while (n > 0 && d[n - 1] == '/') {
+        n--;
+    }
+    return strncmp(r->uri, d, n) == 0 ? apr_pstrmemdup(r->pool, d, n) : "";
 }
 
 /* Match path against pattern segment by segment; '*' takes one non-empty segment. */

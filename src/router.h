@@ -12,6 +12,9 @@ typedef int (*authsvc_route_fn)(request_rec *r, const char *const *params);
 /* Dispatch a request under the mount: the handler's result, or a 404/405 problem. */
 int authsvc_router_dispatch(request_rec *r);
 
+/* post_config: note the <Location> paths whose SetHandler is authsvc. */
+void authsvc_router_find_mounts(apr_pool_t *pconf);
+
 /* The URL path the API is mounted at ("/api"), without a trailing slash. */
 const char *authsvc_router_mount(request_rec *r);
 

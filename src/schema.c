@@ -20,16 +20,13 @@
 static volatile apr_uint32_t schema_current;
 static volatile apr_uint32_t schema_complained;
 
-/* mod_dbd keeps DBDriver/DBDParams in a private server record whose first member is
- * the public dbd_cfg_t pointer (httpd 2.4's layout since 2.2). The start-up migration
- * needs a connection of its own (mod_dbd's pooled ones prepare our statements, which
- * fail while the tables do not exist), so it reads them there, and checks that the
- * record really is what it expects (cfg->server points back at the server). */
+/* The start-up migration needs a connection of its own (mod_dbd's pooled ones prepare
+ * our statements, which fail while the tables do not exist), so it reads DBDriver and
+ * DBDParams from mod_dbd's record, and checks that the record really is s's own and
+ * what it expects (cfg->server points back at the server). */
 static const dbd_cfg_t *dbd_config(server_rec *s)
 {
-    module *m = ap_find_linked_module("mod_dbd.c");
-    void *svr = m ? ap_get_module_config(s->module_config, m) : NULL;
-    const dbd_cfg_t *cfg = svr ? *(const dbd_cfg_t **)svr : NULL;
+    const dbd_cfg_t *cfg = authsvc_store_dbd_cfg(s);
 
     if (cfg == NULL || cfg->server != s || cfg->name == NULL || cfg->params == NULL ||
         cfg->name[0] == '[') { /* mod_dbd's "[DBDriver unset]" placeholder */

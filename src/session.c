@@ -355,6 +355,24 @@ void authsvc_session_forget(request_rec *r, const char *token_hash)
     cache_dead(r, token_hash);
 }
 
+apr_status_t authsvc_session_refresh_user(request_rec *r, authsvc_db_t *db,
+                                          const char *user_id)
+{
+    apr_array_header_t *live = NULL;
+    apr_status_t rv;
+    int i;
+
+    if (!authsvc_cache_enabled()) {
+        return APR_SUCCESS;
+    }
+    rv = authsvc_sessions_list(db, user_id, AUTHSVC_NOW(), &live);
+    for (i = 0; rv == APR_SUCCESS && i < live->nelts; i++) {
+        authsvc_cache_remove(r, cache_key(r, APR_ARRAY_IDX(live, i,
+                                                           authsvc_session_t).token_hash));
+    }
+    return rv;
+}
+
 /* Record activity (at most once per touch interval): a database write even on a cache
  * hit, the only one the guard ever makes. A failure costs the session a little idle
  * time, never the request. */

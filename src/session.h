@@ -43,6 +43,11 @@ apr_status_t authsvc_session_current(request_rec *r, authsvc_identity_t **out);
  * tombstone, so a lookup racing the revocation cannot cache the session as live). */
 void authsvc_session_forget(request_rec *r, const char *token_hash);
 
+/* After the account itself changed (names, roles): drop the cached copies of its live
+ * sessions, so the next request reads the account again. */
+apr_status_t authsvc_session_refresh_user(request_rec *r, authsvc_db_t *db,
+                                          const char *user_id);
+
 /* Revoke the session (server-side: the old cookie stops working at once). */
 apr_status_t authsvc_session_revoke(request_rec *r, authsvc_db_t *db,
                                     const authsvc_session_t *s);

@@ -41,13 +41,34 @@ const char *authsvc_store_init(void)
     return NULL;
 }
 
-void authsvc_store_prepare(server_rec *s)
+/* mod_dbd keeps its settings in a private per-server record whose first member is
+ * the public dbd_cfg_t pointer (httpd 2.4's layout since 2.2). */
+const dbd_cfg_t *authsvc_store_dbd_cfg(server_rec *s)
 {
+    module *m = ap_find_linked_module("mod_dbd.c");
+    void *svr = m ? ap_get_module_config(s->module_config, m) : NULL;
+
+    return svr ? *(const dbd_cfg_t **)svr : NULL;
+}
+
+/* Once per set of statements mod_dbd keeps: virtual hosts without DBD directives of
+ * their own share the main server's, and preparing twice makes mod_dbd warn. */
+void authsvc_store_prepare(apr_pool_t *ptemp, server_rec *s)
+{
+    apr_hash_t *seen = apr_hash_make(ptemp);
     server_rec *sp;
     int t;
     const authsvc_stmt_t *st;
 
     for (sp = s; sp != NULL; sp = sp->next) {
+        const dbd_cfg_t *cfg = authsvc_store_dbd_cfg(sp);
+        if (cfg != NULL && cfg->queries != NULL) {
+            if (apr_hash_get(seen, &cfg->queries, sizeof(cfg->queries)) != NULL) {
+                continue;
+            }
+            apr_hash_set(seen, apr_pmemdup(ptemp, &cfg->queries, sizeof(cfg->queries)),
+                         sizeof(cfg->queries), cfg);
+        }
         for (t = 0; all_tables[t] != NULL; t++) {
             for (st = all_tables[t]; st->label != NULL; st++) {
                 dbd_prepare(sp, st->sql, st->label);

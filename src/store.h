@@ -10,6 +10,8 @@
 #define AUTHSVC_STORE_H
 
 #include "authsvc.h"
+#include "apr_dbd.h"
+#include "mod_dbd.h"
 
 /* A labelled statement in apr_dbd syntax (%s text, %lld integer). */
 typedef struct {
@@ -35,9 +37,14 @@ typedef struct authsvc_db authsvc_db_t;
 /* Look up mod_dbd's optional functions; NULL on success, else an error for the admin. */
 const char *authsvc_store_init(void);
 
-/* Register every statement for server s (and its virtual hosts) with mod_dbd. Must run
- * before mod_dbd's own post_config. */
-void authsvc_store_prepare(server_rec *s);
+/* Register every statement for server s (and its virtual hosts) with mod_dbd, once per
+ * distinct mod_dbd configuration. Must run before mod_dbd's own post_config. */
+void authsvc_store_prepare(apr_pool_t *ptemp, server_rec *s);
+
+/* mod_dbd's dbd_cfg_t for s (DBDriver, DBDParams, DBDInitSQL), read from its private
+ * per-server record; NULL when mod_dbd is not loaded. Callers that need s's own
+ * settings check cfg->server == s. */
+const dbd_cfg_t *authsvc_store_dbd_cfg(server_rec *s);
 
 /* The request's database connection, or NULL when the database is unreachable (logged;
  * the caller answers 503 unavailable). Never closed by the caller. */

@@ -222,8 +222,14 @@ static int open_db(admin_ctx_t *ctx)
     for (i = 0; sqlite_setup[i] != NULL; i++) {
         apr_dbd_results_t *res = NULL;
         apr_dbd_row_t *row = NULL;
-        int rc = apr_dbd_select(ctx->driver, ctx->pool, ctx->handle, &res,
-                                sqlite_setup[i], 0);
+        int rc, tries = 0;
+
+        /* Switching a new file to WAL takes an exclusive lock that SQLite does not
+         * wait for: when several admin runs (or httpd) open it at once, try again. */
+        while ((rc = apr_dbd_select(ctx->driver, ctx->pool, ctx->handle, &res,
+                                    sqlite_setup[i], 0)) == 5 && tries++ < 40) {
+            apr_sleep(apr_time_from_msec(50));
+        }
 
         if (rc != 0) {
             fprintf(stderr, "%s: cannot set up the sqlite3 connection (%s): %s\n",

@@ -1,0 +1,300 @@
+# The directives: their effect on the running server (mounts, registration, body
+# size, password lengths and hashing), and the values httpd must refuse at start-up.
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+
+use File::Spec::Functions qw(catfile);
+use File::Temp qw(tempdir);
+use IO::Socket::INET ();
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(sleep);
+use Test::More;
+use AuthsvcTest;
+
+sub user_count { db_value('SELECT count(*) AS n FROM users') }
+
+# An account to sign in with through every mount.
+my ($f) = do { my ($r, $f) = client()->register(); ($f) };
+
+# ---- mounts --------------------------------------------------------------------------
+
+{
+    my $v1 = client(prefix => '/v1/accounts');
+    my ($res, $g) = $v1->register();
+    is($res->code, 201, '/v1/accounts: register');
+    like($res->header('Location') // '', qr{/v1/accounts/users/me$}, '... Location under that mount');
+    is($v1->login($f->{email}, $f->{password})->code, 200, '/v1/accounts: login');
+    is($v1->get('/users/me')->code, 200, '/v1/accounts: /users/me');
+    problem_ok($v1->post('/api/auth/login', {login => 'a', password => 'b'}), 404, 'not_found',
+               '/v1/accounts/api/auth/login');
+    is(client(prefix => '/v1')->post('/auth/login', {login => 'a', password => 'b'})->code, 404,
+       '/v1/auth/login (outside the mount): 404');
+}
+
+# ---- AuthsvcRegistration -------------------------------------------------------------
+
+sub closed_ok {
+    my ($c, $name) = @_;
+    my $before = user_count();
+    my ($res) = $c->register();
+    problem_ok($res, 403, 'registration_closed', "$name: register");
+    is(user_count(), $before, "$name: no account created");
+    is($c->login($f->{email}, $f->{password})->code, 200, "$name: login still works");
+    is($c->get('/users/me')->code, 200, "$name: /users/me still works");
+}
+closed_ok(client(prefix => '/closed'), 'AuthsvcRegistration Off in a <Location>');
+closed_ok(client(vhost => 'closed'), 'AuthsvcRegistration Off for a server');
+closed_ok(client(prefix => '/nested'), 'AuthsvcRegistration Off in a nested <Location>');
+{
+    # Registration Off rejects before looking at the body.
+    my $res = client(prefix => '/closed')->post('/auth/register', {email => 'bad', password => 'x'});
+    problem_ok($res, 403, 'registration_closed', 'registration closed, invalid fields');
+}
+
+# ---- AuthsvcMaxBodySize --------------------------------------------------------------
+
+sub body_of {
+    my ($n) = @_;
+    my $head = '{"login":"nobody@example.org","password":"x","pad":"';
+    return $head . ('p' x ($n - length($head) - 2)) . '"}';
+}
+{
+    my $s = client(prefix => '/small');
+    problem_ok($s->post('/auth/login', undef, body => body_of(256)), 401, 'invalid_credentials',
+               'AuthsvcMaxBodySize 256: 256 octets are read');
+    my $p = problem_ok($s->post('/auth/login', undef, body => body_of(257)), 413,
+                       'payload_too_large', 'AuthsvcMaxBodySize 256: 257 octets');
+    like($p->{detail} // '', qr/\b256\b/, '... the detail names the limit');
+    my ($res) = $s->register();
+    is($res->code, 201, 'AuthsvcMaxBodySize 256: a normal registration fits');
+    my $b = client(prefix => '/big');
+    problem_ok($b->post('/auth/login', undef, body => body_of(100_000)), 401, 'invalid_credentials',
+               'AuthsvcMaxBodySize 1m: 100000 octets are read');
+    problem_ok($b->post('/auth/login', undef, body => body_of(1024 * 1024 + 1)), 413,
+               'payload_too_large', 'AuthsvcMaxBodySize 1m: 1 MiB + 1');
+}
+
+# ---- AuthsvcPasswordMinLength / MaxLength (custom vhost: 8..16) -----------------------
+
+{
+    my $c = client(vhost => 'custom');
+    for my $case ([7, 'password_too_short'], [8, undef], [16, undef], [17, 'password_too_long']) {
+        my ($n, $code) = @$case;
+        my ($res) = $c->register(password => "\x{e9}" x $n);
+        if ($code) {
+            my $p = problem_ok($res, 422, 'validation_failed', "custom lengths: $n characters");
+            fields_ok($p, {password => $code}, "custom lengths: $n characters");
+        }
+        else {
+            is($res->code, 201, "custom lengths: $n characters accepted") or diag($res->content);
+        }
+    }
+    my ($res) = $c->register(password => 'x' x 7);
+    my ($e) = @{ (json_body($res) || {})->{errors} || [{}] };
+    like($e->{message} // '', qr/\b8\b/, 'the message names the minimum');
+}
+
+# ---- AuthsvcPasswordHash -------------------------------------------------------------
+
+{
+    my ($res, $g) = client(vhost => 'defaulthash')->register();
+    is($res->code, 201, 'register with the default hash parameters');
+    like(user_row($g->{email})->{password_hash}, qr/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/,
+         'AuthsvcPasswordHash argon2id: m=19456,t=2,p=1 by default');
+    like(user_row($f->{email})->{password_hash}, qr/^\$argon2id\$v=19\$m=1024,t=1,p=1\$/,
+         'AuthsvcPasswordHash argon2id m=1024 t=1 p=1');
+}
+
+# ---- start-up ------------------------------------------------------------------------
+
+like(error_log_since(0), qr/resuming normal operations/, 'the test server started');
+my @dup = error_log_since(0) =~ /(AH02653: conflicting SQL statements with label \S+)/g;
+is(scalar @dup, 0, 'no "conflicting SQL statements" warnings at start-up (one set of '
+   . 'statements per database, not per vhost)')
+    or diag(scalar(@dup) . " warnings, e.g. $dup[0]");
+
+# ---- values httpd must refuse --------------------------------------------------------
+
+my $HTTPD = $ENV{APACHE_TEST_HTTPD} || '/usr/sbin/apache2';
+my $MODS = '/usr/lib/apache2/modules';
+my $SO = catfile(serverroot(), '..', 'mod_authsvc.so');
+my $dir = tempdir('cfg-XXXXXX', DIR => catfile(serverroot(), 'state'), CLEANUP => 1);
+mkdir "$dir/logs";
+
+sub free_port {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0) or die;
+    my $p = $s->sockport;
+    close $s;
+    return $p;
+}
+
+# A complete configuration around EXTRA lines; %o: no_dbd => 1.
+sub conf_with {
+    my ($extra, %o) = @_;
+    my $port = free_port();
+    my $conf = join "\n",
+        "ServerRoot $dir",
+        "LoadModule mpm_" . ($o{mpm} // 'prefork') . "_module $MODS/mod_mpm_" . ($o{mpm} // 'prefork') . '.so',
+        "LoadModule authn_core_module $MODS/mod_authn_core.so",
+        "LoadModule authz_core_module $MODS/mod_authz_core.so",
+        "LoadModule socache_shmcb_module $MODS/mod_socache_shmcb.so",
+        ($o{no_dbd} ? () : "LoadModule dbd_module $MODS/mod_dbd.so"),
+        "LoadModule authsvc_module $SO",
+        'ServerName localhost',
+        "Listen 127.0.0.1:$port",
+        "PidFile $dir/logs/httpd.pid",
+        "ErrorLog $dir/logs/error_log",
+        'LogLevel warn',
+        'StartServers 1',
+        ($o{no_dbd} ? () : ('DBDriver sqlite3', "DBDParams $dir/db.sqlite")),
+        'AuthsvcAutoMigrate On',
+        'AuthsvcPasswordHash argon2id m=1024 t=1 p=1',
+        '<Location /health>', '    SetHandler authsvc-health', '</Location>',
+        $extra, '';
+    my $file = "$dir/httpd.conf";
+    open(my $fh, '>', $file) or die;
+    print {$fh} $conf;
+    close $fh;
+    return ($file, $port);
+}
+
+# Start httpd in the foreground; returns (exit status or undef if it kept running, the
+# output and the error log). A server that keeps running is stopped.
+sub start_httpd {
+    my ($file, $port, $wait) = @_;
+    unlink "$dir/logs/error_log";
+    my $out = "$dir/out";
+    my $pid = fork // die;
+    if (!$pid) {
+        # prefork's parent signals its whole process group when it stops: not ours.
+        POSIX::setsid();
+        open STDOUT, '>', $out;
+        open STDERR, '>&', \*STDOUT;
+        exec $HTTPD, '-d', $dir, '-f', $file, '-DFOREGROUND';
+        exit 127;
+    }
+    my $status;
+    my $up = 0;
+    for (1 .. ($wait // 15) * 10) {
+        if (waitpid($pid, WNOHANG) == $pid) {
+            $status = $? >> 8;
+            last;
+        }
+        if (IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 1)) {
+            $up = 1;
+            last;
+        }
+        sleep 0.1;
+    }
+    if (!defined $status) {
+        kill 'TERM', $pid;
+        waitpid($pid, 0);
+    }
+    local $/;
+    my $text = '';
+    for my $f ($out, "$dir/logs/error_log") {
+        open(my $fh, '<', $f) or next;
+        $text .= <$fh> // '';
+    }
+    return ($status, $text, $up);
+}
+
+{
+    my ($file, $port) = conf_with('');
+    my ($status, $text, $up) = start_httpd($file, $port);
+    ok(!defined $status && $up, 'the minimal configuration starts') or diag($text);
+}
+
+my @refused = (
+    ['AuthsvcPasswordMinLength 0',             qr/AuthsvcPasswordMinLength.*between/],
+    ['AuthsvcPasswordMinLength twelve',        qr/AuthsvcPasswordMinLength.*not a number/],
+    ['AuthsvcPasswordMaxLength 5000',          qr/AuthsvcPasswordMaxLength.*between/],
+    ['AuthsvcPasswordMaxLength 12k',           qr/AuthsvcPasswordMaxLength/],
+    ['AuthsvcSessionIdleTimeout 5x',           qr/AuthsvcSessionIdleTimeout.*unit/],
+    ['AuthsvcSessionIdleTimeout 0',            qr/AuthsvcSessionIdleTimeout.*between/],
+    ['AuthsvcSessionIdleTimeout -5m',          qr/AuthsvcSessionIdleTimeout/],
+    ['AuthsvcSessionMaxAge 400d',              qr/AuthsvcSessionMaxAge.*between/],
+    ['AuthsvcSessionMaxAge 99999999999999999999', qr/AuthsvcSessionMaxAge/],
+    ['AuthsvcCookieSameSite Sideways',         qr/AuthsvcCookieSameSite.*Strict, Lax or None/],
+    ['AuthsvcCookieName "bad name"',           qr/AuthsvcCookieName.*not a valid cookie name/],
+    ['AuthsvcCookieName a;b',                  qr/AuthsvcCookieName.*not a valid cookie name/],
+    ['AuthsvcCookieName a=b',                  qr/AuthsvcCookieName.*not a valid cookie name/],
+    ['AuthsvcCookieDomain ex_ample.com',       qr/AuthsvcCookieDomain.*not a domain/],
+    ['AuthsvcCookieDomain "a b.com"',          qr/AuthsvcCookieDomain/],
+    ['AuthsvcMaxBodySize 10',                  qr/AuthsvcMaxBodySize.*between/],
+    ['AuthsvcMaxBodySize 17m',                 qr/AuthsvcMaxBodySize.*between/],
+    ['AuthsvcMaxBodySize 1g',                  qr/AuthsvcMaxBodySize.*unit/],
+    ['AuthsvcPasswordHash bcrypt',             qr/AuthsvcPasswordHash/],
+    ['AuthsvcPasswordHash argon2id m=1',       qr/AuthsvcPasswordHash/],
+    ['AuthsvcPasswordHash argon2id x=1',       qr/AuthsvcPasswordHash/],
+    ['AuthsvcPasswordHash argon2id t=0',       qr/AuthsvcPasswordHash/],
+    ['AuthsvcAutoMigrate Maybe',               qr/AuthsvcAutoMigrate/],
+    ['AuthsvcCookieSecure yes',                qr/AuthsvcCookieSecure/],
+    ['AuthsvcCache nosuchprovider',            qr/AuthsvcCache.*nosuchprovider/],
+    ['AuthsvcCacheTTL 0',                      qr/AuthsvcCacheTTL.*between/],
+    ['AuthsvcCacheTTL 2h',                     qr/AuthsvcCacheTTL.*between/],
+    ["<VirtualHost *:80>\nAuthsvcCache none\n</VirtualHost>", qr/AuthsvcCache/],
+    ["<Location /x>\nAuthsvcSessionMaxAge 1h\n</Location>", qr/AuthsvcSessionMaxAge.*not allowed/],
+    ["<Location /x>\nAuthsvcCookieName x\n</Location>",     qr/AuthsvcCookieName.*not allowed/],
+    ["<Location /x>\nRequire authsvc admins\n</Location>",  qr/Require authsvc.*admins/],
+    # Checked across directives once the configuration is read.
+    ["AuthsvcPasswordMinLength 20\nAuthsvcPasswordMaxLength 16",
+     qr/AuthsvcPasswordMinLength is greater than AuthsvcPasswordMaxLength/],
+    ["AuthsvcSessionIdleTimeout 2h\nAuthsvcSessionMaxAge 1h",
+     qr/AuthsvcSessionIdleTimeout is longer than AuthsvcSessionMaxAge/],
+    ["AuthsvcCookieSameSite None\nAuthsvcCookieSecure Off",
+     qr/SameSite None requires AuthsvcCookieSecure On/],
+    ["AuthsvcCookieName __Host-s\nAuthsvcCookieSecure On\nAuthsvcCookieDomain example.test",
+     qr/__Host- cookie cannot have AuthsvcCookieDomain/],
+    ["AuthsvcCookieName __Host-s\nAuthsvcCookieSecure Off", qr/__Host-s needs AuthsvcCookieSecure On/],
+    ["AuthsvcCookieName __Secure-s\nAuthsvcCookieSecure Off", qr/__Secure-s needs AuthsvcCookieSecure On/],
+    ["<VirtualHost *:80>\nAuthsvcPasswordMinLength 200\n</VirtualHost>",
+     qr/AuthsvcPasswordMinLength is greater than AuthsvcPasswordMaxLength/],
+    ['DBDInitSQL "PRAGMA foreign_keys = ON"',  qr/PRAGMA foreign_keys.*invalidate/],
+    ['DBDInitSQL "PRAGMA journal_mode=WAL"',   qr/PRAGMA journal_mode.*invalidate/],
+);
+for my $case (@refused) {
+    my ($extra, $why) = @$case;
+    (my $name = $extra) =~ s/\n/; /g;
+    my ($file, $port) = conf_with($extra);
+    my ($status, $text, $up) = start_httpd($file, $port);
+    ok(defined $status && $status != 0 && !$up, "refused: $name") or diag($text);
+    like($text, $why, "... saying why") unless !defined $status;
+}
+{
+    my ($file, $port) = conf_with('', no_dbd => 1);
+    my ($status, $text) = start_httpd($file, $port);
+    ok(defined $status && $status != 0, 'refused: no mod_dbd');
+    like($text, qr/needs mod_dbd/, '... saying so');
+}
+
+# A busy timeout under a threaded MPM starts, with a warning saying why not to.
+{
+    my ($file, $port) = conf_with('DBDInitSQL "PRAGMA busy_timeout=5000"', mpm => 'event');
+    my ($status, $text, $up) = start_httpd($file, $port);
+    ok(!defined $status && $up, 'busy_timeout under the event MPM: starts') or diag($text);
+    like($text, qr/busy_timeout.*threaded MPM/, '... with a warning');
+}
+
+# Accepted spellings.
+for my $extra ('AuthsvcSessionIdleTimeout 90', 'AuthsvcSessionIdleTimeout 2H',
+               'AuthsvcSessionMaxAge 1d', 'AuthsvcMaxBodySize 64',
+               'AuthsvcMaxBodySize 16M', 'AuthsvcCookieSameSite strict',
+               "AuthsvcCookieSameSite None\nAuthsvcCookieSecure On",
+               "AuthsvcCookieName __Host-x\nAuthsvcCookieSecure On",
+               'AuthsvcCookieDomain sub.example-test.org',
+               "<Location /api>\nSetHandler authsvc\nAuthsvcRegistration Off\nAuthsvcMaxBodySize 4k\n</Location>",
+               "<Location /p>\nRequire authsvc\n</Location>",
+               'AuthsvcPasswordHash argon2id m=8192 t=3 p=2',
+               'AuthsvcCache none', 'AuthsvcCacheTTL 10s', 'AuthsvcCacheTTL 1h',
+               "AuthsvcCache shmcb:$dir/cache(65536)") {
+    (my $name = $extra) =~ s/\n/; /g;
+    my ($file, $port) = conf_with($extra);
+    my ($status, $text, $up) = start_httpd($file, $port);
+    ok(!defined $status && $up, "accepted: $name") or diag($text);
+}
+
+done_testing();

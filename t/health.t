@@ -1,0 +1,81 @@
+# SetHandler authsvc-health: ready or not, and why.
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+
+use File::Spec::Functions qw(catfile);
+use Test::More;
+use AuthsvcTest;
+
+sub iso_time_ok {
+    my ($t, $name) = @_;
+    my ($y, $mo, $d, $h, $mi, $s) = ($t // '') =~ /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z$/;
+    ok(defined $s, "$name: ISO 8601 UTC") or return;
+    require Time::Local;
+    my $e = Time::Local::timegm($s, $mi, $h, $d, $mo - 1, $y);
+    ok(abs($e - time) < 300, "$name: now");
+}
+
+my $c = client(prefix => '');
+
+{
+    my $res = $c->get('/health');
+    is($res->code, 200, 'health: 200');
+    like($res->header('Content-Type') // '', qr{^application/json\b}, '... JSON');
+    no_store_ok($res, '...');
+    ok(!defined $res->header('Retry-After'), '... no Retry-After');
+    my $b = json_body($res) || {};
+    is_deeply([sort keys %$b], [qw(database schema_version status time)], '... its members');
+    is($b->{status}, 'ok', '... status ok');
+    is($b->{database}{status}, 'ok', '... database ok');
+    like($b->{database}{latency_ms} // '', qr/^\d+$/, '... latency_ms a whole number');
+    is($b->{schema_version}, 1, '... schema_version 1');
+    iso_time_ok($b->{time}, '... time');
+
+    $res = $c->head('/health');
+    is($res->code, 200, 'HEAD /health: 200');
+    is($res->content, '', '... no body');
+    is($c->get('/health?verbose=1')->code, 200, 'a query string is ignored');
+}
+
+# The server uses the backend under test (tools/dev/test.sh: -defines AUTHSVC_PGSQL and
+# AUTHSVC_PG_PARAMS for PostgreSQL).
+{
+    my $sqlite = catfile(serverroot(), 'state', 'authsvc.db');
+    my ($res, $f) = client()->register();
+    is($res->code, 201, 'an account registered through the server');
+    ok(user_row($f->{email}), '... is in the ' . backend() . ' database the tests read');
+    if (backend() eq 'pgsql') {
+        ok(!-e $sqlite, '... and no SQLite file was created');
+    }
+    else {
+        ok(-s $sqlite, '... the SQLite file under t/state');
+    }
+}
+
+# Another vhost with the same database is healthy too.
+is(client(vhost => 'idle', prefix => '')->get('/health')->code, 200, 'health on another vhost');
+
+# A database without the schema and AuthsvcAutoMigrate Off.
+{
+    my $res = client(vhost => 'nodb', prefix => '')->get('/health');
+    is($res->code, 503, 'health without the schema: 503');
+    like($res->header('Content-Type') // '', qr{^application/json\b}, '... JSON');
+    no_store_ok($res, '...');
+    like($res->header('Retry-After') // '', qr/^\d+$/, '... Retry-After');
+    my $b = json_body($res) || {};
+    is($b->{status}, 'unavailable', '... status unavailable');
+    is($b->{database}{status}, 'unavailable', '... database unavailable');
+    ok(!defined $b->{schema_version} || $b->{schema_version} == 0,
+       '... schema_version 0 or null');
+    iso_time_ok($b->{time}, '... time');
+}
+
+# The start-up line saying what is wrong and how to fix it.
+my $log = error_log_since(0);
+like($log, qr/database schema is at version 0 but this mod_authsvc needs 1\b.*authsvc-admin.*migrate up/,
+     'the error log says the schema is behind and names the fix');
+
+done_testing();

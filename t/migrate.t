@@ -1,0 +1,146 @@
+# tools/authsvc-admin migrate: status / up / down 0 / up on a fresh database of the
+# backend under test, usage errors, and the live database seen from the shell.
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::Bin/lib";
+
+use File::Spec::Functions qw(catfile);
+use Test::More;
+use AuthsvcTest;
+
+my $ADMIN = catfile(serverroot(), '..', 'tools', 'authsvc-admin');
+plan skip_all => "no $ADMIN (run make)" unless -x $ADMIN;
+
+# Run the tool; returns (exit status, stdout, stderr).
+sub admin {
+    my (@args) = @_;
+    my $err = catfile(serverroot(), 'state', "admin-$$.err");
+    my $cmd = join ' ', map { "'" . s/'/'\\''/gr . "'" } $ADMIN, @args;
+    my $out = `$cmd 2>'$err'`;
+    my $rc = $? >> 8;
+    open(my $fh, '<', $err);
+    local $/;
+    my $e = $fh ? <$fh> : '';
+    unlink $err;
+    return ($rc, $out // '', $e // '');
+}
+
+my $backend = backend();
+my ($driver, $params, $tables, $cleanup);
+if ($backend eq 'pgsql') {
+    my $db = "authsvc_migrate_$$";
+    system(pg_psql('postgres'), '-c', "DROP DATABASE IF EXISTS $db") == 0
+        and system(pg_psql('postgres'), '-c', "CREATE DATABASE $db") == 0
+        or BAIL_OUT('cannot create a PostgreSQL database for the migration test');
+    ($driver, $params) = ('pgsql', pg_admin_params($db));
+    $tables = sub {
+        open(my $fh, '-|', pg_psql($db), '-c',
+             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+             . 'ORDER BY 1') or die;
+        local $/;
+        my $o = <$fh>;
+        close $fh;
+        return join ' ', split /\n/, $o // '';
+    };
+    $cleanup = sub { system(pg_psql('postgres'), '-c', "DROP DATABASE IF EXISTS $db") };
+}
+else {
+    my $file = catfile(serverroot(), 'state', "migrate-$$.db");
+    unlink $file, "$file-wal", "$file-shm";
+    ($driver, $params) = ('sqlite3', $file);
+    $tables = sub {
+        return '' unless -e $file;
+        my $o = `sqlite3 -batch '$file' "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1"`;
+        return join ' ', split /\n/, $o // '';
+    };
+    $cleanup = sub { unlink $file, "$file-wal", "$file-shm" };
+}
+my @db = ('--driver', $driver, '--params', $params);
+
+my ($rc, $out, $err) = admin(@db, qw(migrate status));
+is($rc, 0, "[$driver] status on an empty database: exit 0") or diag($err);
+like($out, qr/^current version: 0$/m, '... current version 0');
+like($out, qr/^latest version:\s+1$/m, '... latest version 1');
+like($out, qr/^\s+0001_core$/m, '... 0001_core pending');
+is($tables->() =~ s/\s*schema_migrations\s*//r, '', '... created no table of ours');
+
+($rc, $out, $err) = admin(@db, qw(migrate up));
+is($rc, 0, "[$driver] up: exit 0") or diag($err);
+like($out, qr/^applied 1 migration/m, '... applied 1');
+like($out, qr/^schema version now 1$/m, '... version 1');
+is($tables->(), 'audit_log schema_migrations sessions users', '... the tables exist');
+
+($rc, $out, $err) = admin(@db, qw(migrate status));
+is($rc, 0, "[$driver] status after up: exit 0");
+like($out, qr/^up to date$/m, '... up to date');
+
+($rc, $out, $err) = admin(@db, qw(migrate up));
+is($rc, 0, "[$driver] up again: exit 0");
+like($out, qr/^applied 0 migration/m, '... applies nothing');
+
+($rc, $out, $err) = admin(@db, qw(migrate down 2));
+is($rc, 1, "[$driver] down to a version above the current one: exit 1");
+like($err, qr/cannot roll back/, '... says why');
+
+($rc, $out, $err) = admin(@db, qw(migrate down 0));
+is($rc, 0, "[$driver] down 0: exit 0") or diag($err);
+like($out, qr/^reverted 1 migration/m, '... reverted 1');
+like($out, qr/^schema version now 0$/m, '... version 0');
+is($tables->() =~ s/\s*schema_migrations\s*//r, '', '... the tables are gone');
+
+($rc, $out, $err) = admin(@db, qw(migrate status));
+like($out, qr/^current version: 0$/m, "[$driver] status after down: version 0");
+
+($rc, $out, $err) = admin(@db, qw(migrate up 1));
+is($rc, 0, "[$driver] up 1 after down: exit 0");
+is($tables->(), 'audit_log schema_migrations sessions users', '... the tables are back');
+
+# ---- usage errors: exit 2, nothing touched -------------------------------------------
+
+for my $case ([[], 'no arguments'],
+              [['migrate'], 'a group without a command'],
+              [[@db, qw(migrate down)], 'down without a version'],
+              [[@db, qw(migrate down x)], 'down with a non-number'],
+              [[@db, qw(migrate down -1)], 'down with a negative version'],
+              [[@db, qw(migrate sideways)], 'an unknown command'],
+              [[@db, qw(frobnicate status)], 'an unknown group'],
+              [['--driver', 'nosuch', '--params', 'x', qw(migrate status)], 'an unknown driver'],
+              [['--bogus', qw(migrate status)], 'an unknown option']) {
+    my ($args, $name) = @$case;
+    ($rc, $out, $err) = admin(@$args);
+    is($rc, 2, "usage error, $name: exit 2");
+    ok(length $err, "... $name: says so on stderr");
+}
+is($tables->(), 'audit_log schema_migrations sessions users', 'usage errors changed nothing');
+
+($rc, $out, $err) = admin(qw(migrate down --help));
+is($rc, 0, 'migrate down --help: exit 0');
+like($out . $err, qr/migrate down N/, '... prints the synopsis');
+
+# An unreachable database: exit 1 with a message.
+if ($driver eq 'sqlite3') {
+    ($rc, $out, $err) = admin('--driver', 'sqlite3', '--params', '/nonexistent/dir/x.db',
+                              qw(migrate status));
+}
+else {
+    ($rc, $out, $err) = admin('--driver', 'pgsql', '--params', pg_admin_params('no_such_db_here'),
+                              qw(migrate status));
+}
+is($rc, 1, "[$driver] an unreachable database: exit 1");
+like($err, qr/cannot open|connect|does not exist/i, '... with the reason');
+
+# ---- the live database (migrated by AuthsvcAutoMigrate) ------------------------------
+
+{
+    my @live = $backend eq 'pgsql'
+        ? ('--driver', 'pgsql', '--params', pg_admin_params($ENV{AUTHSVC_PG_DB} || 'authsvc'))
+        : ('--driver', 'sqlite3', '--params', catfile(serverroot(), 'state', 'authsvc.db'));
+    ($rc, $out, $err) = admin(@live, qw(migrate status));
+    is($rc, 0, 'status of the server\'s database: exit 0') or diag($err);
+    like($out, qr/^up to date$/m, '... up to date (AuthsvcAutoMigrate On applied it)');
+}
+
+$cleanup->();
+done_testing();
