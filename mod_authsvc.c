@@ -17,6 +17,7 @@
 #include "src/password.h"
 #include "src/router.h"
 #include "src/schema.h"
+#include "src/session.h"
 #include "src/store.h"
 
 /* The handlers. Every response of ours is uncacheable: it is about one user. */
@@ -82,6 +83,7 @@ static void authsvc_child_init(apr_pool_t *pchild, server_rec *s)
 {
     release_large_blocks();
     authsvc_cache_child_init(pchild, s);
+    authsvc_session_child_init(pchild);
 }
 
 /* Rules that span directives, checked where `apachectl configtest` sees them too. */

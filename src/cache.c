@@ -4,7 +4,9 @@
  */
 #include "ap_provider.h"
 #include "ap_socache.h"
+#include "apr_atomic.h"
 #include "apr_global_mutex.h"
+#include "apr_shm.h"
 #include "util_mutex.h"
 
 #include "cache.h"
@@ -18,6 +20,8 @@ static const ap_socache_provider_t *provider;
 static ap_socache_instance_t *instance;
 static apr_global_mutex_t *mutex;
 static int disabled;
+static apr_shm_t *generation_shm;
+static volatile apr_uint32_t *generation;
 
 void authsvc_cache_pre_config(apr_pool_t *pconf)
 {
@@ -25,6 +29,8 @@ void authsvc_cache_pre_config(apr_pool_t *pconf)
     instance = NULL;
     mutex = NULL;
     disabled = 0;
+    generation_shm = NULL;
+    generation = NULL;
     ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
 }
 
@@ -98,7 +104,31 @@ const char *authsvc_cache_post_config(apr_pool_t *pconf, server_rec *s)
                             provider->name);
     }
     apr_pool_cleanup_register(pconf, s, destroy, apr_pool_cleanup_null);
+    /* Anonymous shared memory, inherited by the children across fork. */
+    if (apr_shm_create(&generation_shm, sizeof(apr_uint32_t), NULL, pconf) ==
+        APR_SUCCESS) {
+        generation = apr_shm_baseaddr_get(generation_shm);
+        apr_atomic_set32(generation, 1);
+    }
     return NULL;
+}
+
+apr_uint32_t authsvc_cache_generation(void)
+{
+    return generation ? apr_atomic_read32(generation) : 0;
+}
+
+void authsvc_cache_bump(void)
+{
+    if (generation != NULL) {
+        apr_atomic_inc32(generation);
+    }
+}
+
+int authsvc_cache_local_only(void)
+{
+    return authsvc_cache_enabled() && generation != NULL &&
+           strcmp(provider->name, "shmcb") == 0;
 }
 
 void authsvc_cache_child_init(apr_pool_t *pchild, server_rec *s)

@@ -50,6 +50,16 @@ void authsvc_cache_put_unless(request_rec *r, const char *key, const unsigned ch
  * then decide for themselves (fail open or closed). Atomic under the mutex for shmcb. */
 apr_uint32_t authsvc_cache_count(request_rec *r, const char *key, apr_int64_t window);
 
+/* The revocation generation: a counter in shared memory that every revocation and
+ * account change bumps, so that per-process copies (see session.c) made before it are
+ * no longer trusted. 0 when no cache is configured. */
+apr_uint32_t authsvc_cache_generation(void);
+void authsvc_cache_bump(void);
+
+/* 1 when the cache is this machine's alone (shmcb): only then can a per-process copy
+ * be invalidated by the generation (another node's revocation would not bump it). */
+int authsvc_cache_local_only(void);
+
 /* Forget key. Returns the provider's status (APR_NOTFOUND is success for callers). */
 apr_status_t authsvc_cache_remove(request_rec *r, const char *key);
 

@@ -2,6 +2,8 @@
  * session.c - session tokens, cookies and lookups.
  */
 #include "apr_lib.h"
+#include "apr_thread_mutex.h"
+#include <openssl/crypto.h>
 #include "http_ssl.h"
 
 #include "cache.h"
@@ -352,6 +354,7 @@ static void cache_dead(request_rec *r, const char *token_hash)
 
 void authsvc_session_forget(request_rec *r, const char *token_hash)
 {
+    authsvc_cache_bump();
     cache_dead(r, token_hash);
 }
 
@@ -365,6 +368,7 @@ apr_status_t authsvc_session_refresh_user(request_rec *r, authsvc_db_t *db,
     if (!authsvc_cache_enabled()) {
         return APR_SUCCESS;
     }
+    authsvc_cache_bump();
     rv = authsvc_sessions_list(db, user_id, AUTHSVC_NOW(), &live);
     for (i = 0; rv == APR_SUCCESS && i < live->nelts; i++) {
         authsvc_cache_remove(r, cache_key(r, APR_ARRAY_IDX(live, i,
@@ -399,6 +403,105 @@ static void touch(request_rec *r, authsvc_identity_t *id, apr_int64_t now, int *
     }
 }
 
+/* ---- per-process copies (L1) ------------------------------------------------------
+ * Most guarded requests come back with a cookie this process saw a moment ago. A small
+ * direct-mapped table keyed by the raw token (compared in constant time) answers them
+ * without hashing the token or taking the cache mutex. A copy is trusted for L1_TTL
+ * seconds at most, and only while the revocation generation (bumped in shared memory
+ * by every revocation and account change on this machine) is the one it was made
+ * under; so only with shmcb, where every revocation happens on this machine. */
+
+#define L1_SLOTS     256
+#define L1_MAX_ENTRY 1024
+#define L1_TTL       5
+
+typedef struct {
+    char token[TOKEN_CHARS];
+    char hash[65];
+    apr_uint32_t generation;
+    apr_int64_t until;
+    unsigned int len;
+    unsigned char entry[L1_MAX_ENTRY];
+} l1_slot_t;
+
+static l1_slot_t *l1;
+#if APR_HAS_THREADS
+static apr_thread_mutex_t *l1_lock;
+#endif
+
+void authsvc_session_child_init(apr_pool_t *pchild)
+{
+    l1 = apr_pcalloc(pchild, L1_SLOTS * sizeof(*l1));
+#if APR_HAS_THREADS
+    if (apr_thread_mutex_create(&l1_lock, APR_THREAD_MUTEX_DEFAULT, pchild) !=
+        APR_SUCCESS) {
+        l1 = NULL;
+    }
+#endif
+}
+
+static l1_slot_t *l1_slot(const char *token)
+{
+    return &l1[((unsigned char)token[0] * 31u + (unsigned char)token[1]) % L1_SLOTS];
+}
+
+static int l1_lock_(void)
+{
+#if APR_HAS_THREADS
+    return apr_thread_mutex_lock(l1_lock) == APR_SUCCESS;
+#else
+    return 1;
+#endif
+}
+
+static void l1_unlock(void)
+{
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(l1_lock);
+#endif
+}
+
+/* Copy out a fresh entry for token; 0 when there is none. */
+static int l1_get(const char *token, apr_int64_t now, apr_uint32_t gen, char *hash,
+                  unsigned char *buf, unsigned int *len)
+{
+    l1_slot_t *sl;
+    int hit = 0;
+
+    if (l1 == NULL || gen == 0 || !authsvc_cache_local_only() || !l1_lock_()) {
+        return 0;
+    }
+    sl = l1_slot(token);
+    if (sl->until > now && sl->generation == gen &&
+        CRYPTO_memcmp(sl->token, token, TOKEN_CHARS) == 0) {
+        memcpy(hash, sl->hash, sizeof(sl->hash));
+        memcpy(buf, sl->entry, sl->len);
+        *len = sl->len;
+        hit = 1;
+    }
+    l1_unlock();
+    return hit;
+}
+
+static void l1_put(const char *token, const char *hash, const unsigned char *entry,
+                   unsigned int len, apr_uint32_t gen, apr_int64_t until)
+{
+    l1_slot_t *sl;
+
+    if (l1 == NULL || gen == 0 || len > L1_MAX_ENTRY || !authsvc_cache_local_only() ||
+        !l1_lock_()) {
+        return;
+    }
+    sl = l1_slot(token);
+    memcpy(sl->token, token, TOKEN_CHARS);
+    memcpy(sl->hash, hash, sizeof(sl->hash));
+    memcpy(sl->entry, entry, len);
+    sl->len = len;
+    sl->generation = gen;
+    sl->until = until;
+    l1_unlock();
+}
+
 /* The cached identity for this token: 1 and *out set on a live hit, 1 and *out NULL on
  * a tombstone or an expired entry, 0 on a miss (ask the database). */
 static int from_cache(request_rec *r, const char *hash, apr_int64_t now,
@@ -426,6 +529,45 @@ static int from_cache(request_rec *r, const char *hash, apr_int64_t now,
     return 1;
 }
 
+/* Keep a copy of a live identity in this process (see L1 above). */
+static void remember(request_rec *r, authsvc_identity_t *id, const char *token,
+                     apr_uint32_t gen, apr_int64_t now)
+{
+    unsigned char buf[ENTRY_MAX];
+    unsigned int len = entry_encode(id, buf);
+    apr_int64_t ttl = authsvc_config_cache_ttl(authsvc_srv(r->server));
+    apr_int64_t until = now + (ttl < L1_TTL ? ttl : L1_TTL);
+
+    if (until > id->session->idle_expires_at) {
+        until = id->session->idle_expires_at;
+    }
+    if (len > 0) {
+        l1_put(token, id->session->token_hash, buf, len, gen, until);
+    }
+}
+
+/* From this process's copy, when it is fresh and needs no last_seen write. */
+static authsvc_identity_t *from_l1(request_rec *r, const char *token, apr_int64_t now,
+                                   apr_uint32_t gen)
+{
+    const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
+    unsigned char buf[L1_MAX_ENTRY];
+    unsigned int len = 0;
+    char hash[65];
+    authsvc_identity_t *id;
+
+    if (!l1_get(token, now, gen, hash, buf, &len)) {
+        return NULL;
+    }
+    id = entry_decode(r, buf, len, apr_pstrmemdup(r->pool, hash, 64));
+    if (id == NULL || now >= id->session->expires_at ||
+        now >= id->session->idle_expires_at ||
+        now - id->session->last_seen_at >= touch_interval(c)) {
+        return NULL;
+    }
+    return id;
+}
+
 apr_status_t authsvc_session_current(request_rec *r, authsvc_identity_t **out)
 {
     const char *val = NULL, *hash;
@@ -433,11 +575,16 @@ apr_status_t authsvc_session_current(request_rec *r, authsvc_identity_t **out)
     authsvc_user_t *u = NULL;
     authsvc_identity_t *id = NULL;
     apr_int64_t now = AUTHSVC_NOW();
+    apr_uint32_t gen = authsvc_cache_generation(); /* read before any lookup */
     authsvc_db_t *db;
     int changed = 0;
 
     *out = NULL;
     if ((val = cookie_value(r)) == NULL || !plausible_token(val)) {
+        return APR_SUCCESS;
+    }
+    if ((id = from_l1(r, val, now, gen)) != NULL) {
+        *out = id;
         return APR_SUCCESS;
     }
     hash = authsvc_crypto_sha256_hex(r->pool, val, strlen(val));
@@ -449,6 +596,7 @@ apr_status_t authsvc_session_current(request_rec *r, authsvc_identity_t **out)
             if (changed) {
                 cache_live(r, id, now);
             }
+            remember(r, id, val, gen, now);
         }
         *out = id;
         return APR_SUCCESS;
@@ -467,6 +615,7 @@ apr_status_t authsvc_session_current(request_rec *r, authsvc_identity_t **out)
     id->user = u;
     touch(r, id, now, &changed);
     cache_live(r, id, now);
+    remember(r, id, val, gen, now);
     *out = id;
     return APR_SUCCESS;
 }

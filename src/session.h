@@ -16,6 +16,9 @@ typedef struct {
     authsvc_user_t *user;
 } authsvc_identity_t;
 
+/* child_init: this process's table of recently seen sessions. */
+void authsvc_session_child_init(apr_pool_t *pchild);
+
 /* The cookie name in force for this request (AuthsvcCookieName or the default, which
  * depends on whether the cookie is Secure). */
 const char *authsvc_session_cookie_name(request_rec *r);

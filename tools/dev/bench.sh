@@ -7,8 +7,9 @@
 #   register   POST /api/auth/register, a new account per request (Argon2id + INSERT)
 #   login      POST /api/auth/login, one account (Argon2id verify + session INSERT)
 #   me         GET /api/users/me with a session cookie (session lookup + user row)
-#   static     GET /index.html, no guard
-#   guarded    GET /private/index.html behind Require authsvc, with the cookie
+#   static     GET /open/index.html, no guard
+#   guarded    GET /private/index.html, the same file behind Require authsvc, with
+#              the cookie
 # and reports requests/s, p50/p99 latency, unexpected statuses, and how many
 # "database is locked" lines reached the error log.
 #
@@ -56,7 +57,9 @@ Group www-data"
           sub(/^LogLevel .*/, "LogLevel warn")
           print }
         END { if (mpm == "prefork") print "StartServers 8\nMinSpareServers 8\nMaxSpareServers 32\nMaxRequestWorkers 64"
-              else print "ThreadsPerChild 25\nMaxRequestWorkers 100" }
+              else print "ThreadsPerChild 25\nMaxRequestWorkers 100"
+              # the guarded page, reachable unguarded too: the same file both ways
+              print "Alias /open/ " root "/conf/demo-site/private/" }
     ' "$ROOT/conf/demo.conf" > "$WORK/state/httpd.conf"
     [ "$(id -u)" -eq 0 ] && chown -R www-data:www-data "$WORK/state"
     "$HTTPD" -f "$WORK/state/httpd.conf" -k start
@@ -105,7 +108,7 @@ guard_pairs() { # $1 = cookie
     : > "$WORK/pairs"
     i=0
     while [ $i -lt "$PAIRS" ]; do
-        wrk_measure get /index.html ""
+        wrk_measure get /open/index.html ""
         s_rps=$rps; s50=$(to_us "$p50"); s99=$(to_us "$p99"); s_bad=$bad
         wrk_measure get /private/index.html "$1"
         echo "$s_rps $rps $s50 $(to_us "$p50") $s99 $(to_us "$p99") $s_bad $bad" >> "$WORK/pairs"
