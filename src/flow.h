@@ -30,6 +30,9 @@ typedef struct {
     apr_size_t len;
 } authsvc_field_t;
 
+/* The request's database connection in *db, or the "unavailable" failure to return. */
+const authsvc_fail_t *authsvc_flow_db(request_rec *r, authsvc_db_t **db);
+
 /* Build a failure (in r->pool). */
 const authsvc_fail_t *authsvc_fail(request_rec *r, const char *code, const char *detail);
 const authsvc_fail_t *authsvc_fail_fields(request_rec *r, apr_array_header_t *errors);

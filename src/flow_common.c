@@ -29,6 +29,14 @@ const authsvc_fail_t *authsvc_fail_fields(request_rec *r, apr_array_header_t *er
     return f;
 }
 
+const authsvc_fail_t *authsvc_flow_db(request_rec *r, authsvc_db_t **db)
+{
+    if ((*db = authsvc_store_db(r)) == NULL) {
+        return authsvc_fail(r, "unavailable", "the account database is unreachable");
+    }
+    return NULL;
+}
+
 /* Usernames: 3-32 ASCII letters, digits, '.', '_' or '-', starting with a letter or
  * digit. No '@', so a login name is unambiguously an email or a username. */
 int authsvc_flow_check_username(request_rec *r, const authsvc_field_t *f,

@@ -107,6 +107,7 @@ const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_
                                          authsvc_login_out_t *out)
 {
     apr_array_header_t *errs = NULL;
+    const authsvc_fail_t *fail;
     authsvc_user_t *u = NULL;
     authsvc_db_t *db;
     authsvc_pw_result_t res;
@@ -122,8 +123,8 @@ const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_
     if (errs != NULL) {
         return authsvc_fail_fields(r, errs);
     }
-    if ((db = authsvc_store_db(r)) == NULL) {
-        return authsvc_fail(r, "unavailable", "the account database is unreachable");
+    if ((fail = authsvc_flow_db(r, &db)) != NULL) {
+        return fail;
     }
     login = apr_pstrmemdup(r->pool, in->login.s, in->login.len > 254 ? 254 : in->login.len);
     if (find_account(r, db, &in->login, &u) != APR_SUCCESS) {
@@ -186,11 +187,12 @@ static apr_status_t logout_tx(authsvc_db_t *db, void *baton)
 const authsvc_fail_t *authsvc_flow_logout(request_rec *r)
 {
     authsvc_identity_t *id = NULL;
-    authsvc_db_t *db = authsvc_store_db(r);
+    const authsvc_fail_t *fail;
+    authsvc_db_t *db;
     logout_tx_t tx;
 
-    if (db == NULL) {
-        return authsvc_fail(r, "unavailable", "the account database is unreachable");
+    if ((fail = authsvc_flow_db(r, &db)) != NULL) {
+        return fail;
     }
     if (authsvc_session_current(r, &id) != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the session database is unreachable");

@@ -65,8 +65,8 @@ const authsvc_fail_t *authsvc_flow_update_profile(request_rec *r,
     if (errs != NULL) {
         return authsvc_fail_fields(r, errs);
     }
-    if ((db = authsvc_store_db(r)) == NULL) {
-        return authsvc_fail(r, "unavailable", "the account database is unreachable");
+    if ((fail = authsvc_flow_db(r, &db)) != NULL) {
+        return fail;
     }
     /* The identity may come from the session cache: edit the stored account. */
     if (authsvc_users_by_id(db, id->user->id, &u) != APR_SUCCESS || u == NULL) {

@@ -65,6 +65,7 @@ const authsvc_fail_t *authsvc_flow_register(request_rec *r, const authsvc_regist
 {
     const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
     apr_array_header_t *errs;
+    const authsvc_fail_t *fail;
     authsvc_user_t *u;
     authsvc_db_t *db;
     insert_tx_t tx;
@@ -77,8 +78,8 @@ const authsvc_fail_t *authsvc_flow_register(request_rec *r, const authsvc_regist
     if ((errs = validate(r, in, &email)) != NULL) {
         return authsvc_fail_fields(r, errs);
     }
-    if ((db = authsvc_store_db(r)) == NULL) {
-        return authsvc_fail(r, "unavailable", "the account database is unreachable");
+    if ((fail = authsvc_flow_db(r, &db)) != NULL) {
+        return fail;
     }
     u = apr_pcalloc(r->pool, sizeof(*u));
     u->id = authsvc_crypto_uuid(r->pool);

@@ -14,8 +14,10 @@ const authsvc_fail_t *authsvc_flow_sessions(request_rec *r, authsvc_identity_t *
     if ((fail = authsvc_flow_whoami(r, me)) != NULL) {
         return fail;
     }
-    if ((db = authsvc_store_db(r)) == NULL ||
-        authsvc_sessions_list(db, (*me)->user->id, AUTHSVC_NOW(), out) != APR_SUCCESS) {
+    if ((fail = authsvc_flow_db(r, &db)) != NULL) {
+        return fail;
+    }
+    if (authsvc_sessions_list(db, (*me)->user->id, AUTHSVC_NOW(), out) != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the session database is unreachable");
     }
     return NULL;
@@ -61,8 +63,8 @@ const authsvc_fail_t *authsvc_flow_revoke_sessions(request_rec *r, const char *i
     if ((fail = authsvc_flow_whoami(r, &me)) != NULL) {
         return fail;
     }
-    if ((db = authsvc_store_db(r)) == NULL) {
-        return authsvc_fail(r, "unavailable", "the session database is unreachable");
+    if ((fail = authsvc_flow_db(r, &db)) != NULL) {
+        return fail;
     }
     tx.r = r;
     tx.me = me;

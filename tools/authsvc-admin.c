@@ -313,27 +313,25 @@ static int cmd_migrate_status(admin_ctx_t *ctx, int argc,
     return EXIT_OK;
 }
 
-static int cmd_migrate_up(admin_ctx_t *ctx, int argc, const char *const *argv)
+/* migrate up [N] / migrate down N: move the schema, then say where it is. */
+static int migrate_to(admin_ctx_t *ctx, int up, int target)
 {
     const char *err = NULL;
     apr_status_t rv;
-    int target = -1;
-    int applied = 0;
+    int moved = 0;
     int now = 0;
 
-    if (argc == 1) {
-        parse_version(argv[0], &target);    /* checked by check_versions() */
-    }
-    rv = authsvc_migrate_up(ctx->pool, ctx->driver, ctx->handle, target,
-                            &applied, &err);
-    if (applied > 0 || rv == APR_SUCCESS) {
-        printf("applied %d migration(s)\n", applied);
+    rv = up ? authsvc_migrate_up(ctx->pool, ctx->driver, ctx->handle, target, &moved,
+                                 &err)
+            : authsvc_migrate_down(ctx->pool, ctx->driver, ctx->handle, target, &moved,
+                                   &err);
+    if (moved > 0 || rv == APR_SUCCESS) {
+        printf("%s %d migration(s)\n", up ? "applied" : "reverted", moved);
     }
     if (rv != APR_SUCCESS) {
         return fail(ctx, rv, err);
     }
-    rv = authsvc_migrate_current(ctx->pool, ctx->driver, ctx->handle, &now,
-                                 &err);
+    rv = authsvc_migrate_current(ctx->pool, ctx->driver, ctx->handle, &now, &err);
     if (rv != APR_SUCCESS) {
         return fail(ctx, rv, err);
     }
@@ -341,32 +339,24 @@ static int cmd_migrate_up(admin_ctx_t *ctx, int argc, const char *const *argv)
     return EXIT_OK;
 }
 
+static int cmd_migrate_up(admin_ctx_t *ctx, int argc, const char *const *argv)
+{
+    int target = -1;
+
+    if (argc == 1) {
+        parse_version(argv[0], &target);    /* checked by check_versions() */
+    }
+    return migrate_to(ctx, 1, target);
+}
+
 static int cmd_migrate_down(admin_ctx_t *ctx, int argc,
                             const char *const *argv)
 {
-    const char *err = NULL;
-    apr_status_t rv;
     int target = 0;
-    int reverted = 0;
-    int now = 0;
 
     (void)argc;
     parse_version(argv[0], &target);        /* checked by check_versions() */
-    rv = authsvc_migrate_down(ctx->pool, ctx->driver, ctx->handle, target,
-                              &reverted, &err);
-    if (reverted > 0 || rv == APR_SUCCESS) {
-        printf("reverted %d migration(s)\n", reverted);
-    }
-    if (rv != APR_SUCCESS) {
-        return fail(ctx, rv, err);
-    }
-    rv = authsvc_migrate_current(ctx->pool, ctx->driver, ctx->handle, &now,
-                                 &err);
-    if (rv != APR_SUCCESS) {
-        return fail(ctx, rv, err);
-    }
-    printf("schema version now %d\n", now);
-    return EXIT_OK;
+    return migrate_to(ctx, 0, target);
 }
 
 /* Global options; returns EXIT_OK and the index of the first non-option
