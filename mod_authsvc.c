@@ -112,6 +112,20 @@ static int authsvc_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t 
     return OK;
 }
 
+/* Each server's cache realm: its database's identity (see config.h). */
+static void make_realms(apr_pool_t *pconf, server_rec *s)
+{
+    server_rec *sp;
+
+    for (sp = s; sp != NULL; sp = sp->next) {
+        const dbd_cfg_t *cfg = authsvc_store_dbd_cfg(sp);
+        const char *id = apr_pstrcat(pconf, cfg && cfg->name ? cfg->name : "-", "\n",
+                                     cfg && cfg->params ? cfg->params : "-", NULL);
+        const char *hex = authsvc_crypto_sha256_hex(pconf, id, strlen(id));
+        authsvc_srv(sp)->realm = hex ? apr_pstrndup(pconf, hex, 16) : "-";
+    }
+}
+
 static int authsvc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                                server_rec *s)
 {
@@ -130,6 +144,7 @@ static int authsvc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    make_realms(pconf, s);
     if (make_dummy_hashes(pconf, s) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "cannot compute password hashes");
         return HTTP_INTERNAL_SERVER_ERROR;

@@ -20,6 +20,7 @@ static const ap_socache_provider_t *provider;
 static ap_socache_instance_t *instance;
 static apr_global_mutex_t *mutex;
 static int disabled;
+static int initialised;
 static apr_shm_t *generation_shm;
 static volatile apr_uint32_t *generation;
 
@@ -29,6 +30,7 @@ void authsvc_cache_pre_config(apr_pool_t *pconf)
     instance = NULL;
     mutex = NULL;
     disabled = 0;
+    initialised = 0;
     generation_shm = NULL;
     generation = NULL;
     ap_mutex_register(pconf, MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
@@ -63,8 +65,11 @@ const char *authsvc_cache_set(cmd_parms *cmd, void *dcfg, const char *arg)
     if (err != NULL) {
         return err;
     }
-    if (strcasecmp(arg, "none") == 0) {
-        disabled = 1;
+    /* The last AuthsvcCache line wins. */
+    provider = NULL;
+    instance = NULL;
+    disabled = strcasecmp(arg, "none") == 0;
+    if (disabled) {
         return NULL;
     }
     err = create(cmd->pool, cmd->temp_pool, arg);
@@ -104,6 +109,7 @@ const char *authsvc_cache_post_config(apr_pool_t *pconf, server_rec *s)
                             provider->name);
     }
     apr_pool_cleanup_register(pconf, s, destroy, apr_pool_cleanup_null);
+    initialised = 1;
     /* Anonymous shared memory, inherited by the children across fork. */
     if (apr_shm_create(&generation_shm, sizeof(apr_uint32_t), NULL, pconf) ==
         APR_SUCCESS) {
@@ -146,7 +152,7 @@ void authsvc_cache_child_init(apr_pool_t *pchild, server_rec *s)
 
 int authsvc_cache_enabled(void)
 {
-    return provider != NULL && instance != NULL;
+    return initialised && provider != NULL && instance != NULL;
 }
 
 static int lock(request_rec *r)

@@ -52,6 +52,7 @@ void *authsvc_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(max_age);
     MERGE_INT(cache_ttl);
     n->dummy_hash = add->dummy_hash ? add->dummy_hash : base->dummy_hash;
+    n->realm = add->realm ? add->realm : base->realm;
     return n;
 }
 

@@ -50,6 +50,10 @@ typedef struct {
      * current parameters, verified against when the login name is unknown so that
      * unknown and known names cost the same time. */
     const char *dummy_hash;
+    /* Computed in post_config: a short digest of this server's DBDriver and DBDParams.
+     * Cache keys carry it, so that virtual hosts with different databases never
+     * answer from each other's cached sessions. */
+    const char *realm;
 } authsvc_srv_cfg_t;
 
 typedef enum {

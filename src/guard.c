@@ -3,9 +3,11 @@
  * headers; "Require authsvc ..."; what clients see when they are turned away.
  */
 #include "apr_escape.h"
+#include "apr_lib.h"
 #include "ap_provider.h"
 #include "mod_auth.h"
 #include "util_cookies.h"
+#include "util_filter.h"
 
 #include "audit.h"
 #include "cache.h"
@@ -99,12 +101,16 @@ const char *authsvc_guard_parse(apr_pool_t *p, const char *line, authsvc_require
     return NULL;
 }
 
-/* Roles are a space-separated list: match whole words only. */
+/* Roles are a space-separated list: match whole words only (a name with a space in
+ * it names no role, and must not match two of them). */
 static int has_role(const char *roles, const char *role)
 {
     apr_size_t n = strlen(role);
     const char *p = roles;
 
+    if (n == 0 || strpbrk(role, " \t") != NULL) {
+        return 0;
+    }
     while ((p = strstr(p, role)) != NULL) {
         if ((p == roles || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0')) {
             return 1;
@@ -121,7 +127,7 @@ static int any_of(const apr_array_header_t *names, const authsvc_user_t *u, int 
     for (i = 0; i < names->nelts; i++) {
         const char *n = APR_ARRAY_IDX(names, i, const char *);
         if (roles ? has_role(u->roles, n)
-                  : (strcasecmp(n, u->email) == 0 || strcmp(n, u->id) == 0 ||
+                  : (strcasecmp(n, u->email) == 0 || strcasecmp(n, u->id) == 0 ||
                      (u->username != NULL && strcasecmp(n, u->username) == 0))) {
             return 1;
         }
@@ -264,6 +270,18 @@ static const char *authz_parse(cmd_parms *cmd, const char *require_line,
 
 static const authz_provider authz = {authz_check, authz_parse};
 
+/* With AuthType authsvc, httpd answers a failed requirement with 401 and asks the auth
+ * type to say how to authenticate (RFC 9110 11.6.1). */
+static int note_auth_failure(request_rec *r, const char *auth_type)
+{
+    if (auth_type == NULL || strcasecmp(auth_type, "authsvc") != 0) {
+        return DECLINED;
+    }
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Authsvc");
+    apr_table_setn(r->notes, NOTE_PROBLEM, "unauthenticated");
+    return OK;
+}
+
 void authsvc_guard_identity_headers(request_rec *r, const authsvc_identity_t *id,
                                     apr_table_t *t)
 {
@@ -285,14 +303,54 @@ void authsvc_guard_identity_headers(request_rec *r, const authsvc_identity_t *id
     apr_table_setn(t, apr_pstrcat(r->pool, prefix, "Groups", NULL), groups);
 }
 
-static void scrub_headers(request_rec *r)
+/* Is header name `h` one of ours, written with '_' or '-' in any case? Backends that
+ * turn headers into HTTP_* variables cannot tell Remote_User from Remote-User. */
+static int is_identity_header(const char *h, const char *prefix)
 {
     static const char *const names[] = {"User", "Email", "Name", "Groups", NULL};
-    const char *prefix = authsvc_config_header_prefix(authsvc_dir(r));
+    apr_size_t np = strlen(prefix), i;
+    int k;
+
+    for (i = 0; i < np; i++) {
+        char a = h[i] == '_' ? '-' : h[i], b = prefix[i] == '_' ? '-' : prefix[i];
+        if (a == '\0' || apr_tolower(a) != apr_tolower(b)) {
+            return 0;
+        }
+    }
+    for (k = 0; names[k] != NULL; k++) {
+        if (strcasecmp(h + np, names[k]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+typedef struct {
+    const char *prefix;
+    apr_array_header_t *found;
+} scrub_t;
+
+static int collect_identity_header(void *baton, const char *key, const char *value)
+{
+    scrub_t *sc = baton;
+
+    (void)value;
+    if (is_identity_header(key, sc->prefix)) {
+        APR_ARRAY_PUSH(sc->found, const char *) = key;
+    }
+    return 1;
+}
+
+static void scrub_headers(request_rec *r)
+{
+    scrub_t sc;
     int i;
 
-    for (i = 0; names[i] != NULL; i++) {
-        apr_table_unset(r->headers_in, apr_pstrcat(r->pool, prefix, names[i], NULL));
+    sc.prefix = authsvc_config_header_prefix(authsvc_dir(r));
+    sc.found = apr_array_make(r->pool, 4, sizeof(const char *));
+    apr_table_do(collect_identity_header, &sc, r->headers_in, NULL);
+    for (i = 0; i < sc.found->nelts; i++) {
+        apr_table_unset(r->headers_in, APR_ARRAY_IDX(sc.found, i, const char *));
     }
 }
 
@@ -326,14 +384,26 @@ static int has_backend(const request_rec *r)
            strcmp(r->handler, "default-handler") != 0;
 }
 
+/* Take our session cookie out of the request's Cookie header(s), keeping the rest. */
+static void strip_cookie(request_rec *r)
+{
+    const char *cookie = apr_table_get(r->headers_in, "Cookie");
+    const char *ignored = NULL;
+
+    if (cookie != NULL && strstr(cookie, authsvc_session_cookie_name(r)) != NULL) {
+        ap_cookie_read(r, authsvc_session_cookie_name(r), &ignored, 1);
+    }
+}
+
 /* fixups: hand the identity to whatever serves the request; take away what the client
  * must not be able to forge or the backend must not see. */
 static int fixups(request_rec *r)
 {
     const authsvc_dir_cfg_t *d = authsvc_dir(r);
     authsvc_identity_t *id = identity_of(r);
-    const char *cookie;
 
+    /* Access was granted: whatever a provider noted on the way is not a refusal. */
+    apr_table_unset(r->notes, NOTE_PROBLEM);
     if (authsvc_config_pass_headers(d)) {
         scrub_headers(r);
     }
@@ -350,13 +420,34 @@ static int fixups(request_rec *r)
             authsvc_guard_identity_headers(r, id, r->headers_in);
         }
     }
-    cookie = apr_table_get(r->headers_in, "Cookie");
-    if (authsvc_config_strip_cookie(d) && has_backend(r) && cookie != NULL &&
-        strstr(cookie, authsvc_session_cookie_name(r)) != NULL) {
-        const char *ignored = NULL;
-        ap_cookie_read(r, authsvc_session_cookie_name(r), &ignored, 1);
+    if (authsvc_config_strip_cookie(d) && has_backend(r)) {
+        strip_cookie(r);
     }
     return DECLINED;
+}
+
+/* insert_filter (last): SSI can run as an output filter (AddOutputFilter INCLUDES)
+ * on a request the static handler serves; then it is a backend too. */
+static void insert_filter(request_rec *r)
+{
+    authsvc_identity_t *id = identity_of(r);
+    ap_filter_t *f;
+
+    if (has_backend(r)) {
+        return; /* fixups did it */
+    }
+    for (f = r->output_filters; f != NULL; f = f->next) {
+        if (f->frec != NULL && f->frec->name != NULL &&
+            strcasecmp(f->frec->name, "includes") == 0) {
+            if (id != NULL) {
+                set_env(r, id);
+            }
+            if (authsvc_config_strip_cookie(authsvc_dir(r))) {
+                strip_cookie(r);
+            }
+            return;
+        }
+    }
 }
 
 /* ---- error responses -------------------------------------------------------------- */
@@ -430,6 +521,10 @@ static void insert_error_filter(request_rec *r)
     if (code == NULL || r->main != NULL) {
         return;
     }
+    if (r->status != authsvc_problem_status(code) &&
+        !(r->status == HTTP_MOVED_TEMPORARILY && strcmp(code, "unauthenticated") == 0)) {
+        return; /* some later error, not our refusal */
+    }
     audit_denial(r, code);
     if (r->status != authsvc_problem_status(code) || !api_client(r)) {
         return;
@@ -445,6 +540,8 @@ void authsvc_guard_register(apr_pool_t *p)
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "authsvc", AUTHZ_PROVIDER_VERSION,
                               &authz, AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_fixups(fixups, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_note_auth_failure(note_auth_failure, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_insert_filter(insert_filter, NULL, NULL, APR_HOOK_REALLY_LAST);
     ap_hook_insert_error_filter(insert_error_filter, NULL, NULL, APR_HOOK_MIDDLE);
     ap_register_output_filter(FILTER_PROBLEM, problem_filter, NULL, AP_FTYPE_CONTENT_SET);
 }

@@ -35,11 +35,14 @@ static const char *parse_query(request_rec *r, authsvc_require_t *req)
             return apr_psprintf(r->pool, "unknown or empty parameter '%s' (use role=, "
                                 "user=, verified)", pair);
         }
+        if (*list == NULL) {
+            *list = apr_array_make(r->pool, 4, sizeof(const char *));
+        }
         for (v = apr_strtok(val, ",", &vlast); v; v = apr_strtok(NULL, ",", &vlast)) {
-            if (*list == NULL) {
-                *list = apr_array_make(r->pool, 4, sizeof(const char *));
-            }
             APR_ARRAY_PUSH(*list, const char *) = v;
+        }
+        if ((*list)->nelts == 0) { /* "role=," names nobody: refuse, never widen */
+            return apr_psprintf(r->pool, "parameter '%s' names nothing", pair);
         }
     }
     return NULL;

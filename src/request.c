@@ -86,8 +86,9 @@ const char *authsvc_request_json(request_rec *r, apr_size_t max_body, authsvc_js
     }
     /* httpd's own LimitRequestBody, when lower, is the real limit: apply it here, so
      * that the client hears payload_too_large rather than a read error. */
-    if (ap_get_limit_req_body(r) > 0 && (apr_off_t)max_body > ap_get_limit_req_body(r)) {
-        max_body = (apr_size_t)ap_get_limit_req_body(r);
+    if (ap_get_limit_req_body(r) > 0 && (apr_off_t)max_body >= ap_get_limit_req_body(r)) {
+        /* one under: reading max+1 bytes to detect "too large" must stay within it */
+        max_body = (apr_size_t)ap_get_limit_req_body(r) - 1;
     }
     if ((code = read_body(r, max_body, &buf, &len, detail)) != NULL) {
         return code;

@@ -316,7 +316,8 @@ static int is_tombstone(const unsigned char *value, unsigned int len)
 
 static const char *cache_key(request_rec *r, const char *token_hash)
 {
-    return apr_pstrcat(r->pool, "s:", token_hash, NULL);
+    return apr_pstrcat(r->pool, "s:", authsvc_srv(r->server)->realm, ":", token_hash,
+                       NULL);
 }
 
 /* Cache a live identity until the next of: the cache TTL, its idle or absolute expiry.
@@ -416,6 +417,7 @@ static void touch(request_rec *r, authsvc_identity_t *id, apr_int64_t now, int *
 #define L1_TTL       5
 
 typedef struct {
+    const char *realm; /* the server's cache realm (a pointer into pconf) */
     char token[TOKEN_CHARS];
     char hash[65];
     apr_uint32_t generation;
@@ -462,8 +464,8 @@ static void l1_unlock(void)
 }
 
 /* Copy out a fresh entry for token; 0 when there is none. */
-static int l1_get(const char *token, apr_int64_t now, apr_uint32_t gen, char *hash,
-                  unsigned char *buf, unsigned int *len)
+static int l1_get(const char *realm, const char *token, apr_int64_t now,
+                  apr_uint32_t gen, char *hash, unsigned char *buf, unsigned int *len)
 {
     l1_slot_t *sl;
     int hit = 0;
@@ -472,7 +474,7 @@ static int l1_get(const char *token, apr_int64_t now, apr_uint32_t gen, char *ha
         return 0;
     }
     sl = l1_slot(token);
-    if (sl->until > now && sl->generation == gen &&
+    if (sl->until > now && sl->generation == gen && sl->realm == realm &&
         CRYPTO_memcmp(sl->token, token, TOKEN_CHARS) == 0) {
         memcpy(hash, sl->hash, sizeof(sl->hash));
         memcpy(buf, sl->entry, sl->len);
@@ -483,8 +485,9 @@ static int l1_get(const char *token, apr_int64_t now, apr_uint32_t gen, char *ha
     return hit;
 }
 
-static void l1_put(const char *token, const char *hash, const unsigned char *entry,
-                   unsigned int len, apr_uint32_t gen, apr_int64_t until)
+static void l1_put(const char *realm, const char *token, const char *hash,
+                   const unsigned char *entry, unsigned int len, apr_uint32_t gen,
+                   apr_int64_t until)
 {
     l1_slot_t *sl;
 
@@ -493,6 +496,7 @@ static void l1_put(const char *token, const char *hash, const unsigned char *ent
         return;
     }
     sl = l1_slot(token);
+    sl->realm = realm;
     memcpy(sl->token, token, TOKEN_CHARS);
     memcpy(sl->hash, hash, sizeof(sl->hash));
     memcpy(sl->entry, entry, len);
@@ -542,7 +546,8 @@ static void remember(request_rec *r, authsvc_identity_t *id, const char *token,
         until = id->session->idle_expires_at;
     }
     if (len > 0) {
-        l1_put(token, id->session->token_hash, buf, len, gen, until);
+        l1_put(authsvc_srv(r->server)->realm, token, id->session->token_hash, buf, len,
+               gen, until);
     }
 }
 
@@ -556,7 +561,7 @@ static authsvc_identity_t *from_l1(request_rec *r, const char *token, apr_int64_
     char hash[65];
     authsvc_identity_t *id;
 
-    if (!l1_get(token, now, gen, hash, buf, &len)) {
+    if (!l1_get(authsvc_srv(r->server)->realm, token, now, gen, hash, buf, &len)) {
         return NULL;
     }
     id = entry_decode(r, buf, len, apr_pstrmemdup(r->pool, hash, 64));
@@ -588,14 +593,14 @@ apr_status_t authsvc_session_current(request_rec *r, authsvc_identity_t **out)
         return APR_SUCCESS;
     }
     hash = authsvc_crypto_sha256_hex(r->pool, val, strlen(val));
-    if (from_cache(r, hash, now, &id)) {
+    /* A cached answer stands until last_seen is due (once a minute): then the session
+     * is read from the database again, so that a revocation or a disabled account
+     * made there directly is seen within that interval, however long the cache TTL. */
+    if (from_cache(r, hash, now, &id) &&
+        (id == NULL || now - id->session->last_seen_at < touch_interval(authsvc_srv(r->server)))) {
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "session cache hit (%s)",
                       id ? "live" : "dead");
         if (id != NULL) {
-            touch(r, id, now, &changed);
-            if (changed) {
-                cache_live(r, id, now);
-            }
             remember(r, id, val, gen, now);
         }
         *out = id;

@@ -27,7 +27,8 @@ const authsvc_stmt_t authsvc_store_sessions_stmts[] = {
     /* The user_id condition is what keeps one user's request off another's session. */
     {"authsvc_sessions_revoke_id",
      "UPDATE sessions SET revoked_at = %lld WHERE id = %s AND user_id = %s "
-     "AND revoked_at IS NULL RETURNING token_hash"},
+     "AND revoked_at IS NULL AND expires_at > %lld AND idle_expires_at > %lld "
+     "RETURNING token_hash"},
     {"authsvc_sessions_revoke_others",
      "UPDATE sessions SET revoked_at = %lld WHERE user_id = %s AND token_hash <> %s "
      "AND revoked_at IS NULL RETURNING token_hash"},
@@ -145,9 +146,10 @@ apr_status_t authsvc_sessions_revoke_id(authsvc_db_t *db, const char *user_id,
                                         const char *id, apr_array_header_t **hashes)
 {
     apr_pool_t *p = authsvc_store_request(db)->pool;
-    const char *args[3] = {authsvc_store_int(p, AUTHSVC_NOW()), id, user_id};
+    const char *now = authsvc_store_int(p, AUTHSVC_NOW());
+    const char *args[5] = {now, id, user_id, now, now};
 
-    return revoked_hashes(db, "authsvc_sessions_revoke_id", 3, args, hashes);
+    return revoked_hashes(db, "authsvc_sessions_revoke_id", 5, args, hashes);
 }
 
 apr_status_t authsvc_sessions_revoke_others(authsvc_db_t *db, const char *user_id,
