@@ -4,6 +4,8 @@ package AuthsvcTest;
 #
 #   my $c = client();                     # the main server, API mounted at /api
 #   my $c = client(vhost => 'idle');      # a <VirtualHost idle> of extra.conf.in
+#   my $c = client(headers => [X => 1]);  # headers sent with every request
+#   my ($c, $f, $u) = account(roles => 'admin', verified => 1);   # signed in
 #   my $res = $c->post('/auth/login', {login => $email, password => $pw});
 #   my $res = $c->get('/private/', abs => 1);   # a path outside the mount
 #   my $body = json_body($res);
@@ -34,6 +36,7 @@ our @EXPORT = qw(
     backend db_rows db_row db_value db_do sql_str user_row session_rows
     sha256_hex serverroot error_log_mark error_log_since
     pg_admin_params pg_psql
+    set_roles set_verified free_logins account kv_body htdocs httpd_bin
 );
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
@@ -239,6 +242,67 @@ sub session_rows {
                    . ' ORDER BY created_at, id');
 }
 
+# Account attributes the API does not set (roles, verification), written directly.
+# The guard caches sessions (AuthsvcCacheTTL): change them before the session is first
+# used, or on a vhost with a short TTL and wait it out.
+sub set_roles {
+    my ($email, $roles) = @_;
+    db_do('UPDATE users SET roles = ' . sql_str($roles) . ' WHERE email = ' . sql_str(lc $email));
+}
+
+sub set_verified {
+    my ($email, $on) = @_;
+    db_do('UPDATE users SET email_verified_at = ' . (($on // 1) ? time : 'NULL')
+          . ' WHERE email = ' . sql_str(lc $email));
+}
+
+# Fixed logins (named in extra.conf.in) for a test that runs again on the same
+# database: whoever holds them gets an unused email and no username.
+sub free_logins {
+    my (%o) = @_;
+    my @where;
+    push @where, 'email = ' . sql_str(lc $o{email}) if defined $o{email};
+    push @where, 'lower(username) = ' . sql_str(lc $o{username}) if defined $o{username};
+    return unless @where;
+    db_do("UPDATE users SET email = 'gone.' || id || '\@example.org', username = NULL WHERE "
+          . join(' OR ', @where));
+}
+
+# A signed-in client for a new account: account(vhost => NAME, agent => UA,
+# roles => 'a b', verified => 1, email/username/first_name/last_name => ...).
+# Roles and verification are written before the session is first used.
+# Returns the client, the fields sent and the user as the API returned it.
+sub account {
+    my (%o) = @_;
+    my $c = client(vhost => delete $o{vhost}, agent => delete $o{agent});
+    my $roles = delete $o{roles};
+    my $verified = delete $o{verified};
+    my ($res, $f) = $c->register(%o);
+    die 'register failed: ' . $res->status_line . ' ' . $res->content . "\n"
+        unless $res->code == 201;
+    set_roles($f->{email}, $roles) if defined $roles;
+    set_verified($f->{email}) if $verified;
+    $res = $c->login($f->{email}, $f->{password});
+    die 'login failed: ' . $res->status_line . ' ' . $res->content . "\n"
+        unless $res->code == 200;
+    return ($c, $f, json_body($res)->{user});
+}
+
+# NAME=VALUE lines (the test CGI's environment, SSI pages) as a hash.
+sub kv_body {
+    my ($res) = @_;
+    my %kv;
+    for my $line (split /\r?\n/, $res->decoded_content(charset => 'none') // '') {
+        $kv{$1} = $2 if $line =~ /^([^=\s]+)=(.*)$/;
+    }
+    return \%kv;
+}
+
+sub htdocs { Apache::Test::vars('documentroot') }
+
+# The httpd binary the suite runs.
+sub httpd_bin { Apache::Test::vars('httpd') }
+
 # ---- the error log -------------------------------------------------------------------
 
 sub _error_log { catfile(Apache::Test::vars('t_logs'), 'error_log') }
@@ -267,6 +331,7 @@ sub new {
     my $self = bless {
         vhost  => $o{vhost} // 'default',
         prefix => $o{prefix} // '/api',
+        headers => $o{headers} || [],
         jar    => {},
     }, $class;
     $self->{base} = 'http://' . AuthsvcTest::hostport($self->{vhost});
@@ -318,7 +383,7 @@ sub request {
     $req->header('Content-Type' => $ctype) if defined $ctype;
     my $cookie = exists $opt{cookie} ? $opt{cookie} : $self->cookie_header;
     $req->header(Cookie => $cookie) if !$opt{no_cookie} && defined $cookie && length $cookie;
-    my @h = @{ $opt{headers} || [] };
+    my @h = (@{ $self->{headers} }, @{ $opt{headers} || [] });
     while (my ($k, $v) = splice @h, 0, 2) {
         $req->header($k => $v);
     }
