@@ -199,6 +199,24 @@ static const char *parse_scaled(cmd_parms *cmd, const char *arg, const unit_t *u
     return NULL;
 }
 
+/* One keyword of a directive's fixed set -> its enum value (case-insensitive). */
+typedef struct {
+    const char *word;
+    int value;
+} keyword_t;
+
+static const char *parse_keyword(cmd_parms *cmd, const char *arg, const keyword_t *words,
+                                 const char *choices, int *out)
+{
+    for (; words->word != NULL; words++) {
+        if (strcasecmp(arg, words->word) == 0) {
+            *out = words->value;
+            return NULL;
+        }
+    }
+    return apr_psprintf(cmd->pool, "%s must be %s", cmd->directive->directive, choices);
+}
+
 /* ---- setters ---------------------------------------------------------------------- */
 
 #define SRV(cmd) authsvc_srv((cmd)->server)
@@ -268,23 +286,16 @@ static const char *set_cookie_name(cmd_parms *cmd, void *dcfg, const char *arg)
 
 static const char *set_cookie_samesite(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    authsvc_srv_cfg_t *c = SRV(cmd);
+    static const keyword_t words[] = {{"Strict", AUTHSVC_SAMESITE_STRICT},
+                                      {"Lax", AUTHSVC_SAMESITE_LAX},
+                                      {"None", AUTHSVC_SAMESITE_NONE},
+                                      {NULL, 0}};
+    int v = 0;
+    const char *err = parse_keyword(cmd, arg, words, "Strict, Lax or None", &v);
 
     (void)dcfg;
-    if (strcasecmp(arg, "Strict") == 0) {
-        c->cookie_samesite = AUTHSVC_SAMESITE_STRICT;
-    }
-    else if (strcasecmp(arg, "Lax") == 0) {
-        c->cookie_samesite = AUTHSVC_SAMESITE_LAX;
-    }
-    else if (strcasecmp(arg, "None") == 0) {
-        c->cookie_samesite = AUTHSVC_SAMESITE_NONE;
-    }
-    else {
-        return apr_psprintf(cmd->pool, "%s must be Strict, Lax or None",
-                            cmd->directive->directive);
-    }
-    return NULL;
+    SRV(cmd)->cookie_samesite = (authsvc_samesite_t)v;
+    return err;
 }
 
 static const char *set_cookie_secure(cmd_parms *cmd, void *dcfg, int on)
@@ -352,22 +363,15 @@ static const char *set_max_body(cmd_parms *cmd, void *dcfg, const char *arg)
 
 static const char *set_remote_user(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    authsvc_dir_cfg_t *d = dcfg;
+    static const keyword_t words[] = {{"email", AUTHSVC_REMOTE_USER_EMAIL},
+                                      {"username", AUTHSVC_REMOTE_USER_USERNAME},
+                                      {"id", AUTHSVC_REMOTE_USER_ID},
+                                      {NULL, 0}};
+    int v = 0;
+    const char *err = parse_keyword(cmd, arg, words, "email, username or id", &v);
 
-    if (strcasecmp(arg, "email") == 0) {
-        d->remote_user = AUTHSVC_REMOTE_USER_EMAIL;
-    }
-    else if (strcasecmp(arg, "username") == 0) {
-        d->remote_user = AUTHSVC_REMOTE_USER_USERNAME;
-    }
-    else if (strcasecmp(arg, "id") == 0) {
-        d->remote_user = AUTHSVC_REMOTE_USER_ID;
-    }
-    else {
-        return apr_psprintf(cmd->pool, "%s must be email, username or id",
-                            cmd->directive->directive);
-    }
-    return NULL;
+    ((authsvc_dir_cfg_t *)dcfg)->remote_user = (authsvc_remote_user_t)v;
+    return err;
 }
 
 static const char *set_dir_flag(cmd_parms *cmd, void *dcfg, int on)
@@ -420,22 +424,15 @@ static const char *set_login_url(cmd_parms *cmd, void *dcfg, const char *arg)
 
 static const char *set_unauth(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    authsvc_dir_cfg_t *d = dcfg;
+    static const keyword_t words[] = {{"redirect", AUTHSVC_UNAUTH_REDIRECT},
+                                      {"401", AUTHSVC_UNAUTH_401},
+                                      {"pass", AUTHSVC_UNAUTH_PASS},
+                                      {NULL, 0}};
+    int v = 0;
+    const char *err = parse_keyword(cmd, arg, words, "redirect, 401 or pass", &v);
 
-    if (strcasecmp(arg, "redirect") == 0) {
-        d->unauth = AUTHSVC_UNAUTH_REDIRECT;
-    }
-    else if (strcmp(arg, "401") == 0) {
-        d->unauth = AUTHSVC_UNAUTH_401;
-    }
-    else if (strcasecmp(arg, "pass") == 0) {
-        d->unauth = AUTHSVC_UNAUTH_PASS;
-    }
-    else {
-        return apr_psprintf(cmd->pool, "%s must be redirect, 401 or pass",
-                            cmd->directive->directive);
-    }
-    return NULL;
+    ((authsvc_dir_cfg_t *)dcfg)->unauth = (authsvc_unauth_t)v;
+    return err;
 }
 
 /* ---- cross-directive checks ------------------------------------------------------- */

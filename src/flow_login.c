@@ -37,6 +37,21 @@ static apr_status_t find_account(request_rec *r, authsvc_db_t *db, const authsvc
     return authsvc_users_by_username(db, login->s, u);
 }
 
+/* The login name as typed, for the audit row: at most 254 bytes, cut on a character
+ * boundary (PostgreSQL refuses text that is not valid UTF-8, and the row would be lost). */
+static const char *audit_login(request_rec *r, const authsvc_field_t *f)
+{
+    apr_size_t n = f->len;
+
+    if (n > 254) {
+        n = 254;
+        while (n > 0 && ((unsigned char)f->s[n] & 0xC0) == 0x80) {
+            n--;
+        }
+    }
+    return apr_pstrmemdup(r->pool, f->s, n);
+}
+
 static const authsvc_fail_t *failed_login(request_rec *r, authsvc_db_t *db,
                                           const char *user_id, const char *login,
                                           const char *why)
@@ -126,7 +141,7 @@ const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_
     if ((fail = authsvc_flow_db(r, &db)) != NULL) {
         return fail;
     }
-    login = apr_pstrmemdup(r->pool, in->login.s, in->login.len > 254 ? 254 : in->login.len);
+    login = audit_login(r, &in->login);
     if (find_account(r, db, &in->login, &u) != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the account database is unreachable");
     }

@@ -282,6 +282,14 @@ static int note_auth_failure(request_rec *r, const char *auth_type)
     return OK;
 }
 
+/* "First Last", either alone, or "" when the account has neither. */
+static const char *display_name(request_rec *r, const authsvc_user_t *u)
+{
+    return apr_pstrcat(r->pool, u->first_name ? u->first_name : "",
+                       u->first_name && u->last_name ? " " : "",
+                       u->last_name ? u->last_name : "", NULL);
+}
+
 void authsvc_guard_identity_headers(request_rec *r, const authsvc_identity_t *id,
                                     apr_table_t *t)
 {
@@ -296,10 +304,7 @@ void authsvc_guard_identity_headers(request_rec *r, const authsvc_identity_t *id
     }
     apr_table_setn(t, apr_pstrcat(r->pool, prefix, "User", NULL), remote_user(r, id));
     apr_table_setn(t, apr_pstrcat(r->pool, prefix, "Email", NULL), u->email);
-    apr_table_setn(t, apr_pstrcat(r->pool, prefix, "Name", NULL),
-                   apr_pstrcat(r->pool, u->first_name ? u->first_name : "",
-                               u->first_name && u->last_name ? " " : "",
-                               u->last_name ? u->last_name : "", NULL));
+    apr_table_setn(t, apr_pstrcat(r->pool, prefix, "Name", NULL), display_name(r, u));
     apr_table_setn(t, apr_pstrcat(r->pool, prefix, "Groups", NULL), groups);
 }
 
@@ -362,10 +367,7 @@ static void set_env(request_rec *r, const authsvc_identity_t *id)
     apr_table_setn(e, "AUTHSVC_USER_ID", u->id);
     apr_table_setn(e, "AUTHSVC_EMAIL", u->email);
     apr_table_setn(e, "AUTHSVC_USERNAME", u->username ? u->username : "");
-    apr_table_setn(e, "AUTHSVC_NAME",
-                   apr_pstrcat(r->pool, u->first_name ? u->first_name : "",
-                               u->first_name && u->last_name ? " " : "",
-                               u->last_name ? u->last_name : "", NULL));
+    apr_table_setn(e, "AUTHSVC_NAME", display_name(r, u));
     apr_table_setn(e, "AUTHSVC_ROLES", u->roles);
     apr_table_setn(e, "AUTHSVC_SESSION_EXPIRES",
                    authsvc_request_iso8601(r->pool, id->session->expires_at));

@@ -28,37 +28,48 @@ static int is_json_type(const char *ct)
            strncasecmp(plus, "+json", 5) == 0;
 }
 
+static const char *too_large(request_rec *r, apr_size_t max, const char **detail)
+{
+    r->connection->keepalive = AP_CONN_CLOSE;
+    *detail = apr_psprintf(r->pool, "the body may be at most %" APR_SIZE_T_FMT " bytes",
+                           max);
+    return "payload_too_large";
+}
+
 /* Reads at most max+1 bytes so that "too large" is known without reading the rest; the
- * connection is then closed rather than drained (the client may be sending gigabytes). */
+ * connection is then closed rather than drained (the client may be sending gigabytes).
+ * The buffer is sized by Content-Length when there is one, and grows for chunked bodies,
+ * so a large AuthsvcMaxBodySize does not cost every request that much memory. */
 static const char *read_body(request_rec *r, apr_size_t max, char **buf, apr_size_t *len,
                              const char **detail)
 {
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
-    apr_off_t declared;
-    apr_size_t got = 0;
+    apr_off_t declared = -1;
+    apr_size_t got = 0, size;
     long n;
     char *b;
 
     if (cl != NULL && apr_strtoff(&declared, cl, NULL, 10) == APR_SUCCESS &&
         declared > (apr_off_t)max) {
-        r->connection->keepalive = AP_CONN_CLOSE;
-        *detail = apr_psprintf(r->pool, "the body may be at most %" APR_SIZE_T_FMT
-                               " bytes", max);
-        return "payload_too_large";
+        return too_large(r, max, detail);
     }
     if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK) {
         *detail = "the request body could not be read";
         return "invalid_json";
     }
-    b = apr_palloc(r->pool, max + 1);
+    size = declared >= 0 ? (apr_size_t)declared + 1 : (max < 4096 ? max : 4096) + 1;
+    b = apr_palloc(r->pool, size + 1);
     if (ap_should_client_block(r)) {
-        while ((n = ap_get_client_block(r, b + got, max + 1 - got)) > 0) {
+        while ((n = ap_get_client_block(r, b + got, size - got)) > 0) {
             got += (apr_size_t)n;
             if (got > max) {
-                r->connection->keepalive = AP_CONN_CLOSE;
-                *detail = apr_psprintf(r->pool, "the body may be at most %"
-                                       APR_SIZE_T_FMT " bytes", max);
-                return "payload_too_large";
+                return too_large(r, max, detail);
+            }
+            if (got == size) { /* full: grow (chunked, or a body longer than declared) */
+                size = size * 2 > max + 1 ? max + 1 : size * 2; /* > got: got <= max */
+                char *nb = apr_palloc(r->pool, size + 1);
+                memcpy(nb, b, got);
+                b = nb;
             }
         }
         if (n < 0) {
