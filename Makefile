@@ -12,10 +12,10 @@ APXS      ?= apxs
 CC        ?= cc
 PERL      ?= perl
 WARN      = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
-LIBS      = -ljansson -largon2 -lcrypto -laprutil-1 -lapr-1
+LIBS      = -ljansson -largon2 -lcrypto -lcurl -laprutil-1 -lapr-1
 
 SRCS      = $(wildcard src/*.c)
-GEN       = src/migrations_data.c
+GEN       = src/migrations_data.c src/blocklist_data.c src/mail_data.c
 HDRS      = $(wildcard src/*.h)
 SQL       = $(wildcard sql/sqlite/*.sql sql/pgsql/*.sql)
 
@@ -31,8 +31,16 @@ PURE      = src/migrate.c $(GEN) src/password.c src/text.c src/policy.c src/cryp
 
 all: mod_authsvc.so tools/authsvc-admin
 
-$(GEN): tools/embed-sql.pl $(SQL)
+src/migrations_data.c: tools/embed-sql.pl $(SQL)
 	$(PERL) tools/embed-sql.pl $@
+
+# The shipped password blocklist, lower-cased and sorted for a binary search.
+src/blocklist_data.c: tools/embed-blocklist.pl conf/common-passwords.txt
+	$(PERL) tools/embed-blocklist.pl conf/common-passwords.txt $@
+
+# The default mail templates (AuthsvcMailTemplates overrides them file by file).
+src/mail_data.c: tools/embed-mail.pl $(wildcard conf/mail/*)
+	$(PERL) tools/embed-mail.pl conf/mail $@
 
 mod_authsvc.so: mod_authsvc.c $(SRCS) $(GEN) $(HDRS)
 	$(APXS) -c -o mod_authsvc.la $(addprefix -Wc$(comma),$(WARN)) \

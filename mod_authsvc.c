@@ -12,6 +12,7 @@
 #include "src/authsvc.h"
 #include "src/cache.h"
 #include "src/config.h"
+#include "src/outbox.h"
 #include "src/crypto.h"
 #include "src/guard.h"
 #include "src/password.h"
@@ -145,6 +146,11 @@ static int authsvc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     make_realms(pconf, s);
+    if ((err = authsvc_config_mail_defaults(pconf, s)) != NULL ||
+        (err = authsvc_outbox_post_config(pconf, s)) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     if (make_dummy_hashes(pconf, s) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "cannot compute password hashes");
         return HTTP_INTERNAL_SERVER_ERROR;

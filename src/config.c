@@ -8,6 +8,7 @@
 #include <errno.h>
 
 #include "apr_lib.h"
+#include "apr_uri.h"
 #include "util_cookies.h"
 
 #include "cache.h"
@@ -27,6 +28,14 @@ void *authsvc_config_create_srv(apr_pool_t *p, server_rec *s)
     c->idle_timeout = AUTHSVC_UNSET;
     c->max_age = AUTHSVC_UNSET;
     c->cache_ttl = AUTHSVC_UNSET;
+    c->require_verified = AUTHSVC_UNSET;
+    c->verify_ttl = AUTHSVC_UNSET;
+    c->reset_ttl = AUTHSVC_UNSET;
+    c->pw_complexity = AUTHSVC_UNSET;
+    c->pw_history = AUTHSVC_UNSET;
+    c->retry_base = AUTHSVC_UNSET;
+    c->retry_max = AUTHSVC_UNSET;
+    c->retry_giveup = AUTHSVC_UNSET;
     return c;
 }
 
@@ -51,6 +60,22 @@ void *authsvc_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(idle_timeout);
     MERGE_INT(max_age);
     MERGE_INT(cache_ttl);
+    MERGE_INT(require_verified);
+    MERGE_INT(verify_ttl);
+    MERGE_INT(reset_ttl);
+    MERGE_PTR(public_url);
+    n->blocklist_set = add->blocklist_set || base->blocklist_set;
+    n->blocklist = add->blocklist_set ? add->blocklist : base->blocklist;
+    MERGE_INT(pw_complexity);
+    MERGE_INT(pw_history);
+    n->mail_from = add->mail_from ? add->mail_from : base->mail_from;
+    n->mail_from_name = add->mail_from ? add->mail_from_name : base->mail_from_name;
+    n->mail_transport = add->mail_transport ? add->mail_transport : base->mail_transport;
+    MERGE_PTR(mail_transport_key);
+    MERGE_PTR(mail_templates);
+    MERGE_INT(retry_base);
+    MERGE_INT(retry_max);
+    MERGE_INT(retry_giveup);
     n->dummy_hash = add->dummy_hash ? add->dummy_hash : base->dummy_hash;
     n->realm = add->realm ? add->realm : base->realm;
     return n;
@@ -118,6 +143,74 @@ apr_int64_t authsvc_config_max_age(const authsvc_srv_cfg_t *c)
 apr_int64_t authsvc_config_cache_ttl(const authsvc_srv_cfg_t *c)
 {
     return DEFAULTED(c->cache_ttl, AUTHSVC_DEFAULT_CACHE_TTL);
+}
+
+int authsvc_config_require_verified(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->require_verified, 0);
+}
+
+apr_int64_t authsvc_config_verify_ttl(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->verify_ttl, AUTHSVC_DEFAULT_VERIFY_TTL);
+}
+
+apr_int64_t authsvc_config_reset_ttl(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->reset_ttl, AUTHSVC_DEFAULT_RESET_TTL);
+}
+
+void authsvc_config_policy(const authsvc_srv_cfg_t *c, authsvc_policy_t *pol)
+{
+    memset(pol, 0, sizeof(*pol));
+    pol->min_length = authsvc_config_pw_min(c);
+    pol->max_length = authsvc_config_pw_max(c);
+    pol->complexity = DEFAULTED(c->pw_complexity, 0);
+    pol->blocklist = c->blocklist_set ? c->blocklist : authsvc_blocklist_builtin();
+}
+
+int authsvc_config_pw_history(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->pw_history, 0);
+}
+
+/* Servers without their own mail settings get the defaults, parsed once. */
+const char *authsvc_config_mail_defaults(apr_pool_t *p, server_rec *s)
+{
+    authsvc_mail_transport_t *dflt = NULL;
+    authsvc_mail_tpls_t *tpls = NULL;
+    const char *err;
+
+    for (; s != NULL; s = s->next) {
+        authsvc_srv_cfg_t *c = authsvc_srv(s);
+        if (c->mail_transport == NULL) {
+            if (dflt == NULL &&
+                (err = authsvc_mail_transport_parse(p, AUTHSVC_DEFAULT_MAIL_TRANSPORT, NULL,
+                                                    &dflt)) != NULL) {
+                return err;
+            }
+            c->mail_transport = dflt;
+            c->mail_transport_key = authsvc_mail_transport_describe(dflt);
+        }
+        if (c->mail_templates == NULL) {
+            if (tpls == NULL &&
+                (err = authsvc_mail_templates_load(p, NULL, &tpls)) != NULL) {
+                return err;
+            }
+            c->mail_templates = tpls;
+        }
+        if (c->mail_from == NULL) {
+            c->mail_from = apr_pstrcat(p, "noreply@",
+                                       s->server_hostname ? s->server_hostname
+                                                          : "localhost", NULL);
+        }
+        if (c->retry_base == AUTHSVC_UNSET) {
+            c->retry_base = AUTHSVC_DEFAULT_RETRY_BASE;
+            c->retry_max = AUTHSVC_DEFAULT_RETRY_MAX;
+            c->retry_giveup = AUTHSVC_DEFAULT_RETRY_GIVEUP;
+        }
+    }
+    return NULL;
 }
 
 int authsvc_config_registration(const authsvc_dir_cfg_t *d)
@@ -348,6 +441,175 @@ static const char *set_cache_ttl(cmd_parms *cmd, void *dcfg, const char *arg)
     return parse_scaled(cmd, arg, duration_units, 1, 3600, &SRV(cmd)->cache_ttl);
 }
 
+static const char *set_require_verified(cmd_parms *cmd, void *dcfg, int on)
+{
+    (void)dcfg;
+    SRV(cmd)->require_verified = on;
+    return NULL;
+}
+
+static const char *set_token_ttl(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    authsvc_srv_cfg_t *c = SRV(cmd);
+
+    (void)dcfg;
+    return parse_scaled(cmd, arg, duration_units, 1, 30 * 86400,
+                        cmd->info == (void *)0 ? &c->verify_ttl : &c->reset_ttl);
+}
+
+/* Characters that could end a URL in a mail or split a header. */
+static const char *no_space_or_control(cmd_parms *cmd, const char *arg)
+{
+    const char *p;
+
+    for (p = arg; *p; p++) {
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
+            return apr_psprintf(cmd->pool, "%s: spaces and control characters are "
+                                "not allowed", cmd->directive->directive);
+        }
+    }
+    return NULL;
+}
+
+/* The mount's external URL: absolute http(s), no query or fragment; a trailing slash
+ * is dropped so that links are URL + "/verify-email". */
+static const char *set_public_url(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *err = no_space_or_control(cmd, arg);
+    apr_uri_t uri;
+    char *u;
+    apr_size_t n;
+
+    (void)dcfg;
+    if (err != NULL) {
+        return err;
+    }
+    if ((strncasecmp(arg, "https://", 8) != 0 && strncasecmp(arg, "http://", 7) != 0) ||
+        apr_uri_parse(cmd->pool, arg, &uri) != APR_SUCCESS || uri.hostname == NULL ||
+        uri.query != NULL || uri.fragment != NULL || strpbrk(arg, "<>\"'") != NULL) {
+        return apr_psprintf(cmd->pool, "%s must be an absolute http(s) URL without "
+                            "query or fragment, e.g. https://example.com/api",
+                            cmd->directive->directive);
+    }
+    u = apr_pstrdup(cmd->pool, arg);
+    for (n = strlen(u); n > 0 && u[n - 1] == '/'; n--) {
+        u[n - 1] = '\0';
+    }
+    SRV(cmd)->public_url = u;
+    return NULL;
+}
+
+static const char *set_blocklist(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    authsvc_srv_cfg_t *c = SRV(cmd);
+    authsvc_blocklist_t *bl = NULL;
+    const char *err;
+
+    (void)dcfg;
+    c->blocklist_set = 1;
+    if (strcasecmp(arg, "none") == 0) {
+        c->blocklist = NULL;
+        return NULL;
+    }
+    if (strcasecmp(arg, "builtin") == 0) {
+        c->blocklist = authsvc_blocklist_builtin();
+        return NULL;
+    }
+    err = authsvc_blocklist_load(cmd->pool, ap_server_root_relative(cmd->pool, arg), &bl);
+    if (err != NULL) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->directive->directive, err);
+    }
+    c->blocklist = bl;
+    return NULL;
+}
+
+static const char *set_pw_count(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    authsvc_srv_cfg_t *c = SRV(cmd);
+    apr_int64_t v;
+    const char *err = parse_scaled(cmd, arg, no_units, 0, cmd->info == (void *)0 ? 4 : 24,
+                                   &v);
+
+    (void)dcfg;
+    if (err == NULL) {
+        *(cmd->info == (void *)0 ? &c->pw_complexity : &c->pw_history) = (int)v;
+    }
+    return err;
+}
+
+static const char *set_mail_from(cmd_parms *cmd, void *dcfg, const char *addr,
+                                 const char *name)
+{
+    authsvc_srv_cfg_t *c = SRV(cmd);
+    const char *err = authsvc_mail_check_address(cmd->pool, addr);
+
+    (void)dcfg;
+    if (err == NULL && name != NULL && strpbrk(name, "\r\n") != NULL) {
+        err = "the display name must be one line";
+    }
+    if (err != NULL) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->directive->directive, err);
+    }
+    c->mail_from = addr;
+    c->mail_from_name = name;
+    return NULL;
+}
+
+static const char *set_mail_transport(cmd_parms *cmd, void *dcfg, const char *spec,
+                                      const char *authfile)
+{
+    authsvc_srv_cfg_t *c = SRV(cmd);
+    authsvc_mail_transport_t *t = NULL;
+    const char *err;
+
+    (void)dcfg;
+    err = authsvc_mail_transport_parse(cmd->pool, spec,
+                                       authfile ? ap_server_root_relative(cmd->pool,
+                                                                          authfile)
+                                                : NULL,
+                                       &t);
+    if (err != NULL) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->directive->directive, err);
+    }
+    c->mail_transport = t;
+    c->mail_transport_key = authsvc_mail_transport_describe(t);
+    return NULL;
+}
+
+static const char *set_mail_templates(cmd_parms *cmd, void *dcfg, const char *dir)
+{
+    authsvc_mail_tpls_t *t = NULL;
+    const char *err = authsvc_mail_templates_load(
+        cmd->pool, ap_server_root_relative(cmd->pool, dir), &t);
+
+    (void)dcfg;
+    if (err != NULL) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->directive->directive, err);
+    }
+    SRV(cmd)->mail_templates = t;
+    return NULL;
+}
+
+static const char *set_mail_retry(cmd_parms *cmd, void *dcfg, const char *base,
+                                  const char *max, const char *giveup)
+{
+    authsvc_srv_cfg_t *c = SRV(cmd);
+    const char *err;
+
+    (void)dcfg;
+    if ((err = parse_scaled(cmd, base, duration_units, 1, 86400, &c->retry_base)) ||
+        (err = parse_scaled(cmd, max, duration_units, 1, 7 * 86400, &c->retry_max)) ||
+        (err = parse_scaled(cmd, giveup, duration_units, 60, 30 * 86400,
+                            &c->retry_giveup))) {
+        return err;
+    }
+    if (c->retry_base > c->retry_max || c->retry_max > c->retry_giveup) {
+        return apr_psprintf(cmd->pool, "%s: expected BASE <= MAX <= GIVEUP",
+                            cmd->directive->directive);
+    }
+    return NULL;
+}
+
 static const char *set_registration(cmd_parms *cmd, void *dcfg, int on)
 {
     (void)cmd;
@@ -405,13 +667,10 @@ static const char *set_header_prefix(cmd_parms *cmd, void *dcfg, const char *arg
 /* A local path ("/login") or an absolute http(s) URL; no control characters. */
 static const char *set_login_url(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    const char *p;
+    const char *err = no_space_or_control(cmd, arg);
 
-    for (p = arg; *p; p++) {
-        if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
-            return apr_psprintf(cmd->pool, "%s: spaces and control characters are "
-                                "not allowed", cmd->directive->directive);
-        }
+    if (err != NULL) {
+        return err;
     }
     if (!(arg[0] == '/' && arg[1] != '/') && strncasecmp(arg, "https://", 8) != 0 &&
         strncasecmp(arg, "http://", 7) != 0) {
@@ -491,6 +750,30 @@ const command_rec authsvc_cmds[] = {
                   "redis:host:port (default shmcb)"),
     AP_INIT_TAKE1("AuthsvcCacheTTL", set_cache_ttl, NULL, RSRC_CONF,
                   "How long a session lookup is cached (default 30s)"),
+    AP_INIT_FLAG("AuthsvcRequireVerifiedEmail", set_require_verified, NULL, RSRC_CONF,
+                 "Refuse sign-in until the email address is verified (default Off)"),
+    AP_INIT_TAKE1("AuthsvcVerifyTokenTTL", set_token_ttl, (void *)0, RSRC_CONF,
+                  "Lifetime of email verification and change links (default 24h)"),
+    AP_INIT_TAKE1("AuthsvcResetTokenTTL", set_token_ttl, (void *)1, RSRC_CONF,
+                  "Lifetime of password reset links (default 30m)"),
+    AP_INIT_TAKE1("AuthsvcPublicURL", set_public_url, NULL, RSRC_CONF,
+                  "External URL of the authsvc mount, for links in mail"),
+    AP_INIT_TAKE1("AuthsvcPasswordBlocklist", set_blocklist, NULL, RSRC_CONF,
+                  "Refused passwords: builtin (default), none, or a file"),
+    AP_INIT_TAKE1("AuthsvcPasswordComplexity", set_pw_count, (void *)0, RSRC_CONF,
+                  "Character classes a password needs, 0-4 (default 0)"),
+    AP_INIT_TAKE1("AuthsvcPasswordHistory", set_pw_count, (void *)1, RSRC_CONF,
+                  "Passwords remembered against reuse, 0-24 (default 0)"),
+    AP_INIT_TAKE12("AuthsvcMailFrom", set_mail_from, NULL, RSRC_CONF,
+                   "Sender address of mail, and an optional display name"),
+    AP_INIT_TAKE12("AuthsvcMailTransport", set_mail_transport, NULL, RSRC_CONF,
+                   "sendmail:COMMAND, smtp://HOST:PORT, smtps://HOST:PORT or file:DIR, "
+                   "and an optional credentials file"),
+    AP_INIT_TAKE1("AuthsvcMailTemplates", set_mail_templates, NULL, RSRC_CONF,
+                  "Directory of mail templates overriding the built-in ones"),
+    AP_INIT_TAKE3("AuthsvcMailRetry", set_mail_retry, NULL, RSRC_CONF,
+                  "Mail retry: first delay, longest delay, give up after "
+                  "(default 30s 1h 2d)"),
     AP_INIT_FLAG("AuthsvcRegistration", set_registration, NULL, RSRC_CONF | ACCESS_CONF,
                  "Allow new accounts to register (default On)"),
     AP_INIT_TAKE1("AuthsvcMaxBodySize", set_max_body, NULL, RSRC_CONF | ACCESS_CONF,

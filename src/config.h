@@ -10,7 +10,10 @@
 #define AUTHSVC_CONFIG_H
 
 #include "authsvc.h"
+#include "mail.h"
+#include "mail_transport.h"
 #include "password.h"
+#include "policy.h"
 
 #define AUTHSVC_UNSET (-1)
 
@@ -21,6 +24,12 @@
 #define AUTHSVC_DEFAULT_MAX_AGE       (12 * 60 * 60)
 #define AUTHSVC_DEFAULT_MAX_BODY      (16 * 1024)
 #define AUTHSVC_DEFAULT_CACHE_TTL     30
+#define AUTHSVC_DEFAULT_VERIFY_TTL    (24 * 60 * 60)
+#define AUTHSVC_DEFAULT_RESET_TTL     (30 * 60)
+#define AUTHSVC_DEFAULT_MAIL_TRANSPORT "sendmail:/usr/sbin/sendmail -t -i"
+#define AUTHSVC_DEFAULT_RETRY_BASE    30
+#define AUTHSVC_DEFAULT_RETRY_MAX     (60 * 60)
+#define AUTHSVC_DEFAULT_RETRY_GIVEUP  (2 * 24 * 60 * 60)
 #define AUTHSVC_COOKIE_NAME_SECURE    "__Host-authsvc"
 #define AUTHSVC_COOKIE_NAME_PLAIN     "authsvc"
 #define AUTHSVC_COOKIE_NAME_DOMAIN    "__Secure-authsvc" /* Secure, with a Domain */
@@ -46,6 +55,22 @@ typedef struct {
     apr_int64_t idle_timeout;         /* AuthsvcSessionIdleTimeout, seconds */
     apr_int64_t max_age;              /* AuthsvcSessionMaxAge, seconds */
     apr_int64_t cache_ttl;            /* AuthsvcCacheTTL, seconds */
+    int require_verified;             /* AuthsvcRequireVerifiedEmail */
+    apr_int64_t verify_ttl;           /* AuthsvcVerifyTokenTTL, seconds */
+    apr_int64_t reset_ttl;            /* AuthsvcResetTokenTTL, seconds */
+    const char *public_url;           /* AuthsvcPublicURL, no trailing slash */
+    int blocklist_set;                /* AuthsvcPasswordBlocklist given */
+    const authsvc_blocklist_t *blocklist; /* ... NULL for "none" */
+    int pw_complexity;                /* AuthsvcPasswordComplexity */
+    int pw_history;                   /* AuthsvcPasswordHistory */
+    const char *mail_from;            /* AuthsvcMailFrom address */
+    const char *mail_from_name;       /* ... and display name (may be NULL) */
+    authsvc_mail_transport_t *mail_transport; /* AuthsvcMailTransport */
+    const char *mail_transport_key;   /* its description: the outbox's transport */
+    authsvc_mail_tpls_t *mail_templates; /* AuthsvcMailTemplates (+ built-in) */
+    apr_int64_t retry_base;           /* AuthsvcMailRetry BASE MAX GIVEUP */
+    apr_int64_t retry_max;
+    apr_int64_t retry_giveup;
     /* Computed in post_config, not a directive: a hash of a random password at the
      * current parameters, verified against when the login name is unknown so that
      * unknown and known names cost the same time. */
@@ -105,6 +130,15 @@ int authsvc_config_pw_max(const authsvc_srv_cfg_t *c);
 apr_int64_t authsvc_config_idle_timeout(const authsvc_srv_cfg_t *c);
 apr_int64_t authsvc_config_max_age(const authsvc_srv_cfg_t *c);
 apr_int64_t authsvc_config_cache_ttl(const authsvc_srv_cfg_t *c);
+int authsvc_config_require_verified(const authsvc_srv_cfg_t *c);
+apr_int64_t authsvc_config_verify_ttl(const authsvc_srv_cfg_t *c);
+apr_int64_t authsvc_config_reset_ttl(const authsvc_srv_cfg_t *c);
+/* The password policy in force (lengths, complexity, blocklist). */
+void authsvc_config_policy(const authsvc_srv_cfg_t *c, authsvc_policy_t *pol);
+int authsvc_config_pw_history(const authsvc_srv_cfg_t *c);
+/* post_config: resolve the mail defaults (transport, templates, sender) of every
+ * server. NULL or an error for the admin. */
+const char *authsvc_config_mail_defaults(apr_pool_t *p, server_rec *s);
 int authsvc_config_registration(const authsvc_dir_cfg_t *d);
 apr_size_t authsvc_config_max_body(const authsvc_dir_cfg_t *d);
 authsvc_remote_user_t authsvc_config_remote_user(const authsvc_dir_cfg_t *d);

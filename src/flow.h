@@ -79,6 +79,77 @@ const authsvc_fail_t *authsvc_flow_sessions(request_rec *r, authsvc_identity_t *
  * session) and DELETE /users/me/sessions (id NULL: every session but this one). */
 const authsvc_fail_t *authsvc_flow_revoke_sessions(request_rec *r, const char *id);
 
+/* ---- account lifecycle (flow_verify.c, flow_password.c, flow_account.c) ---------- */
+
+/* POST /auth/verify-email: a verify_email or change_email token. */
+const authsvc_fail_t *authsvc_flow_verify_email(request_rec *r, const authsvc_field_t *token,
+                                                authsvc_user_t **out);
+/* POST /auth/verify-email/resend (signed in). */
+const authsvc_fail_t *authsvc_flow_resend_verification(request_rec *r);
+/* POST /auth/forgot-password: the same outcome whether or not the account exists. */
+const authsvc_fail_t *authsvc_flow_forgot_password(request_rec *r,
+                                                   const authsvc_field_t *email);
+/* POST /auth/reset-password */
+const authsvc_fail_t *authsvc_flow_reset_password(request_rec *r,
+                                                  const authsvc_field_t *token,
+                                                  const authsvc_field_t *password);
+/* PUT /users/me/password: out gets the new session (the caller sets its cookie). */
+const authsvc_fail_t *authsvc_flow_change_password(request_rec *r,
+                                                   const authsvc_field_t *current,
+                                                   const authsvc_field_t *new_password,
+                                                   authsvc_login_out_t *out);
+/* POST /users/me/email */
+const authsvc_fail_t *authsvc_flow_change_email(request_rec *r,
+                                                const authsvc_field_t *new_email,
+                                                const authsvc_field_t *password);
+/* DELETE /users/me */
+const authsvc_fail_t *authsvc_flow_delete_account(request_rec *r,
+                                                  const authsvc_field_t *password);
+
+/* ---- shared by the lifecycle flows (flow_mail.c) ------------------------------------ */
+
+/* Longest password ever sent to the hash for a check (login, re-authentication). */
+#define AUTHSVC_LOGIN_PASSWORD_MAX 4096
+
+/* The SHA-256 of a well-formed token field, or NULL (then: token_invalid). */
+const char *authsvc_flow_token_hash(request_rec *r, const authsvc_field_t *f);
+/* Mail variables every message about u has (name). */
+apr_table_t *authsvc_flow_mail_vars(request_rec *r, const authsvc_user_t *u);
+/* In the caller's transaction: a new token of `purpose` for u (older ones of the purpose
+ * stop working) mailed to `to`. APR_EINVAL + *why when the mail refuses a value. */
+apr_status_t authsvc_flow_send_token(request_rec *r, authsvc_db_t *db,
+                                     const authsvc_user_t *u, const char *purpose,
+                                     const char *to, const char **why);
+/* In the caller's transaction: queue notice `name` to `to` (vars NULL: the defaults). */
+apr_status_t authsvc_flow_notify(request_rec *r, authsvc_db_t *db, const authsvc_user_t *u,
+                                 const char *name, const char *to, apr_table_t *vars);
+/* The failure for a transaction that queued mail and returned rv. */
+const authsvc_fail_t *authsvc_flow_mail_fail(request_rec *r, apr_status_t rv,
+                                             const char *why);
+/* Check the current password before a sensitive change; a wrong one is audited as a
+ * failed login and answers invalid_credentials. */
+const authsvc_fail_t *authsvc_flow_reauthenticate(request_rec *r, authsvc_db_t *db,
+                                                  const authsvc_user_t *u,
+                                                  const authsvc_field_t *pw,
+                                                  const char *field, const char *action);
+/* The password policy (length, blocklist, context, complexity; history when db is
+ * given) for a new password of u, as a field error on `field`. 1 when acceptable. */
+int authsvc_flow_check_new_password(request_rec *r, authsvc_db_t *db,
+                                    const authsvc_user_t *u, const char *field,
+                                    const authsvc_field_t *pw, apr_array_header_t **errs);
+/* Hash a new password (outside any transaction). */
+const authsvc_fail_t *authsvc_flow_hash_password(request_rec *r, const authsvc_field_t *pw,
+                                                 const char **hash);
+/* In the caller's transaction: store the new hash, remember the old one
+ * (AuthsvcPasswordHistory), and void outstanding reset links. */
+apr_status_t authsvc_flow_set_password(request_rec *r, authsvc_db_t *db,
+                                       const authsvc_user_t *u, const char *hash);
+/* The signed-in caller: identity, connection, and the account as stored. */
+const authsvc_fail_t *authsvc_flow_me(request_rec *r, authsvc_identity_t **id,
+                                      authsvc_db_t **db, authsvc_user_t **u);
+/* After a commit that ended sessions: tell the caches. */
+void authsvc_flow_forget_all(request_rec *r, const apr_array_header_t *hashes);
+
 /* Shared validators (flow_common.c): each appends to *errs and returns 0 when invalid. */
 int authsvc_flow_check_username(request_rec *r, const authsvc_field_t *f,
                                 apr_array_header_t **errs);

@@ -26,6 +26,15 @@ const authsvc_fail_t *authsvc_fail_fields(request_rec *r, apr_array_header_t *er
     f->code = "validation_failed";
     f->detail = "one or more fields are invalid; see errors";
     f->errors = errors;
+    /* A lone error with a code of its own in the catalogue (password_breached ...) is
+     * the problem itself: clients can switch on the top-level code. */
+    if (errors != NULL && errors->nelts == 1) {
+        const authsvc_field_error_t *e = &APR_ARRAY_IDX(errors, 0, authsvc_field_error_t);
+        if (authsvc_problem_known(e->code)) {
+            f->code = e->code;
+            f->detail = apr_pstrcat(r->pool, e->field, " ", e->message, NULL);
+        }
+    }
     return f;
 }
 

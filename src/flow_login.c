@@ -9,7 +9,7 @@
 
 /* Longer than anything a password manager makes; refuses multi-megabyte "passwords"
  * before they reach the hash (Argon2 itself would cope, but why pay). */
-#define LOGIN_PASSWORD_MAX_BYTES 4096
+#define LOGIN_PASSWORD_MAX_BYTES AUTHSVC_LOGIN_PASSWORD_MAX
 
 static authsvc_json_t *reason(request_rec *r, const char *why)
 {
@@ -157,6 +157,12 @@ const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_
     }
     if (strcmp(u->status, "active") != 0) {
         return failed_login(r, db, u->id, login, "disabled");
+    }
+    /* Only now: a guesser without the password learns nothing from this answer. */
+    if (u->email_verified_at == 0 && authsvc_config_require_verified(authsvc_srv(r->server))) {
+        authsvc_audit(r, db, "login_refused", u->id, login, reason(r, "unverified"));
+        return authsvc_fail(r, "verification_required",
+                            "verify your email address first: follow the link we mailed");
     }
     if (res == AUTHSVC_PW_REHASH) {
         rehash(r, db, u, &in->password);

@@ -56,21 +56,14 @@ const authsvc_fail_t *authsvc_flow_update_profile(request_rec *r,
     authsvc_db_t *db;
     apr_status_t rv;
 
-    if ((fail = authsvc_flow_whoami(r, &id)) != NULL) {
-        return fail;
-    }
     authsvc_flow_check_username(r, &in->username, &errs);
     authsvc_flow_check_name(r, "first_name", &in->first_name, &errs);
     authsvc_flow_check_name(r, "last_name", &in->last_name, &errs);
-    if (errs != NULL) {
-        return authsvc_fail_fields(r, errs);
-    }
-    if ((fail = authsvc_flow_db(r, &db)) != NULL) {
+    if ((fail = authsvc_flow_me(r, &id, &db, &u)) != NULL) {
         return fail;
     }
-    /* The identity may come from the session cache: edit the stored account. */
-    if (authsvc_users_by_id(db, id->user->id, &u) != APR_SUCCESS || u == NULL) {
-        return authsvc_fail(r, "unavailable", "the account could not be read; try again");
+    if (errs != NULL) {
+        return authsvc_fail_fields(r, errs);
     }
     changed = authsvc_json_array(r->pool);
     u->username = next_value(&in->username, u->username, in->replace, "username", changed);

@@ -5,17 +5,15 @@
 #include "config.h"
 #include "crypto.h"
 #include "flow.h"
-#include "policy.h"
 #include "text.h"
 
 /* Each field is checked and every complaint is reported at once. */
 static apr_array_header_t *validate(request_rec *r, const authsvc_register_in_t *in,
                                     const char **email)
 {
-    const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
     apr_array_header_t *errs = NULL;
-    authsvc_policy_t pol;
-    const char *msg, *code = NULL;
+    authsvc_user_t ctx;
+    const char *msg;
 
     if (in->email.state != AUTHSVC_FIELD_SET) {
         authsvc_problem_field(r, &errs, "email", "required", "is required");
@@ -24,18 +22,16 @@ static apr_array_header_t *validate(request_rec *r, const authsvc_register_in_t 
                                                  email)) != NULL) {
         authsvc_problem_field(r, &errs, "email", "invalid_email", msg);
     }
-    pol.min_length = authsvc_config_pw_min(c);
-    pol.max_length = authsvc_config_pw_max(c);
-    if (in->password.state != AUTHSVC_FIELD_SET) {
-        authsvc_problem_field(r, &errs, "password", "required", "is required");
-    }
-    else if ((msg = authsvc_policy_check_password(r->pool, &pol, in->password.s,
-                                                  in->password.len, &code)) != NULL) {
-        authsvc_problem_field(r, &errs, "password", code, msg);
-    }
     authsvc_flow_check_username(r, &in->username, &errs);
     authsvc_flow_check_name(r, "first_name", &in->first_name, &errs);
     authsvc_flow_check_name(r, "last_name", &in->last_name, &errs);
+    /* The password may not contain the account's own names. */
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.email = *email;
+    ctx.username = AUTHSVC_FIELD_VALUE(&in->username);
+    ctx.first_name = AUTHSVC_FIELD_VALUE(&in->first_name);
+    ctx.last_name = AUTHSVC_FIELD_VALUE(&in->last_name);
+    authsvc_flow_check_new_password(r, NULL, &ctx, "password", &in->password, &errs);
     return errs;
 }
 
@@ -43,6 +39,7 @@ typedef struct {
     request_rec *r;
     const authsvc_user_t *u;
     authsvc_insert_t outcome;
+    const char *why;
 } insert_tx_t;
 
 /* The account and its audit row commit together, or neither does. */
@@ -56,6 +53,10 @@ static apr_status_t insert_tx(authsvc_db_t *db, void *baton)
     }
     if (rv == APR_SUCCESS) {
         rv = authsvc_audit(tx->r, db, "register", tx->u->id, tx->u->email, NULL);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = authsvc_flow_send_token(tx->r, db, tx->u, AUTHSVC_TOKEN_VERIFY, tx->u->email,
+                                     &tx->why);
     }
     return rv;
 }
@@ -100,6 +101,7 @@ const authsvc_fail_t *authsvc_flow_register(request_rec *r, const authsvc_regist
     tx.r = r;
     tx.u = u;
     tx.outcome = AUTHSVC_INSERTED;
+    tx.why = NULL;
     rv = authsvc_store_transaction(db, insert_tx, &tx);
     if (rv == APR_EEXIST && tx.outcome == AUTHSVC_EMAIL_TAKEN) {
         return authsvc_fail(r, "email_taken", "an account with this email already exists");
@@ -108,7 +110,7 @@ const authsvc_fail_t *authsvc_flow_register(request_rec *r, const authsvc_regist
         return authsvc_fail(r, "username_taken", "this username is taken");
     }
     if (rv != APR_SUCCESS) {
-        return authsvc_fail(r, "unavailable", "the account could not be stored; try again");
+        return authsvc_flow_mail_fail(r, rv, tx.why);
     }
     *out = u;
     return NULL;

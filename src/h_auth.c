@@ -38,7 +38,7 @@ int authsvc_h_register(request_rec *r, const char *const *params)
 
 int authsvc_h_login(request_rec *r, const char *const *params)
 {
-    authsvc_json_t *body, *out, *sess;
+    authsvc_json_t *body;
     authsvc_login_in_t in;
     authsvc_login_out_t res;
     apr_array_header_t *errs = NULL;
@@ -57,15 +57,7 @@ int authsvc_h_login(request_rec *r, const char *const *params)
         return authsvc_h_fail(r, fail);
     }
     authsvc_session_set_cookie(r, res.token);
-    out = authsvc_json_object(r->pool);
-    sess = authsvc_json_object(r->pool);
-    authsvc_json_set_str(sess, "expires_at",
-                         authsvc_request_iso8601(r->pool, res.session->expires_at));
-    authsvc_json_set_str(sess, "idle_expires_at",
-                         authsvc_request_iso8601(r->pool, res.session->idle_expires_at));
-    authsvc_json_set(out, "user", authsvc_h_user(r, res.user));
-    authsvc_json_set(out, "session", sess);
-    return authsvc_request_send_json(r, HTTP_OK, out);
+    return authsvc_h_session_response(r, &res);
 }
 
 int authsvc_h_logout(request_rec *r, const char *const *params)

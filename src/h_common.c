@@ -60,3 +60,17 @@ authsvc_json_t *authsvc_h_user(request_rec *r, const authsvc_user_t *u)
     authsvc_json_set_str(o, "created_at", authsvc_request_iso8601(r->pool, u->created_at));
     return o;
 }
+
+int authsvc_h_session_response(request_rec *r, const authsvc_login_out_t *res)
+{
+    authsvc_json_t *out = authsvc_json_object(r->pool);
+    authsvc_json_t *sess = authsvc_json_object(r->pool);
+
+    authsvc_json_set_str(sess, "expires_at",
+                         authsvc_request_iso8601(r->pool, res->session->expires_at));
+    authsvc_json_set_str(sess, "idle_expires_at",
+                         authsvc_request_iso8601(r->pool, res->session->idle_expires_at));
+    authsvc_json_set(out, "user", authsvc_h_user(r, res->user));
+    authsvc_json_set(out, "session", sess);
+    return authsvc_request_send_json(r, HTTP_OK, out);
+}

@@ -22,4 +22,7 @@ int authsvc_h_fail(request_rec *r, const authsvc_fail_t *fail);
 /* The public JSON form of an account. */
 authsvc_json_t *authsvc_h_user(request_rec *r, const authsvc_user_t *u);
 
+/* 200 {user, session: {expires_at, idle_expires_at}} after a new session was made. */
+int authsvc_h_session_response(request_rec *r, const authsvc_login_out_t *res);
+
 #endif

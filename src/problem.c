@@ -14,10 +14,12 @@ typedef struct {
 /* The contract with clients: codes never change meaning once shipped. */
 static const problem_def_t catalogue[] = {
     {"invalid_json", 400, "The request body is not valid JSON"},
+    {"token_invalid", 400, "The link or code is invalid or has expired"},
     {"invalid_credentials", 401, "Invalid login or password"},
     {"unauthenticated", 401, "Authentication required"},
     {"registration_closed", 403, "Registration is closed"},
     {"forbidden", 403, "Forbidden"},
+    {"verification_required", 403, "Verify your email address first"},
     {"not_found", 404, "Not found"},
     {"method_not_allowed", 405, "Method not allowed"},
     {"email_taken", 409, "An account with this email already exists"},
@@ -25,6 +27,9 @@ static const problem_def_t catalogue[] = {
     {"payload_too_large", 413, "The request body is too large"},
     {"unsupported_media_type", 415, "The request body must be application/json"},
     {"validation_failed", 422, "The request has invalid fields"},
+    {"password_breached", 422, "This password is too common"},
+    {"password_policy", 422, "This password does not meet the password policy"},
+    {"password_reused", 422, "This password was used before"},
     {"internal_error", 500, "Internal error"},
     {"unavailable", 503, "The service is temporarily unavailable"},
     {NULL, 0, NULL}};
@@ -39,6 +44,11 @@ static const problem_def_t *lookup(const char *code)
         }
     }
     return NULL;
+}
+
+int authsvc_problem_known(const char *code)
+{
+    return code != NULL && lookup(code) != NULL;
 }
 
 int authsvc_problem_status(const char *code)

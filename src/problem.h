@@ -20,6 +20,9 @@ typedef struct {
 /* HTTP status of a catalogue code (500 for an unknown code, which is a bug). */
 int authsvc_problem_status(const char *code);
 
+/* 1 when code is in the catalogue (a top-level problem code). */
+int authsvc_problem_known(const char *code);
+
 /* Send problem `code` with a human `detail` (NULL: the catalogue title). Adds
  * Retry-After for `unavailable`. Returns OK, for the handler to return. */
 int authsvc_problem_send(request_rec *r, const char *code, const char *detail);

@@ -36,10 +36,17 @@ static const route_t routes[] = {
     {M_GET, "/users/me", authsvc_h_me},
     {M_PUT, "/users/me", authsvc_h_me_update},
     {M_PATCH, "/users/me", authsvc_h_me_update},
+    {M_DELETE, "/users/me", authsvc_h_delete_account},
+    {M_PUT, "/users/me/password", authsvc_h_change_password},
+    {M_POST, "/users/me/email", authsvc_h_change_email},
     {M_GET, "/users/me/sessions", authsvc_h_sessions},
     {M_DELETE, "/users/me/sessions", authsvc_h_sessions_revoke_others},
     {M_DELETE, "/users/me/sessions/*", authsvc_h_session_revoke},
     {M_GET, "/auth/check", authsvc_h_check},
+    {M_POST, "/auth/verify-email", authsvc_h_verify_email},
+    {M_POST, "/auth/verify-email/resend", authsvc_h_verify_resend},
+    {M_POST, "/auth/forgot-password", authsvc_h_forgot_password},
+    {M_POST, "/auth/reset-password", authsvc_h_reset_password},
     {0, NULL, NULL}};
 
 /* URL paths of the <Location> sections whose SetHandler is authsvc, found in the

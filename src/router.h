@@ -28,6 +28,13 @@ int authsvc_h_sessions(request_rec *r, const char *const *params);
 int authsvc_h_session_revoke(request_rec *r, const char *const *params);
 int authsvc_h_sessions_revoke_others(request_rec *r, const char *const *params);
 int authsvc_h_check(request_rec *r, const char *const *params);
+int authsvc_h_verify_email(request_rec *r, const char *const *params);
+int authsvc_h_verify_resend(request_rec *r, const char *const *params);
+int authsvc_h_forgot_password(request_rec *r, const char *const *params);
+int authsvc_h_reset_password(request_rec *r, const char *const *params);
+int authsvc_h_change_password(request_rec *r, const char *const *params);
+int authsvc_h_change_email(request_rec *r, const char *const *params);
+int authsvc_h_delete_account(request_rec *r, const char *const *params);
 
 /* SetHandler authsvc-health (h_health.c). */
 int authsvc_h_health(request_rec *r);

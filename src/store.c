@@ -9,7 +9,9 @@
 #include "store.h"
 
 struct authsvc_db {
-    request_rec *r;
+    request_rec *r;  /* NULL for a background connection */
+    server_rec *s;
+    apr_pool_t *p;   /* results and arguments live here */
     ap_dbd_t *dbd;
     int in_tx;     /* between our BEGIN and COMMIT/ROLLBACK */
     int recovered; /* a reconnect was already tried for this request */
@@ -23,12 +25,22 @@ struct authsvc_db {
 #define SQLITE_BUSY_RC 5
 #define BUSY_ROUNDS    4
 
+/* Log against the request when there is one, else against the server. */
+#define DBLOG(db, level, ...)                                                   \
+    do {                                                                        \
+        if ((db)->r != NULL)                                                    \
+            ap_log_rerror(APLOG_MARK, level, 0, (db)->r, __VA_ARGS__);          \
+        else                                                                    \
+            ap_log_error(APLOG_MARK, level, 0, (db)->s, __VA_ARGS__);           \
+    } while (0)
+
 static APR_OPTIONAL_FN_TYPE(ap_dbd_prepare) *dbd_prepare;
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
 
 static const authsvc_stmt_t *const all_tables[] = {
     authsvc_store_users_stmts, authsvc_store_sessions_stmts, authsvc_store_audit_stmts,
-    authsvc_store_schema_stmts, NULL};
+    authsvc_store_schema_stmts, authsvc_store_tokens_stmts, authsvc_store_outbox_stmts,
+    NULL};
 
 const char *authsvc_store_init(void)
 {
@@ -100,13 +112,51 @@ authsvc_db_t *authsvc_store_db(request_rec *r)
     }
     db = apr_pcalloc(r->pool, sizeof(*db));
     db->r = r;
+    db->s = r->server;
+    db->p = r->pool;
     db->dbd = dbd;
     return db;
+}
+
+authsvc_db_t *authsvc_store_db_wrap(apr_pool_t *p, server_rec *s, ap_dbd_t *dbd)
+{
+    authsvc_db_t *db = apr_pcalloc(p, sizeof(*db));
+
+    db->s = s;
+    db->p = p;
+    db->dbd = dbd;
+    return db;
+}
+
+apr_status_t authsvc_store_prepare_on(apr_pool_t *p, const apr_dbd_driver_t *drv,
+                                      apr_dbd_t *handle, const authsvc_stmt_t *table,
+                                      apr_hash_t *prepared, const char **err)
+{
+    const authsvc_stmt_t *st;
+
+    for (st = table; st->label != NULL; st++) {
+        apr_dbd_prepared_t *ps = NULL;
+        int rc = apr_dbd_prepare(drv, p, handle, st->sql, st->label, &ps);
+        if (rc != 0) {
+            if (err != NULL) {
+                const char *m = apr_dbd_error(drv, handle, rc);
+                *err = apr_psprintf(p, "%s: %s", st->label, m ? m : "(no message)");
+            }
+            return APR_EGENERAL;
+        }
+        apr_hash_set(prepared, st->label, APR_HASH_KEY_STRING, ps);
+    }
+    return APR_SUCCESS;
 }
 
 request_rec *authsvc_store_request(authsvc_db_t *db)
 {
     return db->r;
+}
+
+apr_pool_t *authsvc_store_pool(authsvc_db_t *db)
+{
+    return db->p;
 }
 
 const char *authsvc_store_driver(const authsvc_db_t *db)
@@ -119,8 +169,7 @@ static apr_dbd_prepared_t *statement(authsvc_db_t *db, const char *label)
     apr_dbd_prepared_t *st = apr_hash_get(db->dbd->prepared, label, APR_HASH_KEY_STRING);
 
     if (st == NULL) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r,
-                      "prepared statement %s is missing", label);
+        DBLOG(db, APLOG_ERR, "prepared statement %s is missing", label);
     }
     return st;
 }
@@ -132,8 +181,7 @@ static int busy_again(authsvc_db_t *db, int rc, int *round, const char *what)
         return 0;
     }
     (*round)++;
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, db->r,
-                  "%s: database busy, round %d of %d", what, *round, BUSY_ROUNDS);
+    DBLOG(db, APLOG_DEBUG, "%s: database busy, round %d of %d", what, *round, BUSY_ROUNDS);
     return 1;
 }
 
@@ -141,8 +189,7 @@ static apr_status_t failed(authsvc_db_t *db, const char *label, int rc)
 {
     const char *msg = apr_dbd_error(db->dbd->driver, db->dbd->handle, rc);
 
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, db->r, "%s failed (%d): %s", label, rc,
-                  msg ? msg : "(no message)");
+    DBLOG(db, APLOG_ERR, "%s failed (%d): %s", label, rc, msg ? msg : "(no message)");
     return APR_EGENERAL;
 }
 
@@ -162,7 +209,7 @@ static int recover(authsvc_db_t *db)
         return 0;
     }
     db->recovered = 1;
-    if (apr_dbd_check_conn(drv, db->r->pool, db->dbd->handle) != APR_SUCCESS) {
+    if (apr_dbd_check_conn(drv, db->p, db->dbd->handle) != APR_SUCCESS) {
         return 0;
     }
     for (t = 0; all_tables[t] != NULL; t++) {
@@ -174,8 +221,7 @@ static int recover(authsvc_db_t *db)
             }
         }
     }
-    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, db->r,
-                  "database connection re-established; statements prepared again");
+    DBLOG(db, APLOG_NOTICE, "database connection re-established; statements prepared again");
     return 1;
 }
 
@@ -189,8 +235,7 @@ apr_status_t authsvc_store_exec(authsvc_db_t *db, const char *label, int *nrows,
         return APR_EGENERAL;
     }
     do {
-        rc = apr_dbd_pquery(db->dbd->driver, db->r->pool, db->dbd->handle, &n, st, nargs,
-                            args);
+        rc = apr_dbd_pquery(db->dbd->driver, db->p, db->dbd->handle, &n, st, nargs, args);
     } while (busy_again(db, rc, &round, label) ||
              (rc != 0 && recover(db) && (st = statement(db, label)) != NULL));
     if (rc != 0) {
@@ -199,7 +244,7 @@ apr_status_t authsvc_store_exec(authsvc_db_t *db, const char *label, int *nrows,
     if (nrows != NULL) {
         *nrows = n;
     }
-    ap_log_rerror(APLOG_MARK, APLOG_TRACE2, 0, db->r, "%s: %d rows", label, n);
+    DBLOG(db, APLOG_TRACE2, "%s: %d rows", label, n);
     return APR_SUCCESS;
 }
 
@@ -217,21 +262,21 @@ apr_status_t authsvc_store_select(authsvc_db_t *db, const char *label, int nargs
         return APR_EGENERAL;
     }
     do {
-        rc = apr_dbd_pselect(drv, db->r->pool, db->dbd->handle, &res, st, 1, nargs, args);
+        rc = apr_dbd_pselect(drv, db->p, db->dbd->handle, &res, st, 1, nargs, args);
     } while (rc != 0 && recover(db) && (st = statement(db, label)) != NULL);
     if (rc != 0) {
         return failed(db, label, rc);
     }
     rows->ncols = apr_dbd_num_cols(drv, res);
     rows->nrows = 0;
-    cells = apr_array_make(db->r->pool, rows->ncols * 2, sizeof(const char *));
-    while ((rc = apr_dbd_get_row(drv, db->r->pool, res, &row, -1)) == 0) {
+    cells = apr_array_make(db->p, rows->ncols * 2, sizeof(const char *));
+    while ((rc = apr_dbd_get_row(drv, db->p, res, &row, -1)) == 0) {
         for (c = 0; c < rows->ncols; c++) {
             char *v = NULL;
             if (apr_dbd_datum_get(drv, row, c, APR_DBD_TYPE_STRING, &v) != APR_SUCCESS) {
                 v = NULL; /* APR_ENOENT: SQL NULL */
             }
-            APR_ARRAY_PUSH(cells, const char *) = v ? apr_pstrdup(db->r->pool, v) : NULL;
+            APR_ARRAY_PUSH(cells, const char *) = v ? apr_pstrdup(db->p, v) : NULL;
         }
         rows->nrows++;
     }
@@ -239,7 +284,7 @@ apr_status_t authsvc_store_select(authsvc_db_t *db, const char *label, int nargs
         return failed(db, label, rc);
     }
     rows->cells = (const char **)cells->elts;
-    ap_log_rerror(APLOG_MARK, APLOG_TRACE2, 0, db->r, "%s: %d rows", label, rows->nrows);
+    DBLOG(db, APLOG_TRACE2, "%s: %d rows", label, rows->nrows);
     return APR_SUCCESS;
 }
 

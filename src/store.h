@@ -24,6 +24,8 @@ extern const authsvc_stmt_t authsvc_store_users_stmts[];
 extern const authsvc_stmt_t authsvc_store_sessions_stmts[];
 extern const authsvc_stmt_t authsvc_store_audit_stmts[];
 extern const authsvc_stmt_t authsvc_store_schema_stmts[];
+extern const authsvc_stmt_t authsvc_store_tokens_stmts[];
+extern const authsvc_stmt_t authsvc_store_outbox_stmts[];
 
 /* A result set read in full: rows x cols strings, NULL for SQL NULL. */
 typedef struct {
@@ -50,8 +52,22 @@ const dbd_cfg_t *authsvc_store_dbd_cfg(server_rec *s);
  * the caller answers 503 unavailable). Never closed by the caller. */
 authsvc_db_t *authsvc_store_db(request_rec *r);
 
-/* The request a connection serves: results live in its pool. */
+/* A connection the caller opened itself (the background mail delivery, which must not
+ * share mod_dbd's per-process connection under prefork): statements are looked up in
+ * dbd->prepared, results live in p, messages are logged against s. */
+authsvc_db_t *authsvc_store_db_wrap(apr_pool_t *p, server_rec *s, ap_dbd_t *dbd);
+
+/* Prepare every statement of table on handle into prepared. NULL-safe err gets the
+ * first failure. */
+apr_status_t authsvc_store_prepare_on(apr_pool_t *p, const apr_dbd_driver_t *drv,
+                                      apr_dbd_t *handle, const authsvc_stmt_t *table,
+                                      apr_hash_t *prepared, const char **err);
+
+/* The request a connection serves (NULL for a background connection). */
 request_rec *authsvc_store_request(authsvc_db_t *db);
+
+/* The pool results and arguments live in. */
+apr_pool_t *authsvc_store_pool(authsvc_db_t *db);
 
 /* The driver's name ("sqlite3", "pgsql"). */
 const char *authsvc_store_driver(const authsvc_db_t *db);
@@ -143,6 +159,15 @@ apr_status_t authsvc_users_rehash(authsvc_db_t *db, const char *id, const char *
 apr_status_t authsvc_users_update_profile(authsvc_db_t *db, const authsvc_user_t *u,
                                           authsvc_insert_t *outcome);
 
+/* New password hash; a new email (verified now) unless another account has it (*done 0);
+ * mark verified if the account still has `email` (*done 0 otherwise). */
+apr_status_t authsvc_users_set_password(authsvc_db_t *db, const char *id, const char *hash);
+apr_status_t authsvc_users_set_email(authsvc_db_t *db, const char *id, const char *email,
+                                     int *done);
+apr_status_t authsvc_users_verify(authsvc_db_t *db, const char *id, const char *email,
+                                  int *done);
+apr_status_t authsvc_users_delete(authsvc_db_t *db, const char *id);
+
 apr_status_t authsvc_sessions_insert(authsvc_db_t *db, const authsvc_session_t *s);
 /* The live session with this token hash (not revoked, not expired at `now`, account
  * active), with its user; *s NULL if none. */
@@ -169,6 +194,68 @@ apr_status_t authsvc_sessions_revoke_others(authsvc_db_t *db, const char *user_i
                                             const char *keep_hash,
                                             apr_array_header_t **hashes);
 
+/* Delete every session row of the user; *hashes as above. */
+apr_status_t authsvc_sessions_delete_user(authsvc_db_t *db, const char *user_id,
+                                          apr_array_header_t **hashes);
+
+/* A token mailed to a user (only its hash is stored). */
+#define AUTHSVC_TOKEN_VERIFY "verify_email"
+#define AUTHSVC_TOKEN_RESET  "reset_password"
+#define AUTHSVC_TOKEN_CHANGE "change_email"
+typedef struct {
+    const char *token_hash;
+    const char *user_id;
+    const char *purpose;
+    const char *email;     /* the address it was sent to (verify, change) */
+    apr_int64_t created_at;
+    apr_int64_t expires_at;
+} authsvc_token_t;
+apr_status_t authsvc_tokens_insert(authsvc_db_t *db, const authsvc_token_t *t);
+/* The live token with this hash and one of the two purposes; *out NULL if none. peek
+ * leaves it usable, consume marks it used (atomically: one caller wins). */
+apr_status_t authsvc_tokens_peek(authsvc_db_t *db, const char *hash, const char *purpose1,
+                                 const char *purpose2, authsvc_token_t **out);
+apr_status_t authsvc_tokens_consume(authsvc_db_t *db, const char *hash,
+                                    const char *purpose1, const char *purpose2,
+                                    authsvc_token_t **out);
+/* Every live token of the user for the purpose stops working. */
+apr_status_t authsvc_tokens_invalidate(authsvc_db_t *db, const char *user_id,
+                                       const char *purpose);
+apr_status_t authsvc_tokens_delete_user(authsvc_db_t *db, const char *user_id);
+apr_status_t authsvc_tokens_prune(authsvc_db_t *db, apr_int64_t before);
+
+/* The user's n most recent earlier password hashes (const char *), newest first. */
+apr_status_t authsvc_history_recent(authsvc_db_t *db, const char *user_id, int n,
+                                    apr_array_header_t **hashes);
+/* Remember old_hash (when keep > 0) and keep only the newest `keep` rows. */
+apr_status_t authsvc_history_record(authsvc_db_t *db, const char *user_id,
+                                    const char *old_hash, int keep);
+
+/* A message in the outbox. */
+typedef struct {
+    const char *id;
+    const char *template_name;
+    const char *transport;  /* key of the AuthsvcMailTransport that delivers it */
+    const char *sender;     /* envelope sender */
+    const char *recipient;
+    const char *message;    /* RFC 5322, CRLF line ends */
+    int attempts;
+    apr_int64_t created_at;
+} authsvc_outbox_t;
+apr_status_t authsvc_outbox_insert(authsvc_db_t *db, const authsvc_outbox_t *m);
+/* Queued messages due at `now` and not claimed (a batch, oldest first). */
+apr_status_t authsvc_outbox_due(authsvc_db_t *db, apr_int64_t now,
+                                apr_array_header_t **out);
+/* Claim a message until `until`; *claimed 0 when another deliverer has it. */
+apr_status_t authsvc_outbox_claim(authsvc_db_t *db, const char *id, apr_int64_t until,
+                                  int *claimed);
+apr_status_t authsvc_outbox_sent(authsvc_db_t *db, const char *id);
+apr_status_t authsvc_outbox_retry(authsvc_db_t *db, const char *id, apr_int64_t at,
+                                  const char *error);
+apr_status_t authsvc_outbox_fail(authsvc_db_t *db, const char *id, const char *error);
+/* Delete sent and failed messages queued before `before`. */
+apr_status_t authsvc_outbox_prune(authsvc_db_t *db, apr_int64_t before);
+
 /* One audit row. detail is JSON text or NULL. */
 typedef struct {
     const char *event;
@@ -181,6 +268,9 @@ typedef struct {
 } authsvc_audit_row_t;
 apr_status_t authsvc_audit_insert(authsvc_db_t *db, apr_int64_t at,
                                   const authsvc_audit_row_t *row);
+
+/* Remove the personal data (login, ip, agent, detail) from the user's audit rows. */
+apr_status_t authsvc_audit_scrub(authsvc_db_t *db, const char *user_id);
 
 /* The highest applied migration (0 if none). */
 apr_status_t authsvc_schema_version(authsvc_db_t *db, int *version);

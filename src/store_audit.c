@@ -9,6 +9,10 @@ const authsvc_stmt_t authsvc_store_audit_stmts[] = {
     {"authsvc_audit_insert",
      "INSERT INTO audit_log (at, event, user_id, login, ip, user_agent, request_id, "
      "detail) VALUES (%lld, %s, %s, %s, %s, %s, %s, %s)"},
+    /* A deleted account: its events stay (with the id), its personal data goes. */
+    {"authsvc_audit_scrub",
+     "UPDATE audit_log SET login = NULL, ip = NULL, user_agent = NULL, detail = NULL "
+     "WHERE user_id = %s"},
     {NULL, NULL}};
 
 const authsvc_stmt_t authsvc_store_schema_stmts[] = {
@@ -18,12 +22,19 @@ const authsvc_stmt_t authsvc_store_schema_stmts[] = {
 apr_status_t authsvc_audit_insert(authsvc_db_t *db, apr_int64_t at,
                                   const authsvc_audit_row_t *row)
 {
-    apr_pool_t *p = authsvc_store_request(db)->pool;
+    apr_pool_t *p = authsvc_store_pool(db);
     const char *args[8] = {authsvc_store_int(p, at), row->event,      row->user_id,
                            row->login,               row->ip,         row->user_agent,
                            row->request_id,          row->detail};
 
     return authsvc_store_exec(db, "authsvc_audit_insert", NULL, 8, args);
+}
+
+apr_status_t authsvc_audit_scrub(authsvc_db_t *db, const char *user_id)
+{
+    const char *args[1] = {user_id};
+
+    return authsvc_store_exec(db, "authsvc_audit_scrub", NULL, 1, args);
 }
 
 apr_status_t authsvc_schema_version(authsvc_db_t *db, int *version)

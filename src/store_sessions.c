@@ -32,11 +32,15 @@ const authsvc_stmt_t authsvc_store_sessions_stmts[] = {
     {"authsvc_sessions_revoke_others",
      "UPDATE sessions SET revoked_at = %lld WHERE user_id = %s AND token_hash <> %s "
      "AND revoked_at IS NULL RETURNING token_hash"},
+    /* SQLite does not enforce the foreign key on mod_dbd's connections: account
+     * deletion removes the sessions itself. */
+    {"authsvc_sessions_delete_user",
+     "DELETE FROM sessions WHERE user_id = %s RETURNING token_hash"},
     {NULL, NULL}};
 
 apr_status_t authsvc_sessions_insert(authsvc_db_t *db, const authsvc_session_t *s)
 {
-    apr_pool_t *p = authsvc_store_request(db)->pool;
+    apr_pool_t *p = authsvc_store_pool(db);
     const char *args[9] = {s->token_hash,
                            s->id,
                            s->user_id,
@@ -54,7 +58,7 @@ apr_status_t authsvc_sessions_lookup(authsvc_db_t *db, const char *token_hash,
                                      apr_int64_t now, authsvc_session_t **s,
                                      authsvc_user_t **u)
 {
-    apr_pool_t *p = authsvc_store_request(db)->pool;
+    apr_pool_t *p = authsvc_store_pool(db);
     const char *nows = authsvc_store_int(p, now);
     const char *args[3] = {token_hash, nows, nows};
     authsvc_rows_t rows;
@@ -85,7 +89,7 @@ apr_status_t authsvc_sessions_touch(authsvc_db_t *db, const char *token_hash,
                                     apr_int64_t now, apr_int64_t idle_expires_at,
                                     apr_int64_t not_after)
 {
-    apr_pool_t *p = authsvc_store_request(db)->pool;
+    apr_pool_t *p = authsvc_store_pool(db);
     const char *args[4] = {authsvc_store_int(p, now), authsvc_store_int(p, idle_expires_at),
                            token_hash, authsvc_store_int(p, not_after)};
 
@@ -95,7 +99,7 @@ apr_status_t authsvc_sessions_touch(authsvc_db_t *db, const char *token_hash,
 apr_status_t authsvc_sessions_revoke(authsvc_db_t *db, const char *token_hash,
                                      apr_int64_t now)
 {
-    apr_pool_t *p = authsvc_store_request(db)->pool;
+    apr_pool_t *p = authsvc_store_pool(db);
     const char *args[2] = {authsvc_store_int(p, now), token_hash};
 
     return authsvc_store_exec(db, "authsvc_sessions_revoke", NULL, 2, args);
@@ -104,7 +108,7 @@ apr_status_t authsvc_sessions_revoke(authsvc_db_t *db, const char *token_hash,
 apr_status_t authsvc_sessions_list(authsvc_db_t *db, const char *user_id, apr_int64_t now,
                                    apr_array_header_t **out)
 {
-    apr_pool_t *p = authsvc_store_request(db)->pool;
+    apr_pool_t *p = authsvc_store_pool(db);
     const char *nows = authsvc_store_int(p, now);
     const char *args[3] = {user_id, nows, nows};
     authsvc_rows_t rows;
@@ -135,7 +139,7 @@ static apr_status_t revoked_hashes(authsvc_db_t *db, const char *label, int narg
     apr_status_t rv = authsvc_store_select(db, label, nargs, args, &rows);
     int i;
 
-    *hashes = apr_array_make(authsvc_store_request(db)->pool, 4, sizeof(const char *));
+    *hashes = apr_array_make(authsvc_store_pool(db), 4, sizeof(const char *));
     for (i = 0; rv == APR_SUCCESS && i < rows.nrows; i++) {
         APR_ARRAY_PUSH(*hashes, const char *) = authsvc_store_cell(&rows, i, 0);
     }
@@ -145,7 +149,7 @@ static apr_status_t revoked_hashes(authsvc_db_t *db, const char *label, int narg
 apr_status_t authsvc_sessions_revoke_id(authsvc_db_t *db, const char *user_id,
                                         const char *id, apr_array_header_t **hashes)
 {
-    apr_pool_t *p = authsvc_store_request(db)->pool;
+    apr_pool_t *p = authsvc_store_pool(db);
     const char *now = authsvc_store_int(p, AUTHSVC_NOW());
     const char *args[5] = {now, id, user_id, now, now};
 
@@ -156,8 +160,16 @@ apr_status_t authsvc_sessions_revoke_others(authsvc_db_t *db, const char *user_i
                                             const char *keep_hash,
                                             apr_array_header_t **hashes)
 {
-    apr_pool_t *p = authsvc_store_request(db)->pool;
+    apr_pool_t *p = authsvc_store_pool(db);
     const char *args[3] = {authsvc_store_int(p, AUTHSVC_NOW()), user_id, keep_hash};
 
     return revoked_hashes(db, "authsvc_sessions_revoke_others", 3, args, hashes);
+}
+
+apr_status_t authsvc_sessions_delete_user(authsvc_db_t *db, const char *user_id,
+                                          apr_array_header_t **hashes)
+{
+    const char *args[1] = {user_id};
+
+    return revoked_hashes(db, "authsvc_sessions_delete_user", 1, args, hashes);
 }

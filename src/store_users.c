@@ -25,6 +25,17 @@ const authsvc_stmt_t authsvc_store_users_stmts[] = {
      "UPDATE users SET username = %s, first_name = %s, last_name = %s, updated_at = %lld "
      "WHERE id = %s AND NOT EXISTS (SELECT 1 FROM users o "
      "WHERE lower(o.username) = lower(%s) AND o.id <> %s)"},
+    {"authsvc_users_set_password",
+     "UPDATE users SET password_hash = %s, updated_at = %lld WHERE id = %s"},
+    /* Verified only while the account still has the address the token was sent to. */
+    {"authsvc_users_verify",
+     "UPDATE users SET email_verified_at = COALESCE(email_verified_at, %lld), "
+     "updated_at = %lld WHERE id = %s AND email = %s"},
+    {"authsvc_users_set_email",
+     "UPDATE users SET email = %s, email_verified_at = %lld, updated_at = %lld "
+     "WHERE id = %s AND NOT EXISTS (SELECT 1 FROM users o WHERE o.email = %s "
+     "AND o.id <> %s)"},
+    {"authsvc_users_delete", "DELETE FROM users WHERE id = %s"},
     {NULL, NULL}};
 
 /* Columns 0..10 of a USER_COLS row, starting at column `off`. */
@@ -63,7 +74,7 @@ static apr_status_t one_user(authsvc_db_t *db, const char *label, const char *ke
 
     *out = NULL;
     if (rv == APR_SUCCESS && rows.nrows > 0) {
-        *out = user_from_row(authsvc_store_request(db)->pool, &rows, 0);
+        *out = user_from_row(authsvc_store_pool(db), &rows, 0);
     }
     return rv;
 }
@@ -110,7 +121,7 @@ static apr_status_t which_conflict(authsvc_db_t *db, const authsvc_user_t *u,
 apr_status_t authsvc_users_insert(authsvc_db_t *db, const authsvc_user_t *u,
                                   authsvc_insert_t *outcome)
 {
-    apr_pool_t *p = authsvc_store_request(db)->pool;
+    apr_pool_t *p = authsvc_store_pool(db);
     const char *args[8] = {u->id, u->email, u->username, u->password_hash,
                            u->first_name, u->last_name,
                            authsvc_store_int(p, u->created_at),
@@ -132,7 +143,7 @@ apr_status_t authsvc_users_insert(authsvc_db_t *db, const authsvc_user_t *u,
 apr_status_t authsvc_users_rehash(authsvc_db_t *db, const char *id, const char *old_hash,
                                   const char *new_hash)
 {
-    apr_pool_t *p = authsvc_store_request(db)->pool;
+    apr_pool_t *p = authsvc_store_pool(db);
     const char *args[4] = {new_hash, authsvc_store_int(p, AUTHSVC_NOW()), id, old_hash};
 
     return authsvc_store_exec(db, "authsvc_users_rehash", NULL, 4, args);
@@ -141,7 +152,7 @@ apr_status_t authsvc_users_rehash(authsvc_db_t *db, const char *id, const char *
 apr_status_t authsvc_users_update_profile(authsvc_db_t *db, const authsvc_user_t *u,
                                           authsvc_insert_t *outcome)
 {
-    apr_pool_t *p = authsvc_store_request(db)->pool;
+    apr_pool_t *p = authsvc_store_pool(db);
     const char *args[7] = {u->username, u->first_name, u->last_name,
                            authsvc_store_int(p, u->updated_at), u->id, u->username,
                            u->id};
@@ -162,4 +173,43 @@ apr_status_t authsvc_users_update_profile(authsvc_db_t *db, const authsvc_user_t
         }
     }
     return rv;
+}
+
+apr_status_t authsvc_users_set_password(authsvc_db_t *db, const char *id, const char *hash)
+{
+    const char *args[3] = {hash, authsvc_store_int(authsvc_store_pool(db), AUTHSVC_NOW()),
+                           id};
+
+    return authsvc_store_exec(db, "authsvc_users_set_password", NULL, 3, args);
+}
+
+apr_status_t authsvc_users_verify(authsvc_db_t *db, const char *id, const char *email,
+                                  int *done)
+{
+    const char *now = authsvc_store_int(authsvc_store_pool(db), AUTHSVC_NOW());
+    const char *args[4] = {now, now, id, email};
+    int n = 0;
+    apr_status_t rv = authsvc_store_exec(db, "authsvc_users_verify", &n, 4, args);
+
+    *done = n == 1;
+    return rv;
+}
+
+apr_status_t authsvc_users_set_email(authsvc_db_t *db, const char *id, const char *email,
+                                     int *done)
+{
+    const char *now = authsvc_store_int(authsvc_store_pool(db), AUTHSVC_NOW());
+    const char *args[6] = {email, now, now, id, email, id};
+    int n = 0;
+    apr_status_t rv = authsvc_store_exec(db, "authsvc_users_set_email", &n, 6, args);
+
+    *done = n == 1;
+    return rv;
+}
+
+apr_status_t authsvc_users_delete(authsvc_db_t *db, const char *id)
+{
+    const char *args[1] = {id};
+
+    return authsvc_store_exec(db, "authsvc_users_delete", NULL, 1, args);
 }

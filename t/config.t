@@ -255,6 +255,28 @@ my @refused = (
      qr/AuthsvcPasswordMinLength is greater than AuthsvcPasswordMaxLength/],
     ['DBDInitSQL "PRAGMA foreign_keys = ON"',  qr/PRAGMA foreign_keys.*invalidate/],
     ['DBDInitSQL "PRAGMA journal_mode=WAL"',   qr/PRAGMA journal_mode.*invalidate/],
+    # Account lifecycle and mail (issue 4).
+    ['AuthsvcPasswordComplexity 5',            qr/AuthsvcPasswordComplexity/],
+    ['AuthsvcPasswordComplexity -1',           qr/AuthsvcPasswordComplexity/],
+    ['AuthsvcPasswordComplexity three',        qr/AuthsvcPasswordComplexity/],
+    ['AuthsvcPasswordHistory 25',              qr/AuthsvcPasswordHistory/],
+    ['AuthsvcPasswordHistory x',               qr/AuthsvcPasswordHistory/],
+    ["AuthsvcPasswordBlocklist $dir/no-such-list.txt", qr/AuthsvcPasswordBlocklist/],
+    ['AuthsvcRequireVerifiedEmail Maybe',      qr/AuthsvcRequireVerifiedEmail/],
+    ['AuthsvcVerifyTokenTTL 5x',               qr/AuthsvcVerifyTokenTTL/],
+    ['AuthsvcVerifyTokenTTL 0',                qr/AuthsvcVerifyTokenTTL/],
+    ['AuthsvcResetTokenTTL soon',              qr/AuthsvcResetTokenTTL/],
+    ['AuthsvcResetTokenTTL 0',                 qr/AuthsvcResetTokenTTL/],
+    ['AuthsvcMailTransport pigeon:coop',       qr/AuthsvcMailTransport/],
+    ['AuthsvcMailTransport smtp://',           qr/AuthsvcMailTransport/],
+    ['AuthsvcMailTransport file:',             qr/AuthsvcMailTransport/],
+    ['AuthsvcMailTransport sendmail:',         qr/AuthsvcMailTransport/],
+    ['AuthsvcMailRetry 30s 1h',                qr/AuthsvcMailRetry/],
+    ['AuthsvcMailRetry 30x 1h 2d',             qr/AuthsvcMailRetry/],
+    ['AuthsvcMailFrom no-at-sign',             qr/AuthsvcMailFrom/],
+    ['AuthsvcMailFrom "a b@example.org"',       qr/AuthsvcMailFrom/],
+    ['AuthsvcPublicURL example.com/api',       qr/AuthsvcPublicURL/],
+    ["AuthsvcMailTemplates $dir/no-such-dir",  qr/AuthsvcMailTemplates/],
 );
 for my $case (@refused) {
     my ($extra, $why) = @$case;
@@ -290,7 +312,18 @@ for my $extra ('AuthsvcSessionIdleTimeout 90', 'AuthsvcSessionIdleTimeout 2H',
                "<Location /p>\nRequire authsvc\n</Location>",
                'AuthsvcPasswordHash argon2id m=8192 t=3 p=2',
                'AuthsvcCache none', 'AuthsvcCacheTTL 10s', 'AuthsvcCacheTTL 1h',
-               "AuthsvcCache shmcb:$dir/cache(65536)") {
+               "AuthsvcCache shmcb:$dir/cache(65536)",
+               'AuthsvcPasswordComplexity 4', 'AuthsvcPasswordHistory 24',
+               'AuthsvcPasswordBlocklist none', 'AuthsvcPasswordBlocklist builtin',
+               'AuthsvcRequireVerifiedEmail On', 'AuthsvcVerifyTokenTTL 2d',
+               'AuthsvcResetTokenTTL 15m', 'AuthsvcMailRetry 30s 1h 2d',
+               'AuthsvcMailFrom accounts@example.com "Example Inc."',
+               'AuthsvcPublicURL https://example.com/api',
+               'AuthsvcMailTransport "sendmail:/usr/sbin/sendmail -t -i"',
+               'AuthsvcMailTransport smtp://mail.example.com:587',
+               'AuthsvcMailTransport smtps://mail.example.com:465',
+               "AuthsvcMailTransport file:$dir",
+               "<VirtualHost *:80>\nAuthsvcMailTransport file:$dir\nAuthsvcPasswordHistory 5\n</VirtualHost>") {
     (my $name = $extra) =~ s/\n/; /g;
     my ($file, $port) = conf_with($extra);
     my ($status, $text, $up) = start_httpd($file, $port);

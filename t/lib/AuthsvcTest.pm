@@ -12,6 +12,8 @@ package AuthsvcTest;
 #   my $p = problem_ok($res, 422, 'validation_failed', 'name');
 #   fields_ok($p, {email => 'invalid_email'}, 'name');
 #   my $rows = db_rows("SELECT ... WHERE email = " . sql_str($email));
+#   my $m = mail_ok('verify mail', to => $email, template => 'verify_email');
+#   $c->post('/auth/verify-email', {token => $m->{token}});
 #
 # The client keeps its own cookie jar (name => value, from Set-Cookie, cleared
 # by Max-Age=0), so a test can also replay an old cookie on purpose.
@@ -25,7 +27,9 @@ use warnings;
 use Exporter 'import';
 use File::Spec::Functions qw(catfile);
 use JSON::PP ();
+use POSIX ();
 use Test::More;
+use Time::HiRes ();
 
 use Apache::Test ();
 use Apache::TestRequest ();
@@ -37,6 +41,8 @@ our @EXPORT = qw(
     sha256_hex serverroot error_log_mark error_log_since
     pg_admin_params pg_psql
     set_roles set_verified free_logins account kv_body htdocs httpd_bin
+    mail_dir parse_mail mail_header mails wait_mail mail_ok no_mail_ok mail_seen template_subject_re
+    outbox_rows outbox_row wait_outbox random_token bad_tokens_ok live_session_count smtp_sink_port start_smtp_sink
 );
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
@@ -303,6 +309,405 @@ sub htdocs { Apache::Test::vars('documentroot') }
 # The httpd binary the suite runs.
 sub httpd_bin { Apache::Test::vars('httpd') }
 
+# ---- mail ----------------------------------------------------------------------------
+#
+# The transports of t/conf/extra.conf.in leave one file per message in
+# state/mail/NAME (main: file:, stub and giveup: t/bin/sendmail-stub, smtp:
+# t/bin/smtp-sink). wait_mail() polls such a directory for a message to an address
+# (and of a template), parses it and marks it seen, so that the next call for the same
+# address finds the next message; messages are taken in the order they were written.
+#
+#   my $m = wait_mail(to => $email, template => 'reset_password', dir => 'main',
+#                     timeout => 15) or ...;
+#   $m->{token}, $m->{link}, $m->{text}, $m->{html}, $m->{subject},
+#   $m->{headers}{'message-id'} (lower-cased name => [values in order]),
+#   $m->{parts} ([{type, charset, cte, headers, body}]), $m->{raw}, $m->{file}, $m->{eol}
+
+sub mail_dir {
+    my ($name) = @_;
+    return $name if defined $name && $name =~ m{^/};    # a directory of its own
+    return catfile(serverroot(), 'state', 'mail', $name // 'main');
+}
+
+my (%MAIL_CACHE, %MAIL_SEEN);
+
+# RFC 2047 encoded-words in a header value, decoded to a Perl string.
+sub _decode_words {
+    my ($v) = @_;
+    require Encode;
+    require MIME::Base64;
+    require MIME::QuotedPrint;
+    # White space between two adjacent encoded-words is not part of the text.
+    1 while $v =~ s/(=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)\s+(?==\?[^?\s]+\?[BbQq]\?)/$1/;
+    $v =~ s{=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=}{
+        my ($cs, $enc, $t) = ($1, uc $2, $3);
+        my $bytes;
+        if ($enc eq 'B') {
+            $bytes = MIME::Base64::decode_base64($t);
+        }
+        else {
+            $t =~ tr/_/ /;
+            $t =~ s/=([0-9A-Fa-f]{2})/chr hex $1/ge;
+            $bytes = $t;
+        }
+        $cs =~ s/\*.*//;    # RFC 2231 language tag
+        my $s = eval { Encode::decode($cs, $bytes, Encode::FB_CROAK()) };
+        defined $s ? $s : "[undecodable $cs]";
+    }ge;
+    return $v;
+}
+
+# Header block text => ({lower-cased name => [values]}, [names in order], [bad lines]).
+sub _headers {
+    my ($block) = @_;
+    my (@lines, %h, @order, @bad);
+    for my $l (split /\r?\n/, $block) {
+        if ($l =~ /^[ \t]/ && @lines) {
+            $lines[-1] .= $l;    # unfold: the line break goes, the white space stays
+        }
+        else {
+            push @lines, $l;
+        }
+    }
+    for my $l (@lines) {
+        if ($l =~ /^([\x21-\x39\x3b-\x7e]+):[ \t]*(.*?)[ \t]*$/) {
+            push @{ $h{ lc $1 } }, $2;
+            push @order, $1;
+        }
+        else {
+            push @bad, $l;
+        }
+    }
+    return (\%h, \@order, \@bad);
+}
+
+sub _param {
+    my ($v, $name) = @_;
+    return undef unless defined $v;
+    return $1 if $v =~ /;\s*\Q$name\E\s*=\s*"([^"]*)"/i;
+    return $1 if $v =~ /;\s*\Q$name\E\s*=\s*([^;\s]+)/i;
+    return undef;
+}
+
+# One MIME entity (headers + body) => {type, charset, cte, headers, body (decoded)}.
+sub _entity {
+    my ($text) = @_;
+    require Encode;
+    require MIME::Base64;
+    require MIME::QuotedPrint;
+    my ($head, $body) = split /\r?\n\r?\n/, $text, 2;
+    my ($h) = _headers($head // '');
+    my $ct = ($h->{'content-type'} || [])->[0] // 'text/plain';
+    my ($type) = lc($ct) =~ /^\s*([^;\s]+)/;
+    my $cs = lc(_param($ct, 'charset') // 'us-ascii');
+    my $cte = lc(($h->{'content-transfer-encoding'} || [])->[0] // '7bit');
+    $body //= '';
+    my $bytes = $cte eq 'base64'           ? MIME::Base64::decode_base64($body)
+              : $cte eq 'quoted-printable' ? MIME::QuotedPrint::decode_qp($body)
+              :                              $body;
+    my $str = eval { Encode::decode($cs eq 'us-ascii' ? 'utf-8' : $cs, $bytes, Encode::FB_CROAK()) };
+    return {type => $type // '', charset => $cs, cte => $cte, headers => $h,
+            body => $str, bytes => $bytes, encoded => $body, utf8_ok => defined $str};
+}
+
+# A message as it was written (octets) => the structure wait_mail returns.
+sub parse_mail {
+    my ($raw) = @_;
+    my ($head, $body) = split /\r?\n\r?\n/, $raw, 2;
+    my ($h, $order, $bad) = _headers($head // '');
+    my $crlf = () = $raw =~ /\r\n/g;
+    my $lf = () = $raw =~ /\n/g;
+    my $m = {
+        raw => $raw, headers => $h, header_order => $order, bad_header_lines => $bad,
+        eol => !$lf ? 'none' : $crlf == $lf ? 'CRLF' : $crlf == 0 ? 'LF' : 'mixed',
+        parts => [],
+    };
+    my $ct = ($h->{'content-type'} || [])->[0] // '';
+    $m->{type} = lc(($ct =~ /^\s*([^;\s]+)/)[0] // '');
+    $m->{subject} = _decode_words(($h->{subject} || [])->[0] // '');
+    if ($m->{type} =~ m{^multipart/}) {
+        my $b = _param($ct, 'boundary') // '';
+        $m->{boundary} = $b;
+        my @chunks = split /^--\Q$b\E(?:--)?[ \t]*\r?\n?/m, $body // '';
+        shift @chunks;    # the preamble
+        for my $chunk (@chunks) {
+            next unless $chunk =~ /\S/;
+            $chunk =~ s/\r?\n\z//;    # the line break before the next boundary
+            push @{ $m->{parts} }, _entity($chunk);
+        }
+    }
+    else {
+        push @{ $m->{parts} }, _entity($raw);
+    }
+    for my $p (@{ $m->{parts} }) {
+        $m->{text} //= $p->{body} if $p->{type} eq 'text/plain';
+        $m->{html} //= $p->{body} if $p->{type} eq 'text/html';
+    }
+    $m->{text} //= '';
+    $m->{html} //= '';
+    ($m->{token}) = $m->{text} =~ /^[ \t]*Code:[ \t]*([A-Za-z0-9_-]{43})(?![A-Za-z0-9_=+\/-])/m;
+    ($m->{link}) = $m->{text} =~ m{(https?://[^\s<>"']+[?&]token=[A-Za-z0-9_-]+)};
+    return $m;
+}
+
+# The header's only value, or undef (several values also give undef).
+sub mail_header {
+    my ($m, $name) = @_;
+    my $v = ($m->{headers} || {})->{ lc $name } || [];
+    return @$v == 1 ? $v->[0] : undef;
+}
+
+# The subject line a built-in template gives, as a pattern: {{var}} matches anything,
+# a section {{#var}}...{{/var}} or {{^var}}...{{/var}} may be there or not. undef when
+# the template's subject file cannot be read.
+my %SUBJECT_RE;
+sub template_subject_re {
+    my ($name, $dir) = @_;
+    $dir //= catfile(serverroot(), '..', 'conf', 'mail');
+    my $key = "$dir/$name";
+    return $SUBJECT_RE{$key} if exists $SUBJECT_RE{$key};
+    my $re;
+    if (open(my $fh, '<:encoding(UTF-8)', catfile($dir, "$name.subject"))) {
+        local $/;
+        my $t = <$fh> // '';
+        $t =~ s/^\s+|\s+$//g;
+        my $pat = '';
+        for my $piece (split /(\{\{[#^\/]?\s*\w+\s*\}\})/, $t) {
+            if ($piece =~ /^\{\{([#^])/)   { $pat .= '(?:' }
+            elsif ($piece =~ /^\{\{\//)    { $pat .= ')?' }
+            elsif ($piece =~ /^\{\{/)      { $pat .= '.*?' }
+            else                           { $pat .= quotemeta $piece }
+        }
+        $re = qr/^\s*$pat\s*$/s;
+    }
+    return $SUBJECT_RE{$key} = $re;
+}
+
+# The messages in a mail directory (to an address, if given), oldest first.
+sub mails {
+    my (%o) = @_;
+    my $dir = mail_dir($o{dir});
+    opendir(my $dh, $dir) or return ();
+    my @files;
+    for my $e (readdir $dh) {
+        next unless $e =~ /\.eml$/ && $e !~ /^\./;
+        my $f = catfile($dir, $e);
+        push @files, [$f, (Time::HiRes::stat($f))[9] // 0];
+    }
+    closedir $dh;
+    my @out;
+    for my $fm (sort { $a->[1] <=> $b->[1] || $a->[0] cmp $b->[0] } @files) {
+        my $f = $fm->[0];
+        my $m = $MAIL_CACHE{$f};
+        if (!$m) {
+            open(my $fh, '<:raw', $f) or next;
+            local $/;
+            my $raw = <$fh> // '';
+            close $fh;
+            # Cheap filter first: the address appears literally in To.
+            next if defined $o{to} && index(lc $raw, lc $o{to}) < 0;
+            $m = $MAIL_CACHE{$f} = parse_mail($raw);
+            $m->{file} = $f;
+        }
+        if (defined $o{to}) {
+            my $to = lc join ',', @{ $m->{headers}{to} || [] };
+            next unless $to =~ /(?:^|[\s<,])\Q${\ lc $o{to}}\E(?:$|[\s>,])/;
+        }
+        push @out, $m;
+    }
+    return @out;
+}
+
+sub _mail_matches {
+    my ($m, %o) = @_;
+    if (defined $o{subject}) {
+        return 0 unless $m->{subject} =~ $o{subject};
+    }
+    elsif (defined $o{template}) {
+        my $re = template_subject_re($o{template});
+        return 0 if $re && $m->{subject} !~ $re;
+    }
+    return 0 if $o{with_token} && !defined $m->{token};
+    return 1;
+}
+
+sub mail_seen { $MAIL_SEEN{ $_[0]{file} // '' } = 1 }
+
+# Wait (up to timeout seconds, 15 by default) for an unseen message to `to` in dir
+# (main by default) matching template (its subject) or subject (a pattern). Returns
+# it, marked seen, or undef with a diagnostic naming what did arrive.
+sub wait_mail {
+    my (%o) = @_;
+    die "wait_mail: no 'to'\n" unless defined $o{to};
+    require Time::HiRes;
+    my $deadline = Time::HiRes::time() + ($o{timeout} // 15);
+    while (1) {
+        for my $m (mails(dir => $o{dir}, to => $o{to})) {
+            next if $MAIL_SEEN{ $m->{file} };
+            next unless _mail_matches($m, %o);
+            mail_seen($m);
+            return $m;
+        }
+        last if Time::HiRes::time() > $deadline;
+        Time::HiRes::sleep(0.2);
+    }
+    my @got = map { ($MAIL_SEEN{ $_->{file} } ? 'seen: ' : 'unseen: ') . $_->{subject} }
+        mails(dir => $o{dir}, to => $o{to});
+    diag(sprintf "no %s mail to %s in %s within %ss; to this address: %s",
+         $o{template} // ($o{subject} ? "subject $o{subject}" : 'any'), $o{to}, mail_dir($o{dir}),
+         $o{timeout} // 15, @got ? join('; ', @got) : 'nothing');
+    return undef;
+}
+
+# wait_mail as one assertion; returns the message, or an empty one so that a test can
+# go on (and fail where it uses it).
+sub mail_ok {
+    my ($name, %o) = @_;
+    my $m = wait_mail(%o);
+    ok($m, "$name: the mail arrives");
+    return $m || {headers => {}, parts => [], text => '', html => '', subject => '', raw => ''};
+}
+
+# No unseen message to `to` (matching template/subject) is in dir now. Call it after a
+# later message of the same transport arrived (the outbox is delivered in order), or
+# after waiting.
+sub no_mail_ok {
+    my ($name, %o) = @_;
+    my @m = grep { !$MAIL_SEEN{ $_->{file} } && _mail_matches($_, %o) }
+        mails(dir => $o{dir}, to => $o{to});
+    ok(!@m, "$name: no mail to $o{to}") or diag('got: ' . join '; ', map { $_->{subject} } @m);
+}
+
+# ---- the outbox ----------------------------------------------------------------------
+
+sub outbox_rows {
+    my ($where) = @_;
+    return db_rows('SELECT * FROM mail_outbox' . (defined $where ? " WHERE $where" : '')
+                   . ' ORDER BY id');
+}
+
+sub outbox_row {
+    my ($id) = @_;
+    return db_row('SELECT * FROM mail_outbox WHERE id = ' . sql_str($id));
+}
+
+# Poll the outbox row until $cond->($row) holds (up to timeout seconds, 15 by default);
+# returns the last row seen and whether the condition held.
+sub wait_outbox {
+    my ($id, $cond, $timeout) = @_;
+    require Time::HiRes;
+    my $deadline = Time::HiRes::time() + ($timeout // 15);
+    my $row;
+    while (1) {
+        $row = outbox_row($id);
+        return ($row, 1) if $row && $cond->($row);
+        last if Time::HiRes::time() > $deadline;
+        Time::HiRes::sleep(0.25);
+    }
+    return ($row, 0);
+}
+
+# A well-formed token nobody was given.
+sub random_token {
+    my @c = ('A' .. 'Z', 'a' .. 'z', '0' .. '9', '-', '_');
+    return join '', map { $c[rand @c] } 1 .. 43;
+}
+
+# POST PATH with every kind of bad token (plus the fields of %$extra): a well-formed
+# unknown one, malformed strings (400 token_invalid), wrong JSON types (422
+# wrong_type) and none at all (422 required). Nothing is changed by any of them.
+sub bad_tokens_ok {
+    my ($c, $path, $extra, $name) = @_;
+    $extra ||= {};
+    my $t = random_token();
+    my @invalid = (
+        ['an unknown token',            random_token()],
+        ['42 characters',               substr($t, 0, 42)],
+        ['44 characters',               $t . 'A'],
+        ['base64 padding',              substr($t, 0, 42) . '='],
+        ['standard base64 characters',  substr($t, 0, 41) . '+/'],
+        ['a space inside',              substr($t, 0, 20) . ' ' . substr($t, 21)],
+        ['a trailing newline',          "$t\n"],
+        ['a NUL inside',                substr($t, 0, 20) . "\x{0}" . substr($t, 21)],
+        ['non-ASCII',                   substr($t, 0, 42) . "\x{e9}"],
+        ['an empty string',             ''],
+        ['10000 characters',            'A' x 10000],
+    );
+    for my $case (@invalid) {
+        my ($what, $v) = @$case;
+        my $res = $c->post($path, {%$extra, token => $v});
+        my $p = problem_ok($res, 400, 'token_invalid', "$name: $what");
+        ok(!defined $res->header('Set-Cookie'), "$name: $what: no cookie");
+    }
+    for my $case ([number => 42], [true => JSON::PP::true()], [array => [$t]],
+                  [object => {token => $t}]) {
+        my ($what, $v) = @$case;
+        my $p = problem_ok($c->post($path, {%$extra, token => $v}), 422, 'validation_failed',
+                           "$name: token as $what");
+        fields_ok($p, {token => 'wrong_type'}, "$name: token as $what");
+    }
+    for my $case (['no token', {%$extra}], ['token null', {%$extra, token => undef}]) {
+        my ($what, $body) = @$case;
+        my $p = problem_ok($c->post($path, $body), 422, 'validation_failed', "$name: $what");
+        fields_ok($p, {token => 'required'}, "$name: $what");
+    }
+    problem_ok($c->post($path, undef, body => '{"token":'), 400, 'invalid_json',
+               "$name: broken JSON");
+}
+
+# Sessions of a user that still count (not revoked, not expired).
+sub live_session_count {
+    my ($user_id) = @_;
+    my $now = time;
+    return db_value('SELECT count(*) AS n FROM sessions WHERE user_id = ' . sql_str($user_id)
+                    . " AND revoked_at IS NULL AND expires_at > $now AND idle_expires_at > $now");
+}
+
+# ---- the SMTP sink -------------------------------------------------------------------
+
+# The port of the smtp vhosts (Define AUTHSVC_SMTP_PORT in the generated extra.conf).
+sub smtp_sink_port {
+    my $conf = catfile(Apache::Test::vars('t_conf'), 'extra.conf');
+    open(my $fh, '<', $conf) or die "$conf: $!\n";
+    while (<$fh>) {
+        return $1 if /^\s*Define\s+AUTHSVC_SMTP_PORT\s+(\d+)/;
+    }
+    die "no 'Define AUTHSVC_SMTP_PORT' in $conf\n";
+}
+
+my @SINKS;
+END { for my $pid (@SINKS) { kill 'TERM', $pid; waitpid($pid, 0) } }
+
+# Start t/bin/smtp-sink on the smtp vhosts' port, writing into state/mail/smtp, for at
+# most $lifetime seconds (default 180); stopped when the test ends. Returns its pid,
+# or undef (with a diagnostic) if it does not answer within 10 seconds.
+sub start_smtp_sink {
+    my ($lifetime) = @_;
+    require IO::Socket::INET;
+    require Time::HiRes;
+    my $port = smtp_sink_port();
+    my $dir = mail_dir('smtp');
+    my $bin = catfile(serverroot(), 'bin', 'smtp-sink');
+    my $pid = fork // die "fork: $!\n";
+    if (!$pid) {
+        open STDOUT, '>', '/dev/null';
+        exec $^X, $bin, $port, $dir, $lifetime // 180;
+        exit 127;
+    }
+    push @SINKS, $pid;
+    for (1 .. 100) {
+        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 1);
+        if ($s) {
+            close $s;
+            return $pid;
+        }
+        last if waitpid($pid, POSIX::WNOHANG()) == $pid;
+        Time::HiRes::sleep(0.1);
+    }
+    diag("the SMTP sink did not start on 127.0.0.1:$port");
+    return undef;
+}
+
 # ---- the error log -------------------------------------------------------------------
 
 sub _error_log { catfile(Apache::Test::vars('t_logs'), 'error_log') }
@@ -334,7 +739,8 @@ sub new {
         headers => $o{headers} || [],
         jar    => {},
     }, $class;
-    $self->{base} = 'http://' . AuthsvcTest::hostport($self->{vhost});
+    # base => 'http://host:port': a server of the test's own instead of a vhost.
+    $self->{base} = $o{base} // 'http://' . AuthsvcTest::hostport($self->{vhost});
     $self->{ua} = LWP::UserAgent->new(
         keep_alive   => 0,
         timeout      => 60,

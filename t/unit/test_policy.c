@@ -1,6 +1,8 @@
-/* test_policy.c - policy.c: lengths in code points, printable text only. */
+/* test_policy.c - policy.c: lengths in code points, printable text only; the
+ * blocklist, context words and character classes. */
 #include <string.h>
 
+#include "apr_file_io.h"
 #include "apr_general.h"
 #include "apr_strings.h"
 
@@ -26,13 +28,10 @@ static const char *repeat(apr_pool_t *p, const char *unit, int n)
     return s;
 }
 
-/* One check: expected code (NULL = accepted) and, if given, the exact message. */
-static void check(apr_pool_t *p, const authsvc_policy_t *pol, const char *pw, size_t len,
-                  const char *want_code, const char *want_msg, const char *what)
+/* One verdict: expected code (NULL = accepted) and, if given, the exact message. */
+static void expect(const char *msg, const char *code, const char *want_code,
+                   const char *want_msg, const char *what)
 {
-    const char *code = "unset";
-    const char *msg = authsvc_policy_check_password(p, pol, pw, len, &code);
-
     if (want_code == NULL) {
         ok(msg == NULL && code == NULL, "policy: %s accepted", what);
         if (msg != NULL) {
@@ -49,10 +48,293 @@ static void check(apr_pool_t *p, const authsvc_policy_t *pol, const char *pw, si
     }
 }
 
+/* authsvc_policy_check_password alone. */
+static void check(apr_pool_t *p, const authsvc_policy_t *pol, const char *pw, size_t len,
+                  const char *want_code, const char *want_msg, const char *what)
+{
+    const char *code = "unset";
+    const char *msg = authsvc_policy_check_password(p, pol, pw, len, &code);
+
+    expect(msg, code, want_code, want_msg, what);
+}
+
+/* The whole policy, on a NUL-terminated password. */
+static void check_all(apr_pool_t *p, const authsvc_policy_t *pol, const char *pw,
+                      const authsvc_policy_ctx_t *ctx, const char *want_code,
+                      const char *want_msg, const char *what)
+{
+    const char *code = "unset";
+    const char *msg = authsvc_policy_check(p, pol, pw, strlen(pw), ctx, &code);
+
+    expect(msg, code, want_code, want_msg, what);
+}
+
+/* ---- blocklist ---------------------------------------------------------------- */
+
+#define BREACHED_MSG                                                                     \
+    "is too common: it appears in a list of passwords attackers try first"
+
+static int has_upper(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if (*s >= 'A' && *s <= 'Z') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Every adjacent pair strictly ascending (sorted, no duplicates), all lower-case, none
+ * empty: what the binary search relies on. Reports the first offender. */
+static void check_list_shape(const authsvc_blocklist_t *bl, const char *what)
+{
+    apr_size_t i, bad = 0;
+
+    for (i = 0; i < bl->n && bad == 0; i++) {
+        if (bl->words[i][0] == '\0' || has_upper(bl->words[i]) ||
+            (i > 0 && strcmp(bl->words[i - 1], bl->words[i]) >= 0)) {
+            bad = i + 1;
+        }
+    }
+    ok(bad == 0, "blocklist: %s sorted, unique, lower-case, no empty entry", what);
+    if (bad != 0) {
+        diag("entry %lu: '%s'", (unsigned long)(bad - 1), bl->words[bad - 1]);
+    }
+}
+
+static void test_builtin(apr_pool_t *p)
+{
+    const authsvc_blocklist_t *bl = authsvc_blocklist_builtin();
+    authsvc_policy_t pol = {.min_length = 8, .max_length = 64};
+    char big[1100];
+
+    ok(bl != NULL && bl->n >= 10000, "blocklist: builtin has >= 10,000 entries (%lu)",
+       bl ? (unsigned long)bl->n : 0UL);
+    check_list_shape(bl, "builtin");
+    ok(authsvc_blocklist_contains(bl, S("password")), "blocklist: has password");
+    ok(authsvc_blocklist_contains(bl, S("123456")), "blocklist: has 123456");
+    ok(authsvc_blocklist_contains(bl, S("qwerty")), "blocklist: has qwerty");
+    ok(authsvc_blocklist_contains(bl, S("PassWord")), "blocklist: PassWord (any case)");
+    ok(authsvc_blocklist_contains(bl, S("QWERTY")), "blocklist: QWERTY (any case)");
+    ok(authsvc_blocklist_contains(bl, bl->words[0], strlen(bl->words[0])) &&
+       authsvc_blocklist_contains(bl, bl->words[bl->n - 1], strlen(bl->words[bl->n - 1])),
+       "blocklist: first and last entries found");
+    ok(!authsvc_blocklist_contains(bl, S("passwordx")), "blocklist: no prefix match");
+    ok(!authsvc_blocklist_contains(bl, S("password\0" "x")),
+       "blocklist: a NUL does not end the password");
+    ok(!authsvc_blocklist_contains(bl, S("vX9#qT2!mLp7$wR-ferry-lantern")),
+       "blocklist: random-looking passphrase not in it");
+    ok(!authsvc_blocklist_contains(NULL, S("password")), "blocklist: NULL list");
+    memset(big, 'a', sizeof(big));
+    ok(!authsvc_blocklist_contains(bl, big, sizeof(big)), "blocklist: over 1024 octets");
+
+    pol.blocklist = bl;
+    check_all(p, &pol, "PassWord", NULL, AUTHSVC_POLICY_BREACHED, BREACHED_MSG,
+              "PassWord breached");
+    check_all(p, &pol, "vX9#qT2!mLp7$wR-ferry-lantern", NULL, NULL, NULL,
+              "strong passphrase");
+    pol.blocklist = NULL;
+    check_all(p, &pol, "password", NULL, NULL, NULL, "no blocklist: password accepted");
+}
+
+/* A temporary file holding data[0..len); its name, or NULL. */
+static const char *temp_file(apr_pool_t *p, const char *data, apr_size_t len)
+{
+    const char *dir;
+    char *path;
+    apr_file_t *f;
+    apr_size_t written;
+
+    if (apr_temp_dir_get(&dir, p) != APR_SUCCESS) {
+        return NULL;
+    }
+    path = apr_pstrcat(p, dir, "/test_policy.XXXXXX", NULL);
+    if (apr_file_mktemp(&f, path, APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_EXCL,
+                        p) != APR_SUCCESS) {
+        return NULL;
+    }
+    if (apr_file_write_full(f, data, len, &written) != APR_SUCCESS) {
+        written = (apr_size_t)-1;
+    }
+    apr_file_close(f);
+    return written == len ? path : NULL;
+}
+
+/* Load data from a temp file; the error (NULL on success) and *out. */
+static const char *load(apr_pool_t *p, const char *data, apr_size_t len,
+                        authsvc_blocklist_t **out)
+{
+    const char *path = temp_file(p, data, len);
+    const char *err;
+
+    if (path == NULL) {
+        return "test could not write a temporary file";
+    }
+    err = authsvc_blocklist_load(p, path, out);
+    apr_file_remove(path, p);
+    return err;
+}
+
+/* A load that must fail, with a message holding both want1 and want2. */
+static void load_fails(apr_pool_t *p, const char *data, apr_size_t len,
+                       const char *want1, const char *want2, const char *what)
+{
+    authsvc_blocklist_t sentinel, *bl = &sentinel;
+    const char *err = load(p, data, len, &bl);
+
+    ok(err != NULL && strstr(err, want1) != NULL && strstr(err, want2) != NULL,
+       "load: %s -> error with '%s' and '%s'", what, want1, want2);
+    if (err != NULL && (strstr(err, want1) == NULL || strstr(err, want2) == NULL)) {
+        diag("error: %s", err);
+    }
+    ok(bl == &sentinel, "load: %s leaves *out alone", what);
+}
+
+static void test_load(apr_pool_t *p)
+{
+    static const char list[] = "\xef\xbb\xbfZeta\r\nalpha\r\n\r\nALPHA\nbeta\n\n"
+                               "zeta\n#\ncaf\xc3\xa9\nGamma";
+    authsvc_blocklist_t *bl = NULL;
+    const char *err = load(p, list, sizeof(list) - 1, &bl), *got;
+    char *line = apr_palloc(p, 1030);
+
+    is_str(err, NULL, "load: mixed list loads");
+    if (bl == NULL) {
+        return;
+    }
+    is_int(bl->n, 6, "load: BOM, CR, empty lines, duplicates and case handled");
+    got = apr_pstrcat(p, bl->words[0], ",", bl->words[1], ",", bl->words[2], ",",
+                      bl->words[3], ",", bl->words[4], ",", bl->words[5], NULL);
+    is_str(got, "#,alpha,beta,caf\xc3\xa9,gamma,zeta", "load: sorted, lower-case");
+    check_list_shape(bl, "loaded");
+    ok(authsvc_blocklist_contains(bl, S("GAMMA")) &&
+       authsvc_blocklist_contains(bl, S("CAF\xc3\xa9")),
+       "load: contains GAMMA, CAFe-acute (ASCII fold)");
+    ok(!authsvc_blocklist_contains(bl, S("delta")), "load: not delta");
+
+    memset(line, 'a', 1024);
+    memcpy(line + 1024, "\nb\n", 3);
+    is_str(load(p, line, 1027, &bl), NULL, "load: a 1024-octet line is fine");
+    line[1024] = 'a';
+    memcpy(line + 1025, "\n", 1);
+    load_fails(p, line, 1026, "line 1 ", "1024", "1025-octet line");
+    load_fails(p, S("ok\nfine\nbad\xff\n"), "line 3 ", "UTF-8", "invalid UTF-8");
+    load_fails(p, S("ok\nta\tb\n"), "line 2 ", "control", "tab in a line");
+    load_fails(p, S("ok\nnu\0l\n"), "line 2 ", "control", "NUL in a line");
+    load_fails(p, S(""), "holds no password", "test_policy.", "empty file");
+    load_fails(p, S("\n\r\n\n"), "holds no password", "test_policy.", "only empty lines");
+    bl = NULL;
+    err = authsvc_blocklist_load(p, "/nonexistent/authsvc/list.txt", &bl);
+    ok(err != NULL && strstr(err, "cannot read") != NULL &&
+       strstr(err, "/nonexistent/authsvc/list.txt") != NULL && bl == NULL,
+       "load: missing file -> 'cannot read' naming it");
+}
+
+/* ---- context words ------------------------------------------------------------ */
+
+#define MSG_EMAIL "must not contain the first part of your email address"
+#define MSG_USER  "must not contain your username"
+#define MSG_FIRST "must not contain your first name"
+#define MSG_LAST  "must not contain your last name"
+
+static void test_context(apr_pool_t *p)
+{
+    authsvc_policy_t pol = {.min_length = 8, .max_length = 64};
+    authsvc_policy_ctx_t ctx = {"Jane.Doe+shop@Example.com", "jdoe77", "Jane", "Doe"};
+    authsvc_policy_ctx_t none = {NULL, NULL, NULL, NULL};
+    authsvc_policy_ctx_t shorts = {"ab+x@example.com", "ab", "Al", "\xc3\xa9\xc3\xa9"};
+    authsvc_policy_ctx_t intl = {NULL, NULL, NULL, "M\xc3\xbcller"};
+    authsvc_policy_ctx_t odd = {"ab@cd@example.com", NULL, NULL, NULL};
+    const char *rule = AUTHSVC_POLICY_RULE;
+
+    check_all(p, &pol, "my jdoe77 secret", &ctx, rule, MSG_USER, "username");
+    check_all(p, &pol, "xxJDOE77xx", &ctx, rule, MSG_USER, "username, other case");
+    check_all(p, &pol, "JANE.DOE+SHOP rocks", &ctx, rule, MSG_EMAIL, "whole local part");
+    check_all(p, &pol, "i am jane.doe!!", &ctx, rule, MSG_EMAIL, "local part before +");
+    check_all(p, &pol, "i am example.com", &ctx, NULL, NULL, "domain is not checked");
+    check_all(p, &pol, "xx ab@cd yy", &odd, rule, MSG_EMAIL, "local part ends at the last @");
+    check_all(p, &pol, "hello jAnE there", &ctx, rule, MSG_FIRST, "first name");
+    check_all(p, &pol, "the DOE ray me", &ctx, rule, MSG_LAST, "last name of 3");
+    check_all(p, &pol, "jdoe77 jane.doe", &ctx, rule, MSG_EMAIL, "email reported first");
+    check_all(p, &pol, "an unrelated phrase", &ctx, NULL, NULL, "unrelated accepted");
+    check_all(p, &pol, "my jdoe77 secret", NULL, NULL, NULL, "NULL context");
+    check_all(p, &pol, "my jdoe77 secret", &none, NULL, NULL, "all-NULL context");
+    check_all(p, &pol, "abxAlal\xc3\xa9\xc3\xa9", &shorts, NULL, NULL,
+              "fragments under 3 code points ignored (4-octet name too)");
+    check_all(p, &pol, "this is ab+x too", &shorts, rule, MSG_EMAIL,
+              "4-character local part still checked");
+    check_all(p, &pol, "hi MuLLER there", &intl, NULL, NULL, "u is not u-umlaut");
+    check_all(p, &pol, "hi M\xc3\xbcLLER there", &intl, rule, MSG_LAST,
+              "ASCII folded around u-umlaut");
+    check_all(p, &pol, "hi M\xc3\x9cller there", &intl, NULL, NULL,
+              "non-ASCII compared exactly (U-umlaut)");
+}
+
+/* ---- character classes -------------------------------------------------------- */
+
+static void test_complexity(apr_pool_t *p)
+{
+    /* Passwords with exactly k classes, k = 1..4, then other-class variants. */
+    static const char *const by_classes[] = {"aaaa", "aaAA", "aA11", "aA1!"};
+    static const char *const others[] = {"aA1 ", "aA1\xc3\xa9", "aA1" EMOJI,
+                                         "aA1\xc3\x89"};
+    authsvc_policy_t pol = {.min_length = 1, .max_length = 64};
+    const char *code, *msg;
+    const char *pw;
+    int n, k;
+
+    for (n = 0; n <= 4; n++) {
+        pol.complexity = n;
+        for (k = 1; k <= 4; k++) {
+            pw = by_classes[k - 1];
+            msg = authsvc_policy_check(p, &pol, pw, strlen(pw), NULL, &code);
+            ok((msg == NULL) == (k >= n), "complexity %d: %d classes %s", n, k,
+               k >= n ? "accepted" : "refused");
+        }
+    }
+    pol.complexity = 4;
+    for (k = 0; k < 4; k++) {
+        check_all(p, &pol, others[k], NULL, NULL, NULL, "space/non-ASCII is other");
+    }
+    check_all(p, &pol, "aA1b", NULL, AUTHSVC_POLICY_RULE,
+              "must use at least 4 of: lower-case letters, upper-case letters, digits, "
+              "other characters", "complexity 4 message");
+    pol.complexity = 3;
+    check_all(p, &pol, "\xc3\xa9\xc3\x89" EMOJI, NULL, AUTHSVC_POLICY_RULE, NULL,
+              "non-ASCII letters are one class, not lower and upper");
+}
+
+/* ---- order of the checks ------------------------------------------------------ */
+
+static void test_order(apr_pool_t *p)
+{
+    authsvc_policy_t pol = {.min_length = 8, .max_length = 64, .complexity = 4};
+    authsvc_policy_ctx_t ctx = {"qwerty@example.com", "password", "Jane", NULL};
+    const char *code = "unset", *msg;
+
+    pol.blocklist = authsvc_blocklist_builtin();
+    check_all(p, &pol, "\xff" "password", &ctx, AUTHSVC_POLICY_INVALID, NULL,
+              "invalid before all");
+    check_all(p, &pol, "123456", &ctx, AUTHSVC_POLICY_TOO_SHORT, NULL,
+              "short and blocklisted -> too short");
+    check_all(p, &pol, "password", &ctx, AUTHSVC_POLICY_BREACHED, NULL,
+              "blocklisted and the username -> breached");
+    check_all(p, &pol, "janejanejane", &ctx, AUTHSVC_POLICY_RULE, MSG_FIRST,
+              "first name and one class -> context");
+    check_all(p, &pol, "Xy7!kkkkkkkk", &ctx, NULL, NULL, "all rules met");
+    msg = authsvc_policy_check(p, &pol, S("Xy7!kkkkkkkk"), &ctx, &code);
+    ok(msg == NULL && code == NULL, "check: success sets code to NULL");
+    msg = authsvc_policy_check(p, &pol, S("password"), &ctx, NULL);
+    is_str(msg, BREACHED_MSG, "check: code pointer may be NULL");
+    check_all(p, NULL, "whatever it is", &ctx, AUTHSVC_POLICY_INVALID, NULL,
+              "check: NULL policy");
+}
+
 int main(void)
 {
     apr_pool_t *p;
-    authsvc_policy_t pol = {12, 128}, one = {1, 1};
+    authsvc_policy_t pol = {.min_length = 12, .max_length = 128};
+    authsvc_policy_t one = {.min_length = 1, .max_length = 1};
     const char *s, *msg;
 
     if (apr_initialize() != APR_SUCCESS || apr_pool_create(&p, NULL) != APR_SUCCESS) {
@@ -134,6 +416,12 @@ int main(void)
     check(p, NULL, S("whatever it is"), AUTHSVC_POLICY_INVALID, NULL, "NULL policy");
     msg = authsvc_policy_check_password(p, &pol, S("short"), NULL);
     is_str(msg, "must be at least 12 characters", "policy: code pointer may be NULL");
+
+    test_builtin(p);
+    test_load(p);
+    test_context(p);
+    test_complexity(p);
+    test_order(p);
 
     apr_pool_destroy(p);
     apr_terminate();

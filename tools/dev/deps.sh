@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="apache2 apache2-dev libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql
-libjansson-dev libargon2-dev libssl-dev sqlite3 postgresql
+libjansson-dev libargon2-dev libssl-dev libcurl4-openssl-dev sqlite3 postgresql
 libapache2-mod-perl2 libwww-perl libjson-perl curl wrk bc python3 procps"
 
 missing=""

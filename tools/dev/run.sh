@@ -56,6 +56,7 @@ mod_authsvc demo is running (stop it with: make stop)
   health         http://127.0.0.1:8080/health
   database       $STATE/authsvc.db
   error log      $STATE/error.log
+  mail           $STATE/mail/*.eml   (verification and reset links land here)
 
 Try it:
   curl -i -H 'Content-Type: application/json' -d '{"email":"ada@example.com","password":"correct horse battery"}' http://127.0.0.1:8080/api/auth/register

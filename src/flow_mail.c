@@ -1,0 +1,281 @@
+/*
+ * flow_mail.c - what the lifecycle flows share: mailed tokens, notifications, the
+ * re-authentication with the current password, and the new-password rules.
+ */
+#include "apr_lib.h"
+
+#include "audit.h"
+#include "config.h"
+#include "crypto.h"
+#include "flow.h"
+#include "outbox.h"
+#include "policy.h"
+
+#define TOKEN_BYTES 32
+#define TOKEN_CHARS 43 /* base64url of 32 bytes, unpadded */
+
+/* "24 hours", "30 minutes", "90 seconds": how long a link works, for the mail. */
+static const char *human_duration(apr_pool_t *p, apr_int64_t secs)
+{
+    static const struct {
+        apr_int64_t unit;
+        const char *name;
+    } units[] = {{86400, "day"}, {3600, "hour"}, {60, "minute"}, {1, "second"}};
+    int i;
+
+    for (i = 0; i < 3 && secs % units[i].unit != 0; i++) {
+    }
+    secs /= units[i].unit;
+    return apr_psprintf(p, "%" APR_INT64_T_FMT " %s%s", secs, units[i].name,
+                        secs == 1 ? "" : "s");
+}
+
+/* What a mail calls the user. */
+static const char *display_name(const authsvc_user_t *u)
+{
+    if (u->first_name != NULL && *u->first_name) {
+        return u->first_name;
+    }
+    return u->username ? u->username : u->email;
+}
+
+apr_table_t *authsvc_flow_mail_vars(request_rec *r, const authsvc_user_t *u)
+{
+    apr_table_t *vars = apr_table_make(r->pool, 12);
+
+    apr_table_setn(vars, "name", display_name(u));
+    return vars;
+}
+
+const char *authsvc_flow_token_hash(request_rec *r, const authsvc_field_t *f)
+{
+    apr_size_t i;
+
+    if (f->state != AUTHSVC_FIELD_SET || f->len != TOKEN_CHARS) {
+        return NULL;
+    }
+    for (i = 0; i < f->len; i++) {
+        unsigned char c = (unsigned char)f->s[i];
+        if (!apr_isalnum(c) && c != '-' && c != '_') {
+            return NULL;
+        }
+    }
+    return authsvc_crypto_sha256_hex(r->pool, f->s, f->len);
+}
+
+/* The page a token's link opens (the HTML pages POST the token from there). */
+static const char *link_page(const char *purpose)
+{
+    return strcmp(purpose, AUTHSVC_TOKEN_RESET) == 0 ? "/reset-password" : "/verify-email";
+}
+
+apr_status_t authsvc_flow_send_token(request_rec *r, authsvc_db_t *db,
+                                     const authsvc_user_t *u, const char *purpose,
+                                     const char *to, const char **why)
+{
+    const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
+    apr_table_t *vars = authsvc_flow_mail_vars(r, u);
+    const char *token = authsvc_crypto_token(r->pool, TOKEN_BYTES);
+    apr_int64_t ttl = strcmp(purpose, AUTHSVC_TOKEN_RESET) == 0
+                          ? authsvc_config_reset_ttl(c)
+                          : authsvc_config_verify_ttl(c);
+    authsvc_token_t t;
+    apr_status_t rv;
+
+    *why = NULL;
+    if (token == NULL) {
+        return APR_EGENERAL;
+    }
+    t.token_hash = authsvc_crypto_sha256_hex(r->pool, token, strlen(token));
+    t.user_id = u->id;
+    t.purpose = purpose;
+    t.email = to;
+    t.created_at = AUTHSVC_NOW();
+    t.expires_at = t.created_at + ttl;
+    /* One live token per purpose: a new request invalidates the older ones. */
+    if ((rv = authsvc_tokens_invalidate(db, u->id, purpose)) != APR_SUCCESS ||
+        (rv = authsvc_tokens_insert(db, &t)) != APR_SUCCESS) {
+        return rv;
+    }
+    apr_table_setn(vars, "code", token);
+    apr_table_setn(vars, "expires", human_duration(r->pool, ttl));
+    apr_table_setn(vars, "new_email", to);
+    apr_table_setn(vars, "link", c->public_url ? apr_pstrcat(r->pool, c->public_url,
+                                                             link_page(purpose), "?token=",
+                                                             token, NULL)
+                                               : "");
+    return authsvc_outbox_queue(r, db, purpose, to, vars, why);
+}
+
+apr_status_t authsvc_flow_notify(request_rec *r, authsvc_db_t *db, const authsvc_user_t *u,
+                                 const char *name, const char *to, apr_table_t *vars)
+{
+    const char *why = NULL;
+    apr_status_t rv;
+
+    if (vars == NULL) {
+        vars = authsvc_flow_mail_vars(r, u);
+    }
+    rv = authsvc_outbox_queue(r, db, name, to, vars, &why);
+    if (rv == APR_EINVAL) {
+        /* Stored data cannot carry a line break (every input refuses one), so this is
+         * a bug or a tampered row: the change goes on without its notice. */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mail %s for user %s refused: %s", name,
+                      u->id, why);
+        return APR_SUCCESS;
+    }
+    return rv;
+}
+
+const authsvc_fail_t *authsvc_flow_mail_fail(request_rec *r, apr_status_t rv,
+                                             const char *why)
+{
+    if (rv == APR_EINVAL) {
+        return authsvc_fail(r, "validation_failed",
+                            apr_pstrcat(r->pool, "the mail cannot be sent: ", why, NULL));
+    }
+    return authsvc_fail(r, "unavailable", "the change could not be stored; try again");
+}
+
+const authsvc_fail_t *authsvc_flow_reauthenticate(request_rec *r, authsvc_db_t *db,
+                                                  const authsvc_user_t *u,
+                                                  const authsvc_field_t *pw,
+                                                  const char *field, const char *action)
+{
+    const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
+    apr_array_header_t *errs = NULL;
+    authsvc_pw_result_t res;
+    authsvc_json_t *d;
+
+    if (pw->state != AUTHSVC_FIELD_SET || pw->len == 0) {
+        authsvc_problem_field(r, &errs, field, "required", "is required");
+        return authsvc_fail_fields(r, errs);
+    }
+    res = pw->len > AUTHSVC_LOGIN_PASSWORD_MAX
+              ? AUTHSVC_PW_MISMATCH
+              : authsvc_password_verify(r->pool, pw->s, pw->len, u->password_hash,
+                                        authsvc_config_argon2(c));
+    if (res == AUTHSVC_PW_OK || res == AUTHSVC_PW_REHASH) {
+        return NULL;
+    }
+    /* A wrong current password counts as a failed login (lockout, issue 5). */
+    d = authsvc_json_object(r->pool);
+    authsvc_json_set_str(d, "reason", "bad_password");
+    authsvc_json_set_str(d, "action", action);
+    authsvc_audit(r, db, "login_failure", u->id, NULL, d);
+    return authsvc_fail(r, "invalid_credentials", "the password is wrong");
+}
+
+/* Does pw match any of the stored hashes? (Each check costs one password hash.) */
+static int matches_any(request_rec *r, const authsvc_field_t *pw,
+                       const apr_array_header_t *hashes)
+{
+    const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
+    int i;
+
+    for (i = 0; i < hashes->nelts; i++) {
+        const char *h = APR_ARRAY_IDX(hashes, i, const char *);
+        authsvc_pw_result_t res = authsvc_password_verify(r->pool, pw->s, pw->len, h,
+                                                          authsvc_config_argon2(c));
+        if (res == AUTHSVC_PW_OK || res == AUTHSVC_PW_REHASH) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int authsvc_flow_check_new_password(request_rec *r, authsvc_db_t *db,
+                                    const authsvc_user_t *u, const char *field,
+                                    const authsvc_field_t *pw, apr_array_header_t **errs)
+{
+    const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
+    int history = authsvc_config_pw_history(c);
+    authsvc_policy_t pol;
+    authsvc_policy_ctx_t ctx;
+    apr_array_header_t *hashes = NULL;
+    const char *msg, *code = NULL;
+
+    if (pw->state != AUTHSVC_FIELD_SET) {
+        authsvc_problem_field(r, errs, field, "required", "is required");
+        return 0;
+    }
+    authsvc_config_policy(c, &pol);
+    ctx.email = u->email;
+    ctx.username = u->username;
+    ctx.first_name = u->first_name;
+    ctx.last_name = u->last_name;
+    if ((msg = authsvc_policy_check(r->pool, &pol, pw->s, pw->len, &ctx, &code)) != NULL) {
+        authsvc_problem_field(r, errs, field, code, msg);
+        return 0;
+    }
+    if (db == NULL || u->password_hash == NULL || history == 0) {
+        return 1;
+    }
+    if (authsvc_history_recent(db, u->id, history - 1, &hashes) != APR_SUCCESS) {
+        hashes = apr_array_make(r->pool, 1, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(hashes, const char *) = u->password_hash;
+    if (matches_any(r, pw, hashes)) {
+        authsvc_problem_field(r, errs, field, "password_reused",
+                              history == 1
+                                  ? "must differ from the current password"
+                                  : apr_psprintf(r->pool, "must differ from your last %d "
+                                                 "passwords", history));
+        return 0;
+    }
+    return 1;
+}
+
+apr_status_t authsvc_flow_set_password(request_rec *r, authsvc_db_t *db,
+                                       const authsvc_user_t *u, const char *hash)
+{
+    int keep = authsvc_config_pw_history(authsvc_srv(r->server)) - 1;
+    apr_status_t rv = authsvc_users_set_password(db, u->id, hash);
+
+    if (rv == APR_SUCCESS) {
+        rv = authsvc_history_record(db, u->id, u->password_hash, keep);
+    }
+    if (rv == APR_SUCCESS) {
+        /* Links mailed before the change must not undo it. */
+        rv = authsvc_tokens_invalidate(db, u->id, AUTHSVC_TOKEN_RESET);
+    }
+    return rv;
+}
+
+void authsvc_flow_forget_all(request_rec *r, const apr_array_header_t *hashes)
+{
+    int i;
+
+    for (i = 0; hashes != NULL && i < hashes->nelts; i++) {
+        authsvc_session_forget(r, APR_ARRAY_IDX(hashes, i, const char *));
+    }
+}
+
+const authsvc_fail_t *authsvc_flow_hash_password(request_rec *r, const authsvc_field_t *pw,
+                                                 const char **hash)
+{
+    const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
+
+    if (authsvc_password_hash(r->pool, pw->s, pw->len, authsvc_config_argon2(c), hash) !=
+        APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "could not hash a new password");
+        return authsvc_fail(r, "unavailable", "the password could not be processed");
+    }
+    return NULL;
+}
+
+const authsvc_fail_t *authsvc_flow_me(request_rec *r, authsvc_identity_t **id,
+                                      authsvc_db_t **db, authsvc_user_t **u)
+{
+    const authsvc_fail_t *fail;
+
+    if ((fail = authsvc_flow_whoami(r, id)) != NULL ||
+        (fail = authsvc_flow_db(r, db)) != NULL) {
+        return fail;
+    }
+    /* The identity may come from the session cache: read the stored account. */
+    if (authsvc_users_by_id(*db, (*id)->user->id, u) != APR_SUCCESS || *u == NULL) {
+        return authsvc_fail(r, "unavailable", "the account could not be read; try again");
+    }
+    return NULL;
+}

@@ -1,0 +1,605 @@
+/*
+ * mail.c - mail templates (built-in, overridden file by file) and the composition of
+ * an RFC 5322 / MIME message from one of them.
+ *
+ * Every value put into a message comes from a user or a request, so the rules here
+ * are about injection: no line break reaches a header (RFC 5322 header injection),
+ * no address can name a second mailbox, and the HTML part escapes every value.
+ */
+#include <stdarg.h>
+#include <string.h>
+
+#include "apr_base64.h"
+#include "apr_encode.h"
+#include "apr_file_info.h"
+#include "apr_file_io.h"
+#include "apr_general.h"
+#include "apr_strings.h"
+
+#include "mail.h"
+#include "text.h"
+
+#define CRLF "\r\n"
+
+#define TEMPLATE_MAX (64 * 1024) /* octets per template file */
+#define SECTION_DEPTH 8          /* nested {{#x}} sections */
+#define B64_COLUMNS 76           /* RFC 2045 section 6.8 */
+#define WORD_OCTETS 39           /* per encoded-word: 52 base64 + 12 = 64 columns */
+#define HEADER_PLAIN 64          /* longer text goes into folded encoded-words */
+
+struct authsvc_mail_tpls {
+    int n;
+    authsvc_mail_builtin_t *t;
+};
+
+/* ---- templates: one walker renders and checks ------------------------------ */
+
+typedef struct {
+    apr_pool_t *p;
+    const char *start;       /* the whole template: line numbers, line starts */
+    const apr_table_t *vars; /* NULL: check the syntax only */
+    int html;                /* escape values for HTML */
+    int depth;
+    apr_array_header_t *out; /* const char * pieces */
+    const char *err;
+} render_t;
+
+typedef struct {
+    char sigil; /* 0, '#', '^' or '/' */
+    const char *name;
+    const char *at, *next; /* the "{{" and just after the "}}" */
+} tag_t;
+
+static const char *fail(render_t *r, const char *at, const char *fmt, ...)
+{
+    const char *s;
+    int line = 1;
+    va_list ap;
+
+    for (s = r->start; s < at; s++) {
+        line += *s == '\n';
+    }
+    va_start(ap, fmt);
+    r->err = apr_psprintf(r->p, "line %d: %s", line, apr_pvsprintf(r->p, fmt, ap));
+    va_end(ap);
+    return NULL;
+}
+
+static int known_variable(const char *name)
+{
+    static const char *const vars[] = {AUTHSVC_MAIL_VARS};
+    size_t i;
+
+    for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+        if (strcmp(vars[i], name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Parse the tag at q ("{{"): an optional sigil and a known variable name. */
+static int parse_tag(render_t *r, const char *q, tag_t *t)
+{
+    const char *end = strstr(q + 2, "}}");
+    const char *name = q + 2;
+
+    if (end == NULL) {
+        fail(r, q, "\"{{\" without \"}}\"");
+        return 0;
+    }
+    t->sigil = *name != '\0' && strchr("#^/", *name) != NULL ? *name++ : 0;
+    t->name = apr_pstrmemdup(r->p, name, (apr_size_t)(end - name));
+    t->at = q;
+    t->next = end + 2;
+    if (*t->name == '\0' || t->name[strspn(t->name, "abcdefghijklmnopqrstuvwxyz_")]) {
+        fail(r, q, "bad placeholder \"%s\"",
+             apr_pstrmemdup(r->p, q, (apr_size_t)(t->next - q)));
+        return 0;
+    }
+    if (!known_variable(t->name)) {
+        fail(r, q, "unknown variable \"%s\"", t->name);
+        return 0;
+    }
+    return 1;
+}
+
+/* A section tag alone on its line (but for blanks) takes the line with it: returns
+ * where that line starts and moves t->next past its line end; NULL if not alone. */
+static const char *standalone(const render_t *r, tag_t *t)
+{
+    const char *b = t->at, *e = t->next + strspn(t->next, " \t");
+
+    while (b > r->start && (b[-1] == ' ' || b[-1] == '\t')) {
+        b--;
+    }
+    if (b > r->start && b[-1] != '\n') {
+        return NULL;
+    }
+    if (e[0] == '\r' && e[1] == '\n') {
+        e += 2;
+    }
+    else if (*e == '\n') {
+        e++;
+    }
+    else if (*e != '\0') {
+        return NULL;
+    }
+    t->next = e;
+    return b;
+}
+
+/* Quotes and apostrophes too: a value may end up inside an attribute. */
+static const char *html_escape(apr_pool_t *p, const char *s)
+{
+    char *out = apr_palloc(p, strlen(s) * 6 + 1), *o = out;
+    const char *e;
+
+    for (; *s != '\0'; s++) {
+        switch (*s) {
+        case '&':
+            e = "&amp;";
+            break;
+        case '<':
+            e = "&lt;";
+            break;
+        case '>':
+            e = "&gt;";
+            break;
+        case '"':
+            e = "&quot;";
+            break;
+        case '\'':
+            e = "&#39;";
+            break;
+        default:
+            *o++ = *s;
+            continue;
+        }
+        memcpy(o, e, strlen(e));
+        o += strlen(e);
+    }
+    *o = '\0';
+    return out;
+}
+
+static const char *value(const render_t *r, const char *name)
+{
+    const char *v = r->vars ? apr_table_get(r->vars, name) : NULL;
+
+    return v ? v : "";
+}
+
+static void emit(render_t *r, int on, const char *s, const char *end)
+{
+    if (on && end > s) {
+        APR_ARRAY_PUSH(r->out, const char *) =
+            apr_pstrmemdup(r->p, s, (apr_size_t)(end - s));
+    }
+}
+
+static void emit_value(render_t *r, int on, const char *name)
+{
+    const char *v = value(r, name);
+
+    if (on && *v != '\0') {
+        APR_ARRAY_PUSH(r->out, const char *) = r->html ? html_escape(r->p, v) : v;
+    }
+}
+
+/* Render from s to the {{/close}} tag (close NULL: to the end of the template);
+ * with on 0 nothing is output but the syntax is still checked. Returns where it
+ * stopped (after the closing tag), NULL with r->err set on a syntax error. */
+static const char *walk(render_t *r, const char *s, const char *close, int on)
+{
+    const char *q, *line;
+    tag_t t;
+
+    while ((q = strstr(s, "{{")) != NULL) {
+        if (!parse_tag(r, q, &t)) {
+            return NULL;
+        }
+        line = t.sigil != 0 ? standalone(r, &t) : NULL;
+        emit(r, on, s, line ? line : q);
+        s = t.next;
+        if (t.sigil == 0) {
+            emit_value(r, on, t.name);
+        }
+        else if (t.sigil == '/') {
+            if (close == NULL || strcmp(close, t.name) != 0) {
+                return fail(r, q, "\"{{/%s}}\" closes no open section", t.name);
+            }
+            return s;
+        }
+        else if (r->depth >= SECTION_DEPTH) {
+            return fail(r, q, "sections nested too deep");
+        }
+        else {
+            r->depth++;
+            s = walk(r, s, t.name, on && (t.sigil == '#') == (*value(r, t.name) != '\0'));
+            r->depth--;
+            if (s == NULL) {
+                return NULL;
+            }
+        }
+    }
+    if (close != NULL) {
+        return fail(r, s, "\"{{#%s}}\" without \"{{/%s}}\"", close, close);
+    }
+    emit(r, on, s, s + strlen(s));
+    return s + strlen(s);
+}
+
+/* The template filled in from vars (NULL: check only); NULL and *err on bad syntax. */
+static const char *render(apr_pool_t *p, const char *tpl, const apr_table_t *vars,
+                          int html, const char **err)
+{
+    render_t r = {p,   tpl, vars, html, 0, apr_array_make(p, 16, sizeof(const char *)),
+                  NULL};
+
+    if (walk(&r, tpl, NULL, vars != NULL) == NULL) {
+        *err = r.err;
+        return NULL;
+    }
+    return apr_array_pstrcat(p, r.out, 0);
+}
+
+/* ---- templates: loading ---------------------------------------------------- */
+
+/* The file's text in *text; a missing file leaves *text alone (keep the built-in). */
+static const char *read_text(apr_pool_t *p, const char *path, const char **text)
+{
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_size_t got = 0;
+    char *buf = NULL;
+    apr_status_t rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
+                                    APR_FPROT_OS_DEFAULT, p);
+
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        return NULL;
+    }
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_TYPE, f);
+        if (rv == APR_SUCCESS && (fi.filetype != APR_REG || fi.size > TEMPLATE_MAX)) {
+            apr_file_close(f);
+            return apr_psprintf(p, "%s: not a regular file of at most %d octets", path,
+                                TEMPLATE_MAX);
+        }
+        if (rv == APR_SUCCESS) {
+            buf = apr_palloc(p, (apr_size_t)fi.size + 1);
+            rv = apr_file_read_full(f, buf, (apr_size_t)fi.size, &got);
+            buf[got] = '\0';
+        }
+        apr_file_close(f);
+    }
+    if (rv != APR_SUCCESS && rv != APR_EOF) {
+        return apr_psprintf(p, "cannot read %s: %pm", path, &rv);
+    }
+    if (strlen(buf) != got || authsvc_text_utf8_length(buf, got) < 0) {
+        return apr_psprintf(p, "%s is not UTF-8 text", path);
+    }
+    *text = buf;
+    return NULL;
+}
+
+/* The subject file is one line; its line end is not part of it. */
+static const char *one_line(apr_pool_t *p, const char *where, const char **subject)
+{
+    size_t n = strlen(*subject);
+
+    while (n > 0 && ((*subject)[n - 1] == '\n' || (*subject)[n - 1] == '\r')) {
+        n--;
+    }
+    *subject = apr_pstrmemdup(p, *subject, n);
+    if (strpbrk(*subject, "\r\n") != NULL) {
+        return apr_psprintf(p, "%s: the subject must be one line", where);
+    }
+    return NULL;
+}
+
+/* Override the three parts of one template from dir (if given) and check them. */
+static const char *load_one(apr_pool_t *p, const char *dir, authsvc_mail_builtin_t *b)
+{
+    static const char *const ext[] = {"subject", "txt", "html"};
+    const char **part[] = {&b->tpl.subject, &b->tpl.text, &b->tpl.html};
+    const char *where, *path, *was, *err = NULL;
+    int k;
+
+    for (k = 0; k < 3 && err == NULL; k++) {
+        where = apr_pstrcat(p, "built-in ", b->name, ".", ext[k], NULL);
+        was = *part[k];
+        if (dir != NULL) {
+            path = apr_pstrcat(p, dir, "/", b->name, ".", ext[k], NULL);
+            err = read_text(p, path, part[k]);
+            where = *part[k] != was ? path : where;
+        }
+        if (err == NULL && k == 0) {
+            err = one_line(p, where, part[k]);
+        }
+        if (err == NULL && render(p, *part[k], NULL, 0, &err) == NULL) {
+            err = apr_psprintf(p, "%s: %s", where, err);
+        }
+    }
+    return err;
+}
+
+const char *authsvc_mail_templates_load(apr_pool_t *p, const char *dir,
+                                        authsvc_mail_tpls_t **out)
+{
+    const authsvc_mail_builtin_t *b;
+    authsvc_mail_tpls_t *t = apr_pcalloc(p, sizeof(*t));
+    apr_finfo_t fi;
+    apr_status_t rv;
+    const char *err = NULL;
+    int i;
+
+    if (dir != NULL) {
+        rv = apr_stat(&fi, dir, APR_FINFO_TYPE, p);
+        if (rv != APR_SUCCESS) {
+            return apr_psprintf(p, "cannot read %s: %pm", dir, &rv);
+        }
+        if (fi.filetype != APR_DIR) {
+            return apr_psprintf(p, "%s is not a directory", dir);
+        }
+    }
+    b = authsvc_mail_builtins(&t->n);
+    t->t = apr_pmemdup(p, b, sizeof(*b) * (apr_size_t)t->n);
+    for (i = 0; i < t->n && err == NULL; i++) {
+        err = load_one(p, dir, &t->t[i]);
+    }
+    if (err == NULL) {
+        *out = t;
+    }
+    return err;
+}
+
+const authsvc_mail_tpl_t *authsvc_mail_template(const authsvc_mail_tpls_t *t,
+                                                const char *name)
+{
+    int i;
+
+    for (i = 0; t != NULL && name != NULL && i < t->n; i++) {
+        if (strcmp(t->t[i].name, name) == 0) {
+            return &t->t[i].tpl;
+        }
+    }
+    return NULL;
+}
+
+/* ---- composition: checks ---------------------------------------------------- */
+
+static const char *check_line(apr_pool_t *p, const char *what, const char *s)
+{
+    if (s != NULL && strpbrk(s, "\r\n") != NULL) {
+        return apr_pstrcat(p, what, " contains a line break", NULL);
+    }
+    return NULL;
+}
+
+/* Minimal on purpose (the address was validated when it was stored): what matters
+ * here is that it stays one mailbox in a header and in an SMTP command. */
+static const char *check_address(apr_pool_t *p, const char *what, const char *a)
+{
+    const char *at = a ? strchr(a, '@') : NULL;
+    const char *s, *err = check_line(p, what, a);
+
+    if (err != NULL) {
+        return err;
+    }
+    for (s = a; s != NULL && *s != '\0'; s++) {
+        if ((unsigned char)*s <= ' ' || *s == 0x7f || strchr("<>,;:\"\\()[]", *s)) {
+            at = NULL;
+        }
+    }
+    if (at == NULL || at == a || at[1] == '\0' || strchr(at + 1, '@') != NULL ||
+        strlen(a) > AUTHSVC_EMAIL_MAX) {
+        return apr_pstrcat(p, what, " is not a single plain address", NULL);
+    }
+    return NULL;
+}
+
+const char *authsvc_mail_check_address(apr_pool_t *p, const char *addr)
+{
+    return check_address(p, "the address", addr);
+}
+
+typedef struct {
+    apr_pool_t *p;
+    const char *err;
+} vars_check_t;
+
+static int check_var(void *rec, const char *key, const char *val)
+{
+    vars_check_t *c = rec;
+
+    c->err = check_line(c->p, apr_pstrcat(c->p, "the value of ", key, NULL), val);
+    return c->err == NULL;
+}
+
+static const char *check_inputs(apr_pool_t *p, const char *from_addr,
+                                const char *from_name, const char *to,
+                                const apr_table_t *vars)
+{
+    vars_check_t c = {p, NULL};
+
+    if (vars != NULL) {
+        apr_table_do(check_var, &c, vars, NULL);
+    }
+    if (c.err == NULL) {
+        c.err = check_address(p, "the sender address", from_addr);
+    }
+    if (c.err == NULL) {
+        c.err = check_address(p, "the recipient address", to);
+    }
+    if (c.err == NULL) {
+        c.err = check_line(p, "the sender name", from_name);
+    }
+    return c.err;
+}
+
+/* ---- composition: encodings ------------------------------------------------ */
+
+/* n random bytes as lower-case hex; NULL without randomness. */
+static const char *random_hex(apr_pool_t *p, apr_size_t n)
+{
+    unsigned char buf[32];
+
+    if (n > sizeof(buf) || apr_generate_random_bytes(buf, n) != APR_SUCCESS) {
+        return NULL;
+    }
+    return apr_pencode_base16_binary(p, buf, (apr_ssize_t)n, APR_ENCODE_LOWER, NULL);
+}
+
+/* Whether header text must go into encoded-words: not printable ASCII, too long to
+ * stay on one line, or looking like an encoded-word itself. */
+static int needs_words(const char *s)
+{
+    const char *c;
+
+    for (c = s; *c != '\0'; c++) {
+        if ((unsigned char)*c < ' ' || (unsigned char)*c >= 0x7f) {
+            return 1;
+        }
+    }
+    return strlen(s) > HEADER_PLAIN || strstr(s, "=?") != NULL;
+}
+
+/* RFC 2047 "B" encoded-words, each cut on a UTF-8 character boundary (section 5:
+ * no multi-octet character split between words), one per folded line. */
+static const char *encoded_words(apr_pool_t *p, const char *s)
+{
+    char b64[WORD_OCTETS * 2];
+    const char *out = "";
+    size_t len = strlen(s), n;
+
+    while (len > 0) {
+        n = len > WORD_OCTETS ? WORD_OCTETS : len;
+        while (n > 1 && n < len && ((unsigned char)s[n] & 0xc0) == 0x80) {
+            n--;
+        }
+        apr_base64_encode(b64, s, (int)n);
+        out = apr_pstrcat(p, out, *out ? CRLF " " : "", "=?UTF-8?B?", b64, "?=", NULL);
+        s += n;
+        len -= n;
+    }
+    return out;
+}
+
+static const char *header_text(apr_pool_t *p, const char *s)
+{
+    return needs_words(s) ? encoded_words(p, s) : s;
+}
+
+/* A display name and the address: an encoded-word phrase, or a quoted-string. */
+static const char *from_field(apr_pool_t *p, const char *addr, const char *name)
+{
+    char *q, *o;
+
+    if (name == NULL || *name == '\0') {
+        return addr;
+    }
+    if (needs_words(name)) {
+        return apr_pstrcat(p, encoded_words(p, name), " <", addr, ">", NULL);
+    }
+    q = o = apr_palloc(p, strlen(name) * 2 + 1);
+    for (; *name != '\0'; name++) {
+        if (*name == '"' || *name == '\\') {
+            *o++ = '\\';
+        }
+        *o++ = *name;
+    }
+    *o = '\0';
+    return apr_pstrcat(p, "\"", q, "\" <", addr, ">", NULL);
+}
+
+/* RFC 5322 section 3.3: apr_rfc822_date's form, with a numeric zone instead of the
+ * obsolete "GMT". */
+static const char *date_field(apr_pool_t *p, apr_time_t now)
+{
+    char buf[APR_RFC822_DATE_LEN];
+
+    if (apr_rfc822_date(buf, now) != APR_SUCCESS) {
+        return NULL;
+    }
+    return apr_pstrcat(p, apr_pstrmemdup(p, buf, strlen(buf) - 3), "+0000", NULL);
+}
+
+/* Line ends made CRLF (the canonical form of text, RFC 2045 section 6.8), then
+ * base64 in lines of 76 columns. */
+static const char *base64_lines(apr_pool_t *p, const char *s)
+{
+    char *crlf = apr_palloc(p, strlen(s) * 2 + 1), *o = crlf, *b64, *out;
+    size_t n, i;
+
+    for (; *s != '\0'; s++) {
+        if (*s == '\n') {
+            *o++ = '\r';
+        }
+        if (*s != '\r') {
+            *o++ = *s;
+        }
+    }
+    b64 = apr_palloc(p, (apr_size_t)apr_base64_encode_len((int)(o - crlf)));
+    apr_base64_encode(b64, crlf, (int)(o - crlf));
+    n = strlen(b64);
+    out = o = apr_palloc(p, n + (n / B64_COLUMNS + 1) * 2 + 1);
+    for (i = 0; i < n; i += B64_COLUMNS) {
+        memcpy(o, b64 + i, n - i < B64_COLUMNS ? n - i : B64_COLUMNS);
+        o += n - i < B64_COLUMNS ? n - i : B64_COLUMNS;
+        memcpy(o, CRLF, 2);
+        o += 2;
+    }
+    *o = '\0';
+    return out;
+}
+
+static const char *part(apr_pool_t *p, const char *boundary, const char *type,
+                        const char *body)
+{
+    return apr_pstrcat(p, "--", boundary, CRLF "Content-Type: ", type,
+                       "; charset=utf-8" CRLF
+                       "Content-Transfer-Encoding: base64" CRLF CRLF,
+                       base64_lines(p, body), NULL);
+}
+
+/* ---- composition ------------------------------------------------------------ */
+
+const char *authsvc_mail_compose(apr_pool_t *p, const authsvc_mail_tpl_t *tpl,
+                                 const char *from_addr, const char *from_name,
+                                 const char *to, const apr_table_t *vars, apr_time_t now,
+                                 const char **message)
+{
+    const char *err = check_inputs(p, from_addr, from_name, to, vars);
+    const char *subject, *text, *html, *id, *boundary, *date;
+
+    if (err != NULL) {
+        return err;
+    }
+    vars = vars ? vars : apr_table_make(p, 1); /* NULL would mean "check only" */
+    subject = render(p, tpl->subject, vars, 0, &err);
+    text = subject ? render(p, tpl->text, vars, 0, &err) : NULL;
+    html = text ? render(p, tpl->html, vars, 1, &err) : NULL;
+    if (html == NULL) {
+        return apr_pstrcat(p, "bad template: ", err, NULL);
+    }
+    if ((err = check_line(p, "the subject", subject)) != NULL) {
+        return err;
+    }
+    id = random_hex(p, 16);
+    boundary = random_hex(p, 16);
+    date = date_field(p, now);
+    if (id == NULL || boundary == NULL || date == NULL) {
+        return "no random bytes or no date for the message";
+    }
+    boundary = apr_pstrcat(p, "=_authsvc_", boundary, NULL);
+    *message = apr_pstrcat(
+        p, "From: ", from_field(p, from_addr, from_name), CRLF "To: ", to,
+        CRLF "Subject: ", header_text(p, subject), CRLF "Date: ", date,
+        CRLF "Message-ID: <", id, strrchr(from_addr, '@'),
+        ">" CRLF "MIME-Version: 1.0" CRLF "Auto-Submitted: auto-generated" CRLF
+        "Content-Type: multipart/alternative; boundary=\"",
+        boundary, "\"" CRLF CRLF, part(p, boundary, "text/plain", text),
+        part(p, boundary, "text/html", html), "--", boundary, "--" CRLF, NULL);
+    return NULL;
+}

@@ -1,0 +1,296 @@
+/*
+ * outbox.c - queue mail in the request's transaction; deliver it from a mod_watchdog
+ * callback.
+ *
+ * The deliverer runs in one child process at a time (a singleton watchdog) on a
+ * connection of its own: under prefork mod_dbd keeps one connection per process, which
+ * the request thread may be using at that very moment. Each message is claimed with an
+ * atomic UPDATE before it is sent, so several nodes sharing a database never send one
+ * message twice (a deliverer that dies mid-send leaves the claim to expire, and the
+ * message is sent again: at least once, never silently dropped).
+ */
+#include "apr_dbd.h"
+#include "apr_uri.h"
+#include "mod_watchdog.h"
+#include <curl/curl.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "mail.h"
+#include "mail_transport.h"
+#include "outbox.h"
+#include "request.h"
+
+#define POLL_INTERVAL  apr_time_from_sec(1)
+#define CLAIM_SECONDS  120            /* longer than any transport's own time-out */
+#define PRUNE_EVERY    3600
+#define KEEP_DONE      (7 * 86400)    /* sent and failed rows are kept a week */
+#define KEEP_TOKENS    86400          /* expired tokens a day (for support questions) */
+#define WARN_EVERY     60             /* "database unreachable" at most once a minute */
+
+/* ---- queueing ------------------------------------------------------------------ */
+
+/* The name a mail calls the site by: the host of AuthsvcPublicURL, else ServerName. */
+static const char *site_name(request_rec *r, const authsvc_srv_cfg_t *c)
+{
+    apr_uri_t uri;
+
+    if (c->public_url != NULL && apr_uri_parse(r->pool, c->public_url, &uri) == APR_SUCCESS &&
+        uri.hostname != NULL) {
+        return uri.hostname;
+    }
+    return r->server->server_hostname ? r->server->server_hostname : "localhost";
+}
+
+apr_status_t authsvc_outbox_queue(request_rec *r, authsvc_db_t *db, const char *name,
+                                  const char *to, apr_table_t *vars, const char **why)
+{
+    const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
+    const authsvc_mail_tpl_t *tpl = authsvc_mail_template(c->mail_templates, name);
+    authsvc_outbox_t m;
+    apr_time_t now = apr_time_now();
+    char date[APR_RFC822_DATE_LEN];
+
+    *why = NULL;
+    if (tpl == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mail template %s is missing", name);
+        return APR_EGENERAL;
+    }
+    apr_rfc822_date(date, now);
+    apr_table_setn(vars, "site", site_name(r, c));
+    apr_table_setn(vars, "email", to);
+    apr_table_setn(vars, "time", apr_pstrdup(r->pool, date));
+    apr_table_setn(vars, "ip", r->useragent_ip);
+    memset(&m, 0, sizeof(m));
+    *why = authsvc_mail_compose(r->pool, tpl, c->mail_from, c->mail_from_name, to, vars, now,
+                                &m.message);
+    if (*why != NULL) {
+        return APR_EINVAL;
+    }
+    m.template_name = name;
+    m.transport = c->mail_transport_key;
+    m.sender = c->mail_from;
+    m.recipient = to;
+    m.created_at = apr_time_sec(now);
+    return authsvc_outbox_insert(db, &m);
+}
+
+/* ---- delivery ------------------------------------------------------------------ */
+
+/* One per distinct database: the servers using it, by transport key. */
+typedef struct {
+    server_rec *s;              /* the first server on this database: logs, defaults */
+    const dbd_cfg_t *cfg;
+    apr_hash_t *by_transport;   /* transport key -> server_rec * */
+    /* per child process, built on first use */
+    apr_pool_t *pool;
+    ap_dbd_t dbd;
+    apr_time_t last_warn;
+    apr_int64_t last_prune;
+} deliverer_t;
+
+static void close_db(deliverer_t *d)
+{
+    if (d->dbd.handle != NULL) {
+        apr_dbd_close(d->dbd.driver, d->dbd.handle);
+        d->dbd.handle = NULL;
+    }
+    if (d->pool != NULL) {
+        apr_pool_destroy(d->pool);
+        d->pool = NULL;
+    }
+}
+
+/* This process's connection, opened (and the statements prepared) on first use. */
+static int open_db(deliverer_t *d)
+{
+    const char *err = NULL;
+
+    if (d->dbd.handle != NULL) {
+        return 1;
+    }
+    if (apr_pool_create(&d->pool, NULL) != APR_SUCCESS) {
+        return 0;
+    }
+    d->dbd.pool = d->pool;
+    d->dbd.prepared = apr_hash_make(d->pool);
+    if (apr_dbd_get_driver(d->pool, d->cfg->name, &d->dbd.driver) != APR_SUCCESS ||
+        apr_dbd_open_ex(d->dbd.driver, d->pool, d->cfg->params, &d->dbd.handle, &err) !=
+            APR_SUCCESS ||
+        authsvc_store_prepare_on(d->pool, d->dbd.driver, d->dbd.handle,
+                                 authsvc_store_outbox_stmts, d->dbd.prepared, &err) !=
+            APR_SUCCESS ||
+        authsvc_store_prepare_on(d->pool, d->dbd.driver, d->dbd.handle,
+                                 authsvc_store_tokens_stmts, d->dbd.prepared, &err) !=
+            APR_SUCCESS) {
+        if (apr_time_now() - d->last_warn > apr_time_from_sec(WARN_EVERY)) {
+            d->last_warn = apr_time_now();
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, d->s,
+                         "mail outbox: cannot use the database (%s); mail stays queued",
+                         err ? err : "no driver");
+        }
+        close_db(d);
+        return 0;
+    }
+    return 1;
+}
+
+/* The server whose transport delivers m: the one that queued it, or (a transport no
+ * longer configured) the first server of the database, so nothing waits forever. */
+static server_rec *owner(const deliverer_t *d, const authsvc_outbox_t *m)
+{
+    server_rec *s = m->transport ? apr_hash_get(d->by_transport, m->transport,
+                                                APR_HASH_KEY_STRING)
+                                 : NULL;
+    return s ? s : d->s;
+}
+
+static apr_int64_t backoff(const authsvc_srv_cfg_t *c, int attempts)
+{
+    apr_int64_t delay = c->retry_base;
+
+    while (--attempts > 0 && delay < c->retry_max) {
+        delay *= 2;
+    }
+    return delay < c->retry_max ? delay : c->retry_max;
+}
+
+static void deliver(deliverer_t *d, authsvc_db_t *db, apr_pool_t *p,
+                    const authsvc_outbox_t *m)
+{
+    server_rec *s = owner(d, m);
+    const authsvc_srv_cfg_t *c = authsvc_srv(s);
+    apr_int64_t now = AUTHSVC_NOW();
+    const char *error = NULL;
+    int claimed = 0;
+
+    if (authsvc_outbox_claim(db, m->id, now + CLAIM_SECONDS, &claimed) != APR_SUCCESS ||
+        !claimed) {
+        return;
+    }
+    if (m->message == NULL || m->recipient == NULL) {
+        error = "the message is missing";
+    }
+    else if (authsvc_mail_transport_send(p, c->mail_transport, m->sender, m->recipient,
+                                         m->message, &error) == APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "mail %s sent via %s", m->id,
+                     c->mail_transport_key);
+        authsvc_outbox_sent(db, m->id);
+        return;
+    }
+    if (error == NULL) {
+        error = "delivery failed";
+    }
+    if (now - m->created_at >= c->retry_giveup || m->message == NULL) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mail %s failed for good after %d "
+                     "attempts: %s", m->id, m->attempts + 1, error);
+        authsvc_outbox_fail(db, m->id, error);
+        return;
+    }
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mail %s not delivered (attempt %d): "
+                 "%s; trying again later", m->id, m->attempts + 1, error);
+    authsvc_outbox_retry(db, m->id, now + backoff(c, m->attempts + 1), error);
+}
+
+static void prune(deliverer_t *d, authsvc_db_t *db)
+{
+    apr_int64_t now = AUTHSVC_NOW();
+
+    if (now - d->last_prune < PRUNE_EVERY) {
+        return;
+    }
+    d->last_prune = now;
+    authsvc_outbox_prune(db, now - KEEP_DONE);
+    authsvc_tokens_prune(db, now - KEEP_TOKENS);
+}
+
+static apr_status_t tick(int state, void *data, apr_pool_t *p)
+{
+    deliverer_t *d = data;
+    apr_array_header_t *due = NULL;
+    authsvc_db_t *db;
+    int i;
+
+    if (state == AP_WATCHDOG_STATE_STOPPING) {
+        close_db(d);
+        return APR_SUCCESS;
+    }
+    if (state != AP_WATCHDOG_STATE_RUNNING || !open_db(d)) {
+        return APR_SUCCESS;
+    }
+    db = authsvc_store_db_wrap(p, d->s, &d->dbd);
+    if (authsvc_outbox_due(db, AUTHSVC_NOW(), &due) != APR_SUCCESS) {
+        close_db(d); /* a fresh connection next time */
+        return APR_SUCCESS;
+    }
+    for (i = 0; i < due->nelts; i++) {
+        deliver(d, db, p, &APR_ARRAY_IDX(due, i, authsvc_outbox_t));
+    }
+    prune(d, db);
+    return APR_SUCCESS;
+}
+
+/* ---- start-up ------------------------------------------------------------------ */
+
+static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get;
+static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register;
+
+/* Group the servers by database (their cache realm is the database's identity). */
+static apr_hash_t *group(apr_pool_t *pconf, server_rec *s)
+{
+    apr_hash_t *by_realm = apr_hash_make(pconf);
+
+    for (; s != NULL; s = s->next) {
+        const authsvc_srv_cfg_t *c = authsvc_srv(s);
+        const dbd_cfg_t *cfg = authsvc_store_dbd_cfg(s);
+        deliverer_t *d;
+
+        if (cfg == NULL || cfg->name == NULL || cfg->params == NULL || c->realm == NULL) {
+            continue;
+        }
+        d = apr_hash_get(by_realm, c->realm, APR_HASH_KEY_STRING);
+        if (d == NULL) {
+            d = apr_pcalloc(pconf, sizeof(*d));
+            d->s = s;
+            d->cfg = cfg;
+            d->by_transport = apr_hash_make(pconf);
+            apr_hash_set(by_realm, c->realm, APR_HASH_KEY_STRING, d);
+        }
+        if (apr_hash_get(d->by_transport, c->mail_transport_key, APR_HASH_KEY_STRING) ==
+            NULL) {
+            apr_hash_set(d->by_transport, c->mail_transport_key, APR_HASH_KEY_STRING, s);
+        }
+    }
+    return by_realm;
+}
+
+const char *authsvc_outbox_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    apr_hash_index_t *hi;
+    ap_watchdog_t *wd = NULL;
+    apr_hash_t *by_realm;
+
+    wd_get = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+    wd_register = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+    if (wd_get == NULL || wd_register == NULL) {
+        return "mod_authsvc needs mod_watchdog to deliver mail: add 'LoadModule "
+               "watchdog_module modules/mod_watchdog.so' (built in on Debian)";
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        return "mod_authsvc: libcurl could not be initialised";
+    }
+    by_realm = group(pconf, s);
+    if (apr_hash_count(by_realm) == 0) {
+        return NULL;
+    }
+    if (wd_get(&wd, "authsvc-mail", 0, 1, pconf) != APR_SUCCESS) {
+        return "mod_authsvc: cannot create the mail watchdog";
+    }
+    for (hi = apr_hash_first(pconf, by_realm); hi; hi = apr_hash_next(hi)) {
+        deliverer_t *d = apr_hash_this_val(hi);
+        if (wd_register(wd, POLL_INTERVAL, d, tick) != APR_SUCCESS) {
+            return "mod_authsvc: cannot register the mail watchdog";
+        }
+    }
+    return NULL;
+}
