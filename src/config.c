@@ -13,6 +13,7 @@
 
 #include "cache.h"
 #include "config.h"
+#include "store.h"
 
 /* ---- records ---------------------------------------------------------------------- */
 
@@ -179,6 +180,7 @@ const char *authsvc_config_mail_defaults(apr_pool_t *p, server_rec *s)
 {
     authsvc_mail_transport_t *dflt = NULL;
     authsvc_mail_tpls_t *tpls = NULL;
+    server_rec *first = s;
     const char *err;
 
     for (; s != NULL; s = s->next) {
@@ -203,6 +205,12 @@ const char *authsvc_config_mail_defaults(apr_pool_t *p, server_rec *s)
             c->mail_from = apr_pstrcat(p, "noreply@",
                                        s->server_hostname ? s->server_hostname
                                                           : "localhost", NULL);
+        }
+        if (c->public_url == NULL && authsvc_store_dbd_cfg(s) != NULL &&
+            (s == first || authsvc_srv(first)->public_url != NULL)) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                         "AuthsvcPublicURL is not set for %s: mail will carry codes but "
+                         "no links", s->server_hostname ? s->server_hostname : "the server");
         }
         if (c->retry_base == AUTHSVC_UNSET) {
             c->retry_base = AUTHSVC_DEFAULT_RETRY_BASE;
@@ -599,7 +607,7 @@ static const char *set_mail_retry(cmd_parms *cmd, void *dcfg, const char *base,
     (void)dcfg;
     if ((err = parse_scaled(cmd, base, duration_units, 1, 86400, &c->retry_base)) ||
         (err = parse_scaled(cmd, max, duration_units, 1, 7 * 86400, &c->retry_max)) ||
-        (err = parse_scaled(cmd, giveup, duration_units, 60, 30 * 86400,
+        (err = parse_scaled(cmd, giveup, duration_units, 1, 30 * 86400,
                             &c->retry_giveup))) {
         return err;
     }

@@ -111,6 +111,10 @@ const authsvc_fail_t *authsvc_flow_delete_account(request_rec *r,
 /* Longest password ever sent to the hash for a check (login, re-authentication). */
 #define AUTHSVC_LOGIN_PASSWORD_MAX 4096
 
+/* validation_failed with a "required" error for each of the named fields (NULL-ended
+ * names, same order as fields) that is absent or null; NULL when all are there. */
+const authsvc_fail_t *authsvc_flow_require(request_rec *r, const char *const *names,
+                                           const authsvc_field_t *const *fields);
 /* The SHA-256 of a well-formed token field, or NULL (then: token_invalid). */
 const char *authsvc_flow_token_hash(request_rec *r, const authsvc_field_t *f);
 /* Mail variables every message about u has (name). */

@@ -69,8 +69,12 @@ const authsvc_fail_t *authsvc_flow_change_email(request_rec *r,
     email_tx_t tx;
     apr_status_t rv;
 
+    static const char *const names[] = {"new_email", "password", NULL};
+    const authsvc_field_t *fields[] = {new_email, password};
+
     memset(&tx, 0, sizeof(tx));
     if ((fail = authsvc_flow_me(r, &id, &db, &u)) != NULL ||
+        (fail = authsvc_flow_require(r, names, fields)) != NULL ||
         (fail = authsvc_flow_reauthenticate(r, db, u, password, "password",
                                             "change_email")) != NULL ||
         (fail = check_new_email(r, db, u, new_email, &tx.email)) != NULL) {

@@ -100,6 +100,41 @@ static void rehash(request_rec *r, authsvc_db_t *db, authsvc_user_t *u,
 
 typedef struct {
     request_rec *r;
+    const authsvc_user_t *u;
+    const char *login;
+    const char *why;
+} unverified_tx_t;
+
+static apr_status_t unverified_tx(authsvc_db_t *db, void *baton)
+{
+    unverified_tx_t *tx = baton;
+    apr_status_t rv = authsvc_audit(tx->r, db, "login_refused", tx->u->id, tx->login,
+                                    reason(tx->r, "unverified"));
+
+    if (rv == APR_SUCCESS) {
+        rv = authsvc_flow_send_token(tx->r, db, tx->u, AUTHSVC_TOKEN_VERIFY, tx->u->email,
+                                     &tx->why);
+    }
+    return rv;
+}
+
+/* The right password for an unverified account under AuthsvcRequireVerifiedEmail: the
+ * owner cannot sign in to ask for a new link, so one is mailed now. */
+static const authsvc_fail_t *unverified(request_rec *r, authsvc_db_t *db,
+                                        const authsvc_user_t *u, const char *login)
+{
+    unverified_tx_t tx = {r, u, login, NULL};
+
+    if (authsvc_store_transaction(db, unverified_tx, &tx) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "could not mail a new verification link to user %s", u->id);
+    }
+    return authsvc_fail(r, "verification_required",
+                        "verify your email address first: a new link is on its way");
+}
+
+typedef struct {
+    request_rec *r;
     authsvc_user_t *u;
     const char *login;
     authsvc_login_out_t *out;
@@ -160,9 +195,7 @@ const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_
     }
     /* Only now: a guesser without the password learns nothing from this answer. */
     if (u->email_verified_at == 0 && authsvc_config_require_verified(authsvc_srv(r->server))) {
-        authsvc_audit(r, db, "login_refused", u->id, login, reason(r, "unverified"));
-        return authsvc_fail(r, "verification_required",
-                            "verify your email address first: follow the link we mailed");
+        return unverified(r, db, u, login);
     }
     if (res == AUTHSVC_PW_REHASH) {
         rehash(r, db, u, &in->password);

@@ -47,6 +47,20 @@ apr_table_t *authsvc_flow_mail_vars(request_rec *r, const authsvc_user_t *u)
     return vars;
 }
 
+const authsvc_fail_t *authsvc_flow_require(request_rec *r, const char *const *names,
+                                           const authsvc_field_t *const *fields)
+{
+    apr_array_header_t *errs = NULL;
+    int i;
+
+    for (i = 0; names[i] != NULL; i++) {
+        if (fields[i]->state != AUTHSVC_FIELD_SET) {
+            authsvc_problem_field(r, &errs, names[i], "required", "is required");
+        }
+    }
+    return errs ? authsvc_fail_fields(r, errs) : NULL;
+}
+
 const char *authsvc_flow_token_hash(request_rec *r, const authsvc_field_t *f)
 {
     apr_size_t i;
@@ -100,6 +114,7 @@ apr_status_t authsvc_flow_send_token(request_rec *r, authsvc_db_t *db,
     apr_table_setn(vars, "code", token);
     apr_table_setn(vars, "expires", human_duration(r->pool, ttl));
     apr_table_setn(vars, "new_email", to);
+    apr_table_setn(vars, "old_email", u->email);
     apr_table_setn(vars, "link", c->public_url ? apr_pstrcat(r->pool, c->public_url,
                                                              link_page(purpose), "?token=",
                                                              token, NULL)
@@ -147,7 +162,7 @@ const authsvc_fail_t *authsvc_flow_reauthenticate(request_rec *r, authsvc_db_t *
     authsvc_pw_result_t res;
     authsvc_json_t *d;
 
-    if (pw->state != AUTHSVC_FIELD_SET || pw->len == 0) {
+    if (pw->state != AUTHSVC_FIELD_SET) {
         authsvc_problem_field(r, &errs, field, "required", "is required");
         return authsvc_fail_fields(r, errs);
     }

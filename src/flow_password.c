@@ -113,7 +113,13 @@ const authsvc_fail_t *authsvc_flow_reset_password(request_rec *r,
     reset_tx_t tx;
     apr_status_t rv;
 
+    static const char *const names[] = {"token", "password", NULL};
+    const authsvc_field_t *fields[] = {token, password};
+
     memset(&tx, 0, sizeof(tx));
+    if ((fail = authsvc_flow_require(r, names, fields)) != NULL) {
+        return fail;
+    }
     if ((tx.token_hash = authsvc_flow_token_hash(r, token)) == NULL) {
         return authsvc_fail(r, "token_invalid", "the link or code is invalid or has expired");
     }
@@ -188,8 +194,11 @@ const authsvc_fail_t *authsvc_flow_change_password(request_rec *r,
     authsvc_user_t *u = NULL;
     authsvc_db_t *db = NULL;
     change_tx_t tx;
+    static const char *const names[] = {"current_password", "new_password", NULL};
+    const authsvc_field_t *fields[] = {current, new_password};
 
     if ((fail = authsvc_flow_me(r, &id, &db, &u)) != NULL ||
+        (fail = authsvc_flow_require(r, names, fields)) != NULL ||
         (fail = authsvc_flow_reauthenticate(r, db, u, current, "current_password",
                                             "change_password")) != NULL) {
         return fail;

@@ -34,7 +34,9 @@ static apr_status_t confirm_change(verify_tx_t *tx, authsvc_db_t *db)
     vars = authsvc_flow_mail_vars(tx->r, u);
     apr_table_setn(vars, "old_email", u->email);
     apr_table_setn(vars, "new_email", tx->t->email);
+    /* Links mailed to the old address stop working with it. */
     if ((rv = authsvc_tokens_invalidate(db, u->id, AUTHSVC_TOKEN_VERIFY)) != APR_SUCCESS ||
+        (rv = authsvc_tokens_invalidate(db, u->id, AUTHSVC_TOKEN_RESET)) != APR_SUCCESS ||
         (rv = authsvc_flow_notify(tx->r, db, u, "email_changed", u->email, vars)) !=
             APR_SUCCESS) {
         return rv;
@@ -74,8 +76,14 @@ const authsvc_fail_t *authsvc_flow_verify_email(request_rec *r, const authsvc_fi
     verify_tx_t tx;
     apr_status_t rv;
 
+    static const char *const names[] = {"token", NULL};
+    const authsvc_field_t *fields[] = {token};
+
     memset(&tx, 0, sizeof(tx));
     tx.r = r;
+    if ((fail = authsvc_flow_require(r, names, fields)) != NULL) {
+        return fail;
+    }
     if ((tx.hash = authsvc_flow_token_hash(r, token)) == NULL) {
         return authsvc_fail(r, "token_invalid", "the link or code is invalid or has expired");
     }

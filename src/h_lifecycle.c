@@ -137,7 +137,7 @@ int authsvc_h_change_email(request_rec *r, const char *const *params)
     if ((fail = authsvc_flow_change_email(r, &f[0], &f[1])) != NULL) {
         return authsvc_h_fail(r, fail);
     }
-    return accepted(r, "A confirmation link was sent to the new address.");
+    return accepted(r, NULL);
 }
 
 int authsvc_h_delete_account(request_rec *r, const char *const *params)

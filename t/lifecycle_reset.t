@@ -236,6 +236,31 @@ sub session_cookie_set {
     is(client()->login($f->{email}, $f->{password})->code, 200, '... the password is unchanged');
 }
 
+# Single use under a race: the same token sent by several clients at once works once.
+{
+    my ($res, $f) = client()->register();
+    is(forgot($f->{email})->code, 202, 'forgot-password for the race');
+    my $m = reset_mail('... its mail', $f->{email});
+    my @pw = map { new_password() } 1 .. 6;
+    my @codes = parallel_posts(undef, '/auth/reset-password',
+                               [map { {token => $m->{token}, password => $_} } @pw]);
+    my @won = grep { $codes[$_] eq '200' } 0 .. $#codes;
+    is(scalar @won, 1, '6 resets with one token at once: exactly one 200') or diag("@codes");
+    is(scalar(grep { $_ eq '400' } @codes), 5, '... the others 400') or diag("@codes");
+    if (@won == 1) {
+        is(client()->login($f->{email}, $pw[ $won[0] ])->code, 200, '... the winner\'s password is set');
+        my @lost = grep { $_ != $won[0] } 0 .. $#pw;
+        is(scalar(grep { client()->login($f->{email}, $pw[$_])->code == 200 } @lost), 0,
+           '... no loser\'s password is');
+    }
+    else {
+        fail('... the winner\'s password is set');
+        fail('... no loser\'s password is');
+    }
+    # The password_changed notice, once.
+    mail_ok('... one "password changed" notice', to => $f->{email}, template => 'password_changed');
+}
+
 # With AuthsvcRequireVerifiedEmail (vhost verified): a reset proves the address.
 {
     my $v = client(vhost => 'verified');

@@ -204,11 +204,13 @@ for my $m (qw(PUT PATCH)) {
 
 # ---- methods -------------------------------------------------------------------------
 
-for my $m (qw(POST DELETE)) {
+# DELETE /users/me deletes the account (t/lifecycle_delete.t).
+for my $m (qw(POST)) {
     my $res = $c->request($m => '/users/me');
     problem_ok($res, 405, 'method_not_allowed', "$m /users/me");
     my @allow = split /\s*,\s*/, $res->header('Allow') // '';
-    is_deeply([sort @allow], [qw(GET HEAD PATCH PUT)], "... Allow lists GET, HEAD, PUT, PATCH once each")
+    is_deeply([sort @allow], [qw(DELETE GET HEAD PATCH PUT)],
+              "... Allow lists GET, HEAD, PUT, PATCH, DELETE once each")
         or diag('Allow: ' . ($res->header('Allow') // '(none)'));
 }
 

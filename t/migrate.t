@@ -59,18 +59,32 @@ else {
 }
 my @db = ('--driver', $driver, '--params', $params);
 
+# The migrations the tool carries: those in sql/sqlite (sql/pgsql has the same names).
+my @migrations = map { m{(\d{4}_\w+)\.up\.sql$} ? $1 : () }
+    sort glob catfile(serverroot(), '..', 'sql', 'sqlite', '*.up.sql');
+my $LATEST = scalar @migrations;
+# The tables each schema version has.
+my %TABLES = (
+    1 => 'audit_log schema_migrations sessions users',
+    2 => 'audit_log mail_outbox password_history schema_migrations sessions tokens users',
+);
+ok($LATEST >= 1 && $TABLES{$LATEST}, "the latest migration ($LATEST) is one this test knows")
+    or diag("migrations: @migrations; add the tables of version $LATEST to %TABLES");
+
 my ($rc, $out, $err) = admin(@db, qw(migrate status));
 is($rc, 0, "[$driver] status on an empty database: exit 0") or diag($err);
 like($out, qr/^current version: 0$/m, '... current version 0');
-like($out, qr/^latest version:\s+1$/m, '... latest version 1');
-like($out, qr/^\s+0001_core$/m, '... 0001_core pending');
+like($out, qr/^latest version:\s+$LATEST$/m, "... latest version $LATEST");
+for my $name (@migrations) {
+    like($out, qr/^\s+\Q$name\E$/m, "... $name pending");
+}
 is($tables->() =~ s/\s*schema_migrations\s*//r, '', '... created no table of ours');
 
 ($rc, $out, $err) = admin(@db, qw(migrate up));
 is($rc, 0, "[$driver] up: exit 0") or diag($err);
-like($out, qr/^applied 1 migration/m, '... applied 1');
-like($out, qr/^schema version now 1$/m, '... version 1');
-is($tables->(), 'audit_log schema_migrations sessions users', '... the tables exist');
+like($out, qr/^applied $LATEST migration/m, "... applied $LATEST");
+like($out, qr/^schema version now $LATEST$/m, "... version $LATEST");
+is($tables->(), $TABLES{$LATEST} // '?', '... the tables exist');
 
 ($rc, $out, $err) = admin(@db, qw(migrate status));
 is($rc, 0, "[$driver] status after up: exit 0");
@@ -80,13 +94,13 @@ like($out, qr/^up to date$/m, '... up to date');
 is($rc, 0, "[$driver] up again: exit 0");
 like($out, qr/^applied 0 migration/m, '... applies nothing');
 
-($rc, $out, $err) = admin(@db, qw(migrate down 2));
+($rc, $out, $err) = admin(@db, qw(migrate down), $LATEST + 1);
 is($rc, 1, "[$driver] down to a version above the current one: exit 1");
 like($err, qr/cannot roll back/, '... says why');
 
 ($rc, $out, $err) = admin(@db, qw(migrate down 0));
 is($rc, 0, "[$driver] down 0: exit 0") or diag($err);
-like($out, qr/^reverted 1 migration/m, '... reverted 1');
+like($out, qr/^reverted $LATEST migration/m, "... reverted $LATEST");
 like($out, qr/^schema version now 0$/m, '... version 0');
 is($tables->() =~ s/\s*schema_migrations\s*//r, '', '... the tables are gone');
 
@@ -95,7 +109,19 @@ like($out, qr/^current version: 0$/m, "[$driver] status after down: version 0");
 
 ($rc, $out, $err) = admin(@db, qw(migrate up 1));
 is($rc, 0, "[$driver] up 1 after down: exit 0");
-is($tables->(), 'audit_log schema_migrations sessions users', '... the tables are back');
+is($tables->(), $TABLES{1}, '... the tables of version 1 are back');
+if ($LATEST > 1) {
+    ($rc, $out, $err) = admin(@db, qw(migrate status));
+    like($out, qr/^current version: 1$/m, "[$driver] status: version 1");
+    like($out, qr/^\s+\Q$migrations[1]\E$/m, "... $migrations[1] pending");
+    ($rc, $out, $err) = admin(@db, qw(migrate up));
+    is($rc, 0, "[$driver] up from 1: exit 0") or diag($err);
+    like($out, qr/^applied ${\ ($LATEST - 1)} migration/m, '... applies the rest');
+    is($tables->(), $TABLES{$LATEST} // '?', '... all the tables');
+    ($rc, $out, $err) = admin(@db, qw(migrate down 1));
+    is($rc, 0, "[$driver] down 1: exit 0") or diag($err);
+    is($tables->(), $TABLES{1}, '... back to the tables of version 1');
+}
 
 # ---- usage errors: exit 2, nothing touched -------------------------------------------
 
@@ -113,7 +139,7 @@ for my $case ([[], 'no arguments'],
     is($rc, 2, "usage error, $name: exit 2");
     ok(length $err, "... $name: says so on stderr");
 }
-is($tables->(), 'audit_log schema_migrations sessions users', 'usage errors changed nothing');
+is($tables->(), $TABLES{1}, 'usage errors changed nothing');
 
 ($rc, $out, $err) = admin(qw(migrate down --help));
 is($rc, 0, 'migrate down --help: exit 0');
