@@ -19,7 +19,7 @@ static apr_status_t email_tx(authsvc_db_t *db, void *baton)
 {
     email_tx_t *tx = baton;
     apr_status_t rv = authsvc_flow_send_token(tx->r, db, tx->u, AUTHSVC_TOKEN_CHANGE,
-                                              tx->email, &tx->why);
+                                              tx->email, 0, &tx->why);
 
     if (rv == APR_SUCCESS) {
         rv = authsvc_audit(tx->r, db, "email_change_requested", tx->u->id, NULL, NULL);

@@ -112,8 +112,8 @@ static apr_status_t unverified_tx(authsvc_db_t *db, void *baton)
                                     reason(tx->r, "unverified"));
 
     if (rv == APR_SUCCESS) {
-        rv = authsvc_flow_send_token(tx->r, db, tx->u, AUTHSVC_TOKEN_VERIFY, tx->u->email,
-                                     &tx->why);
+        rv = authsvc_flow_send_token(tx->r, db, tx->u, AUTHSVC_TOKEN_VERIFY,
+                                     tx->u->email, 1, &tx->why);
     }
     return rv;
 }

@@ -85,7 +85,7 @@ static const char *link_page(const char *purpose)
 
 apr_status_t authsvc_flow_send_token(request_rec *r, authsvc_db_t *db,
                                      const authsvc_user_t *u, const char *purpose,
-                                     const char *to, const char **why)
+                                     const char *to, int keep_older, const char **why)
 {
     const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
     apr_table_t *vars = authsvc_flow_mail_vars(r, u);
@@ -107,7 +107,8 @@ apr_status_t authsvc_flow_send_token(request_rec *r, authsvc_db_t *db,
     t.created_at = AUTHSVC_NOW();
     t.expires_at = t.created_at + ttl;
     /* One live token per purpose: a new request invalidates the older ones. */
-    if ((rv = authsvc_tokens_invalidate(db, u->id, purpose)) != APR_SUCCESS ||
+    if ((!keep_older &&
+         (rv = authsvc_tokens_invalidate(db, u->id, purpose)) != APR_SUCCESS) ||
         (rv = authsvc_tokens_insert(db, &t)) != APR_SUCCESS) {
         return rv;
     }

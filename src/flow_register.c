@@ -55,8 +55,8 @@ static apr_status_t insert_tx(authsvc_db_t *db, void *baton)
         rv = authsvc_audit(tx->r, db, "register", tx->u->id, tx->u->email, NULL);
     }
     if (rv == APR_SUCCESS) {
-        rv = authsvc_flow_send_token(tx->r, db, tx->u, AUTHSVC_TOKEN_VERIFY, tx->u->email,
-                                     &tx->why);
+        rv = authsvc_flow_send_token(tx->r, db, tx->u, AUTHSVC_TOKEN_VERIFY,
+                                     tx->u->email, 0, &tx->why);
     }
     return rv;
 }

@@ -116,8 +116,8 @@ static apr_status_t resend_tx(authsvc_db_t *db, void *baton)
 {
     resend_tx_t *tx = baton;
 
-    return authsvc_flow_send_token(tx->r, db, tx->u, AUTHSVC_TOKEN_VERIFY, tx->u->email,
-                                   &tx->why);
+    return authsvc_flow_send_token(tx->r, db, tx->u, AUTHSVC_TOKEN_VERIFY,
+                                   tx->u->email, 0, &tx->why);
 }
 
 const authsvc_fail_t *authsvc_flow_resend_verification(request_rec *r)

@@ -27,6 +27,7 @@
 #define KEEP_DONE      (7 * 86400)    /* sent and failed rows are kept a week */
 #define KEEP_TOKENS    86400          /* expired tokens a day (for support questions) */
 #define WARN_EVERY     60             /* "database unreachable" at most once a minute */
+#define TICK_BUDGET    apr_time_from_sec(5) /* one callback delivers for this long at most */
 
 /* ---- queueing ------------------------------------------------------------------ */
 
@@ -207,6 +208,7 @@ static void prune(deliverer_t *d, authsvc_db_t *db)
 static apr_status_t tick(int state, void *data, apr_pool_t *p)
 {
     deliverer_t *d = data;
+    apr_time_t start = apr_time_now();
     apr_array_header_t *due = NULL;
     authsvc_db_t *db;
     int i;
@@ -219,13 +221,17 @@ static apr_status_t tick(int state, void *data, apr_pool_t *p)
         return APR_SUCCESS;
     }
     db = authsvc_store_db_wrap(p, d->s, &d->dbd);
-    if (authsvc_outbox_due(db, AUTHSVC_NOW(), &due) != APR_SUCCESS) {
-        close_db(d); /* a fresh connection next time */
-        return APR_SUCCESS;
-    }
-    for (i = 0; i < due->nelts; i++) {
-        deliver(d, db, p, &APR_ARRAY_IDX(due, i, authsvc_outbox_t));
-    }
+    /* Batch after batch while there is more, for a few seconds at most: a queue that
+     * grew during a mail server outage drains at the transport's speed. */
+    do {
+        if (authsvc_outbox_due(db, AUTHSVC_NOW(), &due) != APR_SUCCESS) {
+            close_db(d); /* a fresh connection next time */
+            return APR_SUCCESS;
+        }
+        for (i = 0; i < due->nelts; i++) {
+            deliver(d, db, p, &APR_ARRAY_IDX(due, i, authsvc_outbox_t));
+        }
+    } while (due->nelts == AUTHSVC_OUTBOX_BATCH && apr_time_now() - start < TICK_BUDGET);
     prune(d, db);
     return APR_SUCCESS;
 }
@@ -276,9 +282,12 @@ const char *authsvc_outbox_post_config(apr_pool_t *pconf, server_rec *s)
         return "mod_authsvc needs mod_watchdog to deliver mail: add 'LoadModule "
                "watchdog_module modules/mod_watchdog.so' (built in on Debian)";
     }
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    static int curl_ready = 0; /* once per process: it counts its calls */
+
+    if (!curl_ready && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         return "mod_authsvc: libcurl could not be initialised";
     }
+    curl_ready = 1;
     by_realm = group(pconf, s);
     if (apr_hash_count(by_realm) == 0) {
         return NULL;

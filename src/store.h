@@ -244,6 +244,7 @@ typedef struct {
 } authsvc_outbox_t;
 apr_status_t authsvc_outbox_insert(authsvc_db_t *db, const authsvc_outbox_t *m);
 /* Queued messages due at `now` and not claimed (a batch, oldest first). */
+#define AUTHSVC_OUTBOX_BATCH 50
 apr_status_t authsvc_outbox_due(authsvc_db_t *db, apr_int64_t now,
                                 apr_array_header_t **out);
 /* Claim a message until `until`; *claimed 0 when another deliverer has it. */

@@ -4,7 +4,6 @@
  */
 #include "store.h"
 
-#define DUE_BATCH "20"
 
 const authsvc_stmt_t authsvc_store_outbox_stmts[] = {
     {"authsvc_outbox_insert",
@@ -14,21 +13,23 @@ const authsvc_stmt_t authsvc_store_outbox_stmts[] = {
     {"authsvc_outbox_due",
      "SELECT id, transport, sender, recipient, message, attempts, created_at "
      "FROM mail_outbox WHERE status = 'queued' AND next_attempt_at <= %lld "
-     "AND (locked_until IS NULL OR locked_until <= %lld) ORDER BY id LIMIT " DUE_BATCH},
-    /* Exactly one deliverer (of any child or node) wins a message for a while. */
+     "AND (locked_until IS NULL OR locked_until <= %lld) ORDER BY id LIMIT " APR_STRINGIFY(AUTHSVC_OUTBOX_BATCH)},
+    /* Exactly one deliverer (of any child or node) wins a message for a while.
+     * attempts counts finished attempts: it moves with the outcome. */
     {"authsvc_outbox_claim",
-     "UPDATE mail_outbox SET locked_until = %lld, attempts = attempts + 1 "
+     "UPDATE mail_outbox SET locked_until = %lld "
      "WHERE id = %lld AND status = 'queued' "
      "AND (locked_until IS NULL OR locked_until <= %lld)"},
     {"authsvc_outbox_sent",
-     "UPDATE mail_outbox SET status = 'sent', sent_at = %lld, recipient = NULL, "
+     "UPDATE mail_outbox SET status = 'sent', sent_at = %lld, attempts = attempts + 1, "
+     "recipient = NULL, "
      "message = NULL, locked_until = NULL, last_error = NULL WHERE id = %lld"},
     {"authsvc_outbox_retry",
      "UPDATE mail_outbox SET next_attempt_at = %lld, locked_until = NULL, "
-     "last_error = %s WHERE id = %lld"},
+     "attempts = attempts + 1, last_error = %s WHERE id = %lld"},
     {"authsvc_outbox_fail",
-     "UPDATE mail_outbox SET status = 'failed', recipient = NULL, message = NULL, "
-     "locked_until = NULL, last_error = %s WHERE id = %lld"},
+     "UPDATE mail_outbox SET status = 'failed', attempts = attempts + 1, recipient = NULL, "
+     "message = NULL, locked_until = NULL, last_error = %s WHERE id = %lld"},
     {"authsvc_outbox_prune",
      "DELETE FROM mail_outbox WHERE status <> 'queued' AND created_at < %lld"},
     {NULL, NULL}};

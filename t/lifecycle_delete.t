@@ -60,6 +60,10 @@ ok(count_of('tokens', $uid) >= 2, 'tokens stored for the account');
     }
     problem_ok($c->del('/users/me', body => '{"password":', ctype => 'application/json'), 400,
                'invalid_json', 'broken JSON');
+    problem_ok($c->del('/users/me', body => '', ctype => 'application/json'), 400,
+               'invalid_json', 'an empty body');
+    problem_ok($c->del('/users/me', json => {password => ''}), 401, 'invalid_credentials',
+               'an empty password (a wrong one)');
     ok(user_row($f->{email}), 'the account is still there');
     is($c->get('/users/me')->code, 200, '... and the session works');
 }
@@ -98,6 +102,7 @@ ok((grep { defined $_->{ip} || defined $_->{login} || defined $_->{user_agent} }
                           || defined $_->{detail} } @$audit;
     is(scalar @personal, 0, '... without login, ip, user_agent or detail')
         or diag(json_enc($personal[0]));
+    ok((grep { $_->{event} eq 'account_deleted' } @$audit), '... and the deletion is recorded');
 
     problem_ok($c->get('/users/me', cookie => $old_cookie), 401, 'unauthenticated',
                'the old cookie on /users/me');

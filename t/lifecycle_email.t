@@ -51,6 +51,13 @@ my ($r, $taken) = client()->register();
          undef, 'wrong password'],
         [{new_email => $taken->{email}, password => $f->{password}}, 409, 'email_taken', undef,
          'an address another account has'],
+        # The password first: without it, nothing is told about other accounts.
+        [{new_email => $taken->{email}, password => $f->{password} . 'x'}, 401,
+         'invalid_credentials', undef, 'a taken address with a wrong password'],
+        [{new_email => $f->{email}, password => $f->{password} . 'x'}, 401,
+         'invalid_credentials', undef, 'the current address with a wrong password'],
+        [{new_email => unique_email(), password => ''}, 401, 'invalid_credentials', undef,
+         'an empty password'],
         [{new_email => uc $taken->{email}, password => $f->{password}}, 409, 'email_taken', undef,
          '... in upper case'],
         [{new_email => $f->{email}, password => $f->{password}}, 422, 'validation_failed',
@@ -91,13 +98,19 @@ my ($r, $taken) = client()->register();
 # ---- the change --------------------------------------------------------------------------
 
 {
+    my $vm = mail_ok('the registration\'s verify mail', to => $f->{email}, template => 'verify_email');
+    push @tokens, $vm->{token} if defined $vm->{token};
+
+    # A second request voids the first link.
+    my $first = unique_email('Emil.First');
+    is(ask($c, $first, $f->{password})->code, 202, 'ask for a change (to be superseded)');
+    my $m0 = change_mail('... its link', $first);
+
     my $new = unique_email('Emil.New');
     my $res = ask($c, $new, $f->{password});
     is($res->code, 202, 'ask for a change: 202') or diag($res->content);
     no_store_ok($res, '...');
-    my $b = json_body($res) || {};
-    is($b->{status}, 'accepted', '... {"status":"accepted"}');
-    is_deeply([grep { $_ ne 'status' && $_ ne 'detail' } keys %$b], [], '... (and at most a detail)');
+    is_deeply(json_body($res), {status => 'accepted'}, '... {"status":"accepted"}');
 
     my $m = change_mail('the link to the new address', lc $new);
     like($m->{token} // '', qr/^[A-Za-z0-9_-]{43}$/, '... "Code: " and a 43-character token');
@@ -109,6 +122,10 @@ my ($r, $taken) = client()->register();
     is($tr->{email}, lc $new, '... and the new address');
     is(($tr->{expires_at} // 0) - ($tr->{created_at} // 0), 24 * 3600,
        '... valid for AuthsvcVerifyTokenTTL (24h)');
+
+    problem_ok($anon->post('/auth/verify-email', {token => $m0->{token}}), 400, 'token_invalid',
+               'the first link after a second request');
+    ok(!user_row($first), '... changed nothing');
 
     # Nothing changes yet.
     is(user_row($f->{email})->{id}, $u->{id}, 'until confirmed, the account has the old address');
@@ -142,6 +159,13 @@ my ($r, $taken) = client()->register();
 
     problem_ok($anon->post('/auth/verify-email', {token => $m->{token}}), 400, 'token_invalid',
                'the same token again');
+    # Sessions stay open.
+    my $mine = json_body($c->get('/users/me')) || {};
+    is($mine->{email}, lc $new, 'the session that asked is still open, with the new address');
+    # The registration's verify token proves the old address, which the account no
+    # longer has.
+    problem_ok($anon->post('/auth/verify-email', {token => $vm->{token}}), 400, 'token_invalid',
+               'the registration\'s verify token after the change');
 
     # The old address can be registered by somebody else.
     my ($r2) = client()->register(email => $f->{email});
@@ -155,12 +179,20 @@ my ($r, $taken) = client()->register();
     my $new = unique_email('race');
     is(ask($c2, $new, $f2->{password})->code, 202, 'ask for a change to a free address');
     my $m = change_mail('... the link', $new);
-    my ($r3) = client()->register(email => $new);
+    my ($r3, $sq_f) = client()->register(email => $new);
     is($r3->code, 201, '... somebody registers that address meanwhile');
     problem_ok($anon->post('/auth/verify-email', {token => $m->{token}}), 409, 'email_taken',
                '... confirming: 409');
     is(user_row($f2->{email}) && user_row($f2->{email})->{email}, lc $f2->{email},
        '... the account keeps its address');
+    # The token is not spent: once the address is free again, it works.
+    my $sq = client();
+    is($sq->login($new, $sq_f->{password})->code, 200, '... the other account signs in');
+    is($sq->del('/users/me', json => {password => $sq_f->{password}})->code, 204,
+       '... and deletes itself');
+    my $res = $anon->post('/auth/verify-email', {token => $m->{token}});
+    is($res->code, 200, '... the address freed, the same token confirms') or diag($res->content);
+    is((json_body($res) || {})->{user}{email}, lc $new, '... the new address');
 }
 
 # Expired (vhost shortttl: AuthsvcVerifyTokenTTL 2s also bounds change_email).

@@ -78,6 +78,12 @@ my $hash0 = user_row($f->{email})->{password_hash};
     }
     problem_ok($c->put('/users/me/password', undef, body => '{"current_password":'), 400,
                'invalid_json', 'broken JSON');
+    # Both fields there: the current password is checked first (an empty one is wrong).
+    problem_ok(change($c, $f->{password} . 'x', 'short'), 401, 'invalid_credentials',
+               'wrong current password and a short new one');
+    problem_ok(change($c, $f->{password} . 'x', 'password1234'), 401, 'invalid_credentials',
+               'wrong current password and a listed new one');
+    problem_ok(change($c, '', new_password()), 401, 'invalid_credentials', 'empty current password');
     is(user_row($f->{email})->{password_hash}, $hash0, 'after all that the password is unchanged');
     is(guarded($c), 200, '... the first session still passes');
     is(guarded($other), 200, '... and the second');
@@ -122,6 +128,19 @@ my $hash0 = user_row($f->{email})->{password_hash};
     ok(!defined $m->{token}, '... carries no code');
     like($m->{text}, qr/\Q${\ lc $f->{email}}\E/, '... names the account');
     $f->{password} = $new;
+}
+
+# A change voids outstanding reset links.
+{
+    is(client()->post('/auth/forgot-password', {email => $f->{email}})->code, 202, 'forgot-password');
+    my $m = mail_ok('... the reset mail', to => $f->{email}, template => 'reset_password');
+    my $new = new_password();
+    is(change($c, $f->{password}, $new)->code, 200, '... then a change');
+    $f->{password} = $new;
+    mail_ok('... its notice', to => $f->{email}, template => 'password_changed');
+    problem_ok(client()->post('/auth/reset-password', {token => $m->{token}, password => new_password()}),
+               400, 'token_invalid', '... the reset token after the change');
+    is(client()->login($f->{email}, $new)->code, 200, '... the changed password holds');
 }
 
 # AuthsvcPasswordHistory 0 (the default): the current password may be set again.

@@ -77,9 +77,18 @@ sub session_cookie_set {
     my $m1 = reset_mail('known account', $known->{email});
     my $m2 = reset_mail('known account, asked in upper case', $known->{email});
     no_mail_ok('unknown account (after the known account\'s mails arrived)', to => $unknown);
+    no_mail_ok('disabled account (docs/api.md: disabled ones get no mail)', to => $disabled->{email},
+               template => 'reset_password');
     is(scalar @{ outbox_rows('recipient = ' . sql_str($unknown)) }, 0,
        '... nothing for it in the outbox either');
     ok(!db_row('SELECT * FROM users WHERE email = ' . sql_str($unknown)), '... and no account');
+    # The audit log tells them apart (docs/api.md), the client does not.
+    my $a = db_row("SELECT * FROM audit_log WHERE event = 'password_reset_requested' AND login = "
+                   . sql_str($unknown)) || {};
+    like($a->{detail} // '', qr/"account"\s*:\s*false/, 'audit: the unknown address, account false');
+    $a = db_row("SELECT * FROM audit_log WHERE event = 'password_reset_requested' AND login = "
+                . sql_str(lc $known->{email}) . ' ORDER BY id') || {};
+    like($a->{detail} // '', qr/"account"\s*:\s*true/, 'audit: the known address, account true');
 }
 
 # Bad input.
@@ -220,6 +229,26 @@ sub session_cookie_set {
     my $hash = user_row($f->{email})->{password_hash};
     bad_tokens_ok($anon, '/auth/reset-password', {password => new_password()}, 'reset-password');
     is(user_row($f->{email})->{password_hash}, $hash, '... no password changed');
+    # Both fields there: the token is checked first.
+    problem_ok($anon->post('/auth/reset-password', {token => random_token(), password => 'short'}),
+               400, 'token_invalid', 'an unknown token with a short password');
+    problem_ok($anon->post('/auth/reset-password', {token => random_token(), password => 'password1234'}),
+               400, 'token_invalid', 'an unknown token with a listed password');
+    my $p = problem_ok($anon->post('/auth/reset-password', {}), 422, 'validation_failed',
+                       'reset-password with {}');
+    fields_ok($p, {token => 'required', password => 'required'}, 'reset-password with {}');
+}
+
+# A disabled account's reset token does nothing.
+{
+    my ($res, $f) = client()->register();
+    is(forgot($f->{email})->code, 202, 'forgot-password, then the account is disabled');
+    my $m = reset_mail('... the reset mail', $f->{email});
+    db_do("UPDATE users SET status = 'disabled' WHERE email = " . sql_str($f->{email}));
+    problem_ok($anon->post('/auth/reset-password', {token => $m->{token}, password => new_password()}),
+               400, 'token_invalid', '... its token');
+    db_do("UPDATE users SET status = 'active' WHERE email = " . sql_str($f->{email}));
+    is(client()->login($f->{email}, $f->{password})->code, 200, '... the password is unchanged');
 }
 
 # Expired (vhost shortttl: AuthsvcResetTokenTTL 2s).

@@ -419,7 +419,13 @@ SKIP: {
         or diag(do { local (@ARGV, $/) = ("$dir/out", "$dir/logs/error_log"); <> } // '');
     SKIP: {
         skip('it did not start', 9) unless $up;
-        my $log = do { local (@ARGV, $/) = ("$dir/logs/error_log"); <> } // '';
+        # The port answers before start-up is over: wait for its last line.
+        my $log = '';
+        for (1 .. 100) {
+            $log = do { local (@ARGV, $/) = ("$dir/logs/error_log"); <> } // '';
+            last if $log =~ /resuming normal operations/;
+            sleep 0.1;
+        }
         like($log, qr/AuthsvcPublicURL/, '... warning that mails will carry no link');
         my $c = client(base => "http://127.0.0.1:$port");
         my ($res, $f) = $c->register();

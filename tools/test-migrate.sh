@@ -122,16 +122,18 @@ embed_case() {
         flunk "... and writes no output"; else pass "... and writes no output"; fi
 }
 ok_sql='CREATE TABLE t (x INTEGER);'
-embed_case "a gap in numbering" 'gap in numbering: expected 0002, found 0003' \
-    "for d in sqlite pgsql; do echo '$ok_sql' >\$d/0003_x.up.sql; echo 'DROP TABLE t;' >\$d/0003_x.down.sql; done"
+N1=$(printf '%04d' $((LATEST + 1)))   # the next version
+N2=$(printf '%04d' $((LATEST + 2)))   # one after it: a gap
+embed_case "a gap in numbering" "gap in numbering: expected $N1, found $N2" \
+    "for d in sqlite pgsql; do echo '$ok_sql' >\$d/${N2}_x.up.sql; echo 'DROP TABLE t;' >\$d/${N2}_x.down.sql; done"
 embed_case "a duplicate version" 'duplicate version 0001' \
     "for d in sqlite pgsql; do echo '$ok_sql' >\$d/0001_other.up.sql; echo 'DROP TABLE t;' >\$d/0001_other.down.sql; done"
-embed_case "an up without a down" '0002_x.up.sql: no matching .down.sql' \
-    "for d in sqlite pgsql; do echo '$ok_sql' >\$d/0002_x.up.sql; done"
+embed_case "an up without a down" "${N1}_x.up.sql: no matching .down.sql" \
+    "for d in sqlite pgsql; do echo '$ok_sql' >\$d/${N1}_x.up.sql; done"
 embed_case "drivers with different versions" 'drivers disagree' \
-    "echo '$ok_sql' >sqlite/0002_x.up.sql; echo 'DROP TABLE t;' >sqlite/0002_x.down.sql"
-embed_case "a bad file name" '0002-x.up.sql: bad file name' \
-    "echo '$ok_sql' >sqlite/0002-x.up.sql"
+    "echo '$ok_sql' >sqlite/${N1}_x.up.sql; echo 'DROP TABLE t;' >sqlite/${N1}_x.down.sql"
+embed_case "a bad file name" "${N1}-x.up.sql: bad file name" \
+    "echo '$ok_sql' >sqlite/${N1}-x.up.sql"
 embed_case "a statement without its ';'" 'text after the last statement' \
     "echo 'DROP TABLE users' >>sqlite/0001_core.down.sql"
 embed_case "a PRAGMA" "'PRAGMA' is not allowed" \

@@ -45,7 +45,7 @@ stop_server() {
 start_server() { # $1 = event|prefork
     stop_server
     rm -rf "$WORK/state"
-    mkdir -p "$WORK/state"
+    mkdir -p "$WORK/state/mail"
     users=""
     [ "$(id -u)" -eq 0 ] && users="User www-data
 Group www-data"
@@ -148,15 +148,21 @@ for mpm in event prefork; do
     wrk_run register register "$mpm"
     wrk_run login login "$email"
     wrk_run me get /api/users/me "$cookie"
+    # forgot-password must not tell a known address from an unknown one by its time
+    wrk_run forgot-known forgot "$email"
+    wrk_run forgot-unknown forgot "nobody-$mpm@bench.example.com"
     rss0=$(children_rss)
     guard_pairs "$cookie"
     printf '    children RSS: %s KiB before the guard runs, %s KiB after\n' "$rss0" "$(children_rss)"
     users=$(sqlite3 "$WORK/state/authsvc.db" 'SELECT COUNT(*) FROM users')
     sessions=$(sqlite3 "$WORK/state/authsvc.db" 'SELECT COUNT(*) FROM sessions')
+    sleep 3 # let the outbox drain what it can
+    mail=$(sqlite3 "$WORK/state/authsvc.db" \
+        "SELECT status || ' ' || COUNT(*) FROM mail_outbox GROUP BY status" | tr '\n' ' ')
     locked=$(grep -c 'database is locked' "$WORK/state/error.log" || true)
     errors=$(grep -c ':error\]' "$WORK/state/error.log" || true)
-    printf '  rows: %s users, %s sessions; "database is locked" in error log: %s; error lines: %s\n' \
-        "$users" "$sessions" "$locked" "$errors"
+    printf '  rows: %s users, %s sessions; outbox: %s\n' "$users" "$sessions" "$mail"
+    printf '  "database is locked" in error log: %s; error lines: %s\n' "$locked" "$errors"
     grep ':error\]' "$WORK/state/error.log" | head -n 5 | sed 's/^/    /'
     stop_server
 done

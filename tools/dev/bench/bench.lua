@@ -2,6 +2,7 @@
 --   register PREFIX         POST /api/auth/register, a new account per request (expects 201)
 --   login EMAIL             POST /api/auth/login for one account (expects 200)
 --   get PATH [COOKIE]       GET PATH with an optional Cookie header (expects 200)
+--   forgot EMAIL            POST /api/auth/forgot-password for one address (expects 202)
 -- At the end it prints "BENCH_NON_EXPECTED n": responses with another status.
 local threads = {}
 local counter = 0
@@ -15,9 +16,11 @@ function init(args)
     -- every thread has its own Lua state: a table's address tells them apart
     salt = tostring({}):gsub("[^%w]", "")
     json = {["Content-Type"] = "application/json"}
-    expect = (mode == "register") and 201 or 200
+    expect = ({register = 201, forgot = 202})[mode] or 200
     if mode == "login" then
         body = string.format('{"login":"%s","password":"correct horse battery staple"}', arg1)
+    elseif mode == "forgot" then
+        body = string.format('{"email":"%s"}', arg1)
     end
     headers = {}
     if mode == "get" and arg2 and arg2 ~= "" then
@@ -33,6 +36,8 @@ function request()
             arg1, salt, counter))
     elseif mode == "login" then
         return wrk.format("POST", "/api/auth/login", json, body)
+    elseif mode == "forgot" then
+        return wrk.format("POST", "/api/auth/forgot-password", json, body)
     end
     return wrk.format("GET", arg1, headers)
 end
