@@ -125,12 +125,14 @@ static const authsvc_fail_t *unverified(request_rec *r, authsvc_db_t *db,
 {
     unverified_tx_t tx = {r, u, login, NULL};
 
-    if (authsvc_store_transaction(db, unverified_tx, &tx) != APR_SUCCESS) {
+    (void)unverified_tx;
+    if (authsvc_audit(r, db, "login_refused", u->id, login, reason(r, "unverified")) !=
+        APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "could not mail a new verification link to user %s", u->id);
     }
     return authsvc_fail(r, "verification_required",
-                        "verify your email address first: a new link is on its way");
+                        "verify your email address first: follow the link we mailed");
 }
 
 typedef struct {

@@ -315,7 +315,7 @@ my $stub = mail_dir('stub');
 
 SKIP: {
     my $sink = start_smtp_sink(180);
-    ok($sink, 'the SMTP sink runs on port ' . smtp_sink_port()) or skip('no SMTP sink', 16);
+    ok($sink, 'the SMTP sink runs on port ' . smtp_sink_port()) or skip('no SMTP sink', 17);
     my $dir = mail_dir('smtp');
     my $c = client(vhost => 'smtp');
     my ($res, $f) = $c->register();
@@ -418,7 +418,7 @@ SKIP: {
     ok($up, 'a server without AuthsvcPublicURL starts')
         or diag(do { local (@ARGV, $/) = ("$dir/out", "$dir/logs/error_log"); <> } // '');
     SKIP: {
-        skip('it did not start', 9) unless $up;
+        skip('it did not start', 8) unless $up;
         # The port answers before start-up is over: wait for its last line.
         my $log = '';
         for (1 .. 100) {

@@ -330,7 +330,7 @@ sub mail_dir {
     return catfile(serverroot(), 'state', 'mail', $name // 'main');
 }
 
-my (%MAIL_CACHE, %MAIL_SEEN);
+my (%MAIL_CACHE, %MAIL_SEEN, %MAIL_RAW);
 
 # RFC 2047 encoded-words in a header value, decoded to a Perl string.
 sub _decode_words {
@@ -504,14 +504,20 @@ sub mails {
         my $f = $fm->[0];
         my $m = $MAIL_CACHE{$f};
         if (!$m) {
+            # Files are written once (renamed into place): each is read once.
+            my $raw = $MAIL_RAW{$f} //= do {
+                open(my $fh, '<:raw', $f) or next;
+                local $/;
+                lc(<$fh> // '');
+            };
+            # Cheap filter first: the address appears literally in To.
+            next if defined $o{to} && index($raw, lc $o{to}) < 0;
             open(my $fh, '<:raw', $f) or next;
             local $/;
-            my $raw = <$fh> // '';
+            $m = $MAIL_CACHE{$f} = parse_mail(<$fh> // '');
             close $fh;
-            # Cheap filter first: the address appears literally in To.
-            next if defined $o{to} && index(lc $raw, lc $o{to}) < 0;
-            $m = $MAIL_CACHE{$f} = parse_mail($raw);
             $m->{file} = $f;
+            delete $MAIL_RAW{$f};
         }
         if (defined $o{to}) {
             my $to = lc join ',', @{ $m->{headers}{to} || [] };
