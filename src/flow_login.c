@@ -125,6 +125,8 @@ static const authsvc_fail_t *unverified(request_rec *r, authsvc_db_t *db,
 {
     unverified_tx_t tx = {r, u, login, NULL};
 
+    (void)tx;
+
     (void)unverified_tx;
     if (authsvc_audit(r, db, "login_refused", u->id, login, reason(r, "unverified")) !=
         APR_SUCCESS) {
