@@ -131,7 +131,7 @@ static const authsvc_fail_t *unverified(request_rec *r, authsvc_db_t *db,
     if (authsvc_audit(r, db, "login_refused", u->id, login, reason(r, "unverified")) !=
         APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "could not mail a new verification link to user %s", u->id);
+                      "could not audit the refused sign-in of user %s", u->id);
     }
     return authsvc_fail(r, "verification_required",
                         "verify your email address first: follow the link we mailed");

@@ -68,6 +68,16 @@ static apr_status_t verify_tx(authsvc_db_t *db, void *baton)
     return authsvc_audit(tx->r, db, "email_verified", tx->t->user_id, NULL, NULL);
 }
 
+/* After a failed change of address: does another account have the address now? */
+static int taken_meanwhile(authsvc_db_t *db, const verify_tx_t *tx)
+{
+    authsvc_user_t *other = NULL;
+
+    return tx->t != NULL && strcmp(tx->t->purpose, AUTHSVC_TOKEN_CHANGE) == 0 &&
+           authsvc_users_by_email(db, tx->t->email, &other) == APR_SUCCESS &&
+           other != NULL && strcmp(other->id, tx->t->user_id) != 0;
+}
+
 const authsvc_fail_t *authsvc_flow_verify_email(request_rec *r, const authsvc_field_t *token,
                                                 authsvc_user_t **out)
 {
@@ -93,6 +103,9 @@ const authsvc_fail_t *authsvc_flow_verify_email(request_rec *r, const authsvc_fi
     rv = authsvc_store_transaction(db, verify_tx, &tx);
     if (rv == APR_ENOENT) {
         return authsvc_fail(r, "token_invalid", "the link or code is invalid or has expired");
+    }
+    if (rv != APR_SUCCESS && rv != APR_EEXIST && taken_meanwhile(db, &tx)) {
+        rv = APR_EEXIST; /* a concurrent confirmation won the unique index */
     }
     if (rv == APR_EEXIST) {
         return authsvc_fail(r, "email_taken", "another account has this email address now");

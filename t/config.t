@@ -208,6 +208,18 @@ sub start_httpd {
     ok(!defined $status && $up, 'the minimal configuration starts') or diag($text);
 }
 
+# Mail template directories: one with a template naming an unknown variable, one with
+# an unclosed section, one that only replaces a subject.
+for my $t (['tpl-unknown', 'verify_email.txt', "Hello {{nobody_knows}}\nCode: {{code}}\n"],
+           ['tpl-unclosed', 'reset_password.html', "<p>{{#link}}<a href=\"{{link}}\">x</a></p>\n"],
+           ['tpl-subject', 'verify_email.subject', "Welcome to {{site}}\n"]) {
+    my ($sub, $file, $text) = @$t;
+    mkdir "$dir/$sub";
+    open(my $fh, '>', "$dir/$sub/$file") or die "$dir/$sub/$file: $!";
+    print {$fh} $text;
+    close $fh;
+}
+
 my @refused = (
     ['AuthsvcPasswordMinLength 0',             qr/AuthsvcPasswordMinLength.*between/],
     ['AuthsvcPasswordMinLength twelve',        qr/AuthsvcPasswordMinLength.*not a number/],
@@ -277,6 +289,8 @@ my @refused = (
     ['AuthsvcMailFrom "a b@example.org"',       qr/AuthsvcMailFrom/],
     ['AuthsvcPublicURL example.com/api',       qr/AuthsvcPublicURL/],
     ["AuthsvcMailTemplates $dir/no-such-dir",  qr/AuthsvcMailTemplates/],
+    ["AuthsvcMailTemplates $dir/tpl-unknown",  qr/AuthsvcMailTemplates.*nobody_knows/],
+    ["AuthsvcMailTemplates $dir/tpl-unclosed", qr/AuthsvcMailTemplates.*link/],
 );
 for my $case (@refused) {
     my ($extra, $why) = @$case;
@@ -322,7 +336,7 @@ for my $extra ('AuthsvcSessionIdleTimeout 90', 'AuthsvcSessionIdleTimeout 2H',
                'AuthsvcMailTransport "sendmail:/usr/sbin/sendmail -t -i"',
                'AuthsvcMailTransport smtp://mail.example.com:587',
                'AuthsvcMailTransport smtps://mail.example.com:465',
-               "AuthsvcMailTransport file:$dir",
+               "AuthsvcMailTransport file:$dir", "AuthsvcMailTemplates $dir/tpl-subject",
                "<VirtualHost *:80>\nAuthsvcMailTransport file:$dir\nAuthsvcPasswordHistory 5\n</VirtualHost>") {
     (my $name = $extra) =~ s/\n/; /g;
     my ($file, $port) = conf_with($extra);

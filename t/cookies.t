@@ -116,6 +116,32 @@ sub attrs_are {
               'crosssite: SameSite=None; Secure');
 }
 
+# ---- a password change and an account deletion use the vhost's cookie too ------------
+
+for my $case (['custom', 'sid', {path => '/', httponly => 1, samesite => 'Strict',
+                                 domain => 'example.test'}],
+              ['crosssite', '__Secure-sid', {path => '/', httponly => 1, samesite => 'None',
+                                             secure => 1}]) {
+    my ($vhost, $name, $attrs) = @$case;
+    my ($c, $sc, $f) = login_on($vhost);
+    my $res = $c->put('/users/me/password',
+                      {current_password => $f->{password}, new_password => 'Fourteen chars'});
+    is($res->code, 200, "$vhost: change the password") or diag($res->content);
+    my @sc = $res->header('Set-Cookie');
+    is(scalar @sc, 1, "$vhost: ... one Set-Cookie");
+    my ($n, $v, $a) = parse_cookie($sc[0]);
+    is($n, $name, "$vhost: ... named $name");
+    like($v // '', qr/^[A-Za-z0-9_-]{43}$/, "$vhost: ... a new token");
+    attrs_are($a, $attrs, "$vhost: the new session's cookie");
+    is($c->get('/users/me', cookie => "$name=$v")->code, 200, "$vhost: ... which signs in");
+    $res = $c->del('/users/me', json => {password => 'Fourteen chars'}, cookie => "$name=$v");
+    is($res->code, 204, "$vhost: delete the account");
+    my ($n2, $v2, $a2) = parse_cookie(scalar $res->header('Set-Cookie'));
+    ok($n2 eq $name && $v2 eq '' && ($a2->{'max-age'} // '') eq '0'
+       && ($a2->{domain} // '') eq ($attrs->{domain} // ''),
+       "$vhost: ... clears $name (same Domain)") or diag(scalar $res->header('Set-Cookie'));
+}
+
 # ---- the cookie is only set at login -------------------------------------------------
 
 {

@@ -12,7 +12,7 @@ use AuthsvcTest;
 
 my $anon = client();
 
-sub guarded { $_[0]->get('/private/', abs => 1, %{ $_[1] || {} })->code }
+sub guarded { guard_code($_[0], %{ $_[1] || {} }) }
 
 sub count_of {
     my ($table, $uid) = @_;

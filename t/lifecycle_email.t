@@ -173,6 +173,23 @@ my ($r, $taken) = client()->register();
     $f->{email} = lc $new;
 }
 
+# A reset link mailed to the old address stops working once the new one is confirmed:
+# whoever reads the old mailbox cannot take the account back.
+{
+    my ($c4, $f4) = account();
+    is($anon->post('/auth/forgot-password', {email => $f4->{email}})->code, 202,
+       'a reset link to the old address');
+    my $rm = mail_ok('... arrives', to => $f4->{email}, template => 'reset_password');
+    push @tokens, $rm->{token} if defined $rm->{token};
+    my $new = unique_email('moved');
+    is(ask($c4, $new, $f4->{password})->code, 202, '... then a change of address');
+    my $m = change_mail('... its link', $new);
+    is($anon->post('/auth/verify-email', {token => $m->{token}})->code, 200, '... confirmed');
+    problem_ok($anon->post('/auth/reset-password', {token => $rm->{token}, password => new_password()}),
+               400, 'token_invalid', 'the old address\'s reset link after the change');
+    is(client()->login($new, $f4->{password})->code, 200, '... the password is unchanged');
+}
+
 # The address was taken between asking and confirming.
 {
     my ($c2, $f2) = account();
@@ -193,6 +210,28 @@ my ($r, $taken) = client()->register();
     my $res = $anon->post('/auth/verify-email', {token => $m->{token}});
     is($res->code, 200, '... the address freed, the same token confirms') or diag($res->content);
     is((json_body($res) || {})->{user}{email}, lc $new, '... the new address');
+}
+
+# Two accounts confirm a change to the same address at the same moment: one wins, the
+# other gets 409 (not an error from the unique index). Three rounds: it is a race.
+{
+    my (@rounds, @owners);
+    for my $round (1 .. 3) {
+        my ($c5, $f5) = account();
+        my ($c6, $f6) = account();
+        my $x = unique_email('contested');
+        ask($c5, $x, $f5->{password});
+        ask($c6, $x, $f6->{password});
+        my $m5 = wait_mail(to => $x, template => 'change_email') || {};
+        my $m6 = wait_mail(to => $x, template => 'change_email') || {};
+        my @codes = sort(parallel_posts(undef, '/auth/verify-email',
+                                        [{token => $m5->{token}}, {token => $m6->{token}}]));
+        push @rounds, "@codes";
+        push @owners, scalar @{ db_rows('SELECT id FROM users WHERE email = ' . sql_str($x)) };
+    }
+    is_deeply(\@rounds, [('200 409') x 3],
+              'two accounts confirm the same new address at once (3 rounds): 200 and 409');
+    is_deeply(\@owners, [1, 1, 1], '... one account has it each time');
 }
 
 # Expired (vhost shortttl: AuthsvcVerifyTokenTTL 2s also bounds change_email).

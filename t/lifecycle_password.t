@@ -10,7 +10,7 @@ use JSON::PP ();
 use Test::More;
 use AuthsvcTest;
 
-sub guarded { $_[0]->get('/private/', abs => 1, %{ $_[1] || {} })->code }
+sub guarded { guard_code($_[0], %{ $_[1] || {} }) }
 
 sub change {
     my ($c, $current, $new, %o) = @_;

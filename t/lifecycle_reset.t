@@ -38,7 +38,7 @@ sub reset_mail {
     return $m;
 }
 
-sub guarded { $_[0]->get('/private/', abs => 1)->code }
+sub guarded { guard_code($_[0]) }
 
 # A Set-Cookie that would sign the client in.
 sub session_cookie_set {
@@ -288,6 +288,19 @@ sub session_cookie_set {
     }
     # The password_changed notice, once.
     mail_ok('... one "password changed" notice', to => $f->{email}, template => 'password_changed');
+}
+
+# Several requests at once: one usable link remains.
+{
+    my ($res, $f) = client()->register();
+    my @codes = parallel_posts(undef, '/auth/forgot-password', [({email => $f->{email}}) x 6]);
+    is("@codes", join(' ', (202) x 6), '6 forgot-password requests at once: all 202');
+    my @m = map { reset_mail("... mail $_", $f->{email}) } 1 .. 6;
+    my @usable = grep {
+        db_value('SELECT count(*) AS n FROM tokens WHERE used_at IS NULL AND expires_at > ' . time
+                 . ' AND token_hash = ' . sql_str(sha256_hex($_->{token} // '')))
+    } @m;
+    is(scalar @usable, 1, '... exactly one of the six tokens is still usable');
 }
 
 # With AuthsvcRequireVerifiedEmail (vhost verified): a reset proves the address.

@@ -99,6 +99,14 @@ reg_refused('policy', {password => 'alllowercaseblockedword'}, 'password_breache
            'an email local part of 2 characters does not count');
     reg_ok(undef, {first_name => 'Bartholomew', password => 'Bartholomeus is a name'},
            'a password merely resembling the first name');
+    # Names are compared as they are written, in characters (not octets).
+    reg_refused(undef, {first_name => "J\x{fc}rgen", password => "ich bin J\x{fc}rgen, hallo"},
+                'password_policy', {password => 'password_policy'},
+                'password containing a non-ASCII first name');
+    reg_ok(undef, {first_name => "J\x{fc}", password => "J\x{fc}rgen J\x{fc}mper was here"},
+           'a first name of 2 characters (3 octets) does not count');
+    reg_ok(undef, {last_name => "\x{674e}\x{56db}", password => "\x{674e}\x{56db} likes long passwords"},
+           'a last name of 2 characters (6 octets) does not count');
     # The blocklist comes before the names.
     reg_refused(undef, {last_name => 'Qwerty', password => 'qwertyuiop123'}, 'password_breached',
                 {password => 'password_breached'}, 'listed and containing the last name');

@@ -43,7 +43,7 @@ our @EXPORT = qw(
     set_roles set_verified free_logins account kv_body htdocs httpd_bin
     mail_dir parse_mail mail_header mails wait_mail mail_ok no_mail_ok mail_seen template_subject_re
     outbox_rows outbox_row wait_outbox random_token bad_tokens_ok live_session_count
-    parallel_posts smtp_sink_port start_smtp_sink
+    parallel_posts guard_code smtp_sink_port start_smtp_sink
 );
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
@@ -352,7 +352,7 @@ sub _decode_words {
             $bytes = $t;
         }
         $cs =~ s/\*.*//;    # RFC 2231 language tag
-        my $s = eval { Encode::decode($cs, $bytes, Encode::FB_CROAK()) };
+        my $s = eval { Encode::decode($cs, my $copy = $bytes, Encode::FB_CROAK()) };
         defined $s ? $s : "[undecodable $cs]";
     }ge;
     return $v;
@@ -406,7 +406,9 @@ sub _entity {
     my $bytes = $cte eq 'base64'           ? MIME::Base64::decode_base64($body)
               : $cte eq 'quoted-printable' ? MIME::QuotedPrint::decode_qp($body)
               :                              $body;
-    my $str = eval { Encode::decode($cs eq 'us-ascii' ? 'utf-8' : $cs, $bytes, Encode::FB_CROAK()) };
+    # (decode with a CHECK eats its input: give it a copy)
+    my $str = eval { Encode::decode($cs eq 'us-ascii' ? 'utf-8' : $cs, my $copy = $bytes,
+                                    Encode::FB_CROAK()) };
     return {type => $type // '', charset => $cs, cte => $cte, headers => $h,
             body => $str, bytes => $bytes, encoded => $body, utf8_ok => defined $str};
 }
@@ -664,6 +666,8 @@ sub bad_tokens_ok {
     }
     problem_ok($c->post($path, undef, body => '{"token":'), 400, 'invalid_json',
                "$name: broken JSON");
+    problem_ok($c->post($path, undef, body => json_enc({%$extra, token => $t}), ctype => 'text/plain'),
+               415, 'unsupported_media_type', "$name: text/plain");
 }
 
 # Sessions of a user that still count (not revoked, not expired).
@@ -704,6 +708,18 @@ sub parallel_posts {
         waitpid($pid, 0);
     }
     return @codes;
+}
+
+# The status of a guarded page (/private/: Require authsvc; or path => PATH) for the
+# client, asked 8 times on fresh connections so that several server processes (each
+# with its own session cache) answer: the status if all agree, else all of them
+# ("200 401 200 ...").
+sub guard_code {
+    my ($c, %opt) = @_;
+    my $path = delete $opt{path} // '/private/';
+    my @codes = map { $c->get($path, abs => 1, %opt)->code } 1 .. 8;
+    my %distinct = map { $_ => 1 } @codes;
+    return keys %distinct == 1 ? $codes[0] : "@codes";
 }
 
 # ---- the SMTP sink -------------------------------------------------------------------
