@@ -107,7 +107,10 @@ apr_status_t authsvc_flow_send_token(request_rec *r, authsvc_db_t *db,
     t.created_at = AUTHSVC_NOW();
     t.expires_at = t.created_at + ttl;
     /* One live token per purpose: a new request invalidates the older ones. */
-    if ((!keep_older &&
+    /* Concurrent requests for one account take turns, so "void the older tokens, then
+     * add this one" leaves exactly one live token. */
+    if ((rv = authsvc_users_lock(db, u->id)) != APR_SUCCESS ||
+        (!keep_older &&
          (rv = authsvc_tokens_invalidate(db, u->id, purpose)) != APR_SUCCESS) ||
         (rv = authsvc_tokens_insert(db, &t)) != APR_SUCCESS) {
         return rv;

@@ -167,6 +167,8 @@ apr_status_t authsvc_users_set_email(authsvc_db_t *db, const char *id, const cha
 apr_status_t authsvc_users_verify(authsvc_db_t *db, const char *id, const char *email,
                                   int *done);
 apr_status_t authsvc_users_delete(authsvc_db_t *db, const char *id);
+/* Lock the account's row until the transaction ends. */
+apr_status_t authsvc_users_lock(authsvc_db_t *db, const char *id);
 
 apr_status_t authsvc_sessions_insert(authsvc_db_t *db, const authsvc_session_t *s);
 /* The live session with this token hash (not revoked, not expired at `now`, account

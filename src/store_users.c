@@ -36,6 +36,9 @@ const authsvc_stmt_t authsvc_store_users_stmts[] = {
      "WHERE id = %s AND NOT EXISTS (SELECT 1 FROM users o WHERE o.email = %s "
      "AND o.id <> %s)"},
     {"authsvc_users_delete", "DELETE FROM users WHERE id = %s"},
+    /* A no-op write: PostgreSQL row lock that serialises one account's token requests
+     * (SQLite's BEGIN IMMEDIATE already serialises every write transaction). */
+    {"authsvc_users_lock", "UPDATE users SET updated_at = updated_at WHERE id = %s"},
     {NULL, NULL}};
 
 /* Columns 0..10 of a USER_COLS row, starting at column `off`. */
@@ -212,4 +215,11 @@ apr_status_t authsvc_users_delete(authsvc_db_t *db, const char *id)
     const char *args[1] = {id};
 
     return authsvc_store_exec(db, "authsvc_users_delete", NULL, 1, args);
+}
+
+apr_status_t authsvc_users_lock(authsvc_db_t *db, const char *id)
+{
+    const char *args[1] = {id};
+
+    return authsvc_store_exec(db, "authsvc_users_lock", NULL, 1, args);
 }
