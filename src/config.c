@@ -65,6 +65,7 @@ void *authsvc_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(verify_ttl);
     MERGE_INT(reset_ttl);
     MERGE_PTR(public_url);
+    n->public_host = add->public_url ? add->public_host : base->public_host;
     n->blocklist_set = add->blocklist_set || base->blocklist_set;
     n->blocklist = add->blocklist_set ? add->blocklist : base->blocklist;
     MERGE_INT(pw_complexity);
@@ -504,6 +505,7 @@ static const char *set_public_url(cmd_parms *cmd, void *dcfg, const char *arg)
         u[n - 1] = '\0';
     }
     SRV(cmd)->public_url = u;
+    SRV(cmd)->public_host = uri.hostname;
     return NULL;
 }
 

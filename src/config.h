@@ -59,6 +59,7 @@ typedef struct {
     apr_int64_t verify_ttl;           /* AuthsvcVerifyTokenTTL, seconds */
     apr_int64_t reset_ttl;            /* AuthsvcResetTokenTTL, seconds */
     const char *public_url;           /* AuthsvcPublicURL, no trailing slash */
+    const char *public_host;          /* ... its host name (mail calls the site so) */
     int blocklist_set;                /* AuthsvcPasswordBlocklist given */
     const authsvc_blocklist_t *blocklist; /* ... NULL for "none" */
     int pw_complexity;                /* AuthsvcPasswordComplexity */

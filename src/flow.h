@@ -120,11 +120,12 @@ const char *authsvc_flow_token_hash(request_rec *r, const authsvc_field_t *f);
 /* Mail variables every message about u has (name). */
 apr_table_t *authsvc_flow_mail_vars(request_rec *r, const authsvc_user_t *u);
 /* In the caller's transaction: a new token of `purpose` for u mailed to `to`; older ones
- * of the purpose stop working unless keep_older. APR_EINVAL + *why when the mail
- * refuses a value. */
+ * of the purpose stop working. APR_EINVAL + *why when the mail refuses a value. */
 apr_status_t authsvc_flow_send_token(request_rec *r, authsvc_db_t *db,
                                      const authsvc_user_t *u, const char *purpose,
-                                     const char *to, int keep_older, const char **why);
+                                     const char *to, const char **why);
+/* The one answer for every unusable token (nothing about why is revealed). */
+const authsvc_fail_t *authsvc_flow_token_invalid(request_rec *r);
 /* In the caller's transaction: queue notice `name` to `to` (vars NULL: the defaults). */
 apr_status_t authsvc_flow_notify(request_rec *r, authsvc_db_t *db, const authsvc_user_t *u,
                                  const char *name, const char *to, apr_table_t *vars);

@@ -19,7 +19,7 @@ static apr_status_t email_tx(authsvc_db_t *db, void *baton)
 {
     email_tx_t *tx = baton;
     apr_status_t rv = authsvc_flow_send_token(tx->r, db, tx->u, AUTHSVC_TOKEN_CHANGE,
-                                              tx->email, 0, &tx->why);
+                                              tx->email, &tx->why);
 
     if (rv == APR_SUCCESS) {
         rv = authsvc_audit(tx->r, db, "email_change_requested", tx->u->id, NULL, NULL);
@@ -104,7 +104,7 @@ static apr_status_t delete_tx(authsvc_db_t *db, void *baton)
 
     if ((rv = authsvc_sessions_delete_user(db, id, &tx->ended)) != APR_SUCCESS ||
         (rv = authsvc_tokens_delete_user(db, id)) != APR_SUCCESS ||
-        (rv = authsvc_history_record(db, id, NULL, 0)) != APR_SUCCESS ||
+        (rv = authsvc_history_record(db, id, NULL, 0)) != APR_SUCCESS || /* keep none */
         (rv = authsvc_users_delete(db, id)) != APR_SUCCESS ||
         (rv = authsvc_audit_scrub(db, id)) != APR_SUCCESS ||
         (rv = authsvc_flow_notify(tx->r, db, tx->u, "account_deleted", tx->u->email,

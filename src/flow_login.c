@@ -98,36 +98,10 @@ static void rehash(request_rec *r, authsvc_db_t *db, authsvc_user_t *u,
     u->password_hash = h;
 }
 
-typedef struct {
-    request_rec *r;
-    const authsvc_user_t *u;
-    const char *login;
-    const char *why;
-} unverified_tx_t;
-
-static apr_status_t unverified_tx(authsvc_db_t *db, void *baton)
-{
-    unverified_tx_t *tx = baton;
-    apr_status_t rv = authsvc_audit(tx->r, db, "login_refused", tx->u->id, tx->login,
-                                    reason(tx->r, "unverified"));
-
-    if (rv == APR_SUCCESS) {
-        rv = authsvc_flow_send_token(tx->r, db, tx->u, AUTHSVC_TOKEN_VERIFY,
-                                     tx->u->email, 1, &tx->why);
-    }
-    return rv;
-}
-
-/* The right password for an unverified account under AuthsvcRequireVerifiedEmail: the
- * owner cannot sign in to ask for a new link, so one is mailed now. */
+/* The right password for an unverified account under AuthsvcRequireVerifiedEmail. */
 static const authsvc_fail_t *unverified(request_rec *r, authsvc_db_t *db,
                                         const authsvc_user_t *u, const char *login)
 {
-    unverified_tx_t tx = {r, u, login, NULL};
-
-    (void)tx;
-
-    (void)unverified_tx;
     if (authsvc_audit(r, db, "login_refused", u->id, login, reason(r, "unverified")) !=
         APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,

@@ -61,6 +61,11 @@ const authsvc_fail_t *authsvc_flow_require(request_rec *r, const char *const *na
     return errs ? authsvc_fail_fields(r, errs) : NULL;
 }
 
+const authsvc_fail_t *authsvc_flow_token_invalid(request_rec *r)
+{
+    return authsvc_fail(r, "token_invalid", "the link or code is invalid or has expired");
+}
+
 const char *authsvc_flow_token_hash(request_rec *r, const authsvc_field_t *f)
 {
     apr_size_t i;
@@ -85,7 +90,7 @@ static const char *link_page(const char *purpose)
 
 apr_status_t authsvc_flow_send_token(request_rec *r, authsvc_db_t *db,
                                      const authsvc_user_t *u, const char *purpose,
-                                     const char *to, int keep_older, const char **why)
+                                     const char *to, const char **why)
 {
     const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
     apr_table_t *vars = authsvc_flow_mail_vars(r, u);
@@ -110,8 +115,7 @@ apr_status_t authsvc_flow_send_token(request_rec *r, authsvc_db_t *db,
     /* Concurrent requests for one account take turns, so "void the older tokens, then
      * add this one" leaves exactly one live token. */
     if ((rv = authsvc_users_lock(db, u->id)) != APR_SUCCESS ||
-        (!keep_older &&
-         (rv = authsvc_tokens_invalidate(db, u->id, purpose)) != APR_SUCCESS) ||
+        (rv = authsvc_tokens_invalidate(db, u->id, purpose)) != APR_SUCCESS ||
         (rv = authsvc_tokens_insert(db, &t)) != APR_SUCCESS) {
         return rv;
     }

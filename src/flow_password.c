@@ -28,7 +28,7 @@ static apr_status_t forgot_tx(authsvc_db_t *db, void *baton)
                        tx->email, d);
     if (rv == APR_SUCCESS && tx->u != NULL) {
         rv = authsvc_flow_send_token(tx->r, db, tx->u, AUTHSVC_TOKEN_RESET,
-                                     tx->u->email, 0, &tx->why);
+                                     tx->u->email, &tx->why);
     }
     return rv;
 }
@@ -138,7 +138,7 @@ const authsvc_fail_t *authsvc_flow_reset_password(request_rec *r,
         return fail;
     }
     if ((tx.token_hash = authsvc_flow_token_hash(r, token)) == NULL) {
-        return authsvc_fail(r, "token_invalid", "the link or code is invalid or has expired");
+        return authsvc_flow_token_invalid(r);
     }
     if ((fail = authsvc_flow_db(r, &db)) != NULL) {
         return fail;
@@ -150,7 +150,7 @@ const authsvc_fail_t *authsvc_flow_reset_password(request_rec *r,
         return authsvc_fail(r, "unavailable", "the account database is unreachable");
     }
     if (t == NULL || u == NULL || strcmp(u->status, "active") != 0) {
-        return authsvc_fail(r, "token_invalid", "the link or code is invalid or has expired");
+        return authsvc_flow_token_invalid(r);
     }
     if (!authsvc_flow_check_new_password(r, db, u, "password", password, &errs)) {
         return authsvc_fail_fields(r, errs);
@@ -162,7 +162,7 @@ const authsvc_fail_t *authsvc_flow_reset_password(request_rec *r,
     tx.u = u;
     rv = authsvc_store_transaction(db, reset_tx, &tx);
     if (rv == APR_ENOENT) {
-        return authsvc_fail(r, "token_invalid", "the link or code is invalid or has expired");
+        return authsvc_flow_token_invalid(r);
     }
     if (rv != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the password could not be stored; try again");

@@ -56,7 +56,7 @@ static apr_status_t insert_tx(authsvc_db_t *db, void *baton)
     }
     if (rv == APR_SUCCESS) {
         rv = authsvc_flow_send_token(tx->r, db, tx->u, AUTHSVC_TOKEN_VERIFY,
-                                     tx->u->email, 0, &tx->why);
+                                     tx->u->email, &tx->why);
     }
     return rv;
 }

@@ -58,7 +58,6 @@ const authsvc_fail_t *authsvc_flow_revoke_sessions(request_rec *r, const char *i
     authsvc_db_t *db;
     revoke_tx_t tx;
     apr_status_t rv;
-    int i;
 
     if ((fail = authsvc_flow_whoami(r, &me)) != NULL) {
         return fail;
@@ -77,8 +76,6 @@ const authsvc_fail_t *authsvc_flow_revoke_sessions(request_rec *r, const char *i
     if (rv != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the sessions could not be ended; try again");
     }
-    for (i = 0; i < tx.hashes->nelts; i++) {
-        authsvc_session_forget(r, APR_ARRAY_IDX(tx.hashes, i, const char *));
-    }
+    authsvc_flow_forget_all(r, tx.hashes);
     return NULL;
 }

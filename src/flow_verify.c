@@ -95,14 +95,14 @@ const authsvc_fail_t *authsvc_flow_verify_email(request_rec *r, const authsvc_fi
         return fail;
     }
     if ((tx.hash = authsvc_flow_token_hash(r, token)) == NULL) {
-        return authsvc_fail(r, "token_invalid", "the link or code is invalid or has expired");
+        return authsvc_flow_token_invalid(r);
     }
     if ((fail = authsvc_flow_db(r, &db)) != NULL) {
         return fail;
     }
     rv = authsvc_store_transaction(db, verify_tx, &tx);
     if (rv == APR_ENOENT) {
-        return authsvc_fail(r, "token_invalid", "the link or code is invalid or has expired");
+        return authsvc_flow_token_invalid(r);
     }
     if (rv != APR_SUCCESS && rv != APR_EEXIST && taken_meanwhile(db, &tx)) {
         rv = APR_EEXIST; /* a concurrent confirmation won the unique index */
@@ -130,7 +130,7 @@ static apr_status_t resend_tx(authsvc_db_t *db, void *baton)
     resend_tx_t *tx = baton;
 
     return authsvc_flow_send_token(tx->r, db, tx->u, AUTHSVC_TOKEN_VERIFY,
-                                   tx->u->email, 0, &tx->why);
+                                   tx->u->email, &tx->why);
 }
 
 const authsvc_fail_t *authsvc_flow_resend_verification(request_rec *r)

@@ -10,7 +10,6 @@
  * message is sent again: at least once, never silently dropped).
  */
 #include "apr_dbd.h"
-#include "apr_uri.h"
 #include "mod_watchdog.h"
 #include <curl/curl.h>
 
@@ -34,11 +33,8 @@
 /* The name a mail calls the site by: the host of AuthsvcPublicURL, else ServerName. */
 static const char *site_name(request_rec *r, const authsvc_srv_cfg_t *c)
 {
-    apr_uri_t uri;
-
-    if (c->public_url != NULL && apr_uri_parse(r->pool, c->public_url, &uri) == APR_SUCCESS &&
-        uri.hostname != NULL) {
-        return uri.hostname;
+    if (c->public_host != NULL) {
+        return c->public_host;
     }
     return r->server->server_hostname ? r->server->server_hostname : "localhost";
 }
