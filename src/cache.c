@@ -237,34 +237,62 @@ void authsvc_cache_put_unless(request_rec *r, const char *key, const unsigned ch
     store_unless(r, key, data, len, expiry, keep);
 }
 
+apr_status_t authsvc_cache_update(request_rec *r, const char *key, void *buf,
+                                  unsigned int size, authsvc_cache_update_fn fn,
+                                  void *baton)
+{
+    unsigned int len = size, klen = (unsigned int)strlen(key);
+    apr_time_t expiry;
+    apr_status_t rv;
+    int found;
+
+    if (!authsvc_cache_enabled() || !lock(r)) {
+        return APR_EGENERAL;
+    }
+    rv = provider->retrieve(instance, r->server, (const unsigned char *)key, klen, buf,
+                            &len, r->pool);
+    found = rv == APR_SUCCESS && len == size;
+    if (!found) {
+        memset(buf, 0, size);
+    }
+    expiry = fn(buf, found, baton);
+    rv = APR_SUCCESS;
+    if (expiry > 0) {
+        rv = provider->store(instance, r->server, (const unsigned char *)key, klen, expiry,
+                             buf, size, r->pool);
+    }
+    unlock();
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, "cache update failed");
+    }
+    return rv;
+}
+
 typedef struct {
     apr_uint32_t count;
     apr_int64_t window_end; /* seconds */
 } counter_t;
 
+static apr_time_t count_one(void *buf, int found, void *baton)
+{
+    counter_t *c = buf;
+    apr_int64_t now = apr_time_sec(apr_time_now());
+
+    if (!found || c->window_end <= now) {
+        c->count = 0;
+        c->window_end = now + *(apr_int64_t *)baton;
+    }
+    c->count++;
+    return apr_time_from_sec(c->window_end);
+}
+
 apr_uint32_t authsvc_cache_count(request_rec *r, const char *key, apr_int64_t window)
 {
     counter_t c;
-    unsigned int len = sizeof(c);
-    apr_int64_t now = apr_time_sec(apr_time_now());
-    unsigned int klen = (unsigned int)strlen(key);
 
-    if (!authsvc_cache_enabled() || !lock(r)) {
+    if (authsvc_cache_update(r, key, &c, sizeof(c), count_one, &window) != APR_SUCCESS) {
         return 0;
     }
-    if (provider->retrieve(instance, r->server, (const unsigned char *)key, klen,
-                           (unsigned char *)&c, &len, r->pool) != APR_SUCCESS ||
-        len != sizeof(c) || c.window_end <= now) {
-        c.count = 0;
-        c.window_end = now + window;
-    }
-    c.count++;
-    if (provider->store(instance, r->server, (const unsigned char *)key, klen,
-                        apr_time_from_sec(c.window_end), (unsigned char *)&c, sizeof(c),
-                        r->pool) != APR_SUCCESS) {
-        c.count = 0;
-    }
-    unlock();
     return c.count;
 }
 

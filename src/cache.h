@@ -45,6 +45,16 @@ void authsvc_cache_put_unless(request_rec *r, const char *key, const unsigned ch
                               unsigned int len, apr_time_t expiry,
                               int (*keep)(const unsigned char *value, unsigned int len));
 
+/* Read-modify-write of one fixed-size value, atomic under the mutex for shmcb (best
+ * effort with memcache/redis, which have no such lock here). fn gets buf holding the
+ * stored value (found 1) or zeroes (found 0: absent, expired, or of another size), may
+ * change it, and returns the absolute expiry to store it with, or 0 to store nothing.
+ * APR_SUCCESS, or a failure (no cache, cache error: logged at debug). */
+typedef apr_time_t (*authsvc_cache_update_fn)(void *buf, int found, void *baton);
+apr_status_t authsvc_cache_update(request_rec *r, const char *key, void *buf,
+                                  unsigned int size, authsvc_cache_update_fn fn,
+                                  void *baton);
+
 /* Count one event under key in a fixed window of `window` seconds and return the count
  * so far in this window (1 for the first). 0 when the cache is off or failed: callers
  * then decide for themselves (fail open or closed). Atomic under the mutex for shmcb. */

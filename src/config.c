@@ -13,6 +13,7 @@
 
 #include "cache.h"
 #include "config.h"
+#include "hashcap.h"
 #include "store.h"
 
 /* ---- records ---------------------------------------------------------------------- */
@@ -37,6 +38,14 @@ void *authsvc_config_create_srv(apr_pool_t *p, server_rec *s)
     c->retry_base = AUTHSVC_UNSET;
     c->retry_max = AUTHSVC_UNSET;
     c->retry_giveup = AUTHSVC_UNSET;
+    c->v6_prefix = AUTHSVC_UNSET;
+    c->backoff_base = AUTHSVC_UNSET;
+    c->backoff_max = AUTHSVC_UNSET;
+    c->lock_threshold = AUTHSVC_UNSET;
+    c->lock_window = AUTHSVC_UNSET;
+    c->lock_duration = AUTHSVC_UNSET;
+    c->lock_max = AUTHSVC_UNSET;
+    c->lock_reveal = AUTHSVC_UNSET;
     return c;
 }
 
@@ -78,6 +87,32 @@ void *authsvc_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(retry_base);
     MERGE_INT(retry_max);
     MERGE_INT(retry_giveup);
+    {
+        int i, k;
+        for (i = 0; i < AUTHSVC_RL_NCLASSES; i++) {
+            for (k = 0; k < AUTHSVC_RL_NKEYS; k++) {
+                const authsvc_srv_cfg_t *from = add->rl_set[i][k] ? add : base;
+                n->rl_set[i][k] = from->rl_set[i][k];
+                n->rl[i][k] = from->rl[i][k];
+            }
+        }
+    }
+    MERGE_INT(v6_prefix);
+    /* BASE and MAX (and the lockout's four values) come from one line: merged as one. */
+    n->backoff_base = add->backoff_base != AUTHSVC_UNSET ? add->backoff_base
+                                                         : base->backoff_base;
+    n->backoff_max = add->backoff_base != AUTHSVC_UNSET ? add->backoff_max
+                                                        : base->backoff_max;
+    MERGE_PTR(hashcap);
+    {
+        const authsvc_srv_cfg_t *from = add->lock_threshold != AUTHSVC_UNSET ? add : base;
+        n->lock_threshold = from->lock_threshold;
+        n->lock_window = from->lock_window;
+        n->lock_duration = from->lock_duration;
+        n->lock_max = from->lock_max;
+    }
+    MERGE_INT(lock_reveal);
+    MERGE_PTR(honeypot);
     n->dummy_hash = add->dummy_hash ? add->dummy_hash : base->dummy_hash;
     n->realm = add->realm ? add->realm : base->realm;
     return n;
@@ -174,6 +209,54 @@ void authsvc_config_policy(const authsvc_srv_cfg_t *c, authsvc_policy_t *pol)
 int authsvc_config_pw_history(const authsvc_srv_cfg_t *c)
 {
     return DEFAULTED(c->pw_history, 0);
+}
+
+const authsvc_rl_limit_t *authsvc_config_rate_limit(const authsvc_srv_cfg_t *c,
+                                                    authsvc_rl_class_t cls,
+                                                    authsvc_rl_key_t k)
+{
+    return c->rl_set[cls][k] ? &c->rl[cls][k] : authsvc_ratelimit_default(cls, k);
+}
+
+int authsvc_config_v6_prefix(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->v6_prefix, AUTHSVC_DEFAULT_V6_PREFIX);
+}
+
+apr_int64_t authsvc_config_backoff_base(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->backoff_base, AUTHSVC_DEFAULT_BACKOFF_BASE);
+}
+
+apr_int64_t authsvc_config_backoff_max(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->backoff_max, AUTHSVC_DEFAULT_BACKOFF_MAX);
+}
+
+void authsvc_config_lockout(const authsvc_srv_cfg_t *c, authsvc_lockout_t *out)
+{
+    if (c->lock_threshold == AUTHSVC_UNSET) {
+        out->threshold = AUTHSVC_DEFAULT_LOCK_THRESHOLD;
+        out->window = AUTHSVC_DEFAULT_LOCK_WINDOW;
+        out->duration = AUTHSVC_DEFAULT_LOCK_DURATION;
+        out->max = AUTHSVC_DEFAULT_LOCK_MAX;
+        return;
+    }
+    out->threshold = c->lock_threshold;
+    out->window = c->lock_window;
+    out->duration = c->lock_duration;
+    out->max = c->lock_max;
+}
+
+int authsvc_config_lock_reveal(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->lock_reveal, 0);
+}
+
+const char *authsvc_config_honeypot(const authsvc_srv_cfg_t *c)
+{
+    const char *name = c->honeypot ? c->honeypot : AUTHSVC_DEFAULT_HONEYPOT;
+    return *name ? name : NULL;
 }
 
 /* Servers without their own mail settings get the defaults, parsed once. */
@@ -620,6 +703,185 @@ static const char *set_mail_retry(cmd_parms *cmd, void *dcfg, const char *base,
     return NULL;
 }
 
+/* AuthsvcRateLimit CLASS COUNT/WINDOW|off [ip|account|both] */
+static const char *set_rate_limit(cmd_parms *cmd, void *dcfg, const char *cls,
+                                  const char *spec, const char *key)
+{
+    authsvc_srv_cfg_t *c = SRV(cmd);
+    int i = authsvc_ratelimit_class(cls), k;
+    authsvc_rl_limit_t lim = {0, 0};
+    apr_int64_t count, window;
+    const char *slash, *err;
+
+    (void)dcfg;
+    if (i < 0) {
+        return apr_psprintf(cmd->pool, "%s: unknown class '%s' (login, register, forgot, "
+                            "verify, mfa or refresh)", cmd->directive->directive, cls);
+    }
+    if (strcasecmp(spec, "off") != 0) {
+        if ((slash = ap_strchr_c(spec, '/')) == NULL) {
+            return apr_psprintf(cmd->pool, "%s: expected COUNT/WINDOW (10/1m) or off, "
+                                "not '%s'", cmd->directive->directive, spec);
+        }
+        if ((err = parse_scaled(cmd, apr_pstrmemdup(cmd->temp_pool, spec,
+                                                    (apr_size_t)(slash - spec)),
+                                no_units, 1, 1000000, &count)) != NULL ||
+            (err = parse_scaled(cmd, slash + 1, duration_units, 1, 86400, &window)) != NULL) {
+            return err;
+        }
+        lim.count = (apr_uint32_t)count;
+        lim.window = window;
+    }
+    if (key != NULL && strcasecmp(key, "ip") && strcasecmp(key, "account") &&
+        strcasecmp(key, "both")) {
+        return apr_psprintf(cmd->pool, "%s: the key must be ip, account or both, not '%s'",
+                            cmd->directive->directive, key);
+    }
+    for (k = 0; k < AUTHSVC_RL_NKEYS; k++) {
+        if (key == NULL || !strcasecmp(key, "both") ||
+            !strcasecmp(key, k == AUTHSVC_RL_IP ? "ip" : "account")) {
+            c->rl_set[i][k] = 1;
+            c->rl[i][k] = lim;
+        }
+    }
+    return NULL;
+}
+
+static const char *set_v6_prefix(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    apr_int64_t v;
+    const char *err = parse_scaled(cmd, arg, no_units, 1, 128, &v);
+
+    (void)dcfg;
+    if (err == NULL) {
+        SRV(cmd)->v6_prefix = (int)v;
+    }
+    return err;
+}
+
+/* AuthsvcLoginBackoff BASE MAX | off */
+static const char *set_backoff(cmd_parms *cmd, void *dcfg, const char *base,
+                               const char *max)
+{
+    authsvc_srv_cfg_t *c = SRV(cmd);
+    const char *err;
+
+    (void)dcfg;
+    if (max == NULL) {
+        if (strcasecmp(base, "off") != 0) {
+            return apr_psprintf(cmd->pool, "%s: expected BASE MAX (1s 5m) or off",
+                                cmd->directive->directive);
+        }
+        c->backoff_base = 0;
+        c->backoff_max = 0;
+        return NULL;
+    }
+    if ((err = parse_scaled(cmd, base, duration_units, 1, 3600, &c->backoff_base)) ||
+        (err = parse_scaled(cmd, max, duration_units, 1, 86400, &c->backoff_max))) {
+        return err;
+    }
+    if (c->backoff_base > c->backoff_max) {
+        return apr_psprintf(cmd->pool, "%s: BASE is longer than MAX",
+                            cmd->directive->directive);
+    }
+    return NULL;
+}
+
+/* AuthsvcHashConcurrency N [WAIT]; WAIT in s (default unit) or ms. */
+static const char *set_hash_concurrency(cmd_parms *cmd, void *dcfg, const char *n,
+                                        const char *wait)
+{
+    apr_int64_t slots, ms = AUTHSVC_HASHCAP_WAIT_MS;
+    apr_size_t len = wait ? strlen(wait) : 0;
+    const char *err;
+
+    (void)dcfg;
+    if ((err = parse_scaled(cmd, n, no_units, 1, AUTHSVC_HASHCAP_MAX, &slots)) != NULL) {
+        return err;
+    }
+    if (len > 2 && strcasecmp(wait + len - 2, "ms") == 0) {
+        err = parse_scaled(cmd, apr_pstrmemdup(cmd->temp_pool, wait, len - 2), no_units, 0,
+                           30000, &ms);
+    }
+    else if (wait != NULL && (err = parse_scaled(cmd, wait, duration_units, 0, 30, &ms)) ==
+                                 NULL) {
+        ms *= 1000;
+    }
+    if (err != NULL) {
+        return err;
+    }
+    SRV(cmd)->hashcap = authsvc_hashcap_make(cmd->pool, (int)slots, ms);
+    return NULL;
+}
+
+/* AuthsvcLockout THRESHOLD WINDOW DURATION [MAXDURATION] | off */
+static const char *set_lockout(cmd_parms *cmd, void *dcfg, int argc, char *const argv[])
+{
+    authsvc_srv_cfg_t *c = SRV(cmd);
+    apr_int64_t threshold;
+    const char *err;
+
+    (void)dcfg;
+    if (argc == 1 && strcasecmp(argv[0], "off") == 0) {
+        c->lock_threshold = 0;
+        c->lock_window = c->lock_duration = c->lock_max = 0;
+        return NULL;
+    }
+    if (argc < 3 || argc > 4) {
+        return apr_psprintf(cmd->pool, "%s: expected THRESHOLD WINDOW DURATION "
+                            "[MAXDURATION] (10 15m 15m 24h) or off",
+                            cmd->directive->directive);
+    }
+    if ((err = parse_scaled(cmd, argv[0], no_units, 1, 1000, &threshold)) ||
+        (err = parse_scaled(cmd, argv[1], duration_units, 1, 86400, &c->lock_window)) ||
+        (err = parse_scaled(cmd, argv[2], duration_units, 1, 30 * 86400,
+                            &c->lock_duration))) {
+        return err;
+    }
+    c->lock_max = c->lock_duration > AUTHSVC_DEFAULT_LOCK_MAX ? c->lock_duration
+                                                               : AUTHSVC_DEFAULT_LOCK_MAX;
+    if (argc == 4 &&
+        (err = parse_scaled(cmd, argv[3], duration_units, 1, 365 * 86400, &c->lock_max))) {
+        return err;
+    }
+    if (c->lock_max < c->lock_duration) {
+        return apr_psprintf(cmd->pool, "%s: MAXDURATION is shorter than DURATION",
+                            cmd->directive->directive);
+    }
+    c->lock_threshold = (int)threshold;
+    return NULL;
+}
+
+static const char *set_lock_reveal(cmd_parms *cmd, void *dcfg, int on)
+{
+    (void)dcfg;
+    SRV(cmd)->lock_reveal = on;
+    return NULL;
+}
+
+/* A JSON member name (or form field, later): 1-64 printable ASCII, no spaces. */
+static const char *set_honeypot(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *p;
+
+    (void)dcfg;
+    if (strcasecmp(arg, "none") == 0) {
+        SRV(cmd)->honeypot = "";
+        return NULL;
+    }
+    for (p = arg; *p; p++) {
+        if (!apr_isgraph(*p)) {
+            break;
+        }
+    }
+    if (*p || p == arg || p - arg > 64) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a field name (1-64 printable "
+                            "characters) or none", cmd->directive->directive, arg);
+    }
+    SRV(cmd)->honeypot = arg;
+    return NULL;
+}
+
 static const char *set_registration(cmd_parms *cmd, void *dcfg, int on)
 {
     (void)cmd;
@@ -784,6 +1046,24 @@ const command_rec authsvc_cmds[] = {
     AP_INIT_TAKE3("AuthsvcMailRetry", set_mail_retry, NULL, RSRC_CONF,
                   "Mail retry: first delay, longest delay, give up after "
                   "(default 30s 1h 2d)"),
+    AP_INIT_TAKE23("AuthsvcRateLimit", set_rate_limit, NULL, RSRC_CONF,
+                   "CLASS COUNT/WINDOW|off [ip|account|both]: requests per window "
+                   "(classes login, register, forgot, verify, mfa, refresh)"),
+    AP_INIT_TAKE1("AuthsvcRateLimitIPv6Prefix", set_v6_prefix, NULL, RSRC_CONF,
+                  "IPv6 clients are counted per prefix of this many bits (default 64)"),
+    AP_INIT_TAKE12("AuthsvcLoginBackoff", set_backoff, NULL, RSRC_CONF,
+                   "BASE MAX: delay after consecutive failed sign-ins, doubling "
+                   "(default 1s 5m), or off"),
+    AP_INIT_TAKE12("AuthsvcHashConcurrency", set_hash_concurrency, NULL, RSRC_CONF,
+                   "N [WAIT]: password hashes at once on this machine (default: cores), "
+                   "and how long a request waits for one (default 1s)"),
+    AP_INIT_TAKE_ARGV("AuthsvcLockout", set_lockout, NULL, RSRC_CONF,
+                      "THRESHOLD WINDOW DURATION [MAXDURATION]: lock an account after "
+                      "failed sign-ins (default 10 15m 15m 24h), or off"),
+    AP_INIT_FLAG("AuthsvcLockoutReveal", set_lock_reveal, NULL, RSRC_CONF,
+                 "Answer 423 account_locked instead of a wrong-password 401 (default Off)"),
+    AP_INIT_TAKE1("AuthsvcHoneypotField", set_honeypot, NULL, RSRC_CONF,
+                  "Body field that only bots fill in (default website), or none"),
     AP_INIT_FLAG("AuthsvcRegistration", set_registration, NULL, RSRC_CONF | ACCESS_CONF,
                  "Allow new accounts to register (default On)"),
     AP_INIT_TAKE1("AuthsvcMaxBodySize", set_max_body, NULL, RSRC_CONF | ACCESS_CONF,

@@ -14,6 +14,10 @@
 #include "mail_transport.h"
 #include "password.h"
 #include "policy.h"
+#include "ratelimit.h"
+#include "store.h"
+
+typedef struct authsvc_hashcap authsvc_hashcap_t;
 
 #define AUTHSVC_UNSET (-1)
 
@@ -30,6 +34,14 @@
 #define AUTHSVC_DEFAULT_RETRY_BASE    30
 #define AUTHSVC_DEFAULT_RETRY_MAX     (60 * 60)
 #define AUTHSVC_DEFAULT_RETRY_GIVEUP  (2 * 24 * 60 * 60)
+#define AUTHSVC_DEFAULT_V6_PREFIX     64
+#define AUTHSVC_DEFAULT_BACKOFF_BASE  1
+#define AUTHSVC_DEFAULT_BACKOFF_MAX   (5 * 60)
+#define AUTHSVC_DEFAULT_LOCK_THRESHOLD 10
+#define AUTHSVC_DEFAULT_LOCK_WINDOW   (15 * 60)
+#define AUTHSVC_DEFAULT_LOCK_DURATION (15 * 60)
+#define AUTHSVC_DEFAULT_LOCK_MAX      (24 * 60 * 60)
+#define AUTHSVC_DEFAULT_HONEYPOT      "website"
 #define AUTHSVC_COOKIE_NAME_SECURE    "__Host-authsvc"
 #define AUTHSVC_COOKIE_NAME_PLAIN     "authsvc"
 #define AUTHSVC_COOKIE_NAME_DOMAIN    "__Secure-authsvc" /* Secure, with a Domain */
@@ -72,6 +84,20 @@ typedef struct {
     apr_int64_t retry_base;           /* AuthsvcMailRetry BASE MAX GIVEUP */
     apr_int64_t retry_max;
     apr_int64_t retry_giveup;
+    /* AuthsvcRateLimit: rl_set says which [class][key] a line set (else inherited,
+     * else the built-in default); a count of 0 is "off". */
+    char rl_set[AUTHSVC_RL_NCLASSES][AUTHSVC_RL_NKEYS];
+    authsvc_rl_limit_t rl[AUTHSVC_RL_NCLASSES][AUTHSVC_RL_NKEYS];
+    int v6_prefix;                    /* AuthsvcRateLimitIPv6Prefix */
+    apr_int64_t backoff_base;         /* AuthsvcLoginBackoff BASE (0: off) */
+    apr_int64_t backoff_max;          /* ... MAX */
+    authsvc_hashcap_t *hashcap;       /* AuthsvcHashConcurrency (NULL: the default) */
+    int lock_threshold;               /* AuthsvcLockout THRESHOLD (0: off) */
+    apr_int64_t lock_window;          /* ... WINDOW */
+    apr_int64_t lock_duration;        /* ... DURATION */
+    apr_int64_t lock_max;             /* ... MAXDURATION */
+    int lock_reveal;                  /* AuthsvcLockoutReveal */
+    const char *honeypot;             /* AuthsvcHoneypotField ("": none) */
     /* Computed in post_config, not a directive: a hash of a random password at the
      * current parameters, verified against when the login name is unknown so that
      * unknown and known names cost the same time. */
@@ -140,6 +166,19 @@ int authsvc_config_pw_history(const authsvc_srv_cfg_t *c);
 /* post_config: resolve the mail defaults (transport, templates, sender) of every
  * server. NULL or an error for the admin. */
 const char *authsvc_config_mail_defaults(apr_pool_t *p, server_rec *s);
+/* The limit of class c for key k (count 0: none). */
+const authsvc_rl_limit_t *authsvc_config_rate_limit(const authsvc_srv_cfg_t *c,
+                                                    authsvc_rl_class_t cls,
+                                                    authsvc_rl_key_t k);
+int authsvc_config_v6_prefix(const authsvc_srv_cfg_t *c);
+/* AuthsvcLoginBackoff: 0 when off. */
+apr_int64_t authsvc_config_backoff_base(const authsvc_srv_cfg_t *c);
+apr_int64_t authsvc_config_backoff_max(const authsvc_srv_cfg_t *c);
+/* AuthsvcLockout, resolved (authsvc_lockout_t is in store.h): threshold 0 when off. */
+void authsvc_config_lockout(const authsvc_srv_cfg_t *c, authsvc_lockout_t *out);
+int authsvc_config_lock_reveal(const authsvc_srv_cfg_t *c);
+/* The honeypot field name, or NULL when none. */
+const char *authsvc_config_honeypot(const authsvc_srv_cfg_t *c);
 int authsvc_config_registration(const authsvc_dir_cfg_t *d);
 apr_size_t authsvc_config_max_body(const authsvc_dir_cfg_t *d);
 authsvc_remote_user_t authsvc_config_remote_user(const authsvc_dir_cfg_t *d);

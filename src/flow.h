@@ -6,6 +6,7 @@
 #define AUTHSVC_FLOW_H
 
 #include "authsvc.h"
+#include "password.h"
 #include "problem.h"
 #include "session.h"
 #include "store.h"
@@ -40,6 +41,7 @@ const authsvc_fail_t *authsvc_fail_fields(request_rec *r, apr_array_header_t *er
 /* POST /auth/register */
 typedef struct {
     authsvc_field_t email, password, username, first_name, last_name;
+    int honeypot; /* the AuthsvcHoneypotField was filled in */
 } authsvc_register_in_t;
 const authsvc_fail_t *authsvc_flow_register(request_rec *r, const authsvc_register_in_t *in,
                                             authsvc_user_t **out);
@@ -47,6 +49,7 @@ const authsvc_fail_t *authsvc_flow_register(request_rec *r, const authsvc_regist
 /* POST /auth/login. On success *token is the new session token for the cookie. */
 typedef struct {
     authsvc_field_t login, password;
+    int honeypot; /* the AuthsvcHoneypotField was filled in */
 } authsvc_login_in_t;
 typedef struct {
     authsvc_user_t *user;
@@ -55,6 +58,22 @@ typedef struct {
 } authsvc_login_out_t;
 const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_t *in,
                                          authsvc_login_out_t *out);
+
+/* One password check against an account (or none), behind every throttle: the
+ * account's rate limit and back-off, a hashing slot, and the lockout claim; then the
+ * outcome is recorded (failure counted, lock, audit; or counters cleared). The caller
+ * has counted the client address already (authsvc_abuse_limit). NULL when the password
+ * is right (*res OK or REHASH); else the failure to answer. */
+typedef struct {
+    const authsvc_user_t *u; /* NULL: no such account */
+    const char *account;     /* throttle key: u->id, or authsvc_abuse_name_key() */
+    const char *login;       /* as typed, for audit rows (NULL for re-authentication) */
+    const char *action;      /* NULL for sign-in, else the re-authenticated action */
+} authsvc_pw_attempt_t;
+const authsvc_fail_t *authsvc_flow_password_attempt(request_rec *r, authsvc_db_t *db,
+                                                    const authsvc_pw_attempt_t *a,
+                                                    const authsvc_field_t *pw,
+                                                    authsvc_pw_result_t *res);
 
 /* The signed-in identity of this request; unauthenticated when there is none. */
 const authsvc_fail_t *authsvc_flow_whoami(request_rec *r, authsvc_identity_t **out);
@@ -79,6 +98,18 @@ const authsvc_fail_t *authsvc_flow_sessions(request_rec *r, authsvc_identity_t *
  * session) and DELETE /users/me/sessions (id NULL: every session but this one). */
 const authsvc_fail_t *authsvc_flow_revoke_sessions(request_rec *r, const char *id);
 
+/* GET /users/me/events: the caller's own security events, newest first, a page of
+ * `limit` (query text; NULL: AUTHSVC_EVENTS_PAGE) before the event id `before` (NULL:
+ * from the newest). out->next is the `before` of the next page, or NULL. */
+#define AUTHSVC_EVENTS_PAGE 20
+#define AUTHSVC_EVENTS_MAX  100
+typedef struct {
+    apr_array_header_t *events; /* authsvc_event_t */
+    const char *next;
+} authsvc_events_out_t;
+const authsvc_fail_t *authsvc_flow_events(request_rec *r, const char *limit,
+                                          const char *before, authsvc_events_out_t *out);
+
 /* ---- account lifecycle (flow_verify.c, flow_password.c, flow_account.c) ---------- */
 
 /* POST /auth/verify-email: a verify_email or change_email token. */
@@ -88,7 +119,8 @@ const authsvc_fail_t *authsvc_flow_verify_email(request_rec *r, const authsvc_fi
 const authsvc_fail_t *authsvc_flow_resend_verification(request_rec *r);
 /* POST /auth/forgot-password: the same outcome whether or not the account exists. */
 const authsvc_fail_t *authsvc_flow_forgot_password(request_rec *r,
-                                                   const authsvc_field_t *email);
+                                                   const authsvc_field_t *email,
+                                                   int honeypot);
 /* POST /auth/reset-password */
 const authsvc_fail_t *authsvc_flow_reset_password(request_rec *r,
                                                   const authsvc_field_t *token,
@@ -143,7 +175,12 @@ const authsvc_fail_t *authsvc_flow_reauthenticate(request_rec *r, authsvc_db_t *
 int authsvc_flow_check_new_password(request_rec *r, authsvc_db_t *db,
                                     const authsvc_user_t *u, const char *field,
                                     const authsvc_field_t *pw, apr_array_header_t **errs);
-/* Hash a new password (outside any transaction). */
+/* A new password for u: the policy, then (one hashing slot) the history and the hash.
+ * NULL with *hash set, or the failure (a field error on `field`, busy, unavailable). */
+const authsvc_fail_t *authsvc_flow_new_password(request_rec *r, authsvc_db_t *db,
+                                                const authsvc_user_t *u, const char *field,
+                                                const authsvc_field_t *pw, const char **hash);
+/* Hash a new password (outside any transaction; takes a hashing slot). */
 const authsvc_fail_t *authsvc_flow_hash_password(request_rec *r, const authsvc_field_t *pw,
                                                  const char **hash);
 /* In the caller's transaction: store the new hash, remember the old one

@@ -1,7 +1,9 @@
 /*
  * flow_login.c - POST /auth/login, the signed-in identity, and logout.
  */
+#include "abuse.h"
 #include "audit.h"
+#include "hashcap.h"
 #include "config.h"
 #include "flow.h"
 #include "json.h"
@@ -52,32 +54,169 @@ static const char *audit_login(request_rec *r, const authsvc_field_t *f)
     return apr_pstrmemdup(r->pool, f->s, n);
 }
 
-static const authsvc_fail_t *failed_login(request_rec *r, authsvc_db_t *db,
-                                          const char *user_id, const char *login,
-                                          const char *why)
+/* The one answer to a wrong login, a wrong password, an unknown account and a locked one
+ * (unless AuthsvcLockoutReveal): nothing tells them apart. */
+static const authsvc_fail_t *wrong(request_rec *r, const authsvc_pw_attempt_t *a)
 {
-    authsvc_audit(r, db, "login_failure", user_id, login, reason(r, why));
-    return authsvc_fail(r, "invalid_credentials", "the login or the password is wrong");
+    return authsvc_fail(r, "invalid_credentials",
+                        a->action ? "the password is wrong"
+                                  : "the login or the password is wrong");
 }
 
-/* Verify the password against the account's hash, or against the dummy hash when there
- * is no account, so both paths cost one hash. */
-static authsvc_pw_result_t check_password(request_rec *r, const authsvc_user_t *u,
-                                          const authsvc_field_t *pw)
+static void audit_failure(request_rec *r, authsvc_db_t *db, const authsvc_pw_attempt_t *a,
+                          const char *why)
+{
+    authsvc_json_t *d = reason(r, why);
+
+    if (a->action != NULL) {
+        authsvc_json_set_str(d, "action", a->action);
+    }
+    authsvc_audit(r, db, "login_failure", a->u ? a->u->id : NULL, a->login, d);
+}
+
+static const authsvc_fail_t *failed(request_rec *r, authsvc_db_t *db,
+                                    const authsvc_pw_attempt_t *a, const char *why)
+{
+    authsvc_abuse_backoff_fail(r, a->account);
+    audit_failure(r, db, a, why);
+    return wrong(r, a);
+}
+
+/* Verify pw against the stored hash, or against the dummy hash when there is nothing to
+ * check against (no account, or no attempt left), so that every path costs one hash. */
+static authsvc_pw_result_t verify(request_rec *r, const char *stored,
+                                  const authsvc_field_t *pw)
 {
     const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
-    const char *stored = u ? u->password_hash : c->dummy_hash;
     authsvc_pw_result_t res;
 
     if (stored == NULL) {
+        if (c->dummy_hash != NULL) {
+            authsvc_password_verify(r->pool, pw->s, pw->len, c->dummy_hash,
+                                    authsvc_config_argon2(c));
+        }
         return AUTHSVC_PW_MISMATCH;
     }
     res = authsvc_password_verify(r->pool, pw->s, pw->len, stored, authsvc_config_argon2(c));
-    if (res == AUTHSVC_PW_BADHASH && u != NULL) {
+    if (res == AUTHSVC_PW_BADHASH) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "user %s has a password hash in no format this module reads", u->id);
+                      "a password hash in no format this module reads");
     }
-    return u ? res : AUTHSVC_PW_MISMATCH;
+    return res;
+}
+
+/* DURATION doubled for every lock since the last success, at most MAXDURATION. */
+static apr_int64_t lock_duration(const authsvc_lockout_t *pol, int lockouts)
+{
+    apr_int64_t d = pol->duration;
+
+    while (lockouts-- > 0 && d < pol->max) {
+        d *= 2;
+    }
+    return d < pol->max ? d : pol->max;
+}
+
+/* The THRESHOLD-th failure in the window locks the account. */
+static void lock(request_rec *r, authsvc_db_t *db, const authsvc_pw_attempt_t *a,
+                 const authsvc_lockout_t *pol, const authsvc_claim_t *claim,
+                 apr_int64_t now)
+{
+    apr_int64_t d = lock_duration(pol, claim->lockouts);
+    authsvc_json_t *detail;
+
+    if (authsvc_lockout_lock(db, a->u->id, now + d) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "could not lock user %s", a->u->id);
+        return;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
+                  "user %s locked for %" APR_INT64_T_FMT "s after %d failed sign-ins",
+                  a->u->id, d, claim->failures);
+    detail = authsvc_json_object(r->pool);
+    authsvc_json_set_int(detail, "failures", claim->failures);
+    authsvc_json_set_int(detail, "until", now + d);
+    authsvc_json_set_int(detail, "duration", d);
+    authsvc_audit(r, db, "account_locked", a->u->id, a->login, detail);
+}
+
+static const authsvc_fail_t *locked(request_rec *r, authsvc_db_t *db,
+                                    const authsvc_pw_attempt_t *a,
+                                    const authsvc_lockout_t *pol, apr_int64_t now)
+{
+    apr_int64_t secs = 1;
+
+    authsvc_abuse_backoff_fail(r, a->account);
+    audit_failure(r, db, a, "locked");
+    if (!authsvc_config_lock_reveal(authsvc_srv(r->server))) {
+        return wrong(r, a);
+    }
+    authsvc_lockout_retry_after(db, a->u->id, now, pol, &secs);
+    apr_table_setn(r->headers_out, "Retry-After",
+                   apr_psprintf(r->pool, "%" APR_INT64_T_FMT, secs));
+    return authsvc_fail(r, "account_locked",
+                        "too many failed sign-ins: the account is locked for now; try "
+                        "later, or reset the password");
+}
+
+const authsvc_fail_t *authsvc_flow_password_attempt(request_rec *r, authsvc_db_t *db,
+                                                    const authsvc_pw_attempt_t *a,
+                                                    const authsvc_field_t *pw,
+                                                    authsvc_pw_result_t *res)
+{
+    const char *uid = a->u ? a->u->id : NULL;
+    const authsvc_fail_t *fail;
+    authsvc_lockout_t pol;
+    authsvc_claim_t claim;
+    apr_int64_t now;
+    apr_status_t rv;
+    int slot, cleared = 0;
+
+    *res = AUTHSVC_PW_MISMATCH;
+    if ((fail = authsvc_abuse_limit(r, AUTHSVC_RL_LOGIN, 0, a->account, uid, a->login)) ||
+        (fail = authsvc_abuse_backoff_check(r, a->account, uid, a->login))) {
+        return fail;
+    }
+    if (pw->len > LOGIN_PASSWORD_MAX_BYTES) {
+        return failed(r, db, a, "password_too_long");
+    }
+    if ((fail = authsvc_abuse_hash_enter(r, a->action ? a->action : "login", &slot))) {
+        return fail;
+    }
+    authsvc_config_lockout(authsvc_srv(r->server), &pol);
+    now = AUTHSVC_NOW();
+    /* An unknown account runs the same statement (matching nothing): same cost. */
+    rv = authsvc_lockout_claim(db, uid ? uid : "", now, &pol, &claim);
+    if (rv == APR_SUCCESS) {
+        *res = verify(r, a->u && claim.claimed ? a->u->password_hash : NULL, pw);
+    }
+    authsvc_abuse_hash_leave(r, slot);
+    if (rv != APR_SUCCESS) {
+        return authsvc_fail(r, "unavailable", "the account database is unreachable");
+    }
+    if (a->u == NULL) {
+        return failed(r, db, a, "unknown_login");
+    }
+    if (claim.ended_lock != 0 &&
+        authsvc_lockout_forget_expired(db, uid, claim.ended_lock, &cleared) ==
+            APR_SUCCESS &&
+        cleared) {
+        authsvc_json_t *d = reason(r, "expired");
+        authsvc_audit(r, db, "account_unlocked", uid, a->login, d);
+    }
+    if (!claim.claimed) {
+        return locked(r, db, a, &pol, now);
+    }
+    if (*res != AUTHSVC_PW_OK && *res != AUTHSVC_PW_REHASH) {
+        if (pol.threshold && claim.failures >= pol.threshold) {
+            lock(r, db, a, &pol, &claim, now);
+        }
+        return failed(r, db, a, "bad_password");
+    }
+    if (authsvc_lockout_success(db, uid) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "could not reset the failed sign-ins of user %s", uid);
+    }
+    authsvc_abuse_backoff_clear(r, a->account);
+    return NULL;
 }
 
 /* Upgrade an old or weaker hash now that we know the password. Best effort: a failure
@@ -87,9 +226,15 @@ static void rehash(request_rec *r, authsvc_db_t *db, authsvc_user_t *u,
 {
     const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
     const char *h = NULL;
+    apr_status_t rv;
+    int slot;
 
-    if (authsvc_password_hash(r->pool, pw->s, pw->len, authsvc_config_argon2(c), &h) !=
-            APR_SUCCESS ||
+    if (authsvc_hashcap_enter(r, &slot) != APR_SUCCESS) {
+        return; /* busy: another sign-in will upgrade it */
+    }
+    rv = authsvc_password_hash(r->pool, pw->s, pw->len, authsvc_config_argon2(c), &h);
+    authsvc_hashcap_leave(r, slot);
+    if (rv != APR_SUCCESS ||
         authsvc_users_rehash(db, u->id, u->password_hash, h) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "could not rehash user %s", u->id);
         return;
@@ -131,6 +276,28 @@ static apr_status_t session_tx(authsvc_db_t *db, void *baton)
     return rv;
 }
 
+/* A bot filled in the honeypot: the answer of a wrong password, at its cost; nothing
+ * else happens (no lookup, no counter), but the audit trail. */
+static const authsvc_fail_t *honeypot(request_rec *r, const char *login,
+                                      const authsvc_field_t *pw)
+{
+    authsvc_pw_attempt_t a = {NULL, NULL, login, NULL};
+    const authsvc_fail_t *fail;
+    int slot;
+
+    if (pw->len > LOGIN_PASSWORD_MAX_BYTES) {
+        authsvc_abuse_honeypot_audit(r, "login", login);
+        return wrong(r, &a);
+    }
+    if ((fail = authsvc_abuse_hash_enter(r, "login", &slot)) != NULL) {
+        return fail;
+    }
+    verify(r, NULL, pw);
+    authsvc_abuse_hash_leave(r, slot);
+    authsvc_abuse_honeypot_audit(r, "login", login);
+    return wrong(r, &a);
+}
+
 const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_t *in,
                                          authsvc_login_out_t *out)
 {
@@ -139,6 +306,7 @@ const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_
     authsvc_user_t *u = NULL;
     authsvc_db_t *db;
     authsvc_pw_result_t res;
+    authsvc_pw_attempt_t a;
     session_tx_t tx;
     const char *login;
 
@@ -151,25 +319,30 @@ const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_
     if (errs != NULL) {
         return authsvc_fail_fields(r, errs);
     }
+    login = audit_login(r, &in->login);
+    /* Before anything costs: the address's count, then the bot trap. */
+    if ((fail = authsvc_abuse_limit(r, AUTHSVC_RL_LOGIN, 1, NULL, NULL, login)) != NULL) {
+        return fail;
+    }
+    if (in->honeypot) {
+        return honeypot(r, login, &in->password);
+    }
     if ((fail = authsvc_flow_db(r, &db)) != NULL) {
         return fail;
     }
-    login = audit_login(r, &in->login);
     if (find_account(r, db, &in->login, &u) != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the account database is unreachable");
     }
-    if (in->password.len > LOGIN_PASSWORD_MAX_BYTES) {
-        return failed_login(r, db, u ? u->id : NULL, login, "password_too_long");
-    }
-    res = check_password(r, u, &in->password);
-    if (u == NULL) {
-        return failed_login(r, db, NULL, login, "unknown_login");
-    }
-    if (res != AUTHSVC_PW_OK && res != AUTHSVC_PW_REHASH) {
-        return failed_login(r, db, u->id, login, "bad_password");
+    a.u = u;
+    a.account = u ? u->id : authsvc_abuse_name_key(r, in->login.s, in->login.len);
+    a.login = login;
+    a.action = NULL;
+    if ((fail = authsvc_flow_password_attempt(r, db, &a, &in->password, &res)) != NULL) {
+        return fail;
     }
     if (strcmp(u->status, "active") != 0) {
-        return failed_login(r, db, u->id, login, "disabled");
+        authsvc_audit(r, db, "login_failure", u->id, login, reason(r, "disabled"));
+        return wrong(r, &a);
     }
     /* Only now: a guesser without the password learns nothing from this answer. */
     if (u->email_verified_at == 0 && authsvc_config_require_verified(authsvc_srv(r->server))) {

@@ -4,6 +4,7 @@
  */
 #include "apr_lib.h"
 
+#include "abuse.h"
 #include "audit.h"
 #include "config.h"
 #include "crypto.h"
@@ -165,28 +166,24 @@ const authsvc_fail_t *authsvc_flow_reauthenticate(request_rec *r, authsvc_db_t *
                                                   const authsvc_field_t *pw,
                                                   const char *field, const char *action)
 {
-    const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
     apr_array_header_t *errs = NULL;
+    const authsvc_fail_t *fail;
     authsvc_pw_result_t res;
-    authsvc_json_t *d;
+    authsvc_pw_attempt_t a;
 
     if (pw->state != AUTHSVC_FIELD_SET) {
         authsvc_problem_field(r, &errs, field, "required", "is required");
         return authsvc_fail_fields(r, errs);
     }
-    res = pw->len > AUTHSVC_LOGIN_PASSWORD_MAX
-              ? AUTHSVC_PW_MISMATCH
-              : authsvc_password_verify(r->pool, pw->s, pw->len, u->password_hash,
-                                        authsvc_config_argon2(c));
-    if (res == AUTHSVC_PW_OK || res == AUTHSVC_PW_REHASH) {
-        return NULL;
+    /* A wrong current password is a failed sign-in: the same throttles and lockout. */
+    if ((fail = authsvc_abuse_limit(r, AUTHSVC_RL_LOGIN, 1, NULL, u->id, NULL)) != NULL) {
+        return fail;
     }
-    /* A wrong current password counts as a failed login (lockout, issue 5). */
-    d = authsvc_json_object(r->pool);
-    authsvc_json_set_str(d, "reason", "bad_password");
-    authsvc_json_set_str(d, "action", action);
-    authsvc_audit(r, db, "login_failure", u->id, NULL, d);
-    return authsvc_fail(r, "invalid_credentials", "the password is wrong");
+    a.u = u;
+    a.account = u->id;
+    a.login = NULL;
+    a.action = action;
+    return authsvc_flow_password_attempt(r, db, &a, pw, &res);
 }
 
 /* Does pw match any of the stored hashes? (Each check costs one password hash.) */
@@ -207,31 +204,16 @@ static int matches_any(request_rec *r, const authsvc_field_t *pw,
     return 0;
 }
 
-int authsvc_flow_check_new_password(request_rec *r, authsvc_db_t *db,
-                                    const authsvc_user_t *u, const char *field,
-                                    const authsvc_field_t *pw, apr_array_header_t **errs)
+/* AuthsvcPasswordHistory: pw must differ from the current and the remembered hashes.
+ * Costs one password hash per remembered password: callers hold a hashing slot. */
+static int history_ok(request_rec *r, authsvc_db_t *db, const authsvc_user_t *u,
+                      const char *field, const authsvc_field_t *pw,
+                      apr_array_header_t **errs)
 {
-    const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
-    int history = authsvc_config_pw_history(c);
-    authsvc_policy_t pol;
-    authsvc_policy_ctx_t ctx;
+    int history = authsvc_config_pw_history(authsvc_srv(r->server));
     apr_array_header_t *hashes = NULL;
-    const char *msg, *code = NULL;
 
-    if (pw->state != AUTHSVC_FIELD_SET) {
-        authsvc_problem_field(r, errs, field, "required", "is required");
-        return 0;
-    }
-    authsvc_config_policy(c, &pol);
-    ctx.email = u->email;
-    ctx.username = u->username;
-    ctx.first_name = u->first_name;
-    ctx.last_name = u->last_name;
-    if ((msg = authsvc_policy_check(r->pool, &pol, pw->s, pw->len, &ctx, &code)) != NULL) {
-        authsvc_problem_field(r, errs, field, code, msg);
-        return 0;
-    }
-    if (db == NULL || u->password_hash == NULL || history == 0) {
+    if (u->password_hash == NULL || history == 0) {
         return 1;
     }
     if (authsvc_history_recent(db, u->id, history - 1, &hashes) != APR_SUCCESS) {
@@ -247,6 +229,31 @@ int authsvc_flow_check_new_password(request_rec *r, authsvc_db_t *db,
         return 0;
     }
     return 1;
+}
+
+int authsvc_flow_check_new_password(request_rec *r, authsvc_db_t *db,
+                                    const authsvc_user_t *u, const char *field,
+                                    const authsvc_field_t *pw, apr_array_header_t **errs)
+{
+    const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
+    authsvc_policy_t pol;
+    authsvc_policy_ctx_t ctx;
+    const char *msg, *code = NULL;
+
+    if (pw->state != AUTHSVC_FIELD_SET) {
+        authsvc_problem_field(r, errs, field, "required", "is required");
+        return 0;
+    }
+    authsvc_config_policy(c, &pol);
+    ctx.email = u->email;
+    ctx.username = u->username;
+    ctx.first_name = u->first_name;
+    ctx.last_name = u->last_name;
+    if ((msg = authsvc_policy_check(r->pool, &pol, pw->s, pw->len, &ctx, &code)) != NULL) {
+        authsvc_problem_field(r, errs, field, code, msg);
+        return 0;
+    }
+    return db == NULL || history_ok(r, db, u, field, pw, errs);
 }
 
 apr_status_t authsvc_flow_set_password(request_rec *r, authsvc_db_t *db,
@@ -274,17 +281,52 @@ void authsvc_flow_forget_all(request_rec *r, const apr_array_header_t *hashes)
     }
 }
 
-const authsvc_fail_t *authsvc_flow_hash_password(request_rec *r, const authsvc_field_t *pw,
-                                                 const char **hash)
+static const authsvc_fail_t *hash(request_rec *r, const authsvc_field_t *pw,
+                                  const char **out)
 {
     const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
 
-    if (authsvc_password_hash(r->pool, pw->s, pw->len, authsvc_config_argon2(c), hash) !=
+    if (authsvc_password_hash(r->pool, pw->s, pw->len, authsvc_config_argon2(c), out) !=
         APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "could not hash a new password");
         return authsvc_fail(r, "unavailable", "the password could not be processed");
     }
     return NULL;
+}
+
+const authsvc_fail_t *authsvc_flow_hash_password(request_rec *r, const authsvc_field_t *pw,
+                                                 const char **out)
+{
+    const authsvc_fail_t *fail;
+    int slot;
+
+    if ((fail = authsvc_abuse_hash_enter(r, "password", &slot)) != NULL) {
+        return fail;
+    }
+    fail = hash(r, pw, out);
+    authsvc_abuse_hash_leave(r, slot);
+    return fail;
+}
+
+const authsvc_fail_t *authsvc_flow_new_password(request_rec *r, authsvc_db_t *db,
+                                                const authsvc_user_t *u, const char *field,
+                                                const authsvc_field_t *pw, const char **out)
+{
+    apr_array_header_t *errs = NULL;
+    const authsvc_fail_t *fail;
+    int slot;
+
+    if (!authsvc_flow_check_new_password(r, NULL, u, field, pw, &errs)) {
+        return authsvc_fail_fields(r, errs);
+    }
+    /* One slot for the history checks and the new hash. */
+    if ((fail = authsvc_abuse_hash_enter(r, "password", &slot)) != NULL) {
+        return fail;
+    }
+    fail = history_ok(r, db, u, field, pw, &errs) ? hash(r, pw, out)
+                                                  : authsvc_fail_fields(r, errs);
+    authsvc_abuse_hash_leave(r, slot);
+    return fail;
 }
 
 const authsvc_fail_t *authsvc_flow_me(request_rec *r, authsvc_identity_t **id,

@@ -2,6 +2,7 @@
  * flow_password.c - POST /auth/forgot-password, POST /auth/reset-password and
  * PUT /users/me/password.
  */
+#include "abuse.h"
 #include "audit.h"
 #include "flow.h"
 #include "text.h"
@@ -49,7 +50,8 @@ static void pad_to_floor(apr_time_t start)
 }
 
 const authsvc_fail_t *authsvc_flow_forgot_password(request_rec *r,
-                                                   const authsvc_field_t *email)
+                                                   const authsvc_field_t *email,
+                                                   int honeypot)
 {
     apr_time_t start = apr_time_now();
     apr_array_header_t *errs = NULL;
@@ -69,6 +71,17 @@ const authsvc_fail_t *authsvc_flow_forgot_password(request_rec *r,
     }
     if (errs != NULL) {
         return authsvc_fail_fields(r, errs);
+    }
+    /* Counted by the address typed: the same whether or not it has an account. */
+    if ((fail = authsvc_abuse_limit(r, AUTHSVC_RL_FORGOT, 1,
+                                    authsvc_abuse_name_key(r, tx.email, strlen(tx.email)),
+                                    NULL, tx.email)) != NULL) {
+        return fail;
+    }
+    if (honeypot) {
+        authsvc_abuse_honeypot_audit(r, "forgot-password", tx.email);
+        pad_to_floor(start);
+        return NULL;
     }
     if ((fail = authsvc_flow_db(r, &db)) != NULL) {
         return fail;
@@ -95,6 +108,20 @@ typedef struct {
     apr_array_header_t *ended;      /* sessions ended */
 } reset_tx_t;
 
+static apr_status_t unlock(request_rec *r, authsvc_db_t *db, const char *user_id)
+{
+    int was_locked = 0;
+    authsvc_json_t *d;
+    apr_status_t rv = authsvc_lockout_unlock(db, user_id, AUTHSVC_NOW(), &was_locked);
+
+    if (rv != APR_SUCCESS || !was_locked) {
+        return rv;
+    }
+    d = authsvc_json_object(r->pool);
+    authsvc_json_set_str(d, "reason", "password_reset");
+    return authsvc_audit(r, db, "account_unlocked", user_id, NULL, d);
+}
+
 static apr_status_t reset_tx(authsvc_db_t *db, void *baton)
 {
     reset_tx_t *tx = baton;
@@ -112,7 +139,9 @@ static apr_status_t reset_tx(authsvc_db_t *db, void *baton)
         (rv = authsvc_sessions_revoke_others(db, tx->u->id, "", &tx->ended)) !=
             APR_SUCCESS ||
         (rv = authsvc_flow_notify(tx->r, db, tx->u, "password_changed", tx->u->email,
-                                  NULL)) != APR_SUCCESS) {
+                                  NULL)) != APR_SUCCESS ||
+        /* Whoever was guessing the old password, the owner has a new one now. */
+        (rv = unlock(tx->r, db, tx->u->id)) != APR_SUCCESS) {
         return rv;
     }
     return authsvc_audit(tx->r, db, "password_reset", tx->u->id, NULL, NULL);
@@ -122,7 +151,6 @@ const authsvc_fail_t *authsvc_flow_reset_password(request_rec *r,
                                                   const authsvc_field_t *token,
                                                   const authsvc_field_t *password)
 {
-    apr_array_header_t *errs = NULL;
     const authsvc_fail_t *fail;
     authsvc_token_t *t = NULL;
     authsvc_user_t *u = NULL;
@@ -135,6 +163,9 @@ const authsvc_fail_t *authsvc_flow_reset_password(request_rec *r,
 
     memset(&tx, 0, sizeof(tx));
     if ((fail = authsvc_flow_require(r, names, fields)) != NULL) {
+        return fail;
+    }
+    if ((fail = authsvc_abuse_limit(r, AUTHSVC_RL_FORGOT, 1, NULL, NULL, NULL)) != NULL) {
         return fail;
     }
     if ((tx.token_hash = authsvc_flow_token_hash(r, token)) == NULL) {
@@ -152,10 +183,7 @@ const authsvc_fail_t *authsvc_flow_reset_password(request_rec *r,
     if (t == NULL || u == NULL || strcmp(u->status, "active") != 0) {
         return authsvc_flow_token_invalid(r);
     }
-    if (!authsvc_flow_check_new_password(r, db, u, "password", password, &errs)) {
-        return authsvc_fail_fields(r, errs);
-    }
-    if ((fail = authsvc_flow_hash_password(r, password, &tx.hash)) != NULL) {
+    if ((fail = authsvc_flow_new_password(r, db, u, "password", password, &tx.hash))) {
         return fail;
     }
     tx.r = r;
@@ -205,7 +233,6 @@ const authsvc_fail_t *authsvc_flow_change_password(request_rec *r,
                                                    const authsvc_field_t *new_password,
                                                    authsvc_login_out_t *out)
 {
-    apr_array_header_t *errs = NULL;
     authsvc_identity_t *id = NULL;
     const authsvc_fail_t *fail;
     authsvc_user_t *u = NULL;
@@ -220,10 +247,8 @@ const authsvc_fail_t *authsvc_flow_change_password(request_rec *r,
                                             "change_password")) != NULL) {
         return fail;
     }
-    if (!authsvc_flow_check_new_password(r, db, u, "new_password", new_password, &errs)) {
-        return authsvc_fail_fields(r, errs);
-    }
-    if ((fail = authsvc_flow_hash_password(r, new_password, &tx.hash)) != NULL) {
+    if ((fail = authsvc_flow_new_password(r, db, u, "new_password", new_password,
+                                          &tx.hash)) != NULL) {
         return fail;
     }
     tx.r = r;

@@ -1,6 +1,7 @@
 /*
  * flow_register.c - POST /auth/register: validate, hash, insert, audit.
  */
+#include "abuse.h"
 #include "audit.h"
 #include "config.h"
 #include "crypto.h"
@@ -64,7 +65,6 @@ static apr_status_t insert_tx(authsvc_db_t *db, void *baton)
 const authsvc_fail_t *authsvc_flow_register(request_rec *r, const authsvc_register_in_t *in,
                                             authsvc_user_t **out)
 {
-    const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
     apr_array_header_t *errs;
     const authsvc_fail_t *fail;
     authsvc_user_t *u;
@@ -79,7 +79,9 @@ const authsvc_fail_t *authsvc_flow_register(request_rec *r, const authsvc_regist
     if ((errs = validate(r, in, &email)) != NULL) {
         return authsvc_fail_fields(r, errs);
     }
-    if ((fail = authsvc_flow_db(r, &db)) != NULL) {
+    if ((fail = authsvc_abuse_limit(r, AUTHSVC_RL_REGISTER, 1,
+                                    authsvc_abuse_name_key(r, email, strlen(email)), NULL,
+                                    email)) != NULL) {
         return fail;
     }
     u = apr_pcalloc(r->pool, sizeof(*u));
@@ -92,11 +94,20 @@ const authsvc_fail_t *authsvc_flow_register(request_rec *r, const authsvc_regist
     u->roles = "";
     u->created_at = u->updated_at = AUTHSVC_NOW();
     /* Hash before the transaction: the write lock is never held across Argon2. */
-    if (u->id == NULL ||
-        authsvc_password_hash(r->pool, in->password.s, in->password.len,
-                              authsvc_config_argon2(c), &u->password_hash) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "register: could not hash the password");
-        return authsvc_fail(r, "unavailable", "the password could not be processed");
+    if (u->id == NULL) {
+        return authsvc_fail(r, "unavailable", "the account could not be created");
+    }
+    if ((fail = authsvc_flow_hash_password(r, &in->password, &u->password_hash)) != NULL) {
+        return fail;
+    }
+    /* A bot: the answer of a success (at its cost), and nothing stored or sent. */
+    if (in->honeypot) {
+        authsvc_abuse_honeypot_audit(r, "register", email);
+        *out = u;
+        return NULL;
+    }
+    if ((fail = authsvc_flow_db(r, &db)) != NULL) {
+        return fail;
     }
     tx.r = r;
     tx.u = u;

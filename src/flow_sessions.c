@@ -79,3 +79,58 @@ const authsvc_fail_t *authsvc_flow_revoke_sessions(request_rec *r, const char *i
     authsvc_flow_forget_all(r, tx.hashes);
     return NULL;
 }
+
+/* A positive decimal integer of at most 18 digits (no sign, no spaces), else -1. */
+static apr_int64_t positive(const char *s)
+{
+    apr_int64_t v = 0;
+    int n = 0;
+
+    for (; *s; s++, n++) {
+        if (*s < '0' || *s > '9' || n >= 18) {
+            return -1;
+        }
+        v = v * 10 + (*s - '0');
+    }
+    return n > 0 && v > 0 ? v : -1;
+}
+
+const authsvc_fail_t *authsvc_flow_events(request_rec *r, const char *limit,
+                                          const char *before, authsvc_events_out_t *out)
+{
+    apr_array_header_t *errs = NULL;
+    authsvc_identity_t *me = NULL;
+    const authsvc_fail_t *fail;
+    apr_int64_t n = AUTHSVC_EVENTS_PAGE, cursor = APR_INT64_MAX;
+    authsvc_db_t *db;
+
+    if ((fail = authsvc_flow_whoami(r, &me)) != NULL) {
+        return fail;
+    }
+    if (limit != NULL && ((n = positive(limit)) < 1 || n > AUTHSVC_EVENTS_MAX)) {
+        authsvc_problem_field(r, &errs, "limit", "invalid",
+                              "must be a whole number from 1 to "
+                              APR_STRINGIFY(AUTHSVC_EVENTS_MAX));
+    }
+    if (before != NULL && (cursor = positive(before)) < 1) {
+        authsvc_problem_field(r, &errs, "before", "invalid",
+                              "must be an event id from a previous page");
+    }
+    if (errs != NULL) {
+        return authsvc_fail_fields(r, errs);
+    }
+    if ((fail = authsvc_flow_db(r, &db)) != NULL) {
+        return fail;
+    }
+    /* One more than asked for: whether there is a next page. */
+    if (authsvc_audit_list_user(db, me->user->id, cursor, (int)n + 1, &out->events) !=
+        APR_SUCCESS) {
+        return authsvc_fail(r, "unavailable", "the audit trail is unreachable");
+    }
+    out->next = NULL;
+    if (out->events->nelts > n) {
+        out->events->nelts = (int)n;
+        out->next = APR_ARRAY_IDX(out->events, n - 1, authsvc_event_t).id;
+    }
+    return NULL;
+}

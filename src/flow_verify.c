@@ -2,6 +2,7 @@
  * flow_verify.c - POST /auth/verify-email (an address verified, or a new address
  * confirmed) and POST /auth/verify-email/resend.
  */
+#include "abuse.h"
 #include "audit.h"
 #include "config.h"
 #include "flow.h"
@@ -91,7 +92,8 @@ const authsvc_fail_t *authsvc_flow_verify_email(request_rec *r, const authsvc_fi
 
     memset(&tx, 0, sizeof(tx));
     tx.r = r;
-    if ((fail = authsvc_flow_require(r, names, fields)) != NULL) {
+    if ((fail = authsvc_flow_require(r, names, fields)) != NULL ||
+        (fail = authsvc_abuse_limit(r, AUTHSVC_RL_VERIFY, 1, NULL, NULL, NULL)) != NULL) {
         return fail;
     }
     if ((tx.hash = authsvc_flow_token_hash(r, token)) == NULL) {
@@ -141,7 +143,9 @@ const authsvc_fail_t *authsvc_flow_resend_verification(request_rec *r)
     resend_tx_t tx;
     apr_status_t rv;
 
-    if ((fail = authsvc_flow_whoami(r, &id)) != NULL) {
+    if ((fail = authsvc_flow_whoami(r, &id)) != NULL ||
+        (fail = authsvc_abuse_limit(r, AUTHSVC_RL_VERIFY, 1, id->user->id, id->user->id,
+                                    NULL)) != NULL) {
         return fail;
     }
     if (id->user->email_verified_at != 0) {

@@ -2,6 +2,7 @@
  * h_account.c - JSON adapters for /users/me.
  */
 #include "h_common.h"
+#include "util_script.h"
 #include "router.h"
 
 int authsvc_h_me(request_rec *r, const char *const *params)
@@ -82,6 +83,57 @@ int authsvc_h_sessions(request_rec *r, const char *const *params)
     }
     out = authsvc_json_object(r->pool);
     authsvc_json_set(out, "sessions", arr);
+    return authsvc_request_send_json(r, HTTP_OK, out);
+}
+
+static authsvc_json_t *event_json(request_rec *r, const authsvc_event_t *e)
+{
+    authsvc_json_t *o = authsvc_json_object(r->pool);
+    authsvc_json_t *detail = NULL;
+    const char *err = NULL;
+
+    authsvc_json_set_str(o, "id", e->id);
+    authsvc_json_set_str(o, "event", e->event);
+    authsvc_json_set_str(o, "at", authsvc_request_iso8601(r->pool, e->at));
+    authsvc_json_set_str(o, "ip", e->ip);
+    authsvc_json_set_str(o, "user_agent", e->user_agent);
+    authsvc_json_set_str(o, "login", e->login);
+    if (e->detail != NULL) {
+        detail = authsvc_json_parse(r->pool, e->detail, strlen(e->detail), &err);
+    }
+    if (detail != NULL) {
+        authsvc_json_set(o, "detail", detail);
+    }
+    else {
+        authsvc_json_set_str(o, "detail", NULL);
+    }
+    return o;
+}
+
+/* GET /users/me/events?limit=N&before=ID */
+int authsvc_h_events(request_rec *r, const char *const *params)
+{
+    apr_table_t *q = NULL;
+    authsvc_events_out_t res;
+    const authsvc_fail_t *fail;
+    authsvc_json_t *out, *arr;
+    int i;
+
+    (void)params;
+    ap_args_to_table(r, &q);
+    fail = authsvc_flow_events(r, q ? apr_table_get(q, "limit") : NULL,
+                               q ? apr_table_get(q, "before") : NULL, &res);
+    if (fail != NULL) {
+        return authsvc_h_fail(r, fail);
+    }
+    arr = authsvc_json_array(r->pool);
+    for (i = 0; i < res.events->nelts; i++) {
+        authsvc_json_append(arr, event_json(r, &APR_ARRAY_IDX(res.events, i,
+                                                              authsvc_event_t)));
+    }
+    out = authsvc_json_object(r->pool);
+    authsvc_json_set(out, "events", arr);
+    authsvc_json_set_str(out, "next", res.next);
     return authsvc_request_send_json(r, HTTP_OK, out);
 }
 

@@ -1,6 +1,7 @@
 /*
  * h_auth.c - JSON adapters for /auth/register, /auth/login, /auth/logout.
  */
+#include "abuse.h"
 #include "h_common.h"
 #include "router.h"
 
@@ -22,6 +23,7 @@ int authsvc_h_register(request_rec *r, const char *const *params)
     authsvc_h_field(r, body, "username", &in.username, &errs);
     authsvc_h_field(r, body, "first_name", &in.first_name, &errs);
     authsvc_h_field(r, body, "last_name", &in.last_name, &errs);
+    in.honeypot = authsvc_abuse_honeypot(r, body);
     if (errs != NULL) {
         return authsvc_h_fail(r, authsvc_fail_fields(r, errs));
     }
@@ -50,6 +52,7 @@ int authsvc_h_login(request_rec *r, const char *const *params)
     }
     authsvc_h_field(r, body, "login", &in.login, &errs);
     authsvc_h_field(r, body, "password", &in.password, &errs);
+    in.honeypot = authsvc_abuse_honeypot(r, body);
     if (errs != NULL) {
         return authsvc_h_fail(r, authsvc_fail_fields(r, errs));
     }

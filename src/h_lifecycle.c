@@ -2,6 +2,7 @@
  * h_lifecycle.c - JSON adapters for the account lifecycle: email verification, password
  * reset and change, change of address, account deletion.
  */
+#include "abuse.h"
 #include "h_common.h"
 
 /* The body of every 202: the request was taken; mail follows. */
@@ -16,9 +17,11 @@ static int accepted(request_rec *r, const char *detail)
     return authsvc_request_send_json(r, HTTP_ACCEPTED, out);
 }
 
-/* Read the body and the named string fields (NULL-terminated list) into f[]. 0 when a
+/* Read the body and the named string fields (NULL-terminated list) into f[], and
+ * whether the honeypot field is filled in (when honeypot is not NULL). 0 when a
  * response was already sent. */
-static int read_fields(request_rec *r, const char *const *names, authsvc_field_t *f)
+static int read_fields(request_rec *r, const char *const *names, authsvc_field_t *f,
+                       int *honeypot)
 {
     authsvc_json_t *body;
     apr_array_header_t *errs = NULL;
@@ -33,6 +36,9 @@ static int read_fields(request_rec *r, const char *const *names, authsvc_field_t
     if (errs != NULL) {
         authsvc_h_fail(r, authsvc_fail_fields(r, errs));
         return 0;
+    }
+    if (honeypot != NULL) {
+        *honeypot = authsvc_abuse_honeypot(r, body);
     }
     return 1;
 }
@@ -53,7 +59,7 @@ int authsvc_h_verify_email(request_rec *r, const char *const *params)
     const authsvc_fail_t *fail;
 
     (void)params;
-    if (!read_fields(r, names, f)) {
+    if (!read_fields(r, names, f, NULL)) {
         return OK;
     }
     if ((fail = authsvc_flow_verify_email(r, &f[0], &u)) != NULL) {
@@ -75,12 +81,13 @@ int authsvc_h_forgot_password(request_rec *r, const char *const *params)
     static const char *const names[] = {"email", NULL};
     authsvc_field_t f[1];
     const authsvc_fail_t *fail;
+    int honeypot = 0;
 
     (void)params;
-    if (!read_fields(r, names, f)) {
+    if (!read_fields(r, names, f, &honeypot)) {
         return OK;
     }
-    if ((fail = authsvc_flow_forgot_password(r, &f[0])) != NULL) {
+    if ((fail = authsvc_flow_forgot_password(r, &f[0], honeypot)) != NULL) {
         return authsvc_h_fail(r, fail);
     }
     return accepted(r, "If an account with this email exists, a message with a reset "
@@ -95,7 +102,7 @@ int authsvc_h_reset_password(request_rec *r, const char *const *params)
     authsvc_json_t *out;
 
     (void)params;
-    if (!read_fields(r, names, f)) {
+    if (!read_fields(r, names, f, NULL)) {
         return OK;
     }
     if ((fail = authsvc_flow_reset_password(r, &f[0], &f[1])) != NULL) {
@@ -114,7 +121,7 @@ int authsvc_h_change_password(request_rec *r, const char *const *params)
     const authsvc_fail_t *fail;
 
     (void)params;
-    if (!read_fields(r, names, f)) {
+    if (!read_fields(r, names, f, NULL)) {
         return OK;
     }
     if ((fail = authsvc_flow_change_password(r, &f[0], &f[1], &res)) != NULL) {
@@ -131,7 +138,7 @@ int authsvc_h_change_email(request_rec *r, const char *const *params)
     const authsvc_fail_t *fail;
 
     (void)params;
-    if (!read_fields(r, names, f)) {
+    if (!read_fields(r, names, f, NULL)) {
         return OK;
     }
     if ((fail = authsvc_flow_change_email(r, &f[0], &f[1])) != NULL) {
@@ -147,7 +154,7 @@ int authsvc_h_delete_account(request_rec *r, const char *const *params)
     const authsvc_fail_t *fail;
 
     (void)params;
-    if (!read_fields(r, names, f)) {
+    if (!read_fields(r, names, f, NULL)) {
         return OK;
     }
     if ((fail = authsvc_flow_delete_account(r, &f[0])) != NULL) {

@@ -30,8 +30,11 @@ static const problem_def_t catalogue[] = {
     {"password_breached", 422, "This password is too common"},
     {"password_policy", 422, "This password does not meet the password policy"},
     {"password_reused", 422, "This password was used before"},
+    {"account_locked", 423, "The account is locked"},
+    {"rate_limited", 429, "Too many requests"},
     {"internal_error", 500, "Internal error"},
     {"unavailable", 503, "The service is temporarily unavailable"},
+    {"busy", 503, "The server is busy; try again"},
     {NULL, 0, NULL}};
 
 static const problem_def_t *lookup(const char *code)

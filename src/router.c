@@ -40,6 +40,7 @@ static const route_t routes[] = {
     {M_PUT, "/users/me/password", authsvc_h_change_password},
     {M_POST, "/users/me/email", authsvc_h_change_email},
     {M_GET, "/users/me/sessions", authsvc_h_sessions},
+    {M_GET, "/users/me/events", authsvc_h_events},
     {M_DELETE, "/users/me/sessions", authsvc_h_sessions_revoke_others},
     {M_DELETE, "/users/me/sessions/*", authsvc_h_session_revoke},
     {M_GET, "/auth/check", authsvc_h_check},

@@ -25,6 +25,7 @@ int authsvc_h_logout(request_rec *r, const char *const *params);
 int authsvc_h_me(request_rec *r, const char *const *params);
 int authsvc_h_me_update(request_rec *r, const char *const *params);
 int authsvc_h_sessions(request_rec *r, const char *const *params);
+int authsvc_h_events(request_rec *r, const char *const *params);
 int authsvc_h_session_revoke(request_rec *r, const char *const *params);
 int authsvc_h_sessions_revoke_others(request_rec *r, const char *const *params);
 int authsvc_h_check(request_rec *r, const char *const *params);

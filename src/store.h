@@ -26,6 +26,7 @@ extern const authsvc_stmt_t authsvc_store_audit_stmts[];
 extern const authsvc_stmt_t authsvc_store_schema_stmts[];
 extern const authsvc_stmt_t authsvc_store_tokens_stmts[];
 extern const authsvc_stmt_t authsvc_store_outbox_stmts[];
+extern const authsvc_stmt_t authsvc_store_lockout_stmts[];
 
 /* A result set read in full: rows x cols strings, NULL for SQL NULL. */
 typedef struct {
@@ -169,6 +170,53 @@ apr_status_t authsvc_users_verify(authsvc_db_t *db, const char *id, const char *
 apr_status_t authsvc_users_delete(authsvc_db_t *db, const char *id);
 /* Lock the account's row until the transaction ends. */
 apr_status_t authsvc_users_lock(authsvc_db_t *db, const char *id);
+
+/* ---- lockout (store_lockout.c) ---- */
+
+/* AuthsvcLockout, resolved (threshold 0: off, only the hourly cap applies). */
+typedef struct {
+    int threshold;
+    apr_int64_t window, duration, max;
+} authsvc_lockout_t;
+
+/* NIST SP 800-63B: never more than this many failed attempts per account per hour. */
+#define AUTHSVC_FAILURES_PER_HOUR 100
+
+typedef struct {
+    int claimed;            /* 0: locked, or out of attempts in the window or hour */
+    int failures;           /* attempts claimed in this window, this one included */
+    int lockouts;           /* locks since the last success */
+    apr_int64_t ended_lock; /* a lock that has ended and is still recorded, else 0 */
+} authsvc_claim_t;
+
+/* Claim one password check on account id (atomic: see store_lockout.c). An unknown id
+ * claims nothing, at the cost of the same statement. */
+apr_status_t authsvc_lockout_claim(authsvc_db_t *db, const char *id, apr_int64_t now,
+                                   const authsvc_lockout_t *pol, authsvc_claim_t *out);
+/* Lock until `until`: the window starts again, and the next lock lasts twice as long. */
+apr_status_t authsvc_lockout_lock(authsvc_db_t *db, const char *id, apr_int64_t until);
+/* The password was right: counters and lock history cleared. */
+apr_status_t authsvc_lockout_success(authsvc_db_t *db, const char *id);
+/* Clear the ended lock `until`; *cleared 1 for the one caller that did. */
+apr_status_t authsvc_lockout_forget_expired(authsvc_db_t *db, const char *id,
+                                            apr_int64_t until, int *cleared);
+/* Unlock (password reset): *was_locked 1 when a lock was in force at `now`. */
+apr_status_t authsvc_lockout_unlock(authsvc_db_t *db, const char *id, apr_int64_t now,
+                                    int *was_locked);
+/* Seconds until account id may be tried again (at least 1). */
+apr_status_t authsvc_lockout_retry_after(authsvc_db_t *db, const char *id, apr_int64_t now,
+                                         const authsvc_lockout_t *pol, apr_int64_t *secs);
+
+/* ---- audit trail of one user (store_audit.c) ---- */
+typedef struct {
+    const char *id;
+    apr_int64_t at;
+    const char *event, *login, *ip, *user_agent, *detail;
+} authsvc_event_t;
+/* Up to `limit` events of user_id with id < before, newest first (authsvc_event_t). */
+apr_status_t authsvc_audit_list_user(authsvc_db_t *db, const char *user_id,
+                                     apr_int64_t before, int limit,
+                                     apr_array_header_t **out);
 
 apr_status_t authsvc_sessions_insert(authsvc_db_t *db, const authsvc_session_t *s);
 /* The live session with this token hash (not revoked, not expired at `now`, account

@@ -13,6 +13,11 @@ const authsvc_stmt_t authsvc_store_audit_stmts[] = {
     {"authsvc_audit_scrub",
      "UPDATE audit_log SET login = NULL, ip = NULL, user_agent = NULL, detail = NULL "
      "WHERE user_id = %s"},
+    /* GET /users/me/events: a page by id, newest first (index user_id, id). */
+    {"authsvc_audit_list_user",
+     "SELECT id, at, event, login, ip, user_agent, detail FROM audit_log "
+     "WHERE user_id = %s AND id < %lld AND event <> 'access_denied' "
+     "ORDER BY id DESC LIMIT %d"},
     {NULL, NULL}};
 
 const authsvc_stmt_t authsvc_store_schema_stmts[] = {
@@ -43,5 +48,30 @@ apr_status_t authsvc_schema_version(authsvc_db_t *db, int *version)
     apr_status_t rv = authsvc_store_select(db, "authsvc_schema_version", 0, NULL, &rows);
 
     *version = rv == APR_SUCCESS ? (int)authsvc_store_cell_int(&rows, 0, 0, 0) : 0;
+    return rv;
+}
+
+apr_status_t authsvc_audit_list_user(authsvc_db_t *db, const char *user_id,
+                                     apr_int64_t before, int limit,
+                                     apr_array_header_t **out)
+{
+    apr_pool_t *p = authsvc_store_pool(db);
+    const char *args[3] = {user_id, authsvc_store_int(p, before),
+                           authsvc_store_int(p, limit)};
+    authsvc_rows_t rows = {0, 0, NULL};
+    apr_status_t rv = authsvc_store_select(db, "authsvc_audit_list_user", 3, args, &rows);
+    int i;
+
+    *out = apr_array_make(p, rows.nrows > 0 ? rows.nrows : 1, sizeof(authsvc_event_t));
+    for (i = 0; rv == APR_SUCCESS && i < rows.nrows; i++) {
+        authsvc_event_t *e = apr_array_push(*out);
+        e->id = authsvc_store_cell(&rows, i, 0);
+        e->at = authsvc_store_cell_int(&rows, i, 1, 0);
+        e->event = authsvc_store_cell(&rows, i, 2);
+        e->login = authsvc_store_cell(&rows, i, 3);
+        e->ip = authsvc_store_cell(&rows, i, 4);
+        e->user_agent = authsvc_store_cell(&rows, i, 5);
+        e->detail = authsvc_store_cell(&rows, i, 6);
+    }
     return rv;
 }

@@ -3,6 +3,7 @@
  *   authsvc-admin [--driver sqlite3|pgsql] [--params STRING] GROUP COMMAND
  *                 [ARGS]
  *   authsvc-admin migrate status|up [N]|down N
+ *   authsvc-admin user unlock LOGIN
  *
  * --driver and --params take the same strings as mod_dbd's DBDriver and
  * DBDParams; they default to $AUTHSVC_DBD_DRIVER and $AUTHSVC_DBD_PARAMS.
@@ -14,7 +15,7 @@
  *
  * Build (the Makefile has the rule; src/migrations_data.c comes from
  * tools/embed-sql.pl):
- *   cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(apr-1-config --cflags --cppflags --includes) $(apu-1-config --includes) -Isrc -o tools/authsvc-admin tools/authsvc-admin.c src/migrate.c src/migrations_data.c $(apu-1-config --link-ld) $(apr-1-config --link-ld)
+ *   cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(apr-1-config --cflags --cppflags --includes) $(apu-1-config --includes) -Isrc -o tools/authsvc-admin tools/authsvc-admin.c src/migrate.c src/migrations_data.c src/text.c $(apu-1-config --link-ld) $(apr-1-config --link-ld)
  */
 #include <errno.h>
 #include <limits.h>
@@ -29,8 +30,10 @@
 #include <apr_getopt.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
+#include <apr_time.h>
 
 #include "migrate.h"
+#include "text.h"
 
 #define EXIT_OK    0
 #define EXIT_FAIL  1
@@ -70,6 +73,8 @@ static int cmd_migrate_status(admin_ctx_t *ctx, int argc,
 static int cmd_migrate_up(admin_ctx_t *ctx, int argc, const char *const *argv);
 static int cmd_migrate_down(admin_ctx_t *ctx, int argc,
                             const char *const *argv);
+static int check_login(int argc, const char *const *argv);
+static int cmd_user_unlock(admin_ctx_t *ctx, int argc, const char *const *argv);
 
 static const admin_cmd_t commands[] = {
     { "migrate", "status", "", 0, 0,
@@ -90,6 +95,20 @@ static const admin_cmd_t commands[] = {
       "first, each in its own transaction. This drops tables and their data;\n"
       "it does not ask for confirmation.\n",
       check_versions, cmd_migrate_down },
+    { "user", "unlock", "LOGIN", 1, 1,
+      "clear an account's sign-in lockout",
+      "Clears the lockout state of one account: the failed sign-in counter,\n"
+      "the lock (locked_until), the count of earlier locks that lengthens the\n"
+      "next one, and the hourly failure cap. Writes an account_unlocked audit\n"
+      "row ({\"reason\":\"admin\"}) in the same transaction, whether or not the\n"
+      "account was locked.\n"
+      "\n"
+      "LOGIN is an email address when it contains '@' (compared as the module\n"
+      "stores it: lower-cased), else a user id or a username (any case).\n"
+      "Prints \"unlocked ID (was locked until TIME)\" or \"ID was not locked;\n"
+      "failure counter cleared\". Exit 1 when no account matches or the\n"
+      "database is below schema version 3 (run migrate up).\n",
+      check_login, cmd_user_unlock },
 };
 
 #define NCOMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))
@@ -357,6 +376,279 @@ static int cmd_migrate_down(admin_ctx_t *ctx, int argc,
     (void)argc;
     parse_version(argv[0], &target);        /* checked by check_versions() */
     return migrate_to(ctx, 0, target);
+}
+
+/* ---- user unlock -------------------------------------------------------- */
+
+/* 0003_abuse added the lockout columns to users. */
+#define UNLOCK_MIN_VERSION 3
+
+/* Rows of a query as strings: cells[row * ncols + col], NULL for SQL NULL. */
+typedef struct {
+    int nrows;
+    int ncols;
+    const char **cells;
+} rows_t;
+
+/* The driver's message for rc without trailing newlines (libpq ends with one). */
+static const char *db_error(const admin_ctx_t *ctx, int rc)
+{
+    const char *msg = apr_dbd_error(ctx->driver, ctx->handle, rc);
+    size_t len;
+
+    if (!msg || !*msg) {
+        return apr_psprintf(ctx->pool, "%s driver error %d", ctx->driver_name, rc);
+    }
+    len = strlen(msg);
+    while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r'
+                       || msg[len - 1] == ' ')) {
+        len--;
+    }
+    return apr_pstrmemdup(ctx->pool, msg, len);
+}
+
+/* Prepare sql (apr_dbd placeholders: %s, %lld) and run it with string arguments.
+ * With rows NULL it is a statement without result rows; else every row is read
+ * (to the end, so the connection is left clean) into *rows. On failure prints
+ * "authsvc-admin: COMMAND: WHAT: message" and returns 0. */
+static int db_run(admin_ctx_t *ctx, const char *label, const char *sql,
+                  const char *what, int nargs, const char **args, rows_t *rows)
+{
+    apr_dbd_prepared_t *st = NULL;
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    apr_array_header_t *cells;
+    int rc, n = 0, c;
+
+    rc = apr_dbd_prepare(ctx->driver, ctx->pool, ctx->handle, sql, label, &st);
+    if (rc == 0 && rows == NULL) {
+        rc = apr_dbd_pquery(ctx->driver, ctx->pool, ctx->handle, &n, st, nargs, args);
+    }
+    else if (rc == 0) {
+        /* random access (1): the pgsql driver then reports an error here rather
+         * than as "no rows" later. */
+        rc = apr_dbd_pselect(ctx->driver, ctx->pool, ctx->handle, &res, st, 1, nargs,
+                             args);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s: %s: %s\n", progname, ctx->command, what,
+                db_error(ctx, rc));
+        return 0;
+    }
+    if (rows == NULL) {
+        return 1;
+    }
+    rows->ncols = apr_dbd_num_cols(ctx->driver, res);
+    rows->nrows = 0;
+    cells = apr_array_make(ctx->pool, 4, sizeof(const char *));
+    while ((rc = apr_dbd_get_row(ctx->driver, ctx->pool, res, &row, -1)) == 0) {
+        for (c = 0; c < rows->ncols; c++) {
+            char *v = NULL;
+
+            if (apr_dbd_datum_get(ctx->driver, row, c, APR_DBD_TYPE_STRING, &v)
+                != APR_SUCCESS) {
+                v = NULL;               /* APR_ENOENT: SQL NULL */
+            }
+            APR_ARRAY_PUSH(cells, const char *) = v ? apr_pstrdup(ctx->pool, v) : NULL;
+        }
+        rows->nrows++;
+    }
+    if (rc != -1) {
+        fprintf(stderr, "%s: %s: %s: %s\n", progname, ctx->command, what,
+                db_error(ctx, rc));
+        return 0;
+    }
+    rows->cells = (const char **)cells->elts;
+    return 1;
+}
+
+/* A statement of our own (BEGIN, COMMIT): 1 on success, else the error printed. */
+static int db_plain(admin_ctx_t *ctx, const char *sql)
+{
+    int n = 0;
+    int rc = apr_dbd_query(ctx->driver, ctx->handle, &n, sql);
+
+    if (rc != 0) {
+        fprintf(stderr, "%s: %s: %s: %s\n", progname, ctx->command, sql,
+                db_error(ctx, rc));
+        return 0;
+    }
+    return 1;
+}
+
+/* Best effort: after a failure the transaction may already be gone. */
+static void db_rollback(admin_ctx_t *ctx)
+{
+    int n = 0;
+
+    (void)apr_dbd_query(ctx->driver, ctx->handle, &n, "ROLLBACK");
+}
+
+static int is_sqlite(const admin_ctx_t *ctx)
+{
+    return strcmp(ctx->driver_name, "sqlite3") == 0;
+}
+
+/* LOGIN: not empty, valid UTF-8 (PostgreSQL refuses anything else), and a valid
+ * address when it has an '@' (no other can be stored). */
+static int check_login(int argc, const char *const *argv)
+{
+    const char *login = argv[0];
+    size_t len = strlen(login);
+    const char *msg = NULL;
+    const char *email = NULL;
+    apr_pool_t *p = NULL;
+    int rc = EXIT_OK;
+
+    (void)argc;
+    if (len == 0) {
+        return usage_error("LOGIN must not be empty");
+    }
+    if (authsvc_text_utf8_length(login, len) < 0) {
+        return usage_error("LOGIN is not valid UTF-8");
+    }
+    if (memchr(login, '@', len) == NULL) {
+        return EXIT_OK;
+    }
+    if (apr_pool_create(&p, NULL) != APR_SUCCESS) {
+        fprintf(stderr, "%s: out of memory\n", progname);
+        return EXIT_FAIL;
+    }
+    msg = authsvc_text_email_normalize(p, login, len, &email);
+    if (msg != NULL) {
+        rc = usage_error("'%s' is not a valid email address (%s); give the user id "
+                         "instead", login, msg);
+    }
+    apr_pool_destroy(p);
+    return rc;
+}
+
+/* The account LOGIN names, read inside the transaction (and, on PostgreSQL, locked
+ * FOR UPDATE): 1 with *id and *locked_until (NULL when not set), 0 when there is
+ * none, -1 on a database error (printed). An email is looked up as the module
+ * stores it; anything else as a user id first, then as a username in any case. */
+static int find_account(admin_ctx_t *ctx, const char *login, const char **id,
+                        const char **locked_until)
+{
+    static const char *const by[][2] = {
+        {"authsvc_admin_user_by_email", "email = %s"},
+        {"authsvc_admin_user_by_id", "id = %s"},
+        {"authsvc_admin_user_by_username", "lower(username) = lower(%s)"},
+    };
+    const char *key = login;
+    int first = 1, last = 2, i;
+
+    if (strchr(login, '@') != NULL) {
+        /* check_login() accepted it: normalising cannot fail here. */
+        if (authsvc_text_email_normalize(ctx->pool, login, strlen(login), &key)
+            != NULL) {
+            return 0;
+        }
+        first = last = 0;
+    }
+    for (i = first; i <= last; i++) {
+        const char *sql = apr_pstrcat(ctx->pool, "SELECT id, locked_until FROM users "
+                                      "WHERE ", by[i][1],
+                                      is_sqlite(ctx) ? "" : " FOR UPDATE", NULL);
+        rows_t rows;
+
+        if (!db_run(ctx, by[i][0], sql, "looking up the account", 1, &key, &rows)) {
+            return -1;
+        }
+        if (rows.nrows > 0) {
+            *id = rows.cells[0];
+            *locked_until = rows.cells[1];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Clear the lockout columns of account id and write the audit row, in the open
+ * transaction. 1 on success, 0 on failure (printed). */
+static int clear_lockout(admin_ctx_t *ctx, const char *id, const char *login,
+                         apr_int64_t now)
+{
+    const char *set[] = {id};
+    const char *audit[] = {apr_psprintf(ctx->pool, "%" APR_INT64_T_FMT, now), id, login};
+
+    return db_run(ctx, "authsvc_admin_user_unlock",
+                  "UPDATE users SET failed_logins = 0, failed_window_start = NULL, "
+                  "locked_until = NULL, lockouts = 0, hour_failures = 0, "
+                  "hour_start = NULL WHERE id = %s",
+                  "clearing the lockout", 1, set, NULL)
+        && db_run(ctx, "authsvc_admin_audit_unlock",
+                  "INSERT INTO audit_log (at, event, user_id, login, ip, user_agent, "
+                  "request_id, detail) VALUES (%lld, 'account_unlocked', %s, %s, "
+                  "NULL, NULL, NULL, '{\"reason\":\"admin\"}')",
+                  "writing the audit row", 3, audit, NULL);
+}
+
+/* Epoch seconds as 2026-11-21T08:00:00Z. */
+static const char *iso8601(apr_pool_t *p, apr_int64_t t)
+{
+    apr_time_exp_t tm;
+    apr_size_t len = 0;
+    char buf[32];
+
+    if (apr_time_exp_gmt(&tm, apr_time_from_sec(t)) != APR_SUCCESS
+        || apr_strftime(buf, &len, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm)
+           != APR_SUCCESS) {
+        return apr_psprintf(p, "%" APR_INT64_T_FMT, t);
+    }
+    return apr_pstrmemdup(p, buf, len);
+}
+
+/* user unlock LOGIN: one transaction (BEGIN IMMEDIATE on SQLite: it reads, then
+ * writes) that finds the account, clears its lockout and writes the audit row. */
+static int cmd_user_unlock(admin_ctx_t *ctx, int argc, const char *const *argv)
+{
+    const char *login = argv[0];
+    const char *id = NULL, *locked = NULL, *err = NULL;
+    apr_int64_t now = apr_time_sec(apr_time_now());
+    apr_int64_t until;
+    apr_status_t rv;
+    int version = 0, found;
+
+    (void)argc;
+    rv = authsvc_migrate_current(ctx->pool, ctx->driver, ctx->handle, &version, &err);
+    if (rv != APR_SUCCESS) {
+        return fail(ctx, rv, err);
+    }
+    if (version < UNLOCK_MIN_VERSION) {
+        fprintf(stderr, "%s: %s: the database is at schema version %d; this command "
+                "needs version %d or later (run '%s migrate up')\n", progname,
+                ctx->command, version, UNLOCK_MIN_VERSION, progname);
+        return EXIT_FAIL;
+    }
+    if (!db_plain(ctx, is_sqlite(ctx) ? "BEGIN IMMEDIATE" : "BEGIN")) {
+        return EXIT_FAIL;
+    }
+    found = find_account(ctx, login, &id, &locked);
+    if (found <= 0) {
+        db_rollback(ctx);
+        if (found == 0) {
+            fprintf(stderr, "%s: %s: no such user: '%s' (not the email, username or "
+                    "id of any account)\n", progname, ctx->command, login);
+        }
+        return EXIT_FAIL;
+    }
+    if (!clear_lockout(ctx, id, login, now)) {
+        db_rollback(ctx);
+        return EXIT_FAIL;
+    }
+    if (!db_plain(ctx, "COMMIT")) {
+        db_rollback(ctx);
+        return EXIT_FAIL;
+    }
+    until = locked ? apr_atoi64(locked) : 0;
+    if (until > now) {
+        printf("unlocked %s (was locked until %s)\n", id, iso8601(ctx->pool, until));
+    }
+    else {
+        printf("%s was not locked; failure counter cleared\n", id);
+    }
+    return EXIT_OK;
 }
 
 /* Global options; returns EXIT_OK and the index of the first non-option

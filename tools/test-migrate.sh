@@ -75,7 +75,7 @@ build() {
     mkdir -p "$2" &&
     perl "$EMBED" --sql-dir "$1" "$2/migrations_data.c" &&
     cc $CFLAGS -o "$2/authsvc-admin" "$ROOT/tools/authsvc-admin.c" \
-        "$ROOT/src/migrate.c" "$2/migrations_data.c" $LIBS
+        "$ROOT/src/migrate.c" "$ROOT/src/text.c" "$2/migrations_data.c" $LIBS
 }
 
 if [ -n "${AUTHSVC_ADMIN:-}" ]; then

@@ -14,7 +14,7 @@ CFLAGS="-D_GNU_SOURCE -std=c11 -Wall -Wextra -Werror -O1 -g
         -Isrc -It/unit"
 LIBS="-lapr-1 -laprutil-1 -lcrypto -largon2 -lcurl"
 UNITS="src/password.c src/text.c src/policy.c src/blocklist_data.c src/mail.c src/mail_data.c
-       src/mail_transport.c"
+       src/mail_transport.c src/ratelimit.c"
 
 for t in t/unit/test_*.c; do
     name=$(basename "$t" .c)

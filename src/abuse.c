@@ -1,0 +1,301 @@
+/*
+ * abuse.c - rate limits, login back-off, the hashing cap and the honeypot (see abuse.h).
+ */
+#include "apr_lib.h"
+
+#include "abuse.h"
+#include "audit.h"
+#include "cache.h"
+#include "config.h"
+#include "crypto.h"
+#include "hashcap.h"
+#include "text.h"
+
+const char *authsvc_abuse_post_config(apr_pool_t *pconf, server_rec *s)
+{
+    if (!authsvc_cache_enabled() && authsvc_store_dbd_cfg(s) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "AuthsvcCache none: rate limits and login back-off are off "
+                     "(account lockout still works)");
+    }
+    return authsvc_hashcap_post_config(pconf, s);
+}
+
+const char *authsvc_abuse_name_key(request_rec *r, const char *name, apr_size_t len)
+{
+    const char *email = NULL;
+    char *lower;
+    apr_size_t i;
+
+    if (memchr(name, '@', len) != NULL &&
+        authsvc_text_email_normalize(r->pool, name, len, &email) == NULL) {
+        name = email;
+        len = strlen(email);
+    }
+    lower = apr_pstrmemdup(r->pool, name, len);
+    for (i = 0; i < len; i++) {
+        lower[i] = (char)apr_tolower((unsigned char)lower[i]);
+    }
+    /* Hashed: the socache keeps no address, and every key has the same short length. */
+    return apr_pstrcat(r->pool, "n:", authsvc_crypto_sha256_hex(r->pool, lower, len), NULL);
+}
+
+static const char *client_key(request_rec *r)
+{
+    const char *k = authsvc_ratelimit_ip_key(
+        r->pool, r->useragent_ip, authsvc_config_v6_prefix(authsvc_srv(r->server)));
+    return k ? k : "-";
+}
+
+static const char *key_of(request_rec *r, const char *kind, authsvc_rl_key_t k,
+                          const char *value)
+{
+    const char *realm = authsvc_srv(r->server)->realm;
+
+    return apr_pstrcat(r->pool, kind, ":", realm ? realm : "-", ":",
+                       k == AUTHSVC_RL_IP ? "i:" : "a:", value, NULL);
+}
+
+static void retry_after(request_rec *r, apr_int64_t secs)
+{
+    apr_table_setn(r->headers_out, "Retry-After",
+                   apr_psprintf(r->pool, "%" APR_INT64_T_FMT, secs < 1 ? 1 : secs));
+}
+
+static void audit(request_rec *r, const char *event, const char *user_id,
+                  const char *login, authsvc_json_t *detail)
+{
+    authsvc_db_t *db = authsvc_store_db(r);
+
+    if (db == NULL || authsvc_audit(r, db, event, user_id, login, detail) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "could not audit %s", event);
+    }
+}
+
+/* ---- rate limits ------------------------------------------------------------------ */
+
+typedef struct {
+    const authsvc_rl_limit_t *lim;
+    apr_int64_t now;
+    apr_int64_t wait;
+} hit_t;
+
+static apr_time_t hit(void *buf, int found, void *baton)
+{
+    authsvc_rl_window_t *w = buf;
+    hit_t *h = baton;
+
+    (void)found;
+    h->wait = authsvc_ratelimit_hit(w, h->now, h->lim->count, h->lim->window);
+    return apr_time_from_sec(w->window_end);
+}
+
+/* Count one hit on key; the seconds to wait, 0 when allowed (or when not counted). */
+static apr_int64_t count(request_rec *r, authsvc_rl_class_t cls, authsvc_rl_key_t k,
+                         const char *value, const char *user_id, const char *login)
+{
+    const authsvc_rl_limit_t *lim =
+        authsvc_config_rate_limit(authsvc_srv(r->server), cls, k);
+    authsvc_rl_window_t w;
+    authsvc_json_t *d;
+    hit_t h;
+
+    if (lim->count == 0) {
+        return 0;
+    }
+    h.lim = lim;
+    h.now = AUTHSVC_NOW();
+    h.wait = 0;
+    if (authsvc_cache_update(r, key_of(r, apr_pstrcat(r->pool, "rl:",
+                                                      authsvc_ratelimit_class_name(cls),
+                                                      NULL), k, value),
+                             &w, sizeof(w), hit, &h) != APR_SUCCESS) {
+        return 0; /* no cache: fail open (the lockout still holds) */
+    }
+    if (h.wait > 0 && w.count == lim->count + 1) {
+        /* The first refusal in this window: once, not once per request. */
+        d = authsvc_json_object(r->pool);
+        authsvc_json_set_str(d, "class", authsvc_ratelimit_class_name(cls));
+        authsvc_json_set_str(d, "key", k == AUTHSVC_RL_IP ? "ip" : "account");
+        authsvc_json_set_int(d, "limit", lim->count);
+        authsvc_json_set_int(d, "window", lim->window);
+        audit(r, "rate_limited", k == AUTHSVC_RL_ACCOUNT ? user_id : NULL, login, d);
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "rate limit: %s per %s reached",
+                      authsvc_ratelimit_class_name(cls),
+                      k == AUTHSVC_RL_IP ? "address" : "account");
+    }
+    return h.wait;
+}
+
+static const authsvc_fail_t *limited(request_rec *r, apr_int64_t wait)
+{
+    retry_after(r, wait);
+    return authsvc_fail(r, "rate_limited",
+                        apr_psprintf(r->pool, "too many attempts; try again in %"
+                                     APR_INT64_T_FMT " seconds", wait < 1 ? 1 : wait));
+}
+
+const authsvc_fail_t *authsvc_abuse_limit(request_rec *r, authsvc_rl_class_t cls,
+                                          int by_ip, const char *account,
+                                          const char *user_id, const char *login)
+{
+    apr_int64_t wait = 0, w;
+
+    if (by_ip) {
+        wait = count(r, cls, AUTHSVC_RL_IP, client_key(r), user_id, login);
+    }
+    if (account != NULL &&
+        (w = count(r, cls, AUTHSVC_RL_ACCOUNT, account, user_id, login)) > wait) {
+        wait = w;
+    }
+    return wait > 0 ? limited(r, wait) : NULL;
+}
+
+/* ---- back-off --------------------------------------------------------------------- */
+
+typedef struct {
+    apr_int64_t now, base, max;
+    int fail;
+} streak_t;
+
+static apr_time_t peek(void *buf, int found, void *baton)
+{
+    (void)buf;
+    (void)found;
+    (void)baton;
+    return 0; /* read only */
+}
+
+static apr_time_t grow(void *buf, int found, void *baton)
+{
+    streak_t *s = baton;
+
+    (void)found;
+    return apr_time_from_sec(authsvc_ratelimit_backoff_fail(buf, s->now, s->base, s->max));
+}
+
+static apr_int64_t backoff_wait(request_rec *r, authsvc_rl_key_t k, const char *value,
+                                const char *user_id, const char *login)
+{
+    authsvc_rl_backoff_t b;
+    apr_int64_t wait;
+    authsvc_json_t *d;
+    const char *key = key_of(r, "bo", k, value);
+
+    if (authsvc_cache_update(r, key, &b, sizeof(b), peek, NULL) != APR_SUCCESS ||
+        (wait = authsvc_ratelimit_backoff_wait(&b, AUTHSVC_NOW())) == 0) {
+        return 0;
+    }
+    if (authsvc_cache_count(r, apr_pstrcat(r->pool, "ab", key + 2, NULL), 60) == 1) {
+        d = authsvc_json_object(r->pool);
+        authsvc_json_set_str(d, "class", "login");
+        authsvc_json_set_str(d, "key", k == AUTHSVC_RL_IP ? "ip" : "account");
+        authsvc_json_set_str(d, "reason", "backoff");
+        authsvc_json_set_int(d, "retry_after", wait);
+        audit(r, "rate_limited", k == AUTHSVC_RL_ACCOUNT ? user_id : NULL, login, d);
+    }
+    return wait;
+}
+
+const authsvc_fail_t *authsvc_abuse_backoff_check(request_rec *r, const char *account,
+                                                  const char *user_id, const char *login)
+{
+    apr_int64_t wait, w;
+
+    if (authsvc_config_backoff_base(authsvc_srv(r->server)) == 0) {
+        return NULL;
+    }
+    wait = backoff_wait(r, AUTHSVC_RL_IP, client_key(r), user_id, login);
+    if (account != NULL &&
+        (w = backoff_wait(r, AUTHSVC_RL_ACCOUNT, account, user_id, login)) > wait) {
+        wait = w;
+    }
+    return wait > 0 ? limited(r, wait) : NULL;
+}
+
+void authsvc_abuse_backoff_fail(request_rec *r, const char *account)
+{
+    const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
+    authsvc_rl_backoff_t b;
+    streak_t s;
+
+    s.base = authsvc_config_backoff_base(c);
+    if (s.base == 0) {
+        return;
+    }
+    s.max = authsvc_config_backoff_max(c);
+    s.now = AUTHSVC_NOW();
+    authsvc_cache_update(r, key_of(r, "bo", AUTHSVC_RL_IP, client_key(r)), &b, sizeof(b),
+                         grow, &s);
+    if (account != NULL) {
+        authsvc_cache_update(r, key_of(r, "bo", AUTHSVC_RL_ACCOUNT, account), &b,
+                             sizeof(b), grow, &s);
+    }
+}
+
+void authsvc_abuse_backoff_clear(request_rec *r, const char *account)
+{
+    if (authsvc_config_backoff_base(authsvc_srv(r->server)) == 0) {
+        return;
+    }
+    authsvc_cache_remove(r, key_of(r, "bo", AUTHSVC_RL_IP, client_key(r)));
+    if (account != NULL) {
+        authsvc_cache_remove(r, key_of(r, "bo", AUTHSVC_RL_ACCOUNT, account));
+    }
+}
+
+/* ---- hashing cap ------------------------------------------------------------------ */
+
+const authsvc_fail_t *authsvc_abuse_hash_enter(request_rec *r, const char *endpoint,
+                                               int *slot)
+{
+    authsvc_json_t *d;
+
+    if (authsvc_hashcap_enter(r, slot) == APR_SUCCESS) {
+        return NULL;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "every password hashing slot stayed busy (AuthsvcHashConcurrency): 503");
+    if (authsvc_cache_count(r, key_of(r, "hb", AUTHSVC_RL_IP, client_key(r)), 60) <= 1) {
+        d = authsvc_json_object(r->pool);
+        authsvc_json_set_str(d, "endpoint", endpoint);
+        audit(r, "hash_busy", NULL, NULL, d);
+    }
+    retry_after(r, 1);
+    return authsvc_fail(r, "busy", "too many sign-ins at once; try again in a second");
+}
+
+void authsvc_abuse_hash_leave(request_rec *r, int slot)
+{
+    authsvc_hashcap_leave(r, slot);
+}
+
+/* ---- honeypot --------------------------------------------------------------------- */
+
+int authsvc_abuse_honeypot(request_rec *r, authsvc_json_t *body)
+{
+    const char *name = authsvc_config_honeypot(authsvc_srv(r->server));
+    const char *v = NULL;
+    apr_size_t len = 0;
+
+    if (name == NULL || body == NULL) {
+        return 0;
+    }
+    switch (authsvc_json_get_string(body, name, &v, &len)) {
+    case AUTHSVC_JSON_OK:
+        return len > 0;
+    case AUTHSVC_JSON_WRONG_TYPE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void authsvc_abuse_honeypot_audit(request_rec *r, const char *endpoint, const char *login)
+{
+    authsvc_json_t *d = authsvc_json_object(r->pool);
+
+    authsvc_json_set_str(d, "endpoint", endpoint);
+    authsvc_json_set_str(d, "field", authsvc_config_honeypot(authsvc_srv(r->server)));
+    audit(r, "honeypot", NULL, login, d);
+}
