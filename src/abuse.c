@@ -72,6 +72,13 @@ static void audit(request_rec *r, const char *event, const char *user_id,
     }
 }
 
+/* When a counter may go: a second after it ends. memcache and redis refuse an expiry
+ * less than a second away, and a refused store would let the request through. */
+static apr_time_t expiry(apr_int64_t end)
+{
+    return apr_time_from_sec(end + 1);
+}
+
 /* ---- rate limits ------------------------------------------------------------------ */
 
 typedef struct {
@@ -87,7 +94,7 @@ static apr_time_t hit(void *buf, int found, void *baton)
 
     (void)found;
     h->wait = authsvc_ratelimit_hit(w, h->now, h->lim->count, h->lim->window);
-    return apr_time_from_sec(w->window_end);
+    return expiry(w->window_end);
 }
 
 /* Count one hit on key; the seconds to wait, 0 when allowed (or when not counted). */
@@ -129,10 +136,13 @@ static apr_int64_t count(request_rec *r, authsvc_rl_class_t cls, authsvc_rl_key_
 
 static const authsvc_fail_t *limited(request_rec *r, apr_int64_t wait)
 {
+    if (wait < 1) {
+        wait = 1;
+    }
     retry_after(r, wait);
     return authsvc_fail(r, "rate_limited",
                         apr_psprintf(r->pool, "too many attempts; try again in %"
-                                     APR_INT64_T_FMT " seconds", wait < 1 ? 1 : wait));
+                                     APR_INT64_T_FMT " second%s", wait, wait == 1 ? "" : "s"));
 }
 
 const authsvc_fail_t *authsvc_abuse_limit(request_rec *r, authsvc_rl_class_t cls,
@@ -155,7 +165,6 @@ const authsvc_fail_t *authsvc_abuse_limit(request_rec *r, authsvc_rl_class_t cls
 
 typedef struct {
     apr_int64_t now, base, max;
-    int fail;
 } streak_t;
 
 static apr_time_t peek(void *buf, int found, void *baton)
@@ -171,7 +180,19 @@ static apr_time_t grow(void *buf, int found, void *baton)
     streak_t *s = baton;
 
     (void)found;
-    return apr_time_from_sec(authsvc_ratelimit_backoff_fail(buf, s->now, s->base, s->max));
+    return expiry(authsvc_ratelimit_backoff_fail(buf, s->now, s->base, s->max));
+}
+
+static apr_time_t forgive(void *buf, int found, void *baton)
+{
+    authsvc_rl_backoff_t *b = buf;
+    streak_t *s = baton;
+
+    if (!found || b->failures == 0) {
+        return 0;
+    }
+    authsvc_ratelimit_backoff_succeed(b);
+    return expiry(b->next_allowed + s->max);
 }
 
 static apr_int64_t backoff_wait(request_rec *r, authsvc_rl_key_t k, const char *value,
@@ -213,7 +234,8 @@ const authsvc_fail_t *authsvc_abuse_backoff_check(request_rec *r, const char *ac
     return wait > 0 ? limited(r, wait) : NULL;
 }
 
-void authsvc_abuse_backoff_fail(request_rec *r, const char *account)
+/* Apply fn to the streak of this address and of the account (when not NULL). */
+static void update_streaks(request_rec *r, const char *account, authsvc_cache_update_fn fn)
 {
     const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
     authsvc_rl_backoff_t b;
@@ -226,20 +248,27 @@ void authsvc_abuse_backoff_fail(request_rec *r, const char *account)
     s.max = authsvc_config_backoff_max(c);
     s.now = AUTHSVC_NOW();
     authsvc_cache_update(r, key_of(r, "bo", AUTHSVC_RL_IP, client_key(r)), &b, sizeof(b),
-                         grow, &s);
+                         fn, &s);
     if (account != NULL) {
         authsvc_cache_update(r, key_of(r, "bo", AUTHSVC_RL_ACCOUNT, account), &b,
-                             sizeof(b), grow, &s);
+                             sizeof(b), fn, &s);
     }
 }
 
-void authsvc_abuse_backoff_clear(request_rec *r, const char *account)
+void authsvc_abuse_backoff_fail(request_rec *r, const char *account)
 {
-    if (authsvc_config_backoff_base(authsvc_srv(r->server)) == 0) {
-        return;
-    }
-    authsvc_cache_remove(r, key_of(r, "bo", AUTHSVC_RL_IP, client_key(r)));
-    if (account != NULL) {
+    update_streaks(r, account, grow);
+}
+
+void authsvc_abuse_backoff_success(request_rec *r, const char *account)
+{
+    update_streaks(r, NULL, forgive);
+    authsvc_abuse_backoff_forget(r, account);
+}
+
+void authsvc_abuse_backoff_forget(request_rec *r, const char *account)
+{
+    if (account != NULL && authsvc_config_backoff_base(authsvc_srv(r->server)) != 0) {
         authsvc_cache_remove(r, key_of(r, "bo", AUTHSVC_RL_ACCOUNT, account));
     }
 }
@@ -256,7 +285,7 @@ const authsvc_fail_t *authsvc_abuse_hash_enter(request_rec *r, const char *endpo
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "every password hashing slot stayed busy (AuthsvcHashConcurrency): 503");
-    if (authsvc_cache_count(r, key_of(r, "hb", AUTHSVC_RL_IP, client_key(r)), 60) <= 1) {
+    if (authsvc_cache_count(r, key_of(r, "hb", AUTHSVC_RL_IP, client_key(r)), 60) == 1) {
         d = authsvc_json_object(r->pool);
         authsvc_json_set_str(d, "endpoint", endpoint);
         audit(r, "hash_busy", NULL, NULL, d);

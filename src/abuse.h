@@ -37,15 +37,18 @@ const authsvc_fail_t *authsvc_abuse_limit(request_rec *r, authsvc_rl_class_t cls
  * password now, else rate_limited with Retry-After. */
 const authsvc_fail_t *authsvc_abuse_backoff_check(request_rec *r, const char *account,
                                                   const char *user_id, const char *login);
-/* A failed password check: both streaks grow. */
+/* A failed password check: both streaks grow (account NULL: the address's only). */
 void authsvc_abuse_backoff_fail(request_rec *r, const char *account);
-/* A successful one: both streaks end. */
-void authsvc_abuse_backoff_clear(request_rec *r, const char *account);
+/* A successful one: the account's streak ends, the address's loses one failure. */
+void authsvc_abuse_backoff_success(request_rec *r, const char *account);
+/* End the account's streak (a completed password reset). */
+void authsvc_abuse_backoff_forget(request_rec *r, const char *account);
 
 /* A hashing slot for one password hash or check: NULL with *slot set, or busy (503,
  * Retry-After: 1). `endpoint` names the caller in the audit row. */
 const authsvc_fail_t *authsvc_abuse_hash_enter(request_rec *r, const char *endpoint,
                                                int *slot);
+/* Give the slot back (after the hash, on every path). */
 void authsvc_abuse_hash_leave(request_rec *r, int slot);
 
 /* 1 when body carries the honeypot field with a value (anything but null or ""). */

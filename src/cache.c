@@ -251,6 +251,12 @@ apr_status_t authsvc_cache_update(request_rec *r, const char *key, void *buf,
     }
     rv = provider->retrieve(instance, r->server, (const unsigned char *)key, klen, buf,
                             &len, r->pool);
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_NOTFOUND(rv)) {
+        /* Unreadable is not absent: starting a fresh count would reset a limit. */
+        unlock();
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, "cache read failed");
+        return rv;
+    }
     found = rv == APR_SUCCESS && len == size;
     if (!found) {
         memset(buf, 0, size);

@@ -859,7 +859,12 @@ static const char *set_lock_reveal(cmd_parms *cmd, void *dcfg, int on)
     return NULL;
 }
 
-/* A JSON member name (or form field, later): 1-64 printable ASCII, no spaces. */
+/* A JSON member name (or form field, later): 1-64 printable ASCII, no spaces, and none
+ * of the fields the endpoints read. */
+static const char real_fields[] = "email\0password\0login\0username\0first_name\0"
+                                  "last_name\0token\0current_password\0"
+                                  "new_password\0new_email\0csrf_token\0return_to\0";
+
 static const char *set_honeypot(cmd_parms *cmd, void *dcfg, const char *arg)
 {
     const char *p;
@@ -877,6 +882,13 @@ static const char *set_honeypot(cmd_parms *cmd, void *dcfg, const char *arg)
     if (*p || p == arg || p - arg > 64) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not a field name (1-64 printable "
                             "characters) or none", cmd->directive->directive, arg);
+    }
+    /* A field real clients send would make every request a bot's. */
+    for (p = real_fields; *p; p += strlen(p) + 1) {
+        if (strcasecmp(arg, p) == 0) {
+            return apr_psprintf(cmd->pool, "%s: '%s' is a field real clients send; pick "
+                                "a name no form uses", cmd->directive->directive, arg);
+        }
     }
     SRV(cmd)->honeypot = arg;
     return NULL;

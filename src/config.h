@@ -15,7 +15,6 @@
 #include "password.h"
 #include "policy.h"
 #include "ratelimit.h"
-#include "store.h"
 
 typedef struct authsvc_hashcap authsvc_hashcap_t;
 
@@ -170,12 +169,14 @@ const char *authsvc_config_mail_defaults(apr_pool_t *p, server_rec *s);
 const authsvc_rl_limit_t *authsvc_config_rate_limit(const authsvc_srv_cfg_t *c,
                                                     authsvc_rl_class_t cls,
                                                     authsvc_rl_key_t k);
+/* AuthsvcRateLimitIPv6Prefix: the bits of an IPv6 address one counter covers. */
 int authsvc_config_v6_prefix(const authsvc_srv_cfg_t *c);
 /* AuthsvcLoginBackoff: 0 when off. */
 apr_int64_t authsvc_config_backoff_base(const authsvc_srv_cfg_t *c);
 apr_int64_t authsvc_config_backoff_max(const authsvc_srv_cfg_t *c);
-/* AuthsvcLockout, resolved (authsvc_lockout_t is in store.h): threshold 0 when off. */
+/* AuthsvcLockout, resolved: threshold 0 when off. */
 void authsvc_config_lockout(const authsvc_srv_cfg_t *c, authsvc_lockout_t *out);
+/* AuthsvcLockoutReveal: 1 when a locked account answers 423 account_locked. */
 int authsvc_config_lock_reveal(const authsvc_srv_cfg_t *c);
 /* The honeypot field name, or NULL when none. */
 const char *authsvc_config_honeypot(const authsvc_srv_cfg_t *c);

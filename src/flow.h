@@ -66,9 +66,11 @@ const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_
  * is right (*res OK or REHASH); else the failure to answer. */
 typedef struct {
     const authsvc_user_t *u; /* NULL: no such account */
-    const char *account;     /* throttle key: u->id, or authsvc_abuse_name_key() */
+    const char *account;     /* throttle key: authsvc_abuse_name_key() of the login as
+                              * typed, or u->id when re-authenticating */
     const char *login;       /* as typed, for audit rows (NULL for re-authentication) */
     const char *action;      /* NULL for sign-in, else the re-authenticated action */
+    int honeypot;            /* a bot: answered like an unknown account, audited so */
 } authsvc_pw_attempt_t;
 const authsvc_fail_t *authsvc_flow_password_attempt(request_rec *r, authsvc_db_t *db,
                                                     const authsvc_pw_attempt_t *a,
@@ -177,11 +179,14 @@ int authsvc_flow_check_new_password(request_rec *r, authsvc_db_t *db,
                                     const authsvc_field_t *pw, apr_array_header_t **errs);
 /* A new password for u: the policy, then (one hashing slot) the history and the hash.
  * NULL with *hash set, or the failure (a field error on `field`, busy, unavailable). */
-const authsvc_fail_t *authsvc_flow_new_password(request_rec *r, authsvc_db_t *db,
-                                                const authsvc_user_t *u, const char *field,
-                                                const authsvc_field_t *pw, const char **hash);
-/* Hash a new password (outside any transaction; takes a hashing slot). */
-const authsvc_fail_t *authsvc_flow_hash_password(request_rec *r, const authsvc_field_t *pw,
+const authsvc_fail_t *authsvc_flow_new_password(request_rec *r, const char *endpoint,
+                                                authsvc_db_t *db, const authsvc_user_t *u,
+                                                const char *field, const authsvc_field_t *pw,
+                                                const char **hash);
+/* Hash a new password (outside any transaction; takes a hashing slot; endpoint names
+ * the caller in a busy refusal's audit row). */
+const authsvc_fail_t *authsvc_flow_hash_password(request_rec *r, const char *endpoint,
+                                                 const authsvc_field_t *pw,
                                                  const char **hash);
 /* In the caller's transaction: store the new hash, remember the old one
  * (AuthsvcPasswordHistory), and void outstanding reset links. */

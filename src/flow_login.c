@@ -77,6 +77,12 @@ static void audit_failure(request_rec *r, authsvc_db_t *db, const authsvc_pw_att
 static const authsvc_fail_t *failed(request_rec *r, authsvc_db_t *db,
                                     const authsvc_pw_attempt_t *a, const char *why)
 {
+    if (a->honeypot) {
+        /* The bot's own address slows down; the name it typed (a victim's?) does not. */
+        authsvc_abuse_backoff_fail(r, NULL);
+        authsvc_abuse_honeypot_audit(r, "login", a->login);
+        return wrong(r, a);
+    }
     authsvc_abuse_backoff_fail(r, a->account);
     audit_failure(r, db, a, why);
     return wrong(r, a);
@@ -105,23 +111,12 @@ static authsvc_pw_result_t verify(request_rec *r, const char *stored,
     return res;
 }
 
-/* DURATION doubled for every lock since the last success, at most MAXDURATION. */
-static apr_int64_t lock_duration(const authsvc_lockout_t *pol, int lockouts)
-{
-    apr_int64_t d = pol->duration;
-
-    while (lockouts-- > 0 && d < pol->max) {
-        d *= 2;
-    }
-    return d < pol->max ? d : pol->max;
-}
-
 /* The THRESHOLD-th failure in the window locks the account. */
 static void lock(request_rec *r, authsvc_db_t *db, const authsvc_pw_attempt_t *a,
                  const authsvc_lockout_t *pol, const authsvc_claim_t *claim,
                  apr_int64_t now)
 {
-    apr_int64_t d = lock_duration(pol, claim->lockouts);
+    apr_int64_t d = authsvc_ratelimit_lock_duration(pol, claim->lockouts);
     authsvc_json_t *detail;
 
     if (authsvc_lockout_lock(db, a->u->id, now + d) != APR_SUCCESS) {
@@ -162,7 +157,9 @@ const authsvc_fail_t *authsvc_flow_password_attempt(request_rec *r, authsvc_db_t
                                                     const authsvc_field_t *pw,
                                                     authsvc_pw_result_t *res)
 {
-    const char *uid = a->u ? a->u->id : NULL;
+    /* A honeypot hit is an unknown account, whatever it names. */
+    const authsvc_user_t *u = a->honeypot ? NULL : a->u;
+    const char *uid = u ? u->id : NULL;
     const authsvc_fail_t *fail;
     authsvc_lockout_t pol;
     authsvc_claim_t claim;
@@ -186,13 +183,13 @@ const authsvc_fail_t *authsvc_flow_password_attempt(request_rec *r, authsvc_db_t
     /* An unknown account runs the same statement (matching nothing): same cost. */
     rv = authsvc_lockout_claim(db, uid ? uid : "", now, &pol, &claim);
     if (rv == APR_SUCCESS) {
-        *res = verify(r, a->u && claim.claimed ? a->u->password_hash : NULL, pw);
+        *res = verify(r, u && claim.claimed ? u->password_hash : NULL, pw);
     }
     authsvc_abuse_hash_leave(r, slot);
     if (rv != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the account database is unreachable");
     }
-    if (a->u == NULL) {
+    if (u == NULL) {
         return failed(r, db, a, "unknown_login");
     }
     if (claim.ended_lock != 0 &&
@@ -211,11 +208,16 @@ const authsvc_fail_t *authsvc_flow_password_attempt(request_rec *r, authsvc_db_t
         }
         return failed(r, db, a, "bad_password");
     }
+    /* A disabled account stays a failure even with the right password, and nothing a
+     * right password clears is cleared: its answers must not confirm a guess. */
+    if (strcmp(u->status, "active") != 0) {
+        return failed(r, db, a, "disabled");
+    }
     if (authsvc_lockout_success(db, uid) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "could not reset the failed sign-ins of user %s", uid);
     }
-    authsvc_abuse_backoff_clear(r, a->account);
+    authsvc_abuse_backoff_success(r, a->account);
     return NULL;
 }
 
@@ -276,28 +278,6 @@ static apr_status_t session_tx(authsvc_db_t *db, void *baton)
     return rv;
 }
 
-/* A bot filled in the honeypot: the answer of a wrong password, at its cost; nothing
- * else happens (no lookup, no counter), but the audit trail. */
-static const authsvc_fail_t *honeypot(request_rec *r, const char *login,
-                                      const authsvc_field_t *pw)
-{
-    authsvc_pw_attempt_t a = {NULL, NULL, login, NULL};
-    const authsvc_fail_t *fail;
-    int slot;
-
-    if (pw->len > LOGIN_PASSWORD_MAX_BYTES) {
-        authsvc_abuse_honeypot_audit(r, "login", login);
-        return wrong(r, &a);
-    }
-    if ((fail = authsvc_abuse_hash_enter(r, "login", &slot)) != NULL) {
-        return fail;
-    }
-    verify(r, NULL, pw);
-    authsvc_abuse_hash_leave(r, slot);
-    authsvc_abuse_honeypot_audit(r, "login", login);
-    return wrong(r, &a);
-}
-
 const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_t *in,
                                          authsvc_login_out_t *out)
 {
@@ -320,12 +300,9 @@ const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_
         return authsvc_fail_fields(r, errs);
     }
     login = audit_login(r, &in->login);
-    /* Before anything costs: the address's count, then the bot trap. */
+    /* Before anything costs: the address's count. */
     if ((fail = authsvc_abuse_limit(r, AUTHSVC_RL_LOGIN, 1, NULL, NULL, login)) != NULL) {
         return fail;
-    }
-    if (in->honeypot) {
-        return honeypot(r, login, &in->password);
     }
     if ((fail = authsvc_flow_db(r, &db)) != NULL) {
         return fail;
@@ -334,15 +311,14 @@ const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_
         return authsvc_fail(r, "unavailable", "the account database is unreachable");
     }
     a.u = u;
-    a.account = u ? u->id : authsvc_abuse_name_key(r, in->login.s, in->login.len);
+    /* Keyed by the name as typed, known or not: a key by account would tell which
+     * email and which username belong together (the lockout covers the account). */
+    a.account = authsvc_abuse_name_key(r, in->login.s, in->login.len);
     a.login = login;
     a.action = NULL;
+    a.honeypot = in->honeypot;
     if ((fail = authsvc_flow_password_attempt(r, db, &a, &in->password, &res)) != NULL) {
         return fail;
-    }
-    if (strcmp(u->status, "active") != 0) {
-        authsvc_audit(r, db, "login_failure", u->id, login, reason(r, "disabled"));
-        return wrong(r, &a);
     }
     /* Only now: a guesser without the password learns nothing from this answer. */
     if (u->email_verified_at == 0 && authsvc_config_require_verified(authsvc_srv(r->server))) {

@@ -183,6 +183,7 @@ const authsvc_fail_t *authsvc_flow_reauthenticate(request_rec *r, authsvc_db_t *
     a.account = u->id;
     a.login = NULL;
     a.action = action;
+    a.honeypot = 0;
     return authsvc_flow_password_attempt(r, db, &a, pw, &res);
 }
 
@@ -294,13 +295,14 @@ static const authsvc_fail_t *hash(request_rec *r, const authsvc_field_t *pw,
     return NULL;
 }
 
-const authsvc_fail_t *authsvc_flow_hash_password(request_rec *r, const authsvc_field_t *pw,
+const authsvc_fail_t *authsvc_flow_hash_password(request_rec *r, const char *endpoint,
+                                                 const authsvc_field_t *pw,
                                                  const char **out)
 {
     const authsvc_fail_t *fail;
     int slot;
 
-    if ((fail = authsvc_abuse_hash_enter(r, "password", &slot)) != NULL) {
+    if ((fail = authsvc_abuse_hash_enter(r, endpoint, &slot)) != NULL) {
         return fail;
     }
     fail = hash(r, pw, out);
@@ -308,9 +310,10 @@ const authsvc_fail_t *authsvc_flow_hash_password(request_rec *r, const authsvc_f
     return fail;
 }
 
-const authsvc_fail_t *authsvc_flow_new_password(request_rec *r, authsvc_db_t *db,
-                                                const authsvc_user_t *u, const char *field,
-                                                const authsvc_field_t *pw, const char **out)
+const authsvc_fail_t *authsvc_flow_new_password(request_rec *r, const char *endpoint,
+                                                authsvc_db_t *db, const authsvc_user_t *u,
+                                                const char *field, const authsvc_field_t *pw,
+                                                const char **out)
 {
     apr_array_header_t *errs = NULL;
     const authsvc_fail_t *fail;
@@ -320,7 +323,7 @@ const authsvc_fail_t *authsvc_flow_new_password(request_rec *r, authsvc_db_t *db
         return authsvc_fail_fields(r, errs);
     }
     /* One slot for the history checks and the new hash. */
-    if ((fail = authsvc_abuse_hash_enter(r, "password", &slot)) != NULL) {
+    if ((fail = authsvc_abuse_hash_enter(r, endpoint, &slot)) != NULL) {
         return fail;
     }
     fail = history_ok(r, db, u, field, pw, &errs) ? hash(r, pw, out)

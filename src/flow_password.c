@@ -183,7 +183,8 @@ const authsvc_fail_t *authsvc_flow_reset_password(request_rec *r,
     if (t == NULL || u == NULL || strcmp(u->status, "active") != 0) {
         return authsvc_flow_token_invalid(r);
     }
-    if ((fail = authsvc_flow_new_password(r, db, u, "password", password, &tx.hash))) {
+    if ((fail = authsvc_flow_new_password(r, "reset_password", db, u, "password", password,
+                                          &tx.hash))) {
         return fail;
     }
     tx.r = r;
@@ -197,6 +198,12 @@ const authsvc_fail_t *authsvc_flow_reset_password(request_rec *r,
     }
     authsvc_flow_forget_all(r, tx.ended);
     authsvc_session_refresh_user(r, db, u->id);
+    /* The owner proved the mailbox: no delay left from someone else's guesses. */
+    authsvc_abuse_backoff_forget(r, authsvc_abuse_name_key(r, u->email, strlen(u->email)));
+    if (u->username != NULL) {
+        authsvc_abuse_backoff_forget(r, authsvc_abuse_name_key(r, u->username,
+                                                               strlen(u->username)));
+    }
     return NULL;
 }
 
@@ -247,8 +254,8 @@ const authsvc_fail_t *authsvc_flow_change_password(request_rec *r,
                                             "change_password")) != NULL) {
         return fail;
     }
-    if ((fail = authsvc_flow_new_password(r, db, u, "new_password", new_password,
-                                          &tx.hash)) != NULL) {
+    if ((fail = authsvc_flow_new_password(r, "change_password", db, u, "new_password",
+                                          new_password, &tx.hash)) != NULL) {
         return fail;
     }
     tx.r = r;

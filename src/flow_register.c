@@ -62,6 +62,13 @@ static apr_status_t insert_tx(authsvc_db_t *db, void *baton)
     return rv;
 }
 
+static const authsvc_fail_t *taken(request_rec *r, authsvc_insert_t outcome)
+{
+    return outcome == AUTHSVC_EMAIL_TAKEN
+               ? authsvc_fail(r, "email_taken", "an account with this email already exists")
+               : authsvc_fail(r, "username_taken", "this username is taken");
+}
+
 const authsvc_fail_t *authsvc_flow_register(request_rec *r, const authsvc_register_in_t *in,
                                             authsvc_user_t **out)
 {
@@ -97,28 +104,34 @@ const authsvc_fail_t *authsvc_flow_register(request_rec *r, const authsvc_regist
     if (u->id == NULL) {
         return authsvc_fail(r, "unavailable", "the account could not be created");
     }
-    if ((fail = authsvc_flow_hash_password(r, &in->password, &u->password_hash)) != NULL) {
+    if ((fail = authsvc_flow_hash_password(r, "register", &in->password,
+                                           &u->password_hash)) != NULL) {
         return fail;
-    }
-    /* A bot: the answer of a success (at its cost), and nothing stored or sent. */
-    if (in->honeypot) {
-        authsvc_abuse_honeypot_audit(r, "register", email);
-        *out = u;
-        return NULL;
     }
     if ((fail = authsvc_flow_db(r, &db)) != NULL) {
         return fail;
+    }
+    /* A bot: the answers of a real registration (a taken address or name included, at
+     * the same cost), but nothing stored or sent. */
+    if (in->honeypot) {
+        int found = 0;
+        authsvc_abuse_honeypot_audit(r, "register", email);
+        if (authsvc_users_conflict(db, u, &tx.outcome, &found) != APR_SUCCESS) {
+            return authsvc_fail(r, "unavailable", "the account database is unreachable");
+        }
+        if (found) {
+            return taken(r, tx.outcome);
+        }
+        *out = u;
+        return NULL;
     }
     tx.r = r;
     tx.u = u;
     tx.outcome = AUTHSVC_INSERTED;
     tx.why = NULL;
     rv = authsvc_store_transaction(db, insert_tx, &tx);
-    if (rv == APR_EEXIST && tx.outcome == AUTHSVC_EMAIL_TAKEN) {
-        return authsvc_fail(r, "email_taken", "an account with this email already exists");
-    }
     if (rv == APR_EEXIST) {
-        return authsvc_fail(r, "username_taken", "this username is taken");
+        return taken(r, tx.outcome);
     }
     if (rv != APR_SUCCESS) {
         return authsvc_flow_mail_fail(r, rv, tx.why);

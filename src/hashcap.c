@@ -2,6 +2,7 @@
  * hashcap.c - shared-memory slots bounding concurrent password hashing.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -18,9 +19,10 @@ struct authsvc_hashcap {
     volatile apr_uint32_t *slots; /* pid of the holder, 0 when free */
 };
 
-/* How often a waiter looks again: short against a hash (tens of ms), long enough not
- * to spin. */
-#define POLL apr_time_from_msec(2)
+/* How often a waiter looks again: from 1 ms, doubling to 16 ms (a hash takes tens of
+ * ms at the default parameters; waiters must not spin). */
+#define POLL_MIN apr_time_from_msec(1)
+#define POLL_MAX apr_time_from_msec(16)
 
 authsvc_hashcap_t *authsvc_hashcap_make(apr_pool_t *p, int n, apr_int64_t wait_ms)
 {
@@ -31,9 +33,19 @@ authsvc_hashcap_t *authsvc_hashcap_make(apr_pool_t *p, int n, apr_int64_t wait_m
     return h;
 }
 
-static int online_cores(void)
+/* The cores this process may run on (its affinity mask: what taskset or a container's
+ * cpuset allows), else the online ones. */
+static int usable_cores(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    long n;
+
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) {
+        n = CPU_COUNT(&set);
+    }
+    else {
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    }
     return n < 1 ? 1 : n > AUTHSVC_HASHCAP_MAX ? AUTHSVC_HASHCAP_MAX : (int)n;
 }
 
@@ -46,7 +58,7 @@ const char *authsvc_hashcap_post_config(apr_pool_t *pconf, server_rec *s)
         authsvc_srv_cfg_t *c = authsvc_srv(s);
         if (c->hashcap == NULL) {
             if (dflt == NULL) {
-                dflt = authsvc_hashcap_make(pconf, online_cores(), AUTHSVC_HASHCAP_WAIT_MS);
+                dflt = authsvc_hashcap_make(pconf, usable_cores(), AUTHSVC_HASHCAP_WAIT_MS);
             }
             c->hashcap = dflt;
         }
@@ -97,7 +109,7 @@ apr_status_t authsvc_hashcap_enter(request_rec *r, int *slot)
 {
     authsvc_hashcap_t *h = authsvc_srv(r->server)->hashcap;
     apr_uint32_t me = (apr_uint32_t)getpid();
-    apr_time_t give_up;
+    apr_time_t give_up, poll = POLL_MIN;
     int start, reaped = 0;
 
     if (h == NULL || h->slots == NULL) {
@@ -121,7 +133,10 @@ apr_status_t authsvc_hashcap_enter(request_rec *r, int *slot)
         if (apr_time_now() >= give_up) {
             return APR_TIMEUP;
         }
-        apr_sleep(POLL);
+        apr_sleep(poll);
+        if (poll < POLL_MAX) {
+            poll *= 2;
+        }
     }
 }
 

@@ -112,7 +112,10 @@ int authsvc_problem_send_fields(request_rec *r, const char *code, const char *de
 {
     int status = authsvc_problem_status(code);
 
-    if (status == HTTP_SERVICE_UNAVAILABLE) {
+    /* A throttle may have said when to come back (abuse.c); else 503 means 5 s. */
+    if (status == HTTP_SERVICE_UNAVAILABLE &&
+        apr_table_get(r->headers_out, "Retry-After") == NULL &&
+        apr_table_get(r->err_headers_out, "Retry-After") == NULL) {
         apr_table_setn(r->err_headers_out, "Retry-After", "5");
     }
     if (strcmp(code, "unauthenticated") == 0) {

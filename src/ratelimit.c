@@ -89,6 +89,19 @@ apr_int64_t authsvc_ratelimit_backoff_fail(authsvc_rl_backoff_t *b, apr_int64_t 
     return b->next_allowed + max;
 }
 
+void authsvc_ratelimit_backoff_succeed(authsvc_rl_backoff_t *b)
+{
+    if (b->failures > 0) {
+        b->failures--;
+    }
+}
+
+apr_int64_t authsvc_ratelimit_lock_duration(const authsvc_lockout_t *pol, int lockouts)
+{
+    return authsvc_ratelimit_backoff_delay(pol->duration, pol->max,
+                                           (apr_uint32_t)(lockouts < 0 ? 0 : lockouts) + 1);
+}
+
 const char *authsvc_ratelimit_ip_key(apr_pool_t *p, const char *ip, int v6_prefix)
 {
     static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -96,8 +109,15 @@ const char *authsvc_ratelimit_ip_key(apr_pool_t *p, const char *ip, int v6_prefi
     char buf[INET6_ADDRSTRLEN];
     int i;
 
+    const char *zone;
+
     if (ip == NULL) {
         return NULL;
+    }
+    /* APR writes link-local addresses with their zone; the zone names our interface,
+     * not the client. */
+    if ((zone = strchr(ip, '%')) != NULL && zone - ip < INET6_ADDRSTRLEN) {
+        ip = apr_pstrmemdup(p, ip, (apr_size_t)(zone - ip));
     }
     if (inet_pton(AF_INET, ip, a) == 1) {
         return inet_ntop(AF_INET, a, buf, sizeof(buf)) ? apr_pstrdup(p, buf) : NULL;

@@ -70,9 +70,25 @@ apr_int64_t authsvc_ratelimit_backoff_wait(const authsvc_rl_backoff_t *b, apr_in
 apr_int64_t authsvc_ratelimit_backoff_fail(authsvc_rl_backoff_t *b, apr_int64_t now,
                                            apr_int64_t base, apr_int64_t max);
 
+/* A successful sign-in from a streak's key: one failure forgiven (a client that keeps
+ * signing in does not pile up a delay; one that alternates guesses with its own
+ * account's sign-ins still does not get a clean slate). */
+void authsvc_ratelimit_backoff_succeed(authsvc_rl_backoff_t *b);
+
+/* AuthsvcLockout, resolved: threshold 0 means off (only the hourly cap applies). */
+typedef struct {
+    int threshold;
+    apr_int64_t window, duration, max;
+} authsvc_lockout_t;
+
+/* How long the next lock lasts after `lockouts` earlier ones since the last success:
+ * DURATION doubled for each, at most MAXDURATION. */
+apr_int64_t authsvc_ratelimit_lock_duration(const authsvc_lockout_t *pol, int lockouts);
+
 /* The counter key of a client address: an IPv4 address as dotted quad (an IPv4-mapped
  * IPv6 address too); an IPv6 address cut to its first v6_prefix bits (1..128), as
- * "2001:db8:1:2::/64". NULL when ip is not an address. */
+ * "2001:db8:1:2::/64"; a zone ("fe80::1%eth0") is ignored. NULL when ip is not an
+ * address. */
 const char *authsvc_ratelimit_ip_key(apr_pool_t *p, const char *ip, int v6_prefix);
 
 #endif

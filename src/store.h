@@ -12,6 +12,7 @@
 #include "authsvc.h"
 #include "apr_dbd.h"
 #include "mod_dbd.h"
+#include "ratelimit.h"
 
 /* A labelled statement in apr_dbd syntax (%s text, %lld integer). */
 typedef struct {
@@ -136,6 +137,10 @@ typedef struct {
 /* What a lookup found. APR_SUCCESS with *found 0 means "no such row". */
 typedef enum { AUTHSVC_INSERTED = 0, AUTHSVC_EMAIL_TAKEN, AUTHSVC_USERNAME_TAKEN } authsvc_insert_t;
 
+/* Which key of u (email, username) another account has: *found 0 if neither, else
+ * *outcome says which (used after a 0-row insert or update). */
+apr_status_t authsvc_users_conflict(authsvc_db_t *db, const authsvc_user_t *u,
+                                    authsvc_insert_t *outcome, int *found);
 /* Insert u (all fields set by the caller). *outcome tells a duplicate apart. */
 apr_status_t authsvc_users_insert(authsvc_db_t *db, const authsvc_user_t *u,
                                   authsvc_insert_t *outcome);
@@ -172,12 +177,6 @@ apr_status_t authsvc_users_delete(authsvc_db_t *db, const char *id);
 apr_status_t authsvc_users_lock(authsvc_db_t *db, const char *id);
 
 /* ---- lockout (store_lockout.c) ---- */
-
-/* AuthsvcLockout, resolved (threshold 0: off, only the hourly cap applies). */
-typedef struct {
-    int threshold;
-    apr_int64_t window, duration, max;
-} authsvc_lockout_t;
 
 /* NIST SP 800-63B: never more than this many failed attempts per account per hour. */
 #define AUTHSVC_FAILURES_PER_HOUR 100

@@ -99,10 +99,8 @@ apr_status_t authsvc_users_by_username(authsvc_db_t *db, const char *username,
     return one_user(db, "authsvc_users_by_username", username, out);
 }
 
-/* After a 0-row insert or update: which key is taken? *found 0 if neither (the row
- * that conflicted is gone again, or the failure had another cause). */
-static apr_status_t which_conflict(authsvc_db_t *db, const authsvc_user_t *u,
-                                   authsvc_insert_t *outcome, int *found)
+apr_status_t authsvc_users_conflict(authsvc_db_t *db, const authsvc_user_t *u,
+                                    authsvc_insert_t *outcome, int *found)
 {
     authsvc_rows_t rows;
     const char *args[2] = {u->email, u->username};
@@ -135,7 +133,7 @@ apr_status_t authsvc_users_insert(authsvc_db_t *db, const authsvc_user_t *u,
 
     *outcome = AUTHSVC_INSERTED;
     if (rv == APR_SUCCESS && n == 0) {
-        rv = which_conflict(db, u, outcome, &found);
+        rv = authsvc_users_conflict(db, u, outcome, &found);
         if (rv == APR_SUCCESS && !found) {
             rv = APR_EGENERAL; /* 0 rows and no conflict: should not happen */
         }
@@ -171,7 +169,7 @@ apr_status_t authsvc_users_update_profile(authsvc_db_t *db, const authsvc_user_t
         authsvc_user_t probe = *u;
         int found = 0;
         probe.email = NULL;
-        if (which_conflict(db, &probe, outcome, &found) == APR_SUCCESS && found) {
+        if (authsvc_users_conflict(db, &probe, outcome, &found) == APR_SUCCESS && found) {
             rv = APR_SUCCESS;
         }
     }

@@ -172,6 +172,41 @@ static void test_streak(void)
 
 /* ---- address keys --------------------------------------------------------------- */
 
+/* A success forgives one failure of a streak; nothing below zero. */
+static void test_succeed(void)
+{
+    authsvc_rl_backoff_t b = {0, 0};
+
+    authsvc_ratelimit_backoff_fail(&b, 1000, 1, 300);
+    authsvc_ratelimit_backoff_fail(&b, 1000, 1, 300);
+    authsvc_ratelimit_backoff_fail(&b, 1000, 1, 300);
+    is_int(b.failures, 3, "succeed: three failures");
+    authsvc_ratelimit_backoff_succeed(&b);
+    is_int(b.failures, 2, "succeed: one forgiven");
+    is_int(b.next_allowed, 1004, "succeed: the wait in force stays");
+    authsvc_ratelimit_backoff_fail(&b, 1004, 1, 300);
+    is_int(b.next_allowed, 1004 + 4, "succeed: the next failure is the third again (4 s)");
+    b.failures = 0;
+    authsvc_ratelimit_backoff_succeed(&b);
+    is_int(b.failures, 0, "succeed: no failures stays 0");
+}
+
+/* Lock durations: DURATION, doubled per earlier lock, capped at MAXDURATION. */
+static void test_lock_duration(void)
+{
+    authsvc_lockout_t pol = {10, 900, 900, 86400};
+
+    is_int(authsvc_ratelimit_lock_duration(&pol, 0), 900, "lock: first 15m");
+    is_int(authsvc_ratelimit_lock_duration(&pol, 1), 1800, "lock: second 30m");
+    is_int(authsvc_ratelimit_lock_duration(&pol, 2), 3600, "lock: third 1h");
+    is_int(authsvc_ratelimit_lock_duration(&pol, 6), 57600, "lock: seventh 16h");
+    is_int(authsvc_ratelimit_lock_duration(&pol, 7), 86400, "lock: eighth capped at 24h");
+    is_int(authsvc_ratelimit_lock_duration(&pol, 1000000), 86400, "lock: huge count capped");
+    is_int(authsvc_ratelimit_lock_duration(&pol, -1), 900, "lock: negative count as 0");
+    pol.max = 900;
+    is_int(authsvc_ratelimit_lock_duration(&pol, 3), 900, "lock: MAX = DURATION never grows");
+}
+
 static void test_ip_key(apr_pool_t *p)
 {
     const char *a, *b;
@@ -228,8 +263,11 @@ static void test_ip_key(apr_pool_t *p)
     is_str(authsvc_ratelimit_ip_key(p, "1.2.3", 64), NULL, "ip: 1.2.3");
     is_str(authsvc_ratelimit_ip_key(p, "256.1.1.1", 64), NULL, "ip: octet 256");
     is_str(authsvc_ratelimit_ip_key(p, " 1.2.3.4", 64), NULL, "ip: leading space");
-    is_str(authsvc_ratelimit_ip_key(p, "fe80::1%eth0", 64), NULL,
-           "ip: scoped fe80::1%%eth0");
+    is_str(authsvc_ratelimit_ip_key(p, "fe80::1:2:3:4%eth0", 64), "fe80::/64",
+           "ip: the zone of fe80::1:2:3:4%%eth0 is ignored");
+    is_str(authsvc_ratelimit_ip_key(p, "1.2.3.4%eth0", 64), "1.2.3.4",
+           "ip: ... also after an IPv4 address");
+    is_str(authsvc_ratelimit_ip_key(p, "%eth0", 64), NULL, "ip: a zone alone is no address");
     is_str(authsvc_ratelimit_ip_key(p, "2001:db8::1/64", 64), NULL, "ip: CIDR text");
     is_str(authsvc_ratelimit_ip_key(p, "2001:db8:::1", 64), NULL, "ip: ':::'");
 
@@ -248,6 +286,8 @@ int main(void)
     test_window();
     test_delay();
     test_streak();
+    test_succeed();
+    test_lock_duration();
     test_ip_key(p);
     apr_pool_destroy(p);
     apr_terminate();
