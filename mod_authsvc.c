@@ -16,6 +16,7 @@
 #include "src/outbox.h"
 #include "src/crypto.h"
 #include "src/guard.h"
+#include "src/hashcap.h"
 #include "src/password.h"
 #include "src/router.h"
 #include "src/schema.h"
@@ -85,6 +86,7 @@ static void authsvc_child_init(apr_pool_t *pchild, server_rec *s)
 {
     release_large_blocks();
     authsvc_cache_child_init(pchild, s);
+    authsvc_hashcap_child_init(pchild, s);
     authsvc_session_child_init(pchild);
 }
 

@@ -275,6 +275,8 @@ void authsvc_abuse_backoff_forget(request_rec *r, const char *account)
 
 /* ---- hashing cap ------------------------------------------------------------------ */
 
+#define BUSY_AUDITS 10
+
 const authsvc_fail_t *authsvc_abuse_hash_enter(request_rec *r, const char *endpoint,
                                                int *slot)
 {
@@ -285,7 +287,11 @@ const authsvc_fail_t *authsvc_abuse_hash_enter(request_rec *r, const char *endpo
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "every password hashing slot stayed busy (AuthsvcHashConcurrency): 503");
-    if (authsvc_cache_count(r, key_of(r, "hb", AUTHSVC_RL_IP, client_key(r)), 60) == 1) {
+    /* Once a minute per address, and at most BUSY_AUDITS a minute in all: a flood from
+     * many addresses must not turn every refusal into an audit row (a database write
+     * when the server is already saturated). */
+    if (authsvc_cache_count(r, key_of(r, "hb", AUTHSVC_RL_IP, client_key(r)), 60) == 1 &&
+        authsvc_cache_count(r, key_of(r, "hb", AUTHSVC_RL_IP, "*"), 60) <= BUSY_AUDITS) {
         d = authsvc_json_object(r->pool);
         authsvc_json_set_str(d, "endpoint", endpoint);
         audit(r, "hash_busy", NULL, NULL, d);

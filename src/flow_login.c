@@ -164,7 +164,6 @@ const authsvc_fail_t *authsvc_flow_password_attempt(request_rec *r, authsvc_db_t
     authsvc_lockout_t pol;
     authsvc_claim_t claim;
     apr_int64_t now;
-    apr_status_t rv;
     int slot, cleared = 0;
 
     *res = AUTHSVC_PW_MISMATCH;
@@ -175,20 +174,22 @@ const authsvc_fail_t *authsvc_flow_password_attempt(request_rec *r, authsvc_db_t
     if (pw->len > LOGIN_PASSWORD_MAX_BYTES) {
         return failed(r, db, a, "password_too_long");
     }
-    if ((fail = authsvc_abuse_hash_enter(r, a->action ? a->action : "login", &slot))) {
-        return fail;
-    }
     authsvc_config_lockout(authsvc_srv(r->server), &pol);
     now = AUTHSVC_NOW();
     /* An unknown account runs the same statement (matching nothing): same cost. */
-    rv = authsvc_lockout_claim(db, uid ? uid : "", now, &pol, &claim);
-    if (rv == APR_SUCCESS) {
-        *res = verify(r, u && claim.claimed ? u->password_hash : NULL, pw);
-    }
-    authsvc_abuse_hash_leave(r, slot);
-    if (rv != APR_SUCCESS) {
+    if (authsvc_lockout_claim(db, uid ? uid : "", now, &pol, &claim) != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the account database is unreachable");
     }
+    /* The slot only around the hash: database waits must not hold it. */
+    if ((fail = authsvc_abuse_hash_enter(r, a->action ? a->action : "login", &slot))) {
+        if (u != NULL && claim.claimed && authsvc_lockout_refund(db, uid) != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                          "could not hand back an unused attempt of user %s", uid);
+        }
+        return fail;
+    }
+    *res = verify(r, u && claim.claimed ? u->password_hash : NULL, pw);
+    authsvc_abuse_hash_leave(r, slot);
     if (u == NULL) {
         return failed(r, db, a, "unknown_login");
     }

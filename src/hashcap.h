@@ -25,11 +25,18 @@ authsvc_hashcap_t *authsvc_hashcap_make(apr_pool_t *p, int n, apr_int64_t wait_m
  * online core, 1 s), and create the shared memory of every pool. NULL or an error. */
 const char *authsvc_hashcap_post_config(apr_pool_t *pconf, server_rec *s);
 
-/* Take a slot of the request's server pool, waiting up to its limit. APR_SUCCESS with
- * *slot set, or APR_TIMEUP when every slot stayed busy. */
+/* Take a slot of the request's server pool, waiting up to its limit (in arrival order,
+ * about). APR_SUCCESS with *slot set, or APR_TIMEUP when every slot stayed busy or
+ * too many requests were waiting already (8 per slot: those are refused at once). */
 apr_status_t authsvc_hashcap_enter(request_rec *r, int *slot);
 
 /* Give back the slot taken by authsvc_hashcap_enter. */
 void authsvc_hashcap_leave(request_rec *r, int slot);
+
+/* child_init: Argon2 verification reuses its working memory within this process. At
+ * most as many blocks are kept as hashes may run at once (the largest pool's N); a
+ * kept block is marked MADV_FREE, so the kernel takes its pages back when memory runs
+ * short, and a reused block costs no page faults while it does not. */
+void authsvc_hashcap_child_init(apr_pool_t *pchild, server_rec *s);
 
 #endif

@@ -401,8 +401,42 @@ static int argon2_affordable(const phc_t *h, const authsvc_argon2_params_t *cur)
            h->m >= 8 * h->par && h->m <= mlimit && (uint64_t)h->m * h->t <= wlimit;
 }
 
+static authsvc_pw_alloc_fn mem_alloc;
+static authsvc_pw_free_fn mem_free;
+
+void authsvc_password_set_memory(authsvc_pw_alloc_fn alloc, authsvc_pw_free_fn release)
+{
+    mem_alloc = alloc;
+    mem_free = release;
+}
+
+/* The raw tag of pw under h's parameters and salt (libargon2's argon2_ctx, with the
+ * installed memory functions). */
+static int argon2_raw(const phc_t *h, argon2_type type, const char *pw, size_t pwlen,
+                      unsigned char *out)
+{
+    argon2_context ctx;
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.out = out;
+    ctx.outlen = (uint32_t)h->taglen;
+    ctx.pwd = (uint8_t *)(uintptr_t)pw; /* not modified: no ARGON2_FLAG_CLEAR_PASSWORD */
+    ctx.pwdlen = (uint32_t)pwlen;
+    ctx.salt = (uint8_t *)(uintptr_t)h->salt;
+    ctx.saltlen = (uint32_t)h->saltlen;
+    ctx.t_cost = h->t;
+    ctx.m_cost = h->m;
+    ctx.lanes = h->par;
+    ctx.threads = h->par;
+    ctx.version = h->version;
+    ctx.allocate_cbk = mem_alloc && mem_free ? mem_alloc : NULL;
+    ctx.free_cbk = mem_alloc && mem_free ? mem_free : NULL;
+    ctx.flags = ARGON2_DEFAULT_FLAGS;
+    return argon2_ctx(&ctx, type);
+}
+
 /* Recomputes the raw tag with the stored parameters and salt (libargon2's
- * argon2_hash) and compares; OK only for exactly what authsvc_password_hash writes
+ * argon2_ctx) and compares; OK only for exactly what authsvc_password_hash writes
  * at the current parameters. */
 static authsvc_pw_result_t verify_argon2(apr_pool_t *p, const char *pw, size_t pwlen,
                                          span_t rest, argon2_type type,
@@ -419,8 +453,7 @@ static authsvc_pw_result_t verify_argon2(apr_pool_t *p, const char *pw, size_t p
         return AUTHSVC_PW_MISMATCH;
     }
     derived = apr_palloc(p, h.taglen);
-    if (argon2_hash(h.t, h.m, h.par, pw, pwlen, h.salt, h.saltlen, derived, h.taglen,
-                    NULL, 0, type, h.version) != ARGON2_OK) {
+    if (argon2_raw(&h, type, pw, pwlen, derived) != ARGON2_OK) {
         OPENSSL_cleanse(derived, h.taglen);
         return AUTHSVC_PW_BADHASH;
     }

@@ -81,6 +81,14 @@ typedef enum {
  * not a hang). Comparison in constant time. Never logs. `current` NULL means the
  * AUTHSVC_ARGON2_*_DEFAULT params. OK additionally requires v=19, a 16-byte salt and a
  * 32-byte tag (what authsvc_password_hash writes); any other match is REHASH. */
+/* Where Argon2 verification takes its working memory (m_cost KiB per check): by
+ * default libargon2's malloc/free. A server installs its own to reuse blocks instead of
+ * mapping and faulting in 19 MiB per sign-in. alloc returns 0 (ARGON2_OK) or non-zero;
+ * free gets memory libargon2 has already wiped. Set once, before any thread hashes. */
+typedef int (*authsvc_pw_alloc_fn)(uint8_t **memory, size_t bytes);
+typedef void (*authsvc_pw_free_fn)(uint8_t *memory, size_t bytes);
+void authsvc_password_set_memory(authsvc_pw_alloc_fn alloc, authsvc_pw_free_fn release);
+
 authsvc_pw_result_t authsvc_password_verify(apr_pool_t *p, const char *pw, size_t pwlen,
                                             const char *stored,
                                             const authsvc_argon2_params_t *current);

@@ -194,6 +194,8 @@ apr_status_t authsvc_lockout_claim(authsvc_db_t *db, const char *id, apr_int64_t
                                    const authsvc_lockout_t *pol, authsvc_claim_t *out);
 /* Lock until `until`: the window starts again, and the next lock lasts twice as long. */
 apr_status_t authsvc_lockout_lock(authsvc_db_t *db, const char *id, apr_int64_t until);
+/* A claim whose password was not checked after all (server busy): handed back. */
+apr_status_t authsvc_lockout_refund(authsvc_db_t *db, const char *id);
 /* The password was right: counters and lock history cleared. */
 apr_status_t authsvc_lockout_success(authsvc_db_t *db, const char *id);
 /* Clear the ended lock `until`; *cleared 1 for the one caller that did. */

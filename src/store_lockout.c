@@ -33,6 +33,11 @@ const authsvc_stmt_t authsvc_store_lockout_stmts[] = {
      "UPDATE users SET failed_logins = 0, failed_window_start = NULL, lockouts = 0, "
      "locked_until = NULL, hour_failures = CASE WHEN hour_failures > 0 "
      "THEN hour_failures - 1 ELSE 0 END WHERE id = %s"},
+    /* A claim whose password was never checked (no hashing slot): handed back. */
+    {"authsvc_lockout_refund",
+     "UPDATE users SET failed_logins = CASE WHEN failed_logins > 0 "
+     "THEN failed_logins - 1 ELSE 0 END, hour_failures = CASE WHEN hour_failures > 0 "
+     "THEN hour_failures - 1 ELSE 0 END WHERE id = %s"},
     /* An ended lock, forgotten once: the caller that clears it audits the unlock. */
     {"authsvc_lockout_expired",
      "UPDATE users SET locked_until = NULL WHERE id = %s AND locked_until = %lld"},
@@ -84,6 +89,13 @@ apr_status_t authsvc_lockout_success(authsvc_db_t *db, const char *id)
     const char *args[1] = {id};
 
     return authsvc_store_exec(db, "authsvc_lockout_success", NULL, 1, args);
+}
+
+apr_status_t authsvc_lockout_refund(authsvc_db_t *db, const char *id)
+{
+    const char *args[1] = {id};
+
+    return authsvc_store_exec(db, "authsvc_lockout_refund", NULL, 1, args);
 }
 
 apr_status_t authsvc_lockout_forget_expired(authsvc_db_t *db, const char *id,

@@ -291,6 +291,64 @@ my @refused = (
     ["AuthsvcMailTemplates $dir/no-such-dir",  qr/AuthsvcMailTemplates/],
     ["AuthsvcMailTemplates $dir/tpl-unknown",  qr/AuthsvcMailTemplates.*nobody_knows/],
     ["AuthsvcMailTemplates $dir/tpl-unclosed", qr/AuthsvcMailTemplates.*link/],
+    # Abuse protection (issue 5).
+    ['AuthsvcRateLimit login',                 qr/AuthsvcRateLimit/],
+    ['AuthsvcRateLimit login 10',              qr/AuthsvcRateLimit/],
+    ['AuthsvcRateLimit login 0/1m',            qr/AuthsvcRateLimit/],
+    ['AuthsvcRateLimit login 1000001/1m',      qr/AuthsvcRateLimit/],
+    ['AuthsvcRateLimit login -1/1m',           qr/AuthsvcRateLimit/],
+    ['AuthsvcRateLimit login ten/1m',          qr/AuthsvcRateLimit/],
+    ['AuthsvcRateLimit login 10/0',            qr/AuthsvcRateLimit/],
+    ['AuthsvcRateLimit login 10/2d',           qr/AuthsvcRateLimit/],
+    ['AuthsvcRateLimit login 10/1x',           qr/AuthsvcRateLimit/],
+    ['AuthsvcRateLimit login 10/',             qr/AuthsvcRateLimit/],
+    ['AuthsvcRateLimit login /1m',             qr/AuthsvcRateLimit/],
+    ['AuthsvcRateLimit login 10/1m user',      qr/AuthsvcRateLimit/],
+    ['AuthsvcRateLimit login 10/1m ip extra',  qr/AuthsvcRateLimit/],
+    ['AuthsvcRateLimit sms 10/1m',             qr/AuthsvcRateLimit.*sms/],
+    ['AuthsvcRateLimit 10/1m',                 qr/AuthsvcRateLimit/],
+    ["<Location /x>\nAuthsvcRateLimit login 10/1m\n</Location>", qr/AuthsvcRateLimit.*not allowed/],
+    ['AuthsvcRateLimitIPv6Prefix 0',           qr/AuthsvcRateLimitIPv6Prefix/],
+    ['AuthsvcRateLimitIPv6Prefix 129',         qr/AuthsvcRateLimitIPv6Prefix/],
+    ['AuthsvcRateLimitIPv6Prefix /64',         qr/AuthsvcRateLimitIPv6Prefix/],
+    ['AuthsvcLoginBackoff 1s',                 qr/AuthsvcLoginBackoff/],
+    ['AuthsvcLoginBackoff on',                 qr/AuthsvcLoginBackoff/],
+    ['AuthsvcLoginBackoff 1x 5m',              qr/AuthsvcLoginBackoff/],
+    ['AuthsvcLoginBackoff 1s soon',            qr/AuthsvcLoginBackoff/],
+    ['AuthsvcLoginBackoff 1s 5m 1h',           qr/AuthsvcLoginBackoff/],
+    ['AuthsvcLoginBackoff 10m 1m',             qr/AuthsvcLoginBackoff/],
+    ['AuthsvcLoginBackoff 2h 1d',              qr/AuthsvcLoginBackoff/],
+    ['AuthsvcLoginBackoff 1s 2d',              qr/AuthsvcLoginBackoff/],
+    ['AuthsvcLoginBackoff 0 1m',               qr/AuthsvcLoginBackoff/],
+    ['AuthsvcHashConcurrency 0',               qr/AuthsvcHashConcurrency/],
+    ['AuthsvcHashConcurrency 1025',            qr/AuthsvcHashConcurrency/],
+    ['AuthsvcHashConcurrency two',             qr/AuthsvcHashConcurrency/],
+    ['AuthsvcHashConcurrency 4 31s',           qr/AuthsvcHashConcurrency/],
+    ['AuthsvcHashConcurrency 4 1m',            qr/AuthsvcHashConcurrency/],
+    ['AuthsvcHashConcurrency 4 5x',            qr/AuthsvcHashConcurrency/],
+    ['AuthsvcHashConcurrency 4 -1s',           qr/AuthsvcHashConcurrency/],
+    ["<Location /x>\nAuthsvcHashConcurrency 4\n</Location>", qr/AuthsvcHashConcurrency.*not allowed/],
+    ['AuthsvcLockout 0 15m 15m',               qr/AuthsvcLockout/],
+    ['AuthsvcLockout 1001 15m 15m',            qr/AuthsvcLockout/],
+    ['AuthsvcLockout ten 15m 15m',             qr/AuthsvcLockout/],
+    ['AuthsvcLockout 10 0 15m',                qr/AuthsvcLockout/],
+    ['AuthsvcLockout 10 2d 15m',               qr/AuthsvcLockout/],
+    ['AuthsvcLockout 10 15m 0',                qr/AuthsvcLockout/],
+    ['AuthsvcLockout 10 15m 31d',              qr/AuthsvcLockout/],
+    ['AuthsvcLockout 10 15m 15x',              qr/AuthsvcLockout/],
+    ['AuthsvcLockout 10 15m 1h 30m',           qr/AuthsvcLockout/],
+    ['AuthsvcLockout 10 15m 15m 366d',         qr/AuthsvcLockout/],
+    ['AuthsvcLockout 10 15m',                  qr/AuthsvcLockout/],
+    ['AuthsvcLockout 10',                      qr/AuthsvcLockout/],
+    ['AuthsvcLockout on',                      qr/AuthsvcLockout/],
+    ["<Location /x>\nAuthsvcLockout 5 1m 1m\n</Location>", qr/AuthsvcLockout.*not allowed/],
+    ['AuthsvcLockoutReveal Maybe',             qr/AuthsvcLockoutReveal/],
+    ['AuthsvcHoneypotField',                   qr/AuthsvcHoneypotField/],
+    ['AuthsvcHoneypotField a b',               qr/AuthsvcHoneypotField/],
+    ['AuthsvcHoneypotField "a b"',             qr/AuthsvcHoneypotField/],
+    ['AuthsvcHoneypotField ' . ('f' x 65),     qr/AuthsvcHoneypotField/],
+    ['AuthsvcHoneypotField email',             qr/AuthsvcHoneypotField.*email/],
+    ['AuthsvcHoneypotField Password',          qr/AuthsvcHoneypotField.*Password/],
 );
 for my $case (@refused) {
     my ($extra, $why) = @$case;
@@ -315,6 +373,16 @@ for my $case (@refused) {
     like($text, qr/busy_timeout.*threaded MPM/, '... with a warning');
 }
 
+# Without a cache there are no counters: rate limits and backoff are off, and a warning
+# at start-up says so.
+{
+    my ($file, $port) = conf_with("AuthsvcCache none\nAuthsvcRateLimit login 10/1m");
+    my ($status, $text, $up) = start_httpd($file, $port);
+    ok(!defined $status && $up, 'AuthsvcCache none with rate limits: starts') or diag($text);
+    like($text, qr/warn.*(rate.limit|AuthsvcRateLimit)/i, '... with a warning about rate limits')
+        or diag($text);
+}
+
 # Accepted spellings.
 for my $extra ('AuthsvcSessionIdleTimeout 90', 'AuthsvcSessionIdleTimeout 2H',
                'AuthsvcSessionMaxAge 1d', 'AuthsvcMaxBodySize 64',
@@ -337,7 +405,24 @@ for my $extra ('AuthsvcSessionIdleTimeout 90', 'AuthsvcSessionIdleTimeout 2H',
                'AuthsvcMailTransport smtp://mail.example.com:587',
                'AuthsvcMailTransport smtps://mail.example.com:465',
                "AuthsvcMailTransport file:$dir", "AuthsvcMailTemplates $dir/tpl-subject",
-               "<VirtualHost *:80>\nAuthsvcMailTransport file:$dir\nAuthsvcPasswordHistory 5\n</VirtualHost>") {
+               "<VirtualHost *:80>\nAuthsvcMailTransport file:$dir\nAuthsvcPasswordHistory 5\n</VirtualHost>",
+               # Abuse protection (issue 5).
+               'AuthsvcRateLimit login 10/1m', "AuthsvcRateLimit login 10/1m ip\nAuthsvcRateLimit login 5/1m account",
+               'AuthsvcRateLimit register 3/1h both', 'AuthsvcRateLimit forgot 5/10m',
+               'AuthsvcRateLimit verify 100/30s', 'AuthsvcRateLimit verify 10/60',
+               'AuthsvcRateLimit mfa 1/1d', 'AuthsvcRateLimit refresh 1000000/1s',
+               'AuthsvcRateLimit login off', 'AuthsvcRateLimit login off account',
+               'AuthsvcRateLimitIPv6Prefix 48', 'AuthsvcRateLimitIPv6Prefix 128',
+               'AuthsvcRateLimitIPv6Prefix 1',
+               'AuthsvcLoginBackoff off', 'AuthsvcLoginBackoff 1s 5m', 'AuthsvcLoginBackoff 2s 1h',
+               'AuthsvcHashConcurrency 1', 'AuthsvcHashConcurrency 1024 30s',
+               'AuthsvcHashConcurrency 4 250ms', 'AuthsvcHashConcurrency 4 0',
+               'AuthsvcLockout off', 'AuthsvcLockout 10 15m 15m', 'AuthsvcLockout 10 15m 15m 24h',
+               'AuthsvcLockout 1 1s 1s', 'AuthsvcLockout 1000 1d 30d 365d', 'AuthsvcLockout 5 1m 2d',
+               'AuthsvcLockoutReveal On', 'AuthsvcLockoutReveal off',
+               'AuthsvcHoneypotField none', 'AuthsvcHoneypotField homepage_url',
+               "<VirtualHost *:80>\nAuthsvcRateLimit login 3/1h ip\nAuthsvcLockout 3 1h 3s 6s\n"
+                   . "AuthsvcHashConcurrency 2 100ms\nAuthsvcHoneypotField fax\n</VirtualHost>") {
     (my $name = $extra) =~ s/\n/; /g;
     my ($file, $port) = conf_with($extra);
     my ($status, $text, $up) = start_httpd($file, $port);

@@ -44,6 +44,8 @@ our @EXPORT = qw(
     mail_dir parse_mail mail_header mails wait_mail mail_ok no_mail_ok mail_seen template_subject_re
     outbox_rows outbox_row wait_outbox random_token bad_tokens_ok live_session_count
     parallel_posts guard_code smtp_sink_port start_smtp_sink
+    random_ipv4 random_ipv6_net random_ipv6 xff_client retry_after_ok
+    request_rows audit_rows audit_detail parallel_requests
 );
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
@@ -708,6 +710,119 @@ sub parallel_posts {
         waitpid($pid, 0);
     }
     return @codes;
+}
+
+# Like parallel_posts, with more control and more of each answer:
+#   parallel_requests(vhost => NAME, path => PATH, method => 'POST',
+#                     bodies => [DATA ...], headers => [NAME => VALUE ...],
+#                     each_headers => [[NAME => VALUE ...] ...], cookie => RAW)
+# fires one request per body, each from its own process and connection, all in the
+# same second; returns one {code, retry_after, body (raw text), request_id} per body,
+# in the order of bodies.
+sub parallel_requests {
+    my (%o) = @_;
+    my $bodies = $o{bodies} || [];
+    my $go = time + 2;
+    my @kids;
+    for my $i (0 .. $#$bodies) {
+        pipe(my $r, my $w) or die "pipe: $!";
+        my $pid = fork // die "fork: $!";
+        if (!$pid) {
+            close $r;
+            my $c = client(vhost => $o{vhost});
+            my @h = (@{ $o{headers} || [] }, @{ ($o{each_headers} || [])->[$i] || [] });
+            Time::HiRes::sleep(0.01) while Time::HiRes::time() < $go;
+            my $res = $c->request($o{method} // 'POST', $o{path}, json => $bodies->[$i],
+                                  headers => \@h,
+                                  (defined $o{cookie} ? (cookie => $o{cookie}) : ()));
+            print {$w} $JSON->encode({
+                code        => $res->code,
+                retry_after => scalar $res->header('Retry-After'),
+                request_id  => scalar $res->header('X-Request-Id'),
+                body        => $res->decoded_content(charset => 'none') // '',
+            });
+            close $w;
+            POSIX::_exit(0);
+        }
+        close $w;
+        push @kids, [$pid, $r];
+    }
+    my @out;
+    for my $k (@kids) {
+        my ($pid, $r) = @$k;
+        local $/;
+        my $text = <$r>;
+        my $v = defined $text && length $text ? eval { $JSON->decode($text) } : undef;
+        push @out, $v || {code => 'none', body => ''};
+        waitpid($pid, 0);
+    }
+    return @out;
+}
+
+# ---- client addresses (vhosts behind mod_remoteip) ---------------------------------------
+#
+# The throttle vhosts trust X-Forwarded-For from 127.0.0.1 (RemoteIPInternalProxy): each
+# test sends its own random address, so that counters kept per client IP (which last
+# for their window and are shared by every vhost on the database) never collide.
+
+# A random address in 10.0.0.0/8 (never .0 or .255 in the last octet).
+sub random_ipv4 {
+    return join '.', 10, int rand 256, int rand 256, 1 + int rand 254;
+}
+
+# A random /64 of 2001:db8::/32, as its first four groups ("2001:db8:a1b:c2d"); no
+# group is 0, so that an address written from it is already in canonical form.
+sub random_ipv6_net {
+    return sprintf '2001:db8:%x:%x', 1 + int rand 0xfffe, 1 + int rand 0xfffe;
+}
+
+# An address in the /64 NET (random_ipv6_net() unless given); the interface part is
+# HOST (a string like "1" or "1:2:3:4") or random.
+sub random_ipv6 {
+    my ($net, $host) = @_;
+    $net //= random_ipv6_net();
+    $host //= join ':', map { sprintf '%x', 1 + int rand 0xfffe } 1 .. 4;
+    return $host =~ /:.*:.*:/ ? "$net:$host" : "$net\::$host";
+}
+
+# A client of VHOST that says it is (a proxy forwarding for) IP.
+sub xff_client {
+    my ($vhost, $ip, %o) = @_;
+    return client(%o, vhost => $vhost, headers => ['X-Forwarded-For' => $ip, @{ $o{headers} || [] }]);
+}
+
+# The response has Retry-After: an integer of seconds from 1 to MAX. Returns it.
+sub retry_after_ok {
+    my ($res, $max, $name) = @_;
+    my $ra = ref $res eq 'HASH' ? $res->{retry_after} : $res->header('Retry-After');
+    my $ok = defined $ra && $ra =~ /^[0-9]+$/ && $ra >= 1 && $ra <= $max;
+    ok($ok, "$name: Retry-After is an integer from 1 to $max")
+        or diag('Retry-After: ' . ($ra // 'none'));
+    return $ok ? $ra + 0 : undef;
+}
+
+# ---- the audit log -------------------------------------------------------------------------
+
+# The audit rows a response's request wrote (found by the X-Request-Id it carries).
+sub request_rows {
+    my ($res) = @_;
+    my $id = ref $res eq 'HASH' ? $res->{request_id} : $res->header('X-Request-Id');
+    return [] unless defined $id && length $id;
+    return db_rows('SELECT * FROM audit_log WHERE request_id = ' . sql_str($id) . ' ORDER BY id');
+}
+
+# audit_log rows matching a WHERE clause, oldest first.
+sub audit_rows {
+    my ($where) = @_;
+    return db_rows('SELECT * FROM audit_log' . (defined $where ? " WHERE $where" : '')
+                   . ' ORDER BY id');
+}
+
+# An audit row's detail, decoded (undef if there is none or it is not JSON).
+sub audit_detail {
+    my ($row) = @_;
+    return undef unless $row && defined $row->{detail} && length $row->{detail};
+    return eval { $JSON->decode($row->{detail}) };
 }
 
 # The status of a guarded page (/private/: Require authsvc; or path => PATH) for the

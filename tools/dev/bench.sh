@@ -11,12 +11,37 @@
 #   guarded    GET /private/index.html, the same file behind Require authsvc, with
 #              the cookie
 # and reports requests/s, p50/p99 latency, unexpected statuses, and how many
-# "database is locked" lines reached the error log.
+# "database is locked" lines reached the error log. These modes send hundreds of
+# requests a second from one address for one account, which the default abuse
+# protection would refuse after a handful: that server runs with
+# tools/dev/bench/relaxed.conf (rate limits of login, register and forgot off,
+# AuthsvcLoginBackoff off, AuthsvcLockout off; AuthsvcHashConcurrency at its default).
 #
-# Then the guard's cost: static vs guarded, alternated $BENCH_PAIRS times (A B A B ...,
-# as single runs swing +-7% on a shared machine), reporting the median ratio of
-# requests/s with min and max, the median p50/p99 of each side, and the children's
-# resident memory before and after.
+# Login against the hash: login runs alternated $BENCH_LOGIN_PAIRS times with
+# tools/dev/bench/hashrate.c (A B A B ..., as single runs swing +-7% on a shared
+# machine), reporting the median ratio of login requests/s to the raw Argon2id rate
+# (cores x one core's hashes/s) with min and max; target >= 0.9.
+#
+# The guard's cost: static vs guarded, alternated $BENCH_PAIRS times, reporting the
+# median ratio of requests/s with min and max, the median p50/p99 of each side, and
+# the children's resident memory before and after.
+#
+# A credential-stuffing flood: a second server with every abuse protection default
+# and mod_remoteip trusting X-Forwarded-For from 127.0.0.1 (tools/dev/bench/flood.conf).
+# tools/dev/bench/flood.lua sends wrong passwords for $BENCH_FLOOD_ACCOUNTS registered
+# accounts and as many unknown names, from $BENCH_FLOOD_IPS addresses, at about
+# $BENCH_FLOOD_RATE requests/s over $BENCH_FLOOD_CONNS connections (rate 0: as fast
+# as the server answers) for $BENCH_SECS s, while wrk measures the guarded page;
+# unloaded and loaded runs alternate $BENCH_FLOOD_PAIRS times. Every flood is a new
+# wave, with names and addresses of its own, so each meets the throttles as the first
+# seconds of an attack do. It reports the median ratio loaded/unloaded with min and
+# max (target >= 0.8), what the flood got (401, 429, 503), the share of the cores its
+# password checks took, and the audit rows written.
+#
+# BENCH_MPMS (default "event prefork") chooses the MPMs, BENCH_SECTIONS (default
+# "modes guard flood") the parts to run; BENCH_CONF is a file of directives appended
+# to both servers' configuration (to try other settings: AuthsvcHashConcurrency 1 ...).
+# The whole run takes about 9 minutes with the defaults.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,6 +49,18 @@ PORT=${BENCH_PORT:-8090}
 PAIRS=${BENCH_PAIRS:-5}
 SECS=${BENCH_SECS:-10}
 CONNS=${BENCH_CONNS:-16}
+LOGIN_PAIRS=${BENCH_LOGIN_PAIRS:-3}
+HASHES=${BENCH_HASHES:-20}
+FLOOD_PAIRS=${BENCH_FLOOD_PAIRS:-3}
+FLOOD_RATE=${BENCH_FLOOD_RATE:-1000}
+FLOOD_CONNS=${BENCH_FLOOD_CONNS:-40}
+FLOOD_ACCOUNTS=${BENCH_FLOOD_ACCOUNTS:-100}
+FLOOD_IPS=${BENCH_FLOOD_IPS:-1000}
+MPMS=${BENCH_MPMS:-event prefork}
+SECTIONS=${BENCH_SECTIONS:-modes guard flood}
+EXTRA_CONF=${BENCH_CONF:-}
+[ -z "$EXTRA_CONF" ] || EXTRA_CONF=$(cd "$(dirname "$EXTRA_CONF")" && pwd)/$(basename "$EXTRA_CONF")
+CORES=$(nproc)
 HTTPD=${HTTPD:-/usr/sbin/apache2}
 B=$ROOT/tools/dev/bench
 WORK=$(mktemp -d /tmp/authsvc-bench.XXXXXX)
@@ -42,7 +79,7 @@ stop_server() {
     fi
 }
 
-start_server() { # $1 = event|prefork
+start_server() { # $1 = event|prefork, $2 = relaxed|flood (tools/dev/bench/$2.conf)
     stop_server
     rm -rf "$WORK/state"
     mkdir -p "$WORK/state/mail"
@@ -50,7 +87,7 @@ start_server() { # $1 = event|prefork
     [ "$(id -u)" -eq 0 ] && users="User www-data
 Group www-data"
     awk -v root="$ROOT" -v state="$WORK/state" -v users="$users" -v mpm="$1" \
-        -v port="$PORT" '
+        -v port="$PORT" -v extra="$B/$2.conf" -v conf="$EXTRA_CONF" '
         { gsub(/@ROOT@/, root); gsub(/@STATE@/, state); sub(/^@USER@$/, users)
           sub(/mpm_event_module +[^ ]+/, "mpm_" mpm "_module /usr/lib/apache2/modules/mod_mpm_" mpm ".so")
           sub(/^Listen .*/, "Listen 127.0.0.1:" port)
@@ -59,7 +96,9 @@ Group www-data"
         END { if (mpm == "prefork") print "StartServers 8\nMinSpareServers 8\nMaxSpareServers 32\nMaxRequestWorkers 64"
               else print "ThreadsPerChild 25\nMaxRequestWorkers 100"
               # the guarded page, reachable unguarded too: the same file both ways
-              print "Alias /open/ " root "/conf/demo-site/private/" }
+              print "Alias /open/ " root "/conf/demo-site/private/"
+              print "Include " extra
+              if (conf != "") print "Include " conf }
     ' "$ROOT/conf/demo.conf" > "$WORK/state/httpd.conf"
     [ "$(id -u)" -eq 0 ] && chown -R www-data:www-data "$WORK/state"
     "$HTTPD" -f "$WORK/state/httpd.conf" -k start
@@ -78,6 +117,10 @@ wrk_measure() {
     p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
     p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
     bad=$(echo "$out" | awk '/^BENCH_NON_EXPECTED/ {print $2}')
+    # requests/s with the expected status only (wrk's figure counts every answer)
+    good=$(echo "$out" | awk -v bad="${bad:-0}" '/ requests in / {d = $4; sub(/s,?$/, "", d); printf "%.2f", ($1 - bad) / d}')
+    n429=$(echo "$out" | awk '/^BENCH_THROTTLED/ {print $2}')
+    n503=$(echo "$out" | awk '/^BENCH_THROTTLED/ {print $3}')
     errs=$(echo "$out" | awk '/Socket errors/ {print}' | tr -s ' ')
 }
 
@@ -85,8 +128,15 @@ wrk_measure() {
 wrk_run() {
     name=$1; shift
     wrk_measure "$@"
-    printf '  %-9s %10s req/s   p50 %9s   p99 %9s   unexpected %s %s\n' \
-        "$name" "$rps" "$p50" "$p99" "${bad:-?}" "$errs"
+    printf '  %-9s %10s req/s   p50 %9s   p99 %9s   unexpected %s%s %s\n' \
+        "$name" "$rps" "$p50" "$p99" "${bad:-?}" "$(throttled)" "$errs"
+}
+
+# " (429: n, 503: n)" when the last wrk_measure saw any, else nothing
+throttled() {
+    if [ "${n429:-0}" != 0 ] || [ "${n503:-0}" != 0 ]; then
+        printf ' (429: %s, 503: %s)' "${n429:-0}" "${n503:-0}"
+    fi
 }
 
 # wrk's latencies ("812.00us", "1.21ms", "2.00s") in microseconds
@@ -96,6 +146,19 @@ to_us() {
 }
 
 median() { sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+# "median M (min A, max B)" of the numbers on stdin
+spread() {
+    sort -g > "$WORK/spread"
+    printf 'median %s (min %s, max %s)' "$(median < "$WORK/spread")" \
+        "$(head -n 1 "$WORK/spread")" "$(tail -n 1 "$WORK/spread")"
+}
+
+# has WORD: is WORD one of BENCH_SECTIONS?
+has() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# Column $1 of file $2, one number a line
+col() { awk -v c="$1" '{print $c}' "$2"; }
 
 # Sum of the resident memory (KiB) of the server's children.
 children_rss() {
@@ -129,40 +192,168 @@ guard_pairs() { # $1 = cookie
     printf '    unexpected statuses: %s\n' "$(awk '{s += $7 + $8} END {print s}' "$WORK/pairs")"
 }
 
-printf 'mod_authsvc bench: %s cores, wrk -t2 -c%s -d%ss, SQLite, Argon2id m=19456 t=2 p=1\n' \
-    "$(nproc)" "$CONNS" "$SECS"
-rate=$("$WORK/hashrate" 20)
-printf 'Argon2id hash rate, one core: %s hashes/s (so at most ~%s logins/s on %s cores)\n' \
-    "$rate" "$(echo "$rate * $(nproc)" | bc)" "$(nproc)"
-
-for mpm in event prefork; do
-    start_server "$mpm"
-    email="bench-user@bench.example.com"
+# sign_up EMAIL -> prints the session cookie of a new account (from 127.0.0.1)
+sign_up() {
     curl -fsS -o /dev/null -H 'Content-Type: application/json' \
-        -d "{\"email\":\"$email\",\"password\":\"correct horse battery staple\"}" \
+        -d "{\"email\":\"$1\",\"password\":\"correct horse battery staple\"}" \
         "http://127.0.0.1:$PORT/api/auth/register"
-    cookie=$(curl -fsS -D - -o /dev/null -H 'Content-Type: application/json' \
-        -d "{\"login\":\"$email\",\"password\":\"correct horse battery staple\"}" \
-        "http://127.0.0.1:$PORT/api/auth/login" | awk -F'[:;] *' 'tolower($1) == "set-cookie" {print $2; exit}')
-    echo "$mpm MPM:"
-    wrk_run register register "$mpm"
-    wrk_run login login "$email"
-    wrk_run me get /api/users/me "$cookie"
-    # forgot-password must not tell a known address from an unknown one by its time
-    wrk_run forgot-known forgot "$email"
-    wrk_run forgot-unknown forgot "nobody-$mpm@bench.example.com"
-    rss0=$(children_rss)
-    guard_pairs "$cookie"
-    printf '    children RSS: %s KiB before the guard runs, %s KiB after\n' "$rss0" "$(children_rss)"
-    users=$(sqlite3 "$WORK/state/authsvc.db" 'SELECT COUNT(*) FROM users')
-    sessions=$(sqlite3 "$WORK/state/authsvc.db" 'SELECT COUNT(*) FROM sessions')
-    sleep 3 # let the outbox drain what it can
-    mail=$(sqlite3 "$WORK/state/authsvc.db" \
-        "SELECT status || ' ' || COUNT(*) FROM mail_outbox GROUP BY status" | tr '\n' ' ')
-    locked=$(grep -c 'database is locked' "$WORK/state/error.log" || true)
+    curl -fsS -D - -o /dev/null -H 'Content-Type: application/json' \
+        -d "{\"login\":\"$1\",\"password\":\"correct horse battery staple\"}" \
+        "http://127.0.0.1:$PORT/api/auth/login" | awk -F'[:;] *' 'tolower($1) == "set-cookie" {print $2; exit}'
+}
+
+# Login vs the raw hash rate, alternated LOGIN_PAIRS times: hashrate (raw, and with a
+# fresh mmap per hash as the server's children do), then a login run.
+login_pairs() { # $1 = email
+    : > "$WORK/login"
+    i=0
+    while [ $i -lt "$LOGIN_PAIRS" ]; do
+        raw=$("$WORK/hashrate" "$HASHES")
+        mm=$("$WORK/hashrate" "$HASHES" mmap)
+        wrk_measure login "$1"
+        echo "$raw $mm $good $(to_us "$p50") $(to_us "$p99") ${bad:-0} ${n429:-0} ${n503:-0} $rps" >> "$WORK/login"
+        i=$((i + 1))
+    done
+    printf '  %-9s %10s req/s   p50 %7.2fms   p99 %7.2fms   unexpected %s%s   (median of %s runs)\n' \
+        login "$(col 9 "$WORK/login" | median)" "$(col 4 "$WORK/login" | median | awk '{print $1 / 1000}')" \
+        "$(col 5 "$WORK/login" | median | awk '{print $1 / 1000}')" "$(awk '{s += $6} END {print s}' "$WORK/login")" \
+        "$(n429=$(awk '{s += $7} END {print s}' "$WORK/login") n503=$(awk '{s += $8} END {print s}' "$WORK/login") throttled)" \
+        "$LOGIN_PAIRS"
+    printf '  login vs the raw Argon2id rate over %s alternated pairs (%s hashes, then %ss of wrk):\n' \
+        "$LOGIN_PAIRS" "$HASHES" "$SECS"
+    printf '    raw      %s cores x one core: %s hashes/s\n' "$CORES" \
+        "$(awk -v c="$CORES" '{printf "%.1f\n", $1 * c}' "$WORK/login" | spread)"
+    printf '    mmap     the same with a fresh 19 MiB mapping per hash, as in the children: %s hashes/s\n' \
+        "$(awk -v c="$CORES" '{printf "%.1f\n", $2 * c}' "$WORK/login" | spread)"
+    printf '    login    200s only: %s req/s\n' "$(col 3 "$WORK/login" | spread)"
+    printf '    ratio    login (200s) / raw: %s   target >= 0.9\n' \
+        "$(awk -v c="$CORES" '{printf "%.3f\n", $3 / ($1 * c)}' "$WORK/login" | spread)"
+    printf '             login (200s) / mmap: %s\n' \
+        "$(awk -v c="$CORES" '{printf "%.3f\n", $3 / ($2 * c)}' "$WORK/login" | spread)"
+}
+
+# Registers FLOOD_ACCOUNTS accounts flood-N@bench.example.com for every wave, each from
+# its own address (198.19.x.y through X-Forwarded-For: registration allows 10 an hour
+# per address by default), four at a time. Prints how many got 201.
+register_flood_accounts() {
+    : > "$WORK/reg"
+    i=1
+    while [ $i -le $((FLOOD_ACCOUNTS * FLOOD_PAIRS)) ]; do
+        curl -s -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
+            -H "X-Forwarded-For: 198.19.$((i / 256)).$((i % 256))" \
+            -d "{\"email\":\"flood-$i@bench.example.com\",\"password\":\"correct horse battery staple\"}" \
+            "http://127.0.0.1:$PORT/api/auth/register" >> "$WORK/reg" &
+        [ $((i % 4)) -eq 0 ] && wait
+        i=$((i + 1))
+    done
+    wait
+    grep -c '^201$' "$WORK/reg" || true
+}
+
+# The guarded page unloaded, then under the flood, FLOOD_PAIRS times.
+flood_pairs() { # $1 = cookie
+    pause=0
+    [ "$FLOOD_RATE" -gt 0 ] && pause=$((FLOOD_CONNS * 1000 / FLOOD_RATE))
+    : > "$WORK/flood"
+    i=0
+    while [ $i -lt "$FLOOD_PAIRS" ]; do
+        wrk_measure get /private/index.html "$1"
+        u_rps=$rps; u50=$(to_us "$p50"); u99=$(to_us "$p99"); u_bad=$bad
+        sleep 1
+        wrk -t1 -c"$FLOOD_CONNS" -d"${SECS}s" -s "$B/flood.lua" "http://127.0.0.1:$PORT" \
+            -- "$FLOOD_ACCOUNTS" "$FLOOD_ACCOUNTS" "$FLOOD_IPS" "$pause" "$i" > "$WORK/flood.out" 2>&1 &
+        fpid=$!
+        wrk_measure get /private/index.html "$1"
+        wait "$fpid" || true
+        f=$(awk '/^FLOOD_STATUS/ {printf "%s ", $3} / requests in / {n = $1} END {print n + 0}' "$WORK/flood.out")
+        echo "$u_rps $rps $u50 $(to_us "$p50") $u99 $(to_us "$p99") $u_bad $bad $f" >> "$WORK/flood"
+        sleep 2 # let queued hashes and audit writes finish before the next unloaded run
+        i=$((i + 1))
+    done
+}
+
+flood_section() { # $1 = event|prefork
+    start_server "$1" flood
+    cookie=$(sign_up "bench-user@bench.example.com")
+    reg=$(register_flood_accounts)
+    flood_pairs "$cookie"
+    printf '  credential-stuffing flood, abuse protection at its defaults (tools/dev/bench/flood.conf):\n'
+    printf '    flood    wrk -t1 -c%s, %s, %ss per wave: wrong passwords for %s registered accounts\n' \
+        "$FLOOD_CONNS" "$([ "$FLOOD_RATE" -gt 0 ] && echo "about $FLOOD_RATE req/s" || echo "unpaced")" \
+        "$SECS" "$FLOOD_ACCOUNTS"
+    printf '             and %s unknown names from %s addresses (X-Forwarded-For, mod_remoteip), new ones\n' \
+        "$FLOOD_ACCOUNTS" "$FLOOD_IPS"
+    printf '             every wave (%s of %s accounts registered)\n' "$reg" "$((FLOOD_ACCOUNTS * FLOOD_PAIRS))"
+    printf '    req/s    guarded unloaded median %s, under the flood median %s (%s alternated pairs)\n' \
+        "$(col 1 "$WORK/flood" | median)" "$(col 2 "$WORK/flood" | median)" "$FLOOD_PAIRS"
+    printf '    ratio    %s   target >= 0.8\n' "$(awk '{printf "%.3f\n", $2 / $1}' "$WORK/flood" | spread)"
+    printf '    p50 us   unloaded %s, under the flood %s\n' \
+        "$(col 3 "$WORK/flood" | median)" "$(col 4 "$WORK/flood" | median)"
+    printf '    p99 us   unloaded %s, under the flood %s\n' \
+        "$(col 5 "$WORK/flood" | median)" "$(col 6 "$WORK/flood" | median)"
+    printf '    unexpected statuses of the guarded runs: %s\n' "$(awk '{s += $7 + $8} END {print s}' "$WORK/flood")"
+    awk -v secs="$SECS" -v one="$rate" -v c="$CORES" '
+        {printf "    wave %d   %6d requests (%5.0f/s): 401 %d, 429 %d, 503 %d, other %d; password checks took ~%.2f of %d cores\n",
+                NR, $13, $13 / secs, $9, $10, $11, $12, $9 / secs / one, c}' "$WORK/flood"
+    printf '    flood total: %s\n' "$(awk '{a += $9; b += $10; c += $11; d += $12; n += $13}
+        END {printf "%d requests: 401 %d (%.1f%%), 429 %d (%.1f%%), 503 %d, other %d", n, a, 100 * a / (n ? n : 1), b, 100 * b / (n ? n : 1), c, d}' "$WORK/flood")"
+    sleep 1
+    audit=$(sqlite3 "$WORK/state/authsvc.db" "SELECT event || ' ' || COUNT(*) FROM audit_log
+        WHERE event IN ('login_failure', 'rate_limited', 'hash_busy', 'account_locked', 'account_unlocked', 'honeypot')
+        GROUP BY event ORDER BY event" 2>&1 | tr '\n' ',' | sed 's/,$//; s/,/, /g')
+    locked=$(sqlite3 "$WORK/state/authsvc.db" \
+        "SELECT COUNT(*) FROM users WHERE locked_until > CAST(strftime('%s', 'now') AS INTEGER)" 2>&1 || true)
+    printf '    audit rows: %s; accounts locked now: %s\n' "$audit" "$locked"
+    dblocked=$(grep -c 'database is locked' "$WORK/state/error.log" || true)
     errors=$(grep -c ':error\]' "$WORK/state/error.log" || true)
-    printf '  rows: %s users, %s sessions; outbox: %s\n' "$users" "$sessions" "$mail"
-    printf '  "database is locked" in error log: %s; error lines: %s\n' "$locked" "$errors"
-    grep ':error\]' "$WORK/state/error.log" | head -n 5 | sed 's/^/    /'
+    printf '    "database is locked" in error log: %s; error lines: %s\n' "$dblocked" "$errors"
+    grep ':error\]' "$WORK/state/error.log" | head -n 5 | sed 's/^/      /'
     stop_server
+}
+
+printf 'mod_authsvc bench: %s cores, wrk -t2 -c%s -d%ss, SQLite, Argon2id m=19456 t=2 p=1\n' \
+    "$CORES" "$CONNS" "$SECS"
+rate=$("$WORK/hashrate" "$HASHES")
+printf 'Argon2id hash rate, one core: %s hashes/s (so at most ~%s logins/s on %s cores)\n' \
+    "$rate" "$(echo "$rate * $CORES" | bc)" "$CORES"
+
+for mpm in $MPMS; do
+    if has modes || has guard; then
+        start_server "$mpm" relaxed
+        email="bench-user@bench.example.com"
+        cookie=$(sign_up "$email")
+        echo "$mpm MPM:"
+        [ -z "$EXTRA_CONF" ] || echo "  (with $EXTRA_CONF)"
+        if has modes; then
+            echo "  (register, login, forgot: AuthsvcRateLimit login|register|forgot off, AuthsvcLoginBackoff off,"
+            echo "   AuthsvcLockout off, from tools/dev/bench/relaxed.conf; AuthsvcHashConcurrency at its default)"
+            wrk_run register register "$mpm"
+            login_pairs "$email"
+            wrk_run me get /api/users/me "$cookie"
+            # forgot-password must not tell a known address from an unknown one by its time
+            wrk_run forgot-known forgot "$email"
+            wrk_run forgot-unknown forgot "nobody-$mpm@bench.example.com"
+        fi
+        if has guard; then
+            rss0=$(children_rss)
+            guard_pairs "$cookie"
+            printf '    children RSS: %s KiB before the guard runs, %s KiB after\n' "$rss0" "$(children_rss)"
+        fi
+        users=$(sqlite3 "$WORK/state/authsvc.db" 'SELECT COUNT(*) FROM users')
+        sessions=$(sqlite3 "$WORK/state/authsvc.db" 'SELECT COUNT(*) FROM sessions')
+        sleep 3 # let the outbox drain what it can
+        mail=$(sqlite3 "$WORK/state/authsvc.db" \
+            "SELECT status || ' ' || COUNT(*) FROM mail_outbox GROUP BY status" | tr '\n' ' ')
+        locked=$(grep -c 'database is locked' "$WORK/state/error.log" || true)
+        errors=$(grep -c ':error\]' "$WORK/state/error.log" || true)
+        printf '  rows: %s users, %s sessions; outbox: %s\n' "$users" "$sessions" "$mail"
+        printf '  "database is locked" in error log: %s; error lines: %s\n' "$locked" "$errors"
+        grep ':error\]' "$WORK/state/error.log" | head -n 5 | sed 's/^/    /'
+        stop_server
+    else
+        echo "$mpm MPM:"
+    fi
+    if has flood; then
+        flood_section "$mpm"
+    fi
 done

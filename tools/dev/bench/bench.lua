@@ -3,7 +3,9 @@
 --   login EMAIL             POST /api/auth/login for one account (expects 200)
 --   get PATH [COOKIE]       GET PATH with an optional Cookie header (expects 200)
 --   forgot EMAIL            POST /api/auth/forgot-password for one address (expects 202)
--- At the end it prints "BENCH_NON_EXPECTED n": responses with another status.
+-- At the end it prints "BENCH_NON_EXPECTED n": responses with another status, and
+-- "BENCH_THROTTLED n429 n503": how many of those were 429 (rate_limited) and 503
+-- (busy: the password hash cap; or unavailable), so that a throttle shows in the figures.
 local threads = {}
 local counter = 0
 
@@ -45,11 +47,20 @@ end
 function response(status, headers, body)
     if status ~= expect then
         bad = (bad or 0) + 1
+        if status == 429 then
+            n429 = (n429 or 0) + 1
+        elseif status == 503 then
+            n503 = (n503 or 0) + 1
+        end
     end
 end
 
 function done(summary, latency, requests)
-    local nbad = 0
-    for _, t in ipairs(threads) do nbad = nbad + (t:get("bad") or 0) end
-    io.write(string.format("BENCH_NON_EXPECTED %d\n", nbad))
+    local nbad, t429, t503 = 0, 0, 0
+    for _, t in ipairs(threads) do
+        nbad = nbad + (t:get("bad") or 0)
+        t429 = t429 + (t:get("n429") or 0)
+        t503 = t503 + (t:get("n503") or 0)
+    end
+    io.write(string.format("BENCH_NON_EXPECTED %d\nBENCH_THROTTLED %d %d\n", nbad, t429, t503))
 end
