@@ -15,22 +15,10 @@ use POSIX ();
 use Test::More;
 use AuthsvcTest;
 
-my $ADMIN = catfile(serverroot(), '..', 'tools', 'authsvc-admin');
+my $ADMIN = admin_bin();
 plan skip_all => "no $ADMIN (run make)" unless -x $ADMIN;
 
-# Run the tool; returns (exit status, stdout, stderr).
-sub admin {
-    my (@args) = @_;
-    my $err = catfile(serverroot(), 'state', "admin-unlock-$$.err");
-    my $cmd = join ' ', map { "'" . s/'/'\\''/gr . "'" } $ADMIN, @args;
-    my $out = `$cmd 2>'$err'`;
-    my $rc = $? >> 8;
-    open(my $fh, '<', $err);
-    local $/;
-    my $e = $fh ? <$fh> : '';
-    unlink $err;
-    return ($rc, $out // '', $e // '');
-}
+sub admin { run_admin(@_) }
 
 my $backend = backend();
 my @live = $backend eq 'pgsql'

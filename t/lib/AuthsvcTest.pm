@@ -45,7 +45,7 @@ our @EXPORT = qw(
     outbox_rows outbox_row wait_outbox random_token bad_tokens_ok live_session_count
     parallel_posts guard_code smtp_sink_port start_smtp_sink
     random_ipv4 random_ipv6_net random_ipv6 xff_client retry_after_ok
-    request_rows audit_rows audit_detail parallel_requests
+    request_rows audit_rows audit_detail parallel_requests admin_bin run_admin
 );
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
@@ -310,6 +310,23 @@ sub kv_body {
 sub htdocs { Apache::Test::vars('documentroot') }
 
 # The httpd binary the suite runs.
+# tools/authsvc-admin of the tree under test.
+sub admin_bin { catfile(serverroot(), '..', 'tools', 'authsvc-admin') }
+
+# Run authsvc-admin with @args; returns (exit status, stdout, stderr).
+sub run_admin {
+    my (@args) = @_;
+    my $err = catfile(serverroot(), 'state', "admin-$$.err");
+    my $cmd = join ' ', map { "'" . s/'/'\\''/gr . "'" } admin_bin(), @args;
+    my $out = `$cmd 2>'$err'`;
+    my $rc = $? >> 8;
+    open(my $fh, '<', $err);
+    local $/;
+    my $e = $fh ? <$fh> : '';
+    unlink $err;
+    return ($rc, $out // '', $e // '');
+}
+
 sub httpd_bin { Apache::Test::vars('httpd') }
 
 # ---- mail ----------------------------------------------------------------------------
@@ -684,32 +701,7 @@ sub live_session_count {
 # connection (vhost as in client()); returns the statuses in the order of @$bodies.
 sub parallel_posts {
     my ($vhost, $path, $bodies) = @_;
-    my $go = time + 2;    # every child waits for this second, then fires
-    my @kids;
-    for my $i (0 .. $#$bodies) {
-        pipe(my $r, my $w) or die "pipe: $!";
-        my $pid = fork // die "fork: $!";
-        if (!$pid) {
-            close $r;
-            my $c = client(vhost => $vhost);
-            Time::HiRes::sleep(0.01) while Time::HiRes::time() < $go;
-            my $res = $c->post($path, $bodies->[$i]);
-            print {$w} $res->code, "\n";
-            close $w;
-            POSIX::_exit(0);
-        }
-        close $w;
-        push @kids, [$pid, $r];
-    }
-    my @codes;
-    for my $k (@kids) {
-        my ($pid, $r) = @$k;
-        my $code = <$r> // 'none';
-        chomp $code;
-        push @codes, $code;
-        waitpid($pid, 0);
-    }
-    return @codes;
+    return map { $_->{code} } parallel_requests(vhost => $vhost, path => $path, bodies => $bodies);
 }
 
 # Like parallel_posts, with more control and more of each answer:
