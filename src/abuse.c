@@ -277,14 +277,10 @@ void authsvc_abuse_backoff_forget(request_rec *r, const char *account)
 
 #define BUSY_AUDITS 10
 
-const authsvc_fail_t *authsvc_abuse_hash_enter(request_rec *r, const char *endpoint,
-                                               int *slot)
+static const authsvc_fail_t *busy(request_rec *r, const char *endpoint)
 {
     authsvc_json_t *d;
 
-    if (authsvc_hashcap_enter(r, slot) == APR_SUCCESS) {
-        return NULL;
-    }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   "every password hashing slot stayed busy (AuthsvcHashConcurrency): 503");
     /* Once a minute per address, and at most BUSY_AUDITS a minute in all: a flood from
@@ -298,6 +294,17 @@ const authsvc_fail_t *authsvc_abuse_hash_enter(request_rec *r, const char *endpo
     }
     retry_after(r, 1);
     return authsvc_fail(r, "busy", "too many sign-ins at once; try again in a second");
+}
+
+const authsvc_fail_t *authsvc_abuse_hash_enter(request_rec *r, const char *endpoint,
+                                               int *slot)
+{
+    return authsvc_hashcap_enter(r, slot) == APR_SUCCESS ? NULL : busy(r, endpoint);
+}
+
+const authsvc_fail_t *authsvc_abuse_hash_full(request_rec *r, const char *endpoint)
+{
+    return authsvc_hashcap_full(r) ? busy(r, endpoint) : NULL;
 }
 
 void authsvc_abuse_hash_leave(request_rec *r, int slot)

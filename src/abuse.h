@@ -48,6 +48,9 @@ void authsvc_abuse_backoff_forget(request_rec *r, const char *account);
  * Retry-After: 1). `endpoint` names the caller in the audit row. */
 const authsvc_fail_t *authsvc_abuse_hash_enter(request_rec *r, const char *endpoint,
                                                int *slot);
+/* busy (as authsvc_abuse_hash_enter would answer) when the hashing queue is full now,
+ * else NULL: checked before work that a refusal would waste. */
+const authsvc_fail_t *authsvc_abuse_hash_full(request_rec *r, const char *endpoint);
 /* Give the slot back (after the hash, on every path). */
 void authsvc_abuse_hash_leave(request_rec *r, int slot);
 

@@ -174,6 +174,10 @@ const authsvc_fail_t *authsvc_flow_password_attempt(request_rec *r, authsvc_db_t
     if (pw->len > LOGIN_PASSWORD_MAX_BYTES) {
         return failed(r, db, a, "password_too_long");
     }
+    /* A full queue refuses now: no lockout claim to write and hand back. */
+    if ((fail = authsvc_abuse_hash_full(r, a->action ? a->action : "login")) != NULL) {
+        return fail;
+    }
     authsvc_config_lockout(authsvc_srv(r->server), &pol);
     now = AUTHSVC_NOW();
     /* An unknown account runs the same statement (matching nothing): same cost. */
@@ -301,8 +305,10 @@ const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_
         return authsvc_fail_fields(r, errs);
     }
     login = audit_login(r, &in->login);
-    /* Before anything costs: the address's count. */
-    if ((fail = authsvc_abuse_limit(r, AUTHSVC_RL_LOGIN, 1, NULL, NULL, login)) != NULL) {
+    /* Before anything costs: the address's count, and whether a hash could run at all
+     * (under a flood most attempts end here, before any database work). */
+    if ((fail = authsvc_abuse_limit(r, AUTHSVC_RL_LOGIN, 1, NULL, NULL, login)) != NULL ||
+        (fail = authsvc_abuse_hash_full(r, "login")) != NULL) {
         return fail;
     }
     if ((fail = authsvc_flow_db(r, &db)) != NULL) {

@@ -178,6 +178,14 @@ apr_status_t authsvc_hashcap_enter(request_rec *r, int *slot)
     return APR_SUCCESS;
 }
 
+int authsvc_hashcap_full(request_rec *r)
+{
+    authsvc_hashcap_t *h = authsvc_srv(r->server)->hashcap;
+
+    return h != NULL && h->sh != NULL &&
+           apr_atomic_read32(&h->sh->waiting) >= (apr_uint32_t)(h->n * QUEUE_PER_SLOT);
+}
+
 void authsvc_hashcap_leave(request_rec *r, int slot)
 {
     authsvc_hashcap_t *h = authsvc_srv(r->server)->hashcap;

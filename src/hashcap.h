@@ -30,6 +30,10 @@ const char *authsvc_hashcap_post_config(apr_pool_t *pconf, server_rec *s);
  * too many requests were waiting already (8 per slot: those are refused at once). */
 apr_status_t authsvc_hashcap_enter(request_rec *r, int *slot);
 
+/* 1 when the queue for a slot is full now, so that authsvc_hashcap_enter would refuse at
+ * once: lets a caller refuse before it does work (database writes) for nothing. */
+int authsvc_hashcap_full(request_rec *r);
+
 /* Give back the slot taken by authsvc_hashcap_enter. */
 void authsvc_hashcap_leave(request_rec *r, int slot);
 
