@@ -46,6 +46,12 @@ struct authsvc_hashcap {
     shared_t *sh;
 };
 
+/* Blocks kept by all the children together, at most the hashes that may run at once
+ * (the sum of the pools' N): under prefork, 150 children must not keep 150 blocks. */
+static apr_shm_t *kept_shm;
+static volatile apr_uint32_t *kept_total;
+static apr_uint32_t kept_limit;
+
 authsvc_hashcap_t *authsvc_hashcap_make(apr_pool_t *p, int n, apr_int64_t wait_ms)
 {
     authsvc_hashcap_t *h = apr_pcalloc(p, sizeof(*h));
@@ -93,6 +99,8 @@ const char *authsvc_hashcap_post_config(apr_pool_t *pconf, server_rec *s)
     authsvc_hashcap_t *dflt = NULL;
     const char *err;
 
+    kept_limit = 0;
+    kept_total = NULL;
     for (; s != NULL; s = s->next) {
         authsvc_srv_cfg_t *c = authsvc_srv(s);
         if (c->hashcap == NULL) {
@@ -101,9 +109,16 @@ const char *authsvc_hashcap_post_config(apr_pool_t *pconf, server_rec *s)
             }
             c->hashcap = dflt;
         }
-        if (c->hashcap->sh == NULL && (err = create(pconf, c->hashcap)) != NULL) {
-            return err;
+        if (c->hashcap->sh == NULL) {
+            if ((err = create(pconf, c->hashcap)) != NULL) {
+                return err;
+            }
+            kept_limit += (apr_uint32_t)c->hashcap->n;
         }
+    }
+    if (apr_shm_create(&kept_shm, sizeof(apr_uint32_t), NULL, pconf) == APR_SUCCESS) {
+        kept_total = apr_shm_baseaddr_get(kept_shm);
+        apr_atomic_set32(kept_total, 0);
     }
     return NULL;
 }
@@ -224,6 +239,7 @@ static int mem_alloc(uint8_t **memory, size_t bytes)
         if (kept[i].len == bytes) {
             *memory = kept[i].p;
             kept[i] = kept[--nkept];
+            apr_atomic_dec32(kept_total);
             apr_thread_mutex_unlock(mem_lock);
             return MEM_OK;
         }
@@ -241,7 +257,10 @@ static int mem_alloc(uint8_t **memory, size_t bytes)
 static void mem_free(uint8_t *memory, size_t bytes)
 {
     apr_thread_mutex_lock(mem_lock);
-    if (nkept < keep_max) {
+    if (nkept < keep_max && apr_atomic_inc32(kept_total) >= kept_limit) {
+        apr_atomic_dec32(kept_total); /* enough kept machine-wide */
+    }
+    else if (nkept < keep_max) {
         madvise(memory, bytes, MADV_FREE);
         kept[nkept].p = memory;
         kept[nkept].len = bytes;
@@ -252,6 +271,17 @@ static void mem_free(uint8_t *memory, size_t bytes)
     if (memory != NULL) {
         munmap(memory, bytes);
     }
+}
+
+/* A child that exits takes its blocks with it: they no longer count. */
+static apr_status_t forget_kept(void *data)
+{
+    (void)data;
+    while (nkept > 0) {
+        nkept--;
+        apr_atomic_dec32(kept_total);
+    }
+    return APR_SUCCESS;
 }
 
 void authsvc_hashcap_child_init(apr_pool_t *pchild, server_rec *s)
@@ -270,8 +300,10 @@ void authsvc_hashcap_child_init(apr_pool_t *pchild, server_rec *s)
         n = 1;
     }
     keep_max = n < BLOCKS_MAX ? n : BLOCKS_MAX;
-    if (apr_thread_mutex_create(&mem_lock, APR_THREAD_MUTEX_DEFAULT, pchild) ==
-        APR_SUCCESS) {
+    if (kept_total != NULL &&
+        apr_thread_mutex_create(&mem_lock, APR_THREAD_MUTEX_DEFAULT, pchild) ==
+            APR_SUCCESS) {
+        apr_pool_cleanup_register(pchild, NULL, forget_kept, apr_pool_cleanup_null);
         authsvc_password_set_memory(mem_alloc, mem_free);
     }
 }
