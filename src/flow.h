@@ -166,17 +166,19 @@ apr_status_t authsvc_flow_notify(request_rec *r, authsvc_db_t *db, const authsvc
 /* The failure for a transaction that queued mail and returned rv. */
 const authsvc_fail_t *authsvc_flow_mail_fail(request_rec *r, apr_status_t rv,
                                              const char *why);
-/* Check the current password before a sensitive change; a wrong one is audited as a
- * failed login and answers invalid_credentials. */
+/* Check the current password before a sensitive change, behind the sign-in throttles
+ * (authsvc_flow_password_attempt, keyed by the account): a wrong one counts toward the
+ * lockout and answers invalid_credentials. */
 const authsvc_fail_t *authsvc_flow_reauthenticate(request_rec *r, authsvc_db_t *db,
                                                   const authsvc_user_t *u,
                                                   const authsvc_field_t *pw,
                                                   const char *field, const char *action);
-/* The password policy (length, blocklist, context, complexity; history when db is
- * given) for a new password of u, as a field error on `field`. 1 when acceptable. */
-int authsvc_flow_check_new_password(request_rec *r, authsvc_db_t *db,
-                                    const authsvc_user_t *u, const char *field,
-                                    const authsvc_field_t *pw, apr_array_header_t **errs);
+/* The password policy (length, blocklist, context, complexity; not the history, which
+ * costs hashes: authsvc_flow_new_password) for a new password of u, as a field error on
+ * `field`. 1 when acceptable. */
+int authsvc_flow_check_new_password(request_rec *r, const authsvc_user_t *u,
+                                    const char *field, const authsvc_field_t *pw,
+                                    apr_array_header_t **errs);
 /* A new password for u: the policy, then (one hashing slot) the history and the hash.
  * NULL with *hash set, or the failure (a field error on `field`, busy, unavailable). */
 const authsvc_fail_t *authsvc_flow_new_password(request_rec *r, const char *endpoint,

@@ -232,8 +232,7 @@ static int history_ok(request_rec *r, authsvc_db_t *db, const authsvc_user_t *u,
     return 1;
 }
 
-int authsvc_flow_check_new_password(request_rec *r, authsvc_db_t *db,
-                                    const authsvc_user_t *u, const char *field,
+int authsvc_flow_check_new_password(request_rec *r, const authsvc_user_t *u, const char *field,
                                     const authsvc_field_t *pw, apr_array_header_t **errs)
 {
     const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
@@ -254,7 +253,7 @@ int authsvc_flow_check_new_password(request_rec *r, authsvc_db_t *db,
         authsvc_problem_field(r, errs, field, code, msg);
         return 0;
     }
-    return db == NULL || history_ok(r, db, u, field, pw, errs);
+    return 1;
 }
 
 apr_status_t authsvc_flow_set_password(request_rec *r, authsvc_db_t *db,
@@ -319,7 +318,7 @@ const authsvc_fail_t *authsvc_flow_new_password(request_rec *r, const char *endp
     const authsvc_fail_t *fail;
     int slot;
 
-    if (!authsvc_flow_check_new_password(r, NULL, u, field, pw, &errs)) {
+    if (!authsvc_flow_check_new_password(r, u, field, pw, &errs)) {
         return authsvc_fail_fields(r, errs);
     }
     /* One slot for the history checks and the new hash. */

@@ -32,7 +32,7 @@ static apr_array_header_t *validate(request_rec *r, const authsvc_register_in_t 
     ctx.username = AUTHSVC_FIELD_VALUE(&in->username);
     ctx.first_name = AUTHSVC_FIELD_VALUE(&in->first_name);
     ctx.last_name = AUTHSVC_FIELD_VALUE(&in->last_name);
-    authsvc_flow_check_new_password(r, NULL, &ctx, "password", &in->password, &errs);
+    authsvc_flow_check_new_password(r, &ctx, "password", &in->password, &errs);
     return errs;
 }
 
