@@ -167,14 +167,6 @@ typedef struct {
     apr_int64_t now, base, max;
 } streak_t;
 
-static apr_time_t peek(void *buf, int found, void *baton)
-{
-    (void)buf;
-    (void)found;
-    (void)baton;
-    return 0; /* read only */
-}
-
 static apr_time_t grow(void *buf, int found, void *baton)
 {
     streak_t *s = baton;
@@ -199,12 +191,13 @@ static apr_int64_t backoff_wait(request_rec *r, authsvc_rl_key_t k, const char *
                                 const char *user_id, const char *login)
 {
     authsvc_rl_backoff_t b;
+    unsigned int len = sizeof(b);
     apr_int64_t wait;
     authsvc_json_t *d;
     const char *key = key_of(r, "bo", k, value);
 
-    if (authsvc_cache_update(r, key, &b, sizeof(b), peek, NULL) != APR_SUCCESS ||
-        (wait = authsvc_ratelimit_backoff_wait(&b, AUTHSVC_NOW())) == 0) {
+    if (authsvc_cache_get(r, key, (unsigned char *)&b, &len) != APR_SUCCESS ||
+        len != sizeof(b) || (wait = authsvc_ratelimit_backoff_wait(&b, AUTHSVC_NOW())) == 0) {
         return 0;
     }
     if (authsvc_cache_count(r, apr_pstrcat(r->pool, "ab", key + 2, NULL), 60) == 1) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "apr_encode.h"
+#include "apr_lib.h"
 #include "apr_strings.h"
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -89,4 +90,19 @@ int authsvc_crypto_streq(const char *a, const char *b)
         return 0;
     }
     return CRYPTO_memcmp(a, b, la) == 0;
+}
+
+int authsvc_crypto_token_plausible(const char *s, apr_size_t len)
+{
+    apr_size_t i;
+
+    if (s == NULL || len != AUTHSVC_TOKEN_CHARS) {
+        return 0;
+    }
+    for (i = 0; i < len; i++) {
+        if (!apr_isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_') {
+            return 0;
+        }
+    }
+    return 1;
 }

@@ -18,6 +18,15 @@ apr_status_t authsvc_crypto_random(unsigned char *buf, apr_size_t len);
 /* A fresh random token of nbytes bytes, base64url without padding, in p; NULL on failure. */
 const char *authsvc_crypto_token(apr_pool_t *p, apr_size_t nbytes);
 
+/* The tokens this module issues (sessions, mailed links): 32 random bytes, which are
+ * 43 base64url characters without padding. */
+#define AUTHSVC_TOKEN_BYTES 32
+#define AUTHSVC_TOKEN_CHARS 43
+
+/* 1 when s[0..len) could be one of our tokens (exactly AUTHSVC_TOKEN_CHARS base64url
+ * characters): anything else is refused without a lookup. */
+int authsvc_crypto_token_plausible(const char *s, apr_size_t len);
+
 /* Lower-case hex SHA-256 of s[0..len) in p (64 characters). */
 const char *authsvc_crypto_sha256_hex(apr_pool_t *p, const char *s, apr_size_t len);
 

@@ -119,7 +119,7 @@ static void lock(request_rec *r, authsvc_db_t *db, const authsvc_pw_attempt_t *a
     apr_int64_t d = authsvc_ratelimit_lock_duration(pol, claim->lockouts);
     authsvc_json_t *detail;
 
-    if (authsvc_lockout_lock(db, a->u->id, now + d) != APR_SUCCESS) {
+    if (authsvc_lockout_lock(db, a->u->id, now + d, pol->threshold) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "could not lock user %s", a->u->id);
         return;
     }

@@ -12,8 +12,6 @@
 #include "outbox.h"
 #include "policy.h"
 
-#define TOKEN_BYTES 32
-#define TOKEN_CHARS 43 /* base64url of 32 bytes, unpadded */
 
 /* "24 hours", "30 minutes", "90 seconds": how long a link works, for the mail. */
 static const char *human_duration(apr_pool_t *p, apr_int64_t secs)
@@ -69,16 +67,8 @@ const authsvc_fail_t *authsvc_flow_token_invalid(request_rec *r)
 
 const char *authsvc_flow_token_hash(request_rec *r, const authsvc_field_t *f)
 {
-    apr_size_t i;
-
-    if (f->state != AUTHSVC_FIELD_SET || f->len != TOKEN_CHARS) {
+    if (f->state != AUTHSVC_FIELD_SET || !authsvc_crypto_token_plausible(f->s, f->len)) {
         return NULL;
-    }
-    for (i = 0; i < f->len; i++) {
-        unsigned char c = (unsigned char)f->s[i];
-        if (!apr_isalnum(c) && c != '-' && c != '_') {
-            return NULL;
-        }
     }
     return authsvc_crypto_sha256_hex(r->pool, f->s, f->len);
 }
@@ -95,7 +85,7 @@ apr_status_t authsvc_flow_send_token(request_rec *r, authsvc_db_t *db,
 {
     const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
     apr_table_t *vars = authsvc_flow_mail_vars(r, u);
-    const char *token = authsvc_crypto_token(r->pool, TOKEN_BYTES);
+    const char *token = authsvc_crypto_token(r->pool, AUTHSVC_TOKEN_BYTES);
     apr_int64_t ttl = strcmp(purpose, AUTHSVC_TOKEN_RESET) == 0
                           ? authsvc_config_reset_ttl(c)
                           : authsvc_config_verify_ttl(c);
@@ -214,7 +204,7 @@ static int history_ok(request_rec *r, authsvc_db_t *db, const authsvc_user_t *u,
     int history = authsvc_config_pw_history(authsvc_srv(r->server));
     apr_array_header_t *hashes = NULL;
 
-    if (u->password_hash == NULL || history == 0) {
+    if (history == 0) {
         return 1;
     }
     if (authsvc_history_recent(db, u->id, history - 1, &hashes) != APR_SUCCESS) {

@@ -11,7 +11,6 @@ typedef struct {
     request_rec *r;
     const char *hash;
     authsvc_token_t *t;
-    const char *old_email;
 } verify_tx_t;
 
 /* A new address: it must still be free, and the old address is told. */
@@ -25,7 +24,6 @@ static apr_status_t confirm_change(verify_tx_t *tx, authsvc_db_t *db)
     if (rv != APR_SUCCESS || u == NULL) {
         return rv != APR_SUCCESS ? rv : APR_ENOENT;
     }
-    tx->old_email = u->email;
     if ((rv = authsvc_users_set_email(db, u->id, tx->t->email, &done)) != APR_SUCCESS) {
         return rv;
     }

@@ -145,14 +145,16 @@ static int wait_free(authsvc_hashcap_t *h)
     struct timespec until;
     int rc;
 
-    clock_gettime(CLOCK_REALTIME, &until);
+    /* Monotonic: a step of the wall clock must not stretch the wait. */
+    clock_gettime(CLOCK_MONOTONIC, &until);
     until.tv_sec += (time_t)(h->wait_ms / 1000);
     until.tv_nsec += (long)(h->wait_ms % 1000) * 1000000L;
     if (until.tv_nsec >= 1000000000L) {
         until.tv_sec++;
         until.tv_nsec -= 1000000000L;
     }
-    while ((rc = sem_timedwait(&h->sh->free, &until)) != 0 && errno == EINTR) {
+    while ((rc = sem_clockwait(&h->sh->free, CLOCK_MONOTONIC, &until)) != 0 &&
+           errno == EINTR) {
     }
     return rc;
 }

@@ -12,8 +12,8 @@
 #include "request.h"
 #include "session.h"
 
-#define TOKEN_BYTES 32
-#define TOKEN_CHARS 43 /* base64url of 32 bytes, unpadded */
+#define TOKEN_BYTES AUTHSVC_TOKEN_BYTES
+#define TOKEN_CHARS AUTHSVC_TOKEN_CHARS
 #define PUBLIC_ID_BYTES 16
 
 /* Secure when configured so, else when the request came over TLS. */
@@ -168,19 +168,6 @@ static const char *cookie_value(request_rec *r)
         return NULL;
     }
     return apr_pstrmemdup(r->pool, c.v, c.n);
-}
-
-/* A token we issued is exactly 43 base64url characters; anything else is not looked up. */
-static int plausible_token(const char *v)
-{
-    apr_size_t i;
-
-    for (i = 0; v[i] != '\0'; i++) {
-        if (i >= TOKEN_CHARS || !(apr_isalnum(v[i]) || v[i] == '-' || v[i] == '_')) {
-            return 0;
-        }
-    }
-    return i == TOKEN_CHARS;
 }
 
 /* last_seen is written at most once a minute; with idle timeouts under two minutes, at
@@ -585,7 +572,7 @@ apr_status_t authsvc_session_current(request_rec *r, authsvc_identity_t **out)
     int changed = 0;
 
     *out = NULL;
-    if ((val = cookie_value(r)) == NULL || !plausible_token(val)) {
+    if ((val = cookie_value(r)) == NULL || !authsvc_crypto_token_plausible(val, strlen(val))) {
         return APR_SUCCESS;
     }
     if ((id = from_l1(r, val, now, gen)) != NULL) {

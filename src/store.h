@@ -192,8 +192,11 @@ typedef struct {
  * claims nothing, at the cost of the same statement. */
 apr_status_t authsvc_lockout_claim(authsvc_db_t *db, const char *id, apr_int64_t now,
                                    const authsvc_lockout_t *pol, authsvc_claim_t *out);
-/* Lock until `until`: the window starts again, and the next lock lasts twice as long. */
-apr_status_t authsvc_lockout_lock(authsvc_db_t *db, const char *id, apr_int64_t until);
+/* Lock until `until`: the window starts again, and the next lock lasts twice as long.
+ * Only while THRESHOLD attempts are still counted: a right password that came in
+ * between (authsvc_lockout_success) wins. */
+apr_status_t authsvc_lockout_lock(authsvc_db_t *db, const char *id, apr_int64_t until,
+                                  int threshold);
 /* A claim whose password was not checked after all (server busy): handed back. */
 apr_status_t authsvc_lockout_refund(authsvc_db_t *db, const char *id);
 /* The password was right: counters and lock history cleared. */

@@ -27,7 +27,7 @@ const authsvc_stmt_t authsvc_store_lockout_stmts[] = {
      "RETURNING failed_logins, lockouts, locked_until"},
     {"authsvc_lockout_lock",
      "UPDATE users SET locked_until = %lld, lockouts = lockouts + 1, failed_logins = 0, "
-     "failed_window_start = NULL WHERE id = %s"},
+     "failed_window_start = NULL WHERE id = %s AND failed_logins >= %d"},
     /* A successful check: the streak ends; its own claim is handed back to the hour. */
     {"authsvc_lockout_success",
      "UPDATE users SET failed_logins = 0, failed_window_start = NULL, lockouts = 0, "
@@ -46,7 +46,7 @@ const authsvc_stmt_t authsvc_store_lockout_stmts[] = {
      "failed_window_start = NULL WHERE id = %s AND locked_until > %lld"},
     {"authsvc_lockout_clear",
      "UPDATE users SET lockouts = 0, failed_logins = 0, failed_window_start = NULL, "
-     "locked_until = NULL WHERE id = %s"},
+     "locked_until = NULL WHERE id = %s AND (locked_until IS NULL OR locked_until <= %lld)"},
     {"authsvc_lockout_state",
      "SELECT locked_until, failed_window_start, hour_start, hour_failures "
      "FROM users WHERE id = %s"},
@@ -77,11 +77,13 @@ apr_status_t authsvc_lockout_claim(authsvc_db_t *db, const char *id, apr_int64_t
     return rv;
 }
 
-apr_status_t authsvc_lockout_lock(authsvc_db_t *db, const char *id, apr_int64_t until)
+apr_status_t authsvc_lockout_lock(authsvc_db_t *db, const char *id, apr_int64_t until,
+                                  int threshold)
 {
-    const char *args[2] = {authsvc_store_int(authsvc_store_pool(db), until), id};
+    apr_pool_t *p = authsvc_store_pool(db);
+    const char *args[3] = {authsvc_store_int(p, until), id, authsvc_store_int(p, threshold)};
 
-    return authsvc_store_exec(db, "authsvc_lockout_lock", NULL, 2, args);
+    return authsvc_store_exec(db, "authsvc_lockout_lock", NULL, 3, args);
 }
 
 apr_status_t authsvc_lockout_success(authsvc_db_t *db, const char *id)
@@ -116,7 +118,7 @@ apr_status_t authsvc_lockout_unlock(authsvc_db_t *db, const char *id, apr_int64_
     *was_locked = 0;
     rv = authsvc_store_exec(db, "authsvc_lockout_unlock_locked", was_locked, 2, args);
     if (rv == APR_SUCCESS && !*was_locked) {
-        rv = authsvc_store_exec(db, "authsvc_lockout_clear", NULL, 1, args);
+        rv = authsvc_store_exec(db, "authsvc_lockout_clear", NULL, 2, args);
     }
     return rv;
 }
