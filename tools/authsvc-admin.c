@@ -244,9 +244,10 @@ static int open_db(admin_ctx_t *ctx)
         int rc, tries = 0;
 
         /* Switching a new file to WAL takes an exclusive lock that SQLite does not
-         * wait for: when several admin runs (or httpd) open it at once, try again. */
+         * wait for: when several admin runs (or httpd) open it at once, try again
+         * (for up to 10 s: 24 runs at once took more than 2 s on a loaded machine). */
         while ((rc = apr_dbd_select(ctx->driver, ctx->pool, ctx->handle, &res,
-                                    sqlite_setup[i], 0)) == 5 && tries++ < 40) {
+                                    sqlite_setup[i], 0)) == 5 && tries++ < 200) {
             apr_sleep(apr_time_from_msec(50));
         }
 
