@@ -12,7 +12,7 @@ APXS      ?= apxs
 CC        ?= cc
 PERL      ?= perl
 WARN      = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
-LIBS      = -ljansson -largon2 -lcrypto -lcurl -laprutil-1 -lapr-1
+LIBS      = -ljansson -largon2 -lcrypto -lcurl -loath -lqrencode -laprutil-1 -lapr-1
 
 SRCS      = $(wildcard src/*.c)
 GEN       = src/migrations_data.c src/blocklist_data.c src/mail_data.c
