@@ -21,6 +21,7 @@
 #include "src/router.h"
 #include "src/schema.h"
 #include "src/session.h"
+#include "src/totp.h"
 #include "src/store.h"
 
 /* The handlers. Every response of ours is uncacheable: it is about one user. */
@@ -134,15 +135,29 @@ static int authsvc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
                                server_rec *s)
 {
     const char *err;
+    server_rec *sp;
 
     (void)plog;
     authsvc_crypto_init();
+    if (authsvc_totp_init() != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "liboath failed to initialise");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
     authsvc_router_find_mounts(pconf);
     /* Registration must precede mod_dbd's post_config, which reads the statements. */
     authsvc_store_prepare(ptemp, s);
     /* The first pass only checks the configuration: no database, no hashing. */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
+    }
+    for (sp = s; sp != NULL; sp = sp->next) {
+        if (authsvc_srv(sp)->keyring == NULL) {
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, sp,
+                         "two-step sign-in (MFA) is unavailable on %s:%u: no "
+                         "AuthsvcSecretKeyFile", sp->server_hostname ? sp->server_hostname
+                                                                     : "-",
+                         (unsigned)sp->port);
+        }
     }
     if ((err = authsvc_cache_post_config(pconf, s)) != NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);

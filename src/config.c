@@ -13,6 +13,7 @@
 
 #include "cache.h"
 #include "config.h"
+#include "secretbox.h"
 #include "hashcap.h"
 #include "store.h"
 
@@ -46,6 +47,8 @@ void *authsvc_config_create_srv(apr_pool_t *p, server_rec *s)
     c->lock_duration = AUTHSVC_UNSET;
     c->lock_max = AUTHSVC_UNSET;
     c->lock_reveal = AUTHSVC_UNSET;
+    c->totp_window = AUTHSVC_UNSET;
+    c->fresh_max_age = AUTHSVC_UNSET;
     return c;
 }
 
@@ -113,6 +116,10 @@ void *authsvc_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     }
     MERGE_INT(lock_reveal);
     MERGE_PTR(honeypot);
+    MERGE_PTR(keyring);
+    MERGE_PTR(mfa_issuer);
+    MERGE_INT(totp_window);
+    MERGE_INT(fresh_max_age);
     n->dummy_hash = add->dummy_hash ? add->dummy_hash : base->dummy_hash;
     n->realm = add->realm ? add->realm : base->realm;
     return n;
@@ -127,6 +134,7 @@ void *authsvc_config_create_dir(apr_pool_t *p, char *dir)
     d->max_body = AUTHSVC_UNSET;
     d->pass_headers = AUTHSVC_UNSET;
     d->strip_cookie = AUTHSVC_UNSET;
+    d->mfa_required = AUTHSVC_UNSET;
     return d;
 }
 
@@ -143,6 +151,7 @@ void *authsvc_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(strip_cookie);
     MERGE_PTR(login_url);
     n->unauth = add->unauth ? add->unauth : base->unauth;
+    MERGE_INT(mfa_required);
     return n;
 }
 
@@ -251,6 +260,26 @@ void authsvc_config_lockout(const authsvc_srv_cfg_t *c, authsvc_lockout_t *out)
 int authsvc_config_lock_reveal(const authsvc_srv_cfg_t *c)
 {
     return DEFAULTED(c->lock_reveal, 0);
+}
+
+const char *authsvc_config_mfa_issuer(const server_rec *s)
+{
+    const authsvc_srv_cfg_t *c = authsvc_srv(s);
+
+    if (c->mfa_issuer != NULL) {
+        return c->mfa_issuer;
+    }
+    return s->server_hostname ? s->server_hostname : "mod_authsvc";
+}
+
+int authsvc_config_totp_window(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->totp_window, AUTHSVC_DEFAULT_TOTP_WINDOW);
+}
+
+apr_int64_t authsvc_config_fresh_max_age(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->fresh_max_age, AUTHSVC_DEFAULT_FRESH_AUTH);
 }
 
 const char *authsvc_config_honeypot(const authsvc_srv_cfg_t *c)
@@ -894,6 +923,77 @@ static const char *set_honeypot(cmd_parms *cmd, void *dcfg, const char *arg)
     return NULL;
 }
 
+/* Repeatable: every key opens, the last one given seals. A virtual host that names its
+ * own keys does not inherit the main server's. */
+static const char *set_secret_key_file(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+    const char *err;
+
+    (void)dcfg;
+    if (path == NULL) {
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'", cmd->directive->directive,
+                            arg);
+    }
+    err = authsvc_keyring_add_file(cmd->pool, &SRV(cmd)->keyring, path);
+    return err ? apr_psprintf(cmd->pool, "%s: %s", cmd->directive->directive, err) : NULL;
+}
+
+/* The issuer shows in authenticator apps, and goes into the otpauth URI's label, where
+ * a ':' would end it. */
+static const char *set_mfa_issuer(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *p;
+
+    (void)dcfg;
+    for (p = arg; *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == ':') {
+            return apr_psprintf(cmd->pool, "%s: no ':' or control characters, please",
+                                cmd->directive->directive);
+        }
+    }
+    if (*arg == '\0' || p - arg > 64) {
+        return apr_psprintf(cmd->pool, "%s needs a name of 1-64 bytes",
+                            cmd->directive->directive);
+    }
+    SRV(cmd)->mfa_issuer = arg;
+    return NULL;
+}
+
+static const char *set_totp_window(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    apr_int64_t v;
+    const char *err;
+
+    (void)dcfg;
+    if (strcmp(arg, "0") == 0) {
+        SRV(cmd)->totp_window = 0;
+        return NULL;
+    }
+    err = parse_scaled(cmd, arg, no_units, 1, 10, &v);
+    if (err == NULL) {
+        SRV(cmd)->totp_window = (int)v;
+    }
+    return err;
+}
+
+static const char *set_fresh_max_age(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    (void)dcfg;
+    if (strcasecmp(arg, "off") == 0) {
+        SRV(cmd)->fresh_max_age = 0;
+        return NULL;
+    }
+    return parse_scaled(cmd, arg, duration_units, 1, 366 * 86400, &SRV(cmd)->fresh_max_age);
+}
+
+static const char *set_mfa_required(cmd_parms *cmd, void *dcfg, int on)
+{
+    (void)cmd;
+    ((authsvc_dir_cfg_t *)dcfg)->mfa_required = on;
+    return NULL;
+}
+
 static const char *set_registration(cmd_parms *cmd, void *dcfg, int on)
 {
     (void)cmd;
@@ -1003,6 +1103,12 @@ const char *authsvc_config_check(apr_pool_t *p, server_rec *s)
                          strncmp(name, "__Secure-", 9) == 0) && c->cookie_secure != 1) {
         return apr_psprintf(p, "AuthsvcCookieName %s needs AuthsvcCookieSecure On", name);
     }
+    if (c->keyring == NULL && s->lookup_defaults != NULL &&
+        authsvc_config_mfa_required((authsvc_dir_cfg_t *)ap_get_module_config(
+            s->lookup_defaults, &authsvc_module))) {
+        return "AuthsvcMFARequired On needs AuthsvcSecretKeyFile (the key that encrypts "
+               "the second-factor secrets)";
+    }
     return NULL;
 }
 
@@ -1076,6 +1182,18 @@ const command_rec authsvc_cmds[] = {
                  "Answer 423 account_locked instead of a wrong-password 401 (default Off)"),
     AP_INIT_TAKE1("AuthsvcHoneypotField", set_honeypot, NULL, RSRC_CONF,
                   "Body field that only bots fill in (default website), or none"),
+    AP_INIT_TAKE1("AuthsvcSecretKeyFile", set_secret_key_file, NULL, RSRC_CONF,
+                  "A file with a 256-bit key sealing second-factor secrets (repeatable: "
+                  "the last seals, all open)"),
+    AP_INIT_TAKE1("AuthsvcMFAIssuer", set_mfa_issuer, NULL, RSRC_CONF,
+                  "The name authenticator apps show for this site (default the host)"),
+    AP_INIT_TAKE1("AuthsvcTOTPWindow", set_totp_window, NULL, RSRC_CONF,
+                  "TOTP time steps accepted either side of now, 0-10 (default 1)"),
+    AP_INIT_TAKE1("AuthsvcFreshAuthMaxAge", set_fresh_max_age, NULL, RSRC_CONF,
+                  "How recent a sign-in sensitive changes need, or off (default 10m)"),
+    AP_INIT_FLAG("AuthsvcMFARequired", set_mfa_required, NULL, OR_AUTHCFG | RSRC_CONF,
+                 "Send accounts without a second factor to enrollment before guarded "
+                 "locations (default Off)"),
     AP_INIT_FLAG("AuthsvcRegistration", set_registration, NULL, RSRC_CONF | ACCESS_CONF,
                  "Allow new accounts to register (default On)"),
     AP_INIT_TAKE1("AuthsvcMaxBodySize", set_max_body, NULL, RSRC_CONF | ACCESS_CONF,

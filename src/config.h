@@ -17,6 +17,7 @@
 #include "ratelimit.h"
 
 typedef struct authsvc_hashcap authsvc_hashcap_t;
+typedef struct authsvc_keyring authsvc_keyring_t;
 
 #define AUTHSVC_UNSET (-1)
 
@@ -41,6 +42,8 @@ typedef struct authsvc_hashcap authsvc_hashcap_t;
 #define AUTHSVC_DEFAULT_LOCK_DURATION (15 * 60)
 #define AUTHSVC_DEFAULT_LOCK_MAX      (24 * 60 * 60)
 #define AUTHSVC_DEFAULT_HONEYPOT      "website"
+#define AUTHSVC_DEFAULT_TOTP_WINDOW   1
+#define AUTHSVC_DEFAULT_FRESH_AUTH    (10 * 60)
 #define AUTHSVC_COOKIE_NAME_SECURE    "__Host-authsvc"
 #define AUTHSVC_COOKIE_NAME_PLAIN     "authsvc"
 #define AUTHSVC_COOKIE_NAME_DOMAIN    "__Secure-authsvc" /* Secure, with a Domain */
@@ -97,6 +100,10 @@ typedef struct {
     apr_int64_t lock_max;             /* ... MAXDURATION */
     int lock_reveal;                  /* AuthsvcLockoutReveal */
     const char *honeypot;             /* AuthsvcHoneypotField ("": none) */
+    authsvc_keyring_t *keyring;       /* AuthsvcSecretKeyFile (NULL: MFA unavailable) */
+    const char *mfa_issuer;           /* AuthsvcMFAIssuer */
+    int totp_window;                  /* AuthsvcTOTPWindow */
+    apr_int64_t fresh_max_age;        /* AuthsvcFreshAuthMaxAge (0: off) */
     /* Computed in post_config, not a directive: a hash of a random password at the
      * current parameters, verified against when the login name is unknown so that
      * unknown and known names cost the same time. */
@@ -131,6 +138,7 @@ typedef struct {
     int strip_cookie;                 /* AuthsvcStripCookie */
     const char *login_url;            /* AuthsvcLoginURL */
     authsvc_unauth_t unauth;          /* AuthsvcUnauthAction */
+    int mfa_required;                 /* AuthsvcMFARequired */
 } authsvc_dir_cfg_t;
 
 extern const command_rec authsvc_cmds[];
@@ -180,6 +188,12 @@ void authsvc_config_lockout(const authsvc_srv_cfg_t *c, authsvc_lockout_t *out);
 int authsvc_config_lock_reveal(const authsvc_srv_cfg_t *c);
 /* The honeypot field name, or NULL when none. */
 const char *authsvc_config_honeypot(const authsvc_srv_cfg_t *c);
+/* AuthsvcMFAIssuer, else the server's name. */
+const char *authsvc_config_mfa_issuer(const server_rec *s);
+int authsvc_config_totp_window(const authsvc_srv_cfg_t *c);
+/* AuthsvcFreshAuthMaxAge in seconds, 0 when off. */
+apr_int64_t authsvc_config_fresh_max_age(const authsvc_srv_cfg_t *c);
+#define authsvc_config_mfa_required(d) ((d)->mfa_required == 1)
 int authsvc_config_registration(const authsvc_dir_cfg_t *d);
 apr_size_t authsvc_config_max_body(const authsvc_dir_cfg_t *d);
 authsvc_remote_user_t authsvc_config_remote_user(const authsvc_dir_cfg_t *d);

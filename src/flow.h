@@ -16,6 +16,7 @@ typedef struct {
     const char *code;
     const char *detail;
     apr_array_header_t *errors; /* authsvc_field_error_t, or NULL */
+    struct json_t *extra;       /* members added to the problem body, or NULL */
 } authsvc_fail_t;
 
 /* A string field as the client sent it. */
@@ -77,6 +78,12 @@ const authsvc_fail_t *authsvc_flow_password_attempt(request_rec *r, authsvc_db_t
                                                     const authsvc_field_t *pw,
                                                     authsvc_pw_result_t *res);
 
+/* The THRESHOLD-th failed attempt (claim->failures) locks account uid for the
+ * AuthsvcLockout duration (audited as account_locked); fewer do nothing. */
+void authsvc_flow_lock(request_rec *r, authsvc_db_t *db, const char *uid,
+                       const char *login, const authsvc_lockout_t *pol,
+                       const authsvc_claim_t *claim, apr_int64_t now);
+
 /* The signed-in identity of this request; unauthenticated when there is none. */
 const authsvc_fail_t *authsvc_flow_whoami(request_rec *r, authsvc_identity_t **out);
 
@@ -111,6 +118,68 @@ typedef struct {
 } authsvc_events_out_t;
 const authsvc_fail_t *authsvc_flow_events(request_rec *r, const char *limit,
                                           const char *before, authsvc_events_out_t *out);
+
+/* ---- second factor (flow_mfa.c) ---------------------------------------------------- */
+
+/* How long a sign-in's second step and an unconfirmed enrollment stay open. */
+#define AUTHSVC_MFA_CHALLENGE_TTL 300
+#define AUTHSVC_MFA_PENDING_TTL   900
+
+/* {"methods": [...]} for an audit row, from a space-separated method list. */
+struct json_t *authsvc_flow_methods_detail(request_rec *r, const char *amr);
+
+/* The right password of an account with MFA: a challenge instead of a session. Always
+ * a failure: mfa_required with the mfa_token (or unavailable). */
+const authsvc_fail_t *authsvc_flow_mfa_challenge(request_rec *r, authsvc_db_t *db,
+                                                 const authsvc_user_t *u,
+                                                 const char *login);
+
+/* A second factor as sent: a TOTP code or a recovery code (at most one). */
+typedef struct {
+    authsvc_field_t code, recovery_code;
+} authsvc_factor_in_t;
+
+/* POST /auth/login/mfa: out as for a login. */
+const authsvc_fail_t *authsvc_flow_login_mfa(request_rec *r, const authsvc_field_t *token,
+                                             const authsvc_factor_in_t *in,
+                                             authsvc_login_out_t *out);
+
+/* 401 reauthentication_required unless the session authenticated in full within
+ * AuthsvcFreshAuthMaxAge. */
+const authsvc_fail_t *authsvc_flow_require_fresh(request_rec *r,
+                                                 const authsvc_identity_t *id);
+
+/* authsvc_flow_me, then authsvc_flow_require_fresh (the sensitive changes). */
+const authsvc_fail_t *authsvc_flow_me_fresh(request_rec *r, authsvc_identity_t **id,
+                                            authsvc_db_t **db, authsvc_user_t **u);
+
+/* GET /users/me/mfa */
+const authsvc_fail_t *authsvc_flow_mfa_status(request_rec *r, authsvc_mfa_t *out);
+
+/* POST /users/me/mfa: a new pending secret, as base32, otpauth URI and QR code. */
+typedef struct {
+    const char *secret, *uri, *qr_svg;
+} authsvc_enroll_out_t;
+const authsvc_fail_t *authsvc_flow_mfa_begin(request_rec *r, authsvc_enroll_out_t *out);
+
+/* POST /users/me/mfa/confirm: *codes gets the recovery codes (const char *). */
+const authsvc_fail_t *authsvc_flow_mfa_confirm(request_rec *r, const authsvc_field_t *code,
+                                               apr_array_header_t **codes);
+
+/* DELETE /users/me/mfa */
+const authsvc_fail_t *authsvc_flow_mfa_disable(request_rec *r,
+                                               const authsvc_field_t *password,
+                                               const authsvc_factor_in_t *in);
+
+/* POST /users/me/mfa/recovery-codes */
+const authsvc_fail_t *authsvc_flow_mfa_new_codes(request_rec *r, const authsvc_field_t *code,
+                                                 apr_array_header_t **codes);
+
+/* POST /auth/reauthenticate: *session is the refreshed session. */
+const authsvc_fail_t *authsvc_flow_reauthenticate_session(request_rec *r,
+                                                          const authsvc_field_t *password,
+                                                          const authsvc_factor_in_t *in,
+                                                          authsvc_session_t **session);
 
 /* ---- account lifecycle (flow_verify.c, flow_password.c, flow_account.c) ---------- */
 

@@ -73,7 +73,7 @@ const authsvc_fail_t *authsvc_flow_change_email(request_rec *r,
     const authsvc_field_t *fields[] = {new_email, password};
 
     memset(&tx, 0, sizeof(tx));
-    if ((fail = authsvc_flow_me(r, &id, &db, &u)) != NULL ||
+    if ((fail = authsvc_flow_me_fresh(r, &id, &db, &u)) != NULL ||
         (fail = authsvc_flow_require(r, names, fields)) != NULL ||
         (fail = authsvc_flow_reauthenticate(r, db, u, password, "password",
                                             "change_email")) != NULL ||
@@ -104,6 +104,7 @@ static apr_status_t delete_tx(authsvc_db_t *db, void *baton)
 
     if ((rv = authsvc_sessions_delete_user(db, id, &tx->ended)) != APR_SUCCESS ||
         (rv = authsvc_tokens_delete_user(db, id)) != APR_SUCCESS ||
+        (rv = authsvc_mfa_delete_user(db, id)) != APR_SUCCESS ||
         (rv = authsvc_history_record(db, id, NULL, 0)) != APR_SUCCESS || /* keep none */
         (rv = authsvc_users_delete(db, id)) != APR_SUCCESS ||
         (rv = authsvc_audit_scrub(db, id)) != APR_SUCCESS ||
@@ -126,7 +127,7 @@ const authsvc_fail_t *authsvc_flow_delete_account(request_rec *r,
     authsvc_db_t *db = NULL;
     delete_tx_t tx;
 
-    if ((fail = authsvc_flow_me(r, &id, &db, &u)) != NULL ||
+    if ((fail = authsvc_flow_me_fresh(r, &id, &db, &u)) != NULL ||
         (fail = authsvc_flow_reauthenticate(r, db, u, password, "password",
                                             "delete_account")) != NULL) {
         return fail;

@@ -111,26 +111,28 @@ static authsvc_pw_result_t verify(request_rec *r, const char *stored,
     return res;
 }
 
-/* The THRESHOLD-th failure in the window locks the account. */
-static void lock(request_rec *r, authsvc_db_t *db, const authsvc_pw_attempt_t *a,
-                 const authsvc_lockout_t *pol, const authsvc_claim_t *claim,
-                 apr_int64_t now)
+void authsvc_flow_lock(request_rec *r, authsvc_db_t *db, const char *uid,
+                       const char *login, const authsvc_lockout_t *pol,
+                       const authsvc_claim_t *claim, apr_int64_t now)
 {
     apr_int64_t d = authsvc_ratelimit_lock_duration(pol, claim->lockouts);
     authsvc_json_t *detail;
 
-    if (authsvc_lockout_lock(db, a->u->id, now + d, pol->threshold) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "could not lock user %s", a->u->id);
+    if (!pol->threshold || claim->failures < pol->threshold) {
+        return;
+    }
+    if (authsvc_lockout_lock(db, uid, now + d, pol->threshold) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "could not lock user %s", uid);
         return;
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
-                  "user %s locked for %" APR_INT64_T_FMT "s after %d failed sign-ins",
-                  a->u->id, d, claim->failures);
+                  "user %s locked for %" APR_INT64_T_FMT "s after %d failed attempts",
+                  uid, d, claim->failures);
     detail = authsvc_json_object(r->pool);
     authsvc_json_set_int(detail, "failures", claim->failures);
     authsvc_json_set_int(detail, "until", now + d);
     authsvc_json_set_int(detail, "duration", d);
-    authsvc_audit(r, db, "account_locked", a->u->id, a->login, detail);
+    authsvc_audit(r, db, "account_locked", uid, login, detail);
 }
 
 static const authsvc_fail_t *locked(request_rec *r, authsvc_db_t *db,
@@ -208,9 +210,7 @@ const authsvc_fail_t *authsvc_flow_password_attempt(request_rec *r, authsvc_db_t
         return locked(r, db, a, &pol, now);
     }
     if (*res != AUTHSVC_PW_OK && *res != AUTHSVC_PW_REHASH) {
-        if (pol.threshold && claim.failures >= pol.threshold) {
-            lock(r, db, a, &pol, &claim, now);
-        }
+        authsvc_flow_lock(r, db, uid, a->login, &pol, &claim, now);
         return failed(r, db, a, "bad_password");
     }
     /* A disabled account stays a failure even with the right password, and nothing a
@@ -218,7 +218,11 @@ const authsvc_fail_t *authsvc_flow_password_attempt(request_rec *r, authsvc_db_t
     if (strcmp(u->status, "active") != 0) {
         return failed(r, db, a, "disabled");
     }
-    if (authsvc_lockout_success(db, uid) != APR_SUCCESS) {
+    /* An account with a second factor clears the count only once a code passed (else
+     * the password alone would reset the count of wrong codes, again and again): the
+     * right password only hands its own attempt back. */
+    if ((u->mfa_enabled_at == 0 ? authsvc_lockout_success(db, uid)
+                                : authsvc_lockout_refund(db, uid)) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "could not reset the failed sign-ins of user %s", uid);
     }
@@ -274,11 +278,13 @@ typedef struct {
 static apr_status_t session_tx(authsvc_db_t *db, void *baton)
 {
     session_tx_t *tx = baton;
-    apr_status_t rv = authsvc_session_create(tx->r, db, tx->u, &tx->out->session,
+    authsvc_authn_t how = {AUTHSVC_NOW(), 0, "pwd"};
+    apr_status_t rv = authsvc_session_create(tx->r, db, tx->u, &how, &tx->out->session,
                                              &tx->out->token);
 
     if (rv == APR_SUCCESS) {
-        rv = authsvc_audit(tx->r, db, "login_success", tx->u->id, tx->login, NULL);
+        rv = authsvc_audit(tx->r, db, "login_success", tx->u->id, tx->login,
+                           authsvc_flow_methods_detail(tx->r, how.amr));
     }
     return rv;
 }
@@ -333,6 +339,9 @@ const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_
     }
     if (res == AUTHSVC_PW_REHASH) {
         rehash(r, db, u, &in->password);
+    }
+    if (u->mfa_enabled_at != 0) {
+        return authsvc_flow_mfa_challenge(r, db, u, login);
     }
     tx.r = r;
     tx.u = u;

@@ -259,6 +259,10 @@ apr_status_t authsvc_flow_set_password(request_rec *r, authsvc_db_t *db,
         /* Links mailed before the change must not undo it. */
         rv = authsvc_tokens_invalidate(db, u->id, AUTHSVC_TOKEN_RESET);
     }
+    if (rv == APR_SUCCESS) {
+        /* Nor a second sign-in step that the old password opened. */
+        rv = authsvc_mfa_challenges_forget(db, u->id);
+    }
     return rv;
 }
 

@@ -213,6 +213,7 @@ typedef struct {
     request_rec *r;
     const authsvc_user_t *u;
     const char *hash;
+    authsvc_authn_t how;
     authsvc_login_out_t *out;
     apr_array_header_t *ended;
 } change_tx_t;
@@ -224,7 +225,7 @@ static apr_status_t change_tx(authsvc_db_t *db, void *baton)
     apr_status_t rv;
 
     if ((rv = authsvc_flow_set_password(tx->r, db, tx->u, tx->hash)) != APR_SUCCESS ||
-        (rv = authsvc_session_create(tx->r, db, tx->u, &tx->out->session,
+        (rv = authsvc_session_create(tx->r, db, tx->u, &tx->how, &tx->out->session,
                                      &tx->out->token)) != APR_SUCCESS ||
         (rv = authsvc_sessions_revoke_others(db, tx->u->id, tx->out->session->token_hash,
                                              &tx->ended)) != APR_SUCCESS ||
@@ -248,7 +249,7 @@ const authsvc_fail_t *authsvc_flow_change_password(request_rec *r,
     static const char *const names[] = {"current_password", "new_password", NULL};
     const authsvc_field_t *fields[] = {current, new_password};
 
-    if ((fail = authsvc_flow_me(r, &id, &db, &u)) != NULL ||
+    if ((fail = authsvc_flow_me_fresh(r, &id, &db, &u)) != NULL ||
         (fail = authsvc_flow_require(r, names, fields)) != NULL ||
         (fail = authsvc_flow_reauthenticate(r, db, u, current, "current_password",
                                             "change_password")) != NULL) {
@@ -262,6 +263,10 @@ const authsvc_fail_t *authsvc_flow_change_password(request_rec *r,
     tx.u = u;
     tx.out = out;
     tx.ended = NULL;
+    /* The new session was authenticated as the old one was, the password just now. */
+    tx.how.auth_at = AUTHSVC_NOW();
+    tx.how.mfa_at = id->session->mfa_at;
+    tx.how.amr = id->session->amr ? id->session->amr : "pwd";
     if (authsvc_store_transaction(db, change_tx, &tx) != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the password could not be stored; try again");
     }

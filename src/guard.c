@@ -2,6 +2,8 @@
  * guard.c - the access side: session cookie -> identity -> r->user, environment and
  * headers; "Require authsvc ..."; what clients see when they are turned away.
  */
+#include <errno.h>
+
 #include "apr_escape.h"
 #include "apr_lib.h"
 #include "ap_provider.h"
@@ -18,6 +20,8 @@
 #include "request.h"
 
 #define NOTE_PROBLEM   "authsvc-problem"   /* catalogue code of a guard denial */
+#define NOTE_PROMPT    "authsvc-prompt"    /* what a step-up asks the login page for */
+#define NOTE_MAX_AGE   "authsvc-max-age"   /* the seconds of a "fresh" step-up */
 #define FILTER_PROBLEM "AUTHSVC_PROBLEM"
 #define DENIALS_LOGGED 10                  /* access_denied audits per IP per minute */
 
@@ -58,6 +62,27 @@ static void attach(request_rec *r, authsvc_identity_t *id)
 
 /* ---- requirements ----------------------------------------------------------------- */
 
+/* "fresh SECONDS": a whole number of seconds, 1 to a year, and nothing after it. */
+static const char *parse_fresh(apr_pool_t *p, const char *line, authsvc_require_t *req)
+{
+    const char *w = ap_getword_conf(p, &line);
+    char *end = NULL;
+    apr_int64_t v;
+
+    errno = 0;
+    v = apr_isdigit(*w) ? apr_strtoi64(w, &end, 10) : 0;
+    if (*w == '\0' || end == NULL || *end != '\0' || errno != 0 || v < 1 ||
+        v > 366 * 86400) {
+        return apr_psprintf(p, "Require authsvc fresh: '%s' is not a number of seconds "
+                            "(1 to 31622400)", w);
+    }
+    if (*ap_getword_conf(p, &line) != '\0') {
+        return "Require authsvc fresh takes one number of seconds";
+    }
+    req->fresh = v;
+    return NULL;
+}
+
 const char *authsvc_guard_parse(apr_pool_t *p, const char *line, authsvc_require_t **out)
 {
     authsvc_require_t *req = apr_pcalloc(p, sizeof(*req));
@@ -78,13 +103,16 @@ const char *authsvc_guard_parse(apr_pool_t *p, const char *line, authsvc_require
     else if (strcasecmp(kind, "user") == 0) {
         list = &req->users;
     }
-    else if (strcasecmp(kind, "mfa") == 0 || strcasecmp(kind, "fresh") == 0) {
-        return apr_psprintf(p, "Require authsvc %s: needs multi-factor authentication, "
-                            "which this version does not have yet", kind);
+    else if (strcasecmp(kind, "mfa") == 0) {
+        req->mfa = 1;
+    }
+    else if (strcasecmp(kind, "fresh") == 0) {
+        return parse_fresh(p, line, req);
     }
     else {
         return apr_psprintf(p, "Require authsvc: unknown form '%s' (use: Require authsvc "
-                            "[verified | role NAME... | user LOGIN...])", kind);
+                            "[verified | role NAME... | user LOGIN... | mfa | fresh "
+                            "SECONDS])", kind);
     }
     while (*(w = ap_getword_conf(p, &line)) != '\0') {
         if (list == NULL) {
@@ -144,6 +172,28 @@ int authsvc_guard_satisfies(const authsvc_identity_t *id, const authsvc_require_
            (req->users == NULL || any_of(req->users, u, 0));
 }
 
+const char *authsvc_guard_step_up(const authsvc_identity_t *id, const authsvc_require_t *req,
+                                  int mfa_required, apr_int64_t now, const char **prompt)
+{
+    const authsvc_user_t *u = id->user;
+
+    if (req->mfa || mfa_required) {
+        if (u->mfa_enabled_at == 0) {
+            *prompt = "mfa_enroll";
+            return "mfa_enrollment_required";
+        }
+        if (id->session->mfa_at == 0) {
+            *prompt = "mfa";
+            return "reauthentication_required";
+        }
+    }
+    if (req->fresh > 0 && now - authsvc_session_fresh_at(id) > req->fresh) {
+        *prompt = "reauthenticate";
+        return "reauthentication_required";
+    }
+    return NULL;
+}
+
 /* ---- turning clients away --------------------------------------------------------- */
 
 /* API clients get problem+json; browsers (navigations that accept HTML) get pages. */
@@ -170,15 +220,22 @@ static int refuse(request_rec *r, const char *code)
     return authsvc_problem_status(code);
 }
 
-/* Browsers go to the login page with the path and query they asked for. */
-static int to_login(request_rec *r, const char *login_url)
+/* The login page with the path and query asked for, and what to ask (or NULL). */
+static void login_location(request_rec *r, const char *login_url, const char *prompt)
 {
     const char *back = r->unparsed_uri ? r->unparsed_uri : r->uri;
     const char *sep = ap_strchr_c(login_url, '?') ? "&" : "?";
 
     apr_table_setn(r->err_headers_out, "Location",
                    apr_pstrcat(r->pool, login_url, sep, "return_to=",
-                               apr_pescape_urlencoded(r->pool, back), NULL));
+                               apr_pescape_urlencoded(r->pool, back),
+                               prompt ? "&prompt=" : "", prompt ? prompt : "", NULL));
+}
+
+/* Browsers go to the login page with the path and query they asked for. */
+static int to_login(request_rec *r, const char *login_url)
+{
+    login_location(r, login_url, NULL);
     apr_table_setn(r->notes, NOTE_PROBLEM, "unauthenticated");
     return HTTP_MOVED_TEMPORARILY;
 }
@@ -196,6 +253,27 @@ static int unauthenticated(request_rec *r)
 
 /* ---- hooks ------------------------------------------------------------------------ */
 
+/* AuthsvcMFARequired: wherever an identity from this module is needed at all (by any
+ * Require line, ours or valid-user, negated or not), it must have passed the second
+ * factor. OK, or the refusal's status with the step-up noted for the error filter. */
+static int mfa_gate(request_rec *r, const authsvc_identity_t *id)
+{
+    authsvc_require_t none;
+    const char *prompt = NULL, *code;
+
+    if (!authsvc_config_mfa_required(authsvc_dir(r))) {
+        return OK;
+    }
+    memset(&none, 0, sizeof(none));
+    if ((code = authsvc_guard_step_up(id, &none, 1, AUTHSVC_NOW(), &prompt)) == NULL) {
+        return OK;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "guard: %s needs %s (AuthsvcMFARequired)",
+                  id->user->id, prompt);
+    apr_table_setn(r->notes, NOTE_PROMPT, prompt);
+    return refuse(r, code);
+}
+
 /* check_authn: only where no other AuthType is configured, or AuthType authsvc. */
 static int authn(request_rec *r)
 {
@@ -207,7 +285,7 @@ static int authn(request_rec *r)
     }
     if ((id = identity_of(r)) != NULL) {
         attach(r, id);
-        return OK;
+        return mfa_gate(r, id);
     }
     if (authsvc_session_current(r, &id) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "guard: database unreachable");
@@ -221,7 +299,7 @@ static int authn(request_rec *r)
     attach(r, id);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "guard: user %s for %s", id->user->id,
                   r->uri);
-    return OK;
+    return mfa_gate(r, id);
 }
 
 static authz_status authz_check(request_rec *r, const char *require_line,
@@ -229,33 +307,85 @@ static authz_status authz_check(request_rec *r, const char *require_line,
 {
     const authsvc_require_t *req = parsed;
     authsvc_identity_t *id = identity_of(r);
-    int plain = !req->verified && req->roles == NULL && req->users == NULL;
+    int plain = !req->verified && req->roles == NULL && req->users == NULL && !req->mfa &&
+                req->fresh == 0;
+    const char *prompt = NULL;
 
     (void)require_line;
     if (r->user == NULL) {
-        if (!plain || authsvc_config_unauth(authsvc_dir(r)) != AUTHSVC_UNAUTH_PASS) {
+        if (!plain || req->negated ||
+            authsvc_config_unauth(authsvc_dir(r)) != AUTHSVC_UNAUTH_PASS) {
             return AUTHZ_DENIED_NO_USER;
         }
-        /* AuthsvcUnauthAction pass: with a session, its identity; without, anonymous. */
-        if (id == NULL && authsvc_session_current(r, &id) == APR_SUCCESS && id != NULL) {
+        /* AuthsvcUnauthAction pass: with a session, its identity; without, anonymous.
+         * A session AuthsvcMFARequired would refuse passes as anonymous too. */
+        if (id == NULL && authsvc_session_current(r, &id) == APR_SUCCESS && id != NULL &&
+            authsvc_guard_step_up(id, req, authsvc_config_mfa_required(authsvc_dir(r)),
+                                  AUTHSVC_NOW(), &prompt) == NULL) {
             attach(r, id);
         }
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "guard: pass (%s)",
-                      id ? id->user->id : "anonymous");
+                      r->user ? id->user->id : "anonymous");
         return AUTHZ_GRANTED;
     }
     if (id == NULL) {
         return AUTHZ_DENIED; /* someone else authenticated this request */
     }
+    /* Negated, a line is a plain test: a step-up refusal there would turn into
+     * "neutral" and let through the very accounts the line is meant to keep out. */
+    if (req->negated) {
+        return authsvc_guard_satisfies(id, req) &&
+                       authsvc_guard_step_up(id, req, 0, AUTHSVC_NOW(), &prompt) == NULL
+                   ? AUTHZ_GRANTED
+                   : AUTHZ_DENIED;
+    }
     if (authsvc_guard_satisfies(id, req)) {
+        const char *code = authsvc_guard_step_up(
+            id, req, authsvc_config_mfa_required(authsvc_dir(r)), AUTHSVC_NOW(), &prompt);
+        if (code != NULL) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "guard: %s needs %s for "
+                          "'authsvc %s'", id->user->id, prompt, require_line);
+            apr_table_setn(r->notes, NOTE_PROBLEM, code);
+            apr_table_setn(r->notes, NOTE_PROMPT, prompt);
+            if (strcmp(prompt, "reauthenticate") == 0) {
+                apr_table_setn(r->notes, NOTE_MAX_AGE,
+                               apr_psprintf(r->pool, "%" APR_INT64_T_FMT, req->fresh));
+            }
+            return AUTHZ_DENIED;
+        }
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "guard: %s meets 'authsvc %s'",
                       id->user->id, require_line);
         return AUTHZ_GRANTED;
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "guard: %s fails 'authsvc %s'",
                   id->user->id, require_line);
-    apr_table_setn(r->notes, NOTE_PROBLEM, "forbidden");
+    /* Under RequireAny, a step-up another line asked for may still open the door. */
+    if (apr_table_get(r->notes, NOTE_PROMPT) == NULL) {
+        apr_table_setn(r->notes, NOTE_PROBLEM, "forbidden");
+    }
     return AUTHZ_DENIED;
+}
+
+/* Is this Require line negated: "Require not ...", or inside an odd number of
+ * <RequireNone> sections (each turns its children's answers around)? */
+static int negated(const cmd_parms *cmd)
+{
+    const ap_directive_t *d = cmd->directive;
+    int neg = 0;
+
+    if (d == NULL) {
+        return 0;
+    }
+    if (d->args != NULL && strncasecmp(d->args, "not", 3) == 0 &&
+        apr_isspace(d->args[3])) {
+        neg = 1;
+    }
+    for (d = d->parent; d != NULL; d = d->parent) {
+        if (d->directive != NULL && strcasecmp(d->directive, "<RequireNone") == 0) {
+            neg = !neg;
+        }
+    }
+    return neg;
 }
 
 static const char *authz_parse(cmd_parms *cmd, const char *require_line,
@@ -264,6 +394,7 @@ static const char *authz_parse(cmd_parms *cmd, const char *require_line,
     authsvc_require_t *req;
     const char *err = authsvc_guard_parse(cmd->pool, require_line, &req);
 
+    req->negated = negated(cmd);
     *parsed = req;
     return err;
 }
@@ -278,7 +409,9 @@ static int note_auth_failure(request_rec *r, const char *auth_type)
         return DECLINED;
     }
     apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Authsvc");
-    apr_table_setn(r->notes, NOTE_PROBLEM, "unauthenticated");
+    if (apr_table_get(r->notes, NOTE_PROMPT) == NULL) {
+        apr_table_setn(r->notes, NOTE_PROBLEM, "unauthenticated");
+    }
     return OK;
 }
 
@@ -406,6 +539,8 @@ static int fixups(request_rec *r)
 
     /* Access was granted: whatever a provider noted on the way is not a refusal. */
     apr_table_unset(r->notes, NOTE_PROBLEM);
+    apr_table_unset(r->notes, NOTE_PROMPT);
+    apr_table_unset(r->notes, NOTE_MAX_AGE);
     if (authsvc_config_pass_headers(d)) {
         scrub_headers(r);
     }
@@ -456,6 +591,7 @@ static void insert_filter(request_rec *r)
 
 typedef struct {
     const char *code;
+    int redirect; /* a step-up sent to the login page: no body */
 } problem_ctx_t;
 
 /* Replaces httpd's HTML error body with the problem+json one. */
@@ -465,7 +601,7 @@ static apr_status_t problem_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     problem_ctx_t *ctx = f->ctx;
     apr_bucket *e;
     authsvc_json_t *body;
-    const char *s;
+    const char *s, *max_age;
 
     for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
          e = APR_BUCKET_NEXT(e)) {
@@ -477,13 +613,29 @@ static apr_status_t problem_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         apr_brigade_cleanup(bb); /* all of it HTML we are replacing */
         return APR_SUCCESS;
     }
+    if (ctx->redirect) {
+        apr_brigade_cleanup(bb);
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(f->c->bucket_alloc));
+        ap_remove_output_filter(f);
+        return ap_pass_brigade(f->next, bb);
+    }
     body = authsvc_problem_body(r, ctx->code,
                                 strcmp(ctx->code, "unauthenticated") == 0
                                     ? "sign in to see this resource"
                                 : strcmp(ctx->code, "forbidden") == 0
                                     ? "your account may not see this resource"
+                                : strcmp(ctx->code, "reauthentication_required") == 0
+                                    ? "confirm it is you (POST /auth/reauthenticate, with "
+                                      "your second factor if you have one) to see this "
+                                      "resource"
+                                : strcmp(ctx->code, "mfa_enrollment_required") == 0
+                                    ? "set up two-step sign-in (POST /users/me/mfa) to "
+                                      "see this resource"
                                     : NULL,
                                 NULL);
+    if ((max_age = apr_table_get(r->notes, NOTE_MAX_AGE)) != NULL) {
+        authsvc_json_set_int(body, "max_age", apr_atoi64(max_age));
+    }
     s = authsvc_json_dump(r->pool, body);
     apr_brigade_cleanup(bb);
     ap_set_content_type(r, "application/problem+json");
@@ -515,12 +667,49 @@ static void audit_denial(request_rec *r, const char *code)
                   detail);
 }
 
+/* A step-up refusal: httpd answered 403 (or 401 with AuthType authsvc) for a denied
+ * requirement; the answer is 401 or 403 with the step-up code for API clients, and a
+ * redirect to the login page with a prompt for browsers. The status is changed here,
+ * before any header is sent. */
+static void step_up(request_rec *r, const char *code)
+{
+    const authsvc_dir_cfg_t *d = authsvc_dir(r);
+    problem_ctx_t *ctx = apr_pcalloc(r->pool, sizeof(*ctx));
+
+    ctx->code = code;
+    if (authsvc_config_unauth(d) == AUTHSVC_UNAUTH_REDIRECT && d->login_url != NULL &&
+        !api_client(r)) {
+        login_location(r, d->login_url, apr_table_get(r->notes, NOTE_PROMPT));
+        apr_table_unset(r->err_headers_out, "WWW-Authenticate");
+        ctx->redirect = 1;
+        r->status = HTTP_MOVED_TEMPORARILY;
+    }
+    else {
+        r->status = authsvc_problem_status(code);
+        if (r->status == HTTP_UNAUTHORIZED) {
+            apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Authsvc");
+        }
+        else {
+            apr_table_unset(r->err_headers_out, "WWW-Authenticate");
+        }
+    }
+    r->status_line = NULL;
+    ap_add_output_filter(FILTER_PROBLEM, ctx, r, r->connection);
+}
+
 static void insert_error_filter(request_rec *r)
 {
     const char *code = apr_table_get(r->notes, NOTE_PROBLEM);
     problem_ctx_t *ctx;
 
     if (code == NULL || r->main != NULL) {
+        return;
+    }
+    if (apr_table_get(r->notes, NOTE_PROMPT) != NULL) {
+        if (r->status == HTTP_FORBIDDEN || r->status == HTTP_UNAUTHORIZED) {
+            step_up(r, code);
+            audit_denial(r, code);
+        }
         return;
     }
     if (r->status != authsvc_problem_status(code) &&
@@ -531,7 +720,7 @@ static void insert_error_filter(request_rec *r)
     if (r->status != authsvc_problem_status(code) || !api_client(r)) {
         return;
     }
-    ctx = apr_palloc(r->pool, sizeof(*ctx));
+    ctx = apr_pcalloc(r->pool, sizeof(*ctx));
     ctx->code = code;
     ap_add_output_filter(FILTER_PROBLEM, ctx, r, r->connection);
 }

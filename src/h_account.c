@@ -59,6 +59,7 @@ static authsvc_json_t *session_json(request_rec *r, const authsvc_session_t *s,
     authsvc_json_set_str(o, "ip", s->ip);
     authsvc_json_set_str(o, "user_agent", s->user_agent);
     authsvc_json_set_bool(o, "current", current);
+    authsvc_h_authn(r, o, s);
     return o;
 }
 

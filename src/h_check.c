@@ -3,11 +3,13 @@
  * (nginx auth_request, Traefik forwardAuth). 200 with the identity headers when the
  * session is live and meets the requirement in the query; 401 or 403 otherwise.
  */
+#include "apr_lib.h"
+
 #include "guard.h"
 #include "h_common.h"
 #include "router.h"
 
-/* ?role=a,b&role=c&user=x&verified: the same forms as "Require authsvc". Unknown
+/* ?role=a,b&role=c&user=x&verified&mfa&fresh=300: the same forms as "Require authsvc". Unknown
  * parameters are refused rather than ignored: a typo must not widen access. */
 static const char *parse_query(request_rec *r, authsvc_require_t *req)
 {
@@ -25,15 +27,23 @@ static const char *parse_query(request_rec *r, authsvc_require_t *req)
             (val != NULL && ap_unescape_urlencoded(val) != OK)) {
             return "the query is not valid URL encoding";
         }
-        if (strcmp(pair, "verified") == 0) {
-            req->verified = 1;
+        if (strcmp(pair, "verified") == 0 || strcmp(pair, "mfa") == 0) {
+            *(pair[0] == 'v' ? &req->verified : &req->mfa) = 1;
+            continue;
+        }
+        if (strcmp(pair, "fresh") == 0) {
+            char *end = NULL;
+            req->fresh = val && apr_isdigit(*val) ? apr_strtoi64(val, &end, 10) : 0;
+            if (end == NULL || *end != '\0' || req->fresh < 1 || req->fresh > 366 * 86400) {
+                return "parameter 'fresh' must be a number of seconds (1 to 31622400)";
+            }
             continue;
         }
         list = strcmp(pair, "role") == 0 ? &req->roles
                : strcmp(pair, "user") == 0 ? &req->users : NULL;
         if (list == NULL || val == NULL || *val == '\0') {
             return apr_psprintf(r->pool, "unknown or empty parameter '%s' (use role=, "
-                                "user=, verified)", pair);
+                                "user=, verified, mfa, fresh=)", pair);
         }
         if (*list == NULL) {
             *list = apr_array_make(r->pool, 4, sizeof(const char *));
@@ -53,7 +63,7 @@ int authsvc_h_check(request_rec *r, const char *const *params)
     authsvc_require_t req;
     authsvc_identity_t *id = NULL;
     const authsvc_fail_t *fail;
-    const char *err;
+    const char *err, *step, *prompt = NULL;
     authsvc_json_t *out;
 
     (void)params;
@@ -67,6 +77,10 @@ int authsvc_h_check(request_rec *r, const char *const *params)
     if (!authsvc_guard_satisfies(id, &req)) {
         return authsvc_problem_send(r, "forbidden", "your account does not meet the "
                                     "requirement");
+    }
+    if ((step = authsvc_guard_step_up(id, &req, 0, AUTHSVC_NOW(), &prompt)) != NULL) {
+        return authsvc_problem_send(r, step, apr_pstrcat(r->pool, "the session must "
+                                    "pass a step-up first: ", prompt, NULL));
     }
     authsvc_guard_identity_headers(r, id, r->headers_out);
     out = authsvc_json_object(r->pool);

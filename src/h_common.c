@@ -38,7 +38,8 @@ void authsvc_h_field(request_rec *r, authsvc_json_t *body, const char *name,
 
 int authsvc_h_fail(request_rec *r, const authsvc_fail_t *fail)
 {
-    return authsvc_problem_send_fields(r, fail->code, fail->detail, fail->errors);
+    return authsvc_problem_send_extra(r, fail->code, fail->detail, fail->errors,
+                                      fail->extra);
 }
 
 authsvc_json_t *authsvc_h_user(request_rec *r, const authsvc_user_t *u)
@@ -56,9 +57,28 @@ authsvc_json_t *authsvc_h_user(request_rec *r, const authsvc_user_t *u)
     authsvc_json_set_str(o, "first_name", u->first_name);
     authsvc_json_set_str(o, "last_name", u->last_name);
     authsvc_json_set_bool(o, "email_verified", u->email_verified_at != 0);
+    authsvc_json_set_bool(o, "mfa_enabled", u->mfa_enabled_at != 0);
     authsvc_json_set(o, "roles", roles);
     authsvc_json_set_str(o, "created_at", authsvc_request_iso8601(r->pool, u->created_at));
     return o;
+}
+
+void authsvc_h_authn(request_rec *r, authsvc_json_t *o, const authsvc_session_t *s)
+{
+    authsvc_json_t *d = authsvc_flow_methods_detail(r, s->amr);
+
+    authsvc_json_set_str(o, "authenticated_at",
+                         authsvc_request_iso8601(r->pool, s->auth_at ? s->auth_at
+                                                                     : s->created_at));
+    authsvc_json_update(o, d);
+    authsvc_json_set_bool(o, "mfa", s->mfa_at != 0);
+}
+
+void authsvc_h_factor(request_rec *r, authsvc_json_t *body, authsvc_factor_in_t *in,
+                      apr_array_header_t **errs)
+{
+    authsvc_h_field(r, body, "code", &in->code, errs);
+    authsvc_h_field(r, body, "recovery_code", &in->recovery_code, errs);
 }
 
 int authsvc_h_session_response(request_rec *r, const authsvc_login_out_t *res)

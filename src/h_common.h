@@ -22,6 +22,13 @@ int authsvc_h_fail(request_rec *r, const authsvc_fail_t *fail);
 /* The public JSON form of an account. */
 authsvc_json_t *authsvc_h_user(request_rec *r, const authsvc_user_t *u);
 
+/* Members authenticated_at, methods and mfa of session s, added to object o. */
+void authsvc_h_authn(request_rec *r, authsvc_json_t *o, const authsvc_session_t *s);
+
+/* Fields code and recovery_code of body. */
+void authsvc_h_factor(request_rec *r, authsvc_json_t *body, authsvc_factor_in_t *in,
+                      apr_array_header_t **errs);
+
 /* 200 {user, session: {expires_at, idle_expires_at}} after a new session was made. */
 int authsvc_h_session_response(request_rec *r, const authsvc_login_out_t *res);
 

@@ -123,6 +123,11 @@ int authsvc_json_set(authsvc_json_t *obj, const char *key, authsvc_json_t *val)
     return json_object_set(obj, key, val);
 }
 
+int authsvc_json_update(authsvc_json_t *obj, authsvc_json_t *src)
+{
+    return json_object_update(obj, src);
+}
+
 int authsvc_json_append_str(authsvc_json_t *arr, const char *val)
 {
     return json_array_append_new(arr, json_string(val));

@@ -49,6 +49,8 @@ int authsvc_json_set_int(authsvc_json_t *obj, const char *key, long long val);
 int authsvc_json_set_bool(authsvc_json_t *obj, const char *key, int val);
 int authsvc_json_set(authsvc_json_t *obj, const char *key, authsvc_json_t *val);
 int authsvc_json_append_str(authsvc_json_t *arr, const char *val);
+/* Copy every member of object src into object obj (replacing same-named ones). */
+int authsvc_json_update(authsvc_json_t *obj, authsvc_json_t *src);
 int authsvc_json_append(authsvc_json_t *arr, authsvc_json_t *val);
 
 /* Compact serialisation in p (no trailing newline); NULL on failure. */

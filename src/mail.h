@@ -28,7 +28,7 @@ typedef struct {
 } authsvc_mail_tpl_t;
 
 /* The set of templates, by name (verify_email, change_email, reset_password,
- * password_changed, email_changed, account_deleted). */
+ * password_changed, email_changed, account_deleted, mfa_enabled, mfa_disabled). */
 typedef struct authsvc_mail_tpls authsvc_mail_tpls_t;
 
 /* A built-in template as embedded from conf/mail/ by tools/embed-mail.pl. */

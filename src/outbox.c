@@ -119,6 +119,9 @@ static int open_db(deliverer_t *d)
             APR_SUCCESS ||
         authsvc_store_prepare_on(d->pool, d->dbd.driver, d->dbd.handle,
                                  authsvc_store_tokens_stmts, d->dbd.prepared, &err) !=
+            APR_SUCCESS ||
+        authsvc_store_prepare_on(d->pool, d->dbd.driver, d->dbd.handle,
+                                 authsvc_store_mfa_stmts, d->dbd.prepared, &err) !=
             APR_SUCCESS) {
         if (apr_time_now() - d->last_warn > apr_time_from_sec(WARN_EVERY)) {
             d->last_warn = apr_time_now();
@@ -199,6 +202,7 @@ static void prune(deliverer_t *d, authsvc_db_t *db)
     d->last_prune = now;
     authsvc_outbox_prune(db, now - KEEP_DONE);
     authsvc_tokens_prune(db, now - KEEP_TOKENS);
+    authsvc_mfa_challenge_prune(db, now - KEEP_TOKENS);
 }
 
 static apr_status_t tick(int state, void *data, apr_pool_t *p)

@@ -17,13 +17,20 @@ static const problem_def_t catalogue[] = {
     {"token_invalid", 400, "The link or code is invalid or has expired"},
     {"invalid_credentials", 401, "Invalid login or password"},
     {"unauthenticated", 401, "Authentication required"},
+    {"mfa_required", 401, "A second factor is required"},
+    {"invalid_mfa_code", 401, "The code is wrong or was used already"},
+    {"reauthentication_required", 401, "Confirm it is you: sign in again"},
     {"registration_closed", 403, "Registration is closed"},
     {"forbidden", 403, "Forbidden"},
     {"verification_required", 403, "Verify your email address first"},
+    {"mfa_enrollment_required", 403, "Set up two-step sign-in first"},
     {"not_found", 404, "Not found"},
     {"method_not_allowed", 405, "Method not allowed"},
     {"email_taken", 409, "An account with this email already exists"},
     {"username_taken", 409, "This username is taken"},
+    {"mfa_already_enabled", 409, "Two-step sign-in is already on"},
+    {"mfa_not_enabled", 409, "Two-step sign-in is not on"},
+    {"mfa_not_pending", 409, "No two-step sign-in setup is in progress"},
     {"payload_too_large", 413, "The request body is too large"},
     {"unsupported_media_type", 415, "The request body must be application/json"},
     {"validation_failed", 422, "The request has invalid fields"},
@@ -35,6 +42,7 @@ static const problem_def_t catalogue[] = {
     {"internal_error", 500, "Internal error"},
     {"unavailable", 503, "The service is temporarily unavailable"},
     {"busy", 503, "The server is busy; try again"},
+    {"mfa_unavailable", 503, "Two-step sign-in is not available on this server"},
     {NULL, 0, NULL}};
 
 static const problem_def_t *lookup(const char *code)
@@ -110,7 +118,14 @@ authsvc_json_t *authsvc_problem_body(request_rec *r, const char *code, const cha
 int authsvc_problem_send_fields(request_rec *r, const char *code, const char *detail,
                                 const apr_array_header_t *errors)
 {
+    return authsvc_problem_send_extra(r, code, detail, errors, NULL);
+}
+
+int authsvc_problem_send_extra(request_rec *r, const char *code, const char *detail,
+                               const apr_array_header_t *errors, authsvc_json_t *extra)
+{
     int status = authsvc_problem_status(code);
+    authsvc_json_t *body;
 
     /* A throttle may have said when to come back (abuse.c); else 503 means 5 s. */
     if (status == HTTP_SERVICE_UNAVAILABLE &&
@@ -118,13 +133,17 @@ int authsvc_problem_send_fields(request_rec *r, const char *code, const char *de
         apr_table_get(r->err_headers_out, "Retry-After") == NULL) {
         apr_table_setn(r->err_headers_out, "Retry-After", "5");
     }
-    if (strcmp(code, "unauthenticated") == 0) {
+    /* Every 401 says how to authenticate (RFC 9110 15.5.2). */
+    if (status == HTTP_UNAUTHORIZED) {
         apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Authsvc");
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "problem %s (%d): %s", code, status,
                   detail ? detail : "-");
-    return authsvc_request_send(r, status, "application/problem+json",
-                                authsvc_problem_body(r, code, detail, errors));
+    body = authsvc_problem_body(r, code, detail, errors);
+    if (extra != NULL) {
+        authsvc_json_update(body, extra);
+    }
+    return authsvc_request_send(r, status, "application/problem+json", body);
 }
 
 int authsvc_problem_send(request_rec *r, const char *code, const char *detail)

@@ -31,6 +31,12 @@ int authsvc_problem_send(request_rec *r, const char *code, const char *detail);
 int authsvc_problem_send_fields(request_rec *r, const char *code, const char *detail,
                                 const apr_array_header_t *errors);
 
+struct json_t;
+
+/* As above, with members `extra` (a JSON object, may be NULL) added to the body. */
+int authsvc_problem_send_extra(request_rec *r, const char *code, const char *detail,
+                               const apr_array_header_t *errors, struct json_t *extra);
+
 /* The problem+json body for code (for senders other than the handler, such as the
  * guard's error filter). */
 struct json_t *authsvc_problem_body(request_rec *r, const char *code, const char *detail,

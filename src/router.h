@@ -36,6 +36,13 @@ int authsvc_h_reset_password(request_rec *r, const char *const *params);
 int authsvc_h_change_password(request_rec *r, const char *const *params);
 int authsvc_h_change_email(request_rec *r, const char *const *params);
 int authsvc_h_delete_account(request_rec *r, const char *const *params);
+int authsvc_h_login_mfa(request_rec *r, const char *const *params);
+int authsvc_h_reauthenticate(request_rec *r, const char *const *params);
+int authsvc_h_mfa_status(request_rec *r, const char *const *params);
+int authsvc_h_mfa_begin(request_rec *r, const char *const *params);
+int authsvc_h_mfa_confirm(request_rec *r, const char *const *params);
+int authsvc_h_mfa_disable(request_rec *r, const char *const *params);
+int authsvc_h_mfa_codes(request_rec *r, const char *const *params);
 
 /* SetHandler authsvc-health (h_health.c). */
 int authsvc_h_health(request_rec *r);

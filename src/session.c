@@ -74,8 +74,8 @@ void authsvc_session_clear_cookie(request_rec *r)
 }
 
 apr_status_t authsvc_session_create(request_rec *r, authsvc_db_t *db,
-                                    const authsvc_user_t *u, authsvc_session_t **out,
-                                    const char **token)
+                                    const authsvc_user_t *u, const authsvc_authn_t *how,
+                                    authsvc_session_t **out, const char **token)
 {
     const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
     const authsvc_client_t *cl = authsvc_request_client(r);
@@ -100,6 +100,9 @@ apr_status_t authsvc_session_create(request_rec *r, authsvc_db_t *db,
     }
     s->ip = cl->ip;
     s->user_agent = cl->user_agent;
+    s->auth_at = how->auth_at;
+    s->mfa_at = how->mfa_at;
+    s->amr = how->amr;
     rv = authsvc_sessions_insert(db, s);
     if (rv == APR_SUCCESS) {
         *out = s;
@@ -183,11 +186,11 @@ static apr_int64_t touch_interval(const authsvc_srv_cfg_t *c)
  * of `present` says string i is not NULL); a dead entry (tombstone) is the header alone.
  * Decoding copies into the request pool and checks every length. */
 
-#define ENTRY_LIVE    0x41533031u /* "AS01" */
+#define ENTRY_LIVE    0x41533032u /* "AS02" (AS01 had no authentication record) */
 #define ENTRY_DEAD    0x41534430u /* "ASD0" */
 #define ENTRY_MAX     4096
-#define ENTRY_STRINGS 10
-#define ENTRY_NUMS    7
+#define ENTRY_STRINGS 11
+#define ENTRY_NUMS    10
 
 typedef struct {
     apr_uint32_t magic;
@@ -203,10 +206,11 @@ static void entry_fields(authsvc_identity_t *id, const char ***strs, apr_int64_t
     strs[0] = &s->id;      strs[1] = &s->user_id;  strs[2] = &u->email;
     strs[3] = &u->username; strs[4] = &u->first_name; strs[5] = &u->last_name;
     strs[6] = &u->roles;   strs[7] = &u->status;   strs[8] = &s->ip;
-    strs[9] = &s->user_agent;
+    strs[9] = &s->user_agent; strs[10] = &s->amr;
     nums[0] = &s->created_at;      nums[1] = &s->last_seen_at;
     nums[2] = &s->idle_expires_at; nums[3] = &s->expires_at;
     nums[4] = &u->email_verified_at; nums[5] = &u->created_at; nums[6] = &u->updated_at;
+    nums[7] = &s->auth_at; nums[8] = &s->mfa_at; nums[9] = &u->mfa_enabled_at;
 }
 
 /* Returns the encoded length, or 0 when it does not fit (then it is not cached). */
@@ -286,6 +290,9 @@ static authsvc_identity_t *entry_decode(request_rec *r, const unsigned char *buf
     id->user->id = id->session->user_id;
     if (id->user->roles == NULL) {
         id->user->roles = "";
+    }
+    if (id->session->amr == NULL) {
+        id->session->amr = "pwd";
     }
     return id;
 }
@@ -610,6 +617,16 @@ apr_status_t authsvc_session_current(request_rec *r, authsvc_identity_t **out)
     remember(r, id, val, gen, now);
     *out = id;
     return APR_SUCCESS;
+}
+
+apr_int64_t authsvc_session_fresh_at(const authsvc_identity_t *id)
+{
+    const authsvc_session_t *s = id->session;
+
+    if (id->user->mfa_enabled_at == 0) {
+        return s->auth_at;
+    }
+    return s->mfa_at < s->auth_at ? s->mfa_at : s->auth_at;
 }
 
 apr_status_t authsvc_session_revoke(request_rec *r, authsvc_db_t *db,

@@ -23,12 +23,25 @@ void authsvc_session_child_init(apr_pool_t *pchild);
  * depends on whether the cookie is Secure). */
 const char *authsvc_session_cookie_name(request_rec *r);
 
+/* How a session's user authenticated: when (the last full authentication), when the
+ * second factor last passed (0: never in this session), and with what (RFC 8176 method
+ * names, space-separated: "pwd", "pwd otp"; "rc" for a recovery code). */
+typedef struct {
+    apr_int64_t auth_at;
+    apr_int64_t mfa_at;
+    const char *amr;
+} authsvc_authn_t;
+
 /* Start a session for u inside the caller's transaction: a new token, its hash stored
- * with the client's IP and agent. The Set-Cookie header is added only by
- * authsvc_session_set_cookie, once the transaction committed. */
+ * with the client's IP and agent and how the user authenticated. The Set-Cookie header
+ * is added only by authsvc_session_set_cookie, once the transaction committed. */
 apr_status_t authsvc_session_create(request_rec *r, authsvc_db_t *db,
-                                    const authsvc_user_t *u, authsvc_session_t **out,
-                                    const char **token);
+                                    const authsvc_user_t *u, const authsvc_authn_t *how,
+                                    authsvc_session_t **out, const char **token);
+
+/* When the session's user last authenticated in full: the password, and the second
+ * factor too when the account has one (0 when the session never passed it). */
+apr_int64_t authsvc_session_fresh_at(const authsvc_identity_t *id);
 
 /* Send the session cookie (in err_headers_out, so it survives any status). */
 void authsvc_session_set_cookie(request_rec *r, const char *token);

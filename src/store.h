@@ -28,6 +28,7 @@ extern const authsvc_stmt_t authsvc_store_schema_stmts[];
 extern const authsvc_stmt_t authsvc_store_tokens_stmts[];
 extern const authsvc_stmt_t authsvc_store_outbox_stmts[];
 extern const authsvc_stmt_t authsvc_store_lockout_stmts[];
+extern const authsvc_stmt_t authsvc_store_mfa_stmts[];
 
 /* A result set read in full: rows x cols strings, NULL for SQL NULL. */
 typedef struct {
@@ -119,6 +120,7 @@ typedef struct {
     apr_int64_t email_verified_at;
     apr_int64_t created_at;
     apr_int64_t updated_at;
+    apr_int64_t mfa_enabled_at;  /* 0 when the account has no second factor */
 } authsvc_user_t;
 
 /* A signed-in session (the token itself is never stored, only its SHA-256). */
@@ -132,6 +134,9 @@ typedef struct {
     apr_int64_t expires_at;
     const char *ip;
     const char *user_agent;
+    apr_int64_t auth_at;       /* last full authentication (sign-in, re-authentication) */
+    apr_int64_t mfa_at;        /* last second factor passed in this session, 0: none */
+    const char *amr;           /* methods of the last authentication: "pwd", "pwd otp" */
 } authsvc_session_t;
 
 /* What a lookup found. APR_SUCCESS with *found 0 means "no such row". */
@@ -148,9 +153,9 @@ apr_status_t authsvc_users_insert(authsvc_db_t *db, const authsvc_user_t *u,
 #define AUTHSVC_USER_COLS(t)                                                          \
     t "id, " t "email, " t "username, " t "password_hash, " t "first_name, "          \
     t "last_name, " t "status, " t "roles, " t "email_verified_at, " t "created_at, " \
-    t "updated_at"
+    t "updated_at, " t "mfa_enabled_at"
 
-/* A user from the 11 AUTHSVC_USER_COLS columns of row 0 starting at column off. */
+/* A user from the 12 AUTHSVC_USER_COLS columns of row 0 starting at column off. */
 authsvc_user_t *authsvc_users_from_row(apr_pool_t *p, const authsvc_rows_t *rows, int off);
 /* By id, by (lower-cased) email, by username (case-insensitive). *out NULL if none. */
 apr_status_t authsvc_users_by_id(authsvc_db_t *db, const char *id, authsvc_user_t **out);
@@ -211,6 +216,59 @@ apr_status_t authsvc_lockout_unlock(authsvc_db_t *db, const char *id, apr_int64_
 apr_status_t authsvc_lockout_retry_after(authsvc_db_t *db, const char *id, apr_int64_t now,
                                          const authsvc_lockout_t *pol, apr_int64_t *secs);
 
+/* ---- second factor (store_mfa.c) ---- */
+
+/* The account's second-factor state. secret and pending are sealed (secretbox.h). */
+typedef struct {
+    int found;                 /* 0: no such account */
+    const char *secret;        /* confirmed TOTP secret, NULL when MFA is off */
+    const char *pending;       /* an enrollment waiting for its first code, or NULL */
+    apr_int64_t pending_at;
+    apr_int64_t last_step;     /* last TOTP time step accepted */
+    apr_int64_t enabled_at;    /* 0 when off */
+    int codes_left;            /* unused recovery codes */
+} authsvc_mfa_t;
+apr_status_t authsvc_mfa_get(authsvc_db_t *db, const char *user_id, authsvc_mfa_t *out);
+/* Start (or restart) an enrollment; *done 0 when MFA is already on. */
+apr_status_t authsvc_mfa_set_pending(authsvc_db_t *db, const char *user_id,
+                                     const char *sealed, apr_int64_t now, int *done);
+/* The pending secret `pending` becomes the secret, `step` the last used time step;
+ * *done 0 when it is no longer the pending one (a concurrent restart or confirm). */
+apr_status_t authsvc_mfa_confirm(authsvc_db_t *db, const char *user_id,
+                                 const char *pending, apr_int64_t step, apr_int64_t now,
+                                 int *done);
+/* Turn MFA off; *done 0 when it was not on. */
+apr_status_t authsvc_mfa_disable(authsvc_db_t *db, const char *user_id, int *done);
+/* Record time step `step` as used; *done 0 when it (or a later one) was used already. */
+apr_status_t authsvc_mfa_use_step(authsvc_db_t *db, const char *user_id, apr_int64_t step,
+                                  int *done);
+/* Replace the sealed secret `old` by `sealed` (the same secret under a newer key). */
+apr_status_t authsvc_mfa_reseal(authsvc_db_t *db, const char *user_id, const char *old,
+                               const char *sealed);
+/* Replace the recovery codes by these hashes (const char *; NULL: none left). */
+apr_status_t authsvc_mfa_codes_replace(authsvc_db_t *db, const char *user_id,
+                                       const apr_array_header_t *hashes);
+/* Use up the recovery code with this hash; *done 0 when there is no such unused code. */
+apr_status_t authsvc_mfa_code_use(authsvc_db_t *db, const char *user_id,
+                                  const char *code_hash, int *done);
+/* Sign-in challenges (the mfa_token of a password-checked sign-in). */
+apr_status_t authsvc_mfa_challenge_insert(authsvc_db_t *db, const char *token_hash,
+                                          const char *user_id, apr_int64_t now,
+                                          apr_int64_t expires_at);
+/* The live challenge's account and creation time; *user_id NULL if none. */
+apr_status_t authsvc_mfa_challenge_peek(authsvc_db_t *db, const char *token_hash,
+                                        apr_int64_t now, const char **user_id,
+                                        apr_int64_t *created_at);
+/* Use the challenge up (one caller wins: *done). */
+apr_status_t authsvc_mfa_challenge_consume(authsvc_db_t *db, const char *token_hash,
+                                           const char *user_id, apr_int64_t now,
+                                           int *done);
+/* Every open challenge of the user ends (the password changed). */
+apr_status_t authsvc_mfa_challenges_forget(authsvc_db_t *db, const char *user_id);
+/* Account deletion: its challenges and recovery codes. */
+apr_status_t authsvc_mfa_delete_user(authsvc_db_t *db, const char *user_id);
+apr_status_t authsvc_mfa_challenge_prune(authsvc_db_t *db, apr_int64_t before);
+
 /* ---- audit trail of one user (store_audit.c) ---- */
 typedef struct {
     const char *id;
@@ -235,6 +293,17 @@ apr_status_t authsvc_sessions_touch(authsvc_db_t *db, const char *token_hash,
                                     apr_int64_t not_after);
 apr_status_t authsvc_sessions_revoke(authsvc_db_t *db, const char *token_hash,
                                      apr_int64_t now);
+/* A re-authentication of the live session: auth_at and amr replaced; mfa_at too when
+ * mfa_at > 0. *done 0 when the session is no longer live. */
+apr_status_t authsvc_sessions_reauth(authsvc_db_t *db, const char *token_hash,
+                                     apr_int64_t auth_at, apr_int64_t mfa_at,
+                                     const char *amr, int *done);
+
+/* The session passed a second factor at mfa_at (amr: the methods now). */
+apr_status_t authsvc_sessions_mfa_passed(authsvc_db_t *db, const char *token_hash,
+                                         apr_int64_t mfa_at, const char *amr);
+/* Every session of the user forgets its second factor (the factor was turned off). */
+apr_status_t authsvc_sessions_clear_mfa(authsvc_db_t *db, const char *user_id);
 
 /* The user's live sessions, most recently used first (authsvc_session_t elements). */
 apr_status_t authsvc_sessions_list(authsvc_db_t *db, const char *user_id, apr_int64_t now,

@@ -6,12 +6,13 @@
 const authsvc_stmt_t authsvc_store_sessions_stmts[] = {
     {"authsvc_sessions_insert",
      "INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, "
-     "idle_expires_at, expires_at, ip, user_agent) "
-     "VALUES (%s, %s, %s, %lld, %lld, %lld, %lld, %s, %s)"},
+     "idle_expires_at, expires_at, ip, user_agent, auth_at, mfa_at, amr) "
+     "VALUES (%s, %s, %s, %lld, %lld, %lld, %lld, %s, %s, %lld, %lld, %s)"},
     /* One round trip for the session and its account; the key is the primary key. */
     {"authsvc_sessions_lookup",
      "SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.idle_expires_at, "
-     "s.expires_at, s.ip, s.user_agent, " AUTHSVC_USER_COLS("u.") " "
+     "s.expires_at, s.ip, s.user_agent, s.auth_at, s.mfa_at, s.amr, "
+     AUTHSVC_USER_COLS("u.") " "
      "FROM sessions s JOIN users u ON u.id = s.user_id "
      "WHERE s.token_hash = %s AND s.revoked_at IS NULL AND s.expires_at > %lld "
      "AND s.idle_expires_at > %lld AND u.status = 'active'"},
@@ -20,9 +21,21 @@ const authsvc_stmt_t authsvc_store_sessions_stmts[] = {
      "WHERE token_hash = %s AND revoked_at IS NULL AND last_seen_at <= %lld"},
     {"authsvc_sessions_revoke",
      "UPDATE sessions SET revoked_at = %lld WHERE token_hash = %s AND revoked_at IS NULL"},
+    /* The CAST: PostgreSQL would type a bare parameter compared with 0 as integer, and
+     * SQLite compares the text apr_dbd binds as greater than any number. */
+    {"authsvc_sessions_reauth",
+     "UPDATE sessions SET auth_at = %lld, amr = %s, "
+     "mfa_at = CASE WHEN CAST(%lld AS BIGINT) > 0 THEN %lld ELSE mfa_at END "
+     "WHERE token_hash = %s AND revoked_at IS NULL"},
+    {"authsvc_sessions_mfa_passed",
+     "UPDATE sessions SET mfa_at = %lld, amr = %s "
+     "WHERE token_hash = %s AND revoked_at IS NULL"},
+    /* The second factor changed: no session has passed the new one yet. */
+    {"authsvc_sessions_clear_mfa",
+     "UPDATE sessions SET mfa_at = NULL WHERE user_id = %s AND mfa_at IS NOT NULL"},
     {"authsvc_sessions_list_user",
      "SELECT token_hash, id, created_at, last_seen_at, idle_expires_at, expires_at, ip, "
-     "user_agent FROM sessions WHERE user_id = %s AND revoked_at IS NULL "
+     "user_agent, auth_at, mfa_at, amr FROM sessions WHERE user_id = %s AND revoked_at IS NULL "
      "AND expires_at > %lld AND idle_expires_at > %lld ORDER BY last_seen_at DESC, id"},
     /* The user_id condition is what keeps one user's request off another's session. */
     {"authsvc_sessions_revoke_id",
@@ -41,7 +54,7 @@ const authsvc_stmt_t authsvc_store_sessions_stmts[] = {
 apr_status_t authsvc_sessions_insert(authsvc_db_t *db, const authsvc_session_t *s)
 {
     apr_pool_t *p = authsvc_store_pool(db);
-    const char *args[9] = {s->token_hash,
+    const char *args[12] = {s->token_hash,
                            s->id,
                            s->user_id,
                            authsvc_store_int(p, s->created_at),
@@ -49,9 +62,12 @@ apr_status_t authsvc_sessions_insert(authsvc_db_t *db, const authsvc_session_t *
                            authsvc_store_int(p, s->idle_expires_at),
                            authsvc_store_int(p, s->expires_at),
                            s->ip,
-                           s->user_agent};
+                           s->user_agent,
+                           authsvc_store_int(p, s->auth_at),
+                           s->mfa_at > 0 ? authsvc_store_int(p, s->mfa_at) : NULL,
+                           s->amr};
 
-    return authsvc_store_exec(db, "authsvc_sessions_insert", NULL, 9, args);
+    return authsvc_store_exec(db, "authsvc_sessions_insert", NULL, 12, args);
 }
 
 apr_status_t authsvc_sessions_lookup(authsvc_db_t *db, const char *token_hash,
@@ -80,8 +96,11 @@ apr_status_t authsvc_sessions_lookup(authsvc_db_t *db, const char *token_hash,
     ss->expires_at = authsvc_store_cell_int(&rows, 0, 5, 0);
     ss->ip = authsvc_store_cell(&rows, 0, 6);
     ss->user_agent = authsvc_store_cell(&rows, 0, 7);
+    ss->auth_at = authsvc_store_cell_int(&rows, 0, 8, 0);
+    ss->mfa_at = authsvc_store_cell_int(&rows, 0, 9, 0);
+    ss->amr = authsvc_store_cell(&rows, 0, 10);
     *s = ss;
-    *u = authsvc_users_from_row(p, &rows, 8);
+    *u = authsvc_users_from_row(p, &rows, 11);
     return APR_SUCCESS;
 }
 
@@ -127,8 +146,41 @@ apr_status_t authsvc_sessions_list(authsvc_db_t *db, const char *user_id, apr_in
         s->expires_at = authsvc_store_cell_int(&rows, i, 5, 0);
         s->ip = authsvc_store_cell(&rows, i, 6);
         s->user_agent = authsvc_store_cell(&rows, i, 7);
+        s->auth_at = authsvc_store_cell_int(&rows, i, 8, 0);
+        s->mfa_at = authsvc_store_cell_int(&rows, i, 9, 0);
+        s->amr = authsvc_store_cell(&rows, i, 10);
     }
     return rv;
+}
+
+apr_status_t authsvc_sessions_reauth(authsvc_db_t *db, const char *token_hash,
+                                     apr_int64_t auth_at, apr_int64_t mfa_at,
+                                     const char *amr, int *done)
+{
+    apr_pool_t *p = authsvc_store_pool(db);
+    const char *m = authsvc_store_int(p, mfa_at);
+    const char *args[5] = {authsvc_store_int(p, auth_at), amr, m, m, token_hash};
+    int n = 0;
+    apr_status_t rv = authsvc_store_exec(db, "authsvc_sessions_reauth", &n, 5, args);
+
+    *done = n > 0;
+    return rv;
+}
+
+apr_status_t authsvc_sessions_mfa_passed(authsvc_db_t *db, const char *token_hash,
+                                         apr_int64_t mfa_at, const char *amr)
+{
+    const char *args[3] = {authsvc_store_int(authsvc_store_pool(db), mfa_at), amr,
+                           token_hash};
+
+    return authsvc_store_exec(db, "authsvc_sessions_mfa_passed", NULL, 3, args);
+}
+
+apr_status_t authsvc_sessions_clear_mfa(authsvc_db_t *db, const char *user_id)
+{
+    const char *args[1] = {user_id};
+
+    return authsvc_store_exec(db, "authsvc_sessions_clear_mfa", NULL, 1, args);
 }
 
 /* Both revocations return the token hashes they ended, for the cache. */

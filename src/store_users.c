@@ -41,7 +41,7 @@ const authsvc_stmt_t authsvc_store_users_stmts[] = {
     {"authsvc_users_lock", "UPDATE users SET updated_at = updated_at WHERE id = %s"},
     {NULL, NULL}};
 
-/* Columns 0..10 of a USER_COLS row, starting at column `off`. */
+/* Columns 0..11 of a USER_COLS row, starting at column `off`. */
 static authsvc_user_t *user_from_row(apr_pool_t *p, const authsvc_rows_t *rows, int off)
 {
     authsvc_user_t *u = apr_pcalloc(p, sizeof(*u));
@@ -57,6 +57,7 @@ static authsvc_user_t *user_from_row(apr_pool_t *p, const authsvc_rows_t *rows, 
     u->email_verified_at = authsvc_store_cell_int(rows, 0, off + 8, 0);
     u->created_at = authsvc_store_cell_int(rows, 0, off + 9, 0);
     u->updated_at = authsvc_store_cell_int(rows, 0, off + 10, 0);
+    u->mfa_enabled_at = authsvc_store_cell_int(rows, 0, off + 11, 0);
     if (u->roles == NULL) {
         u->roles = "";
     }

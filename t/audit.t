@@ -65,8 +65,8 @@ push @secrets, $c->jar->{authsvc};
     is($r->{user_id}, $uid, 'login_success: user_id');
     is($r->{login}, $email, 'login_success: the login as typed');
     is($r->{user_agent}, 'audit-agent/1.0', 'login_success: user agent');
-    ok(!defined $r->{detail} || $r->{detail} eq '' || $r->{detail} eq '{}' || $r->{detail} eq 'null',
-       'login_success: no detail');
+    is_deeply(audit_detail($r), {methods => ['pwd']},
+              'login_success: detail says how (the password alone)');
 }
 
 my $wrong = 'Wrong secret ' . int(rand 1e9);

@@ -84,10 +84,10 @@ my $anon = client();
 {
     my $mark = error_log_mark();
     my $res = $auditor->get('/ht/bad/', abs => 1);
-    is($res->code, 500, 'a .htaccess with "Require authsvc fresh 300": 500');
+    is($res->code, 500, 'a .htaccess with "Require authsvc fresh abc": 500');
     unlike($res->content, $PAGE, '... not the page');
     is($anon->get('/ht/bad/', abs => 1)->code, 500, '... without a session too');
-    like(error_log_since($mark), qr{ht/bad/\.htaccess: Require authsvc fresh: },
+    like(error_log_since($mark), qr{ht/bad/\.htaccess: Require authsvc fresh\b},
          '... the error log names the file and the reason');
 }
 

@@ -79,7 +79,7 @@ my %sid;   # client name => public session id
         my $row = srow($c);
         $sid{$name} = $s->{id};
         is_deeply([sort keys %$s],
-                  [sort qw(id created_at last_seen_at expires_at idle_expires_at ip user_agent current)],
+                  [sort qw(id created_at last_seen_at expires_at idle_expires_at ip user_agent current authenticated_at methods mfa)],
                   "$name: the fields");
         is($s->{id}, $row->{id}, "$name: id is the session's public id");
         my $token = $c->jar->{authsvc};

@@ -62,7 +62,7 @@ sub accepted_ok {
     is_deeply([sort keys %$b], ['user'], '... body {user}');
     my $u = $b->{user} || {};
     is_deeply([sort keys %$u],
-              [sort qw(id email username first_name last_name email_verified roles created_at)],
+              [sort qw(id email username first_name last_name email_verified mfa_enabled roles created_at)],
               '... the public user fields');
     is($u->{id}, $uid, '... the account');
     is($u->{email}, lc $f->{email}, '... its email');

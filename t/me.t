@@ -44,7 +44,7 @@ my $uid = $user->{id};
     ok(!defined $res->header('Set-Cookie'), '... sets no cookie');
     my $me = json_body($res) || {};
     is_deeply([sort keys %$me],
-              [sort qw(id email username first_name last_name email_verified roles created_at)],
+              [sort qw(id email username first_name last_name email_verified mfa_enabled roles created_at)],
               '... exactly the public fields');
     is($me->{id}, $uid, '... id');
     is($me->{email}, lc $f->{email}, '... email');

@@ -56,6 +56,8 @@ my %TABLES = (
     1 => 'audit_log schema_migrations sessions users',
     2 => 'audit_log mail_outbox password_history schema_migrations sessions tokens users',
     3 => 'audit_log mail_outbox password_history schema_migrations sessions tokens users',
+    4 => 'audit_log mail_outbox mfa_challenges mfa_recovery_codes password_history '
+       . 'schema_migrations sessions tokens users',
 );
 ok($LATEST >= 1 && $TABLES{$LATEST}, "the latest migration ($LATEST) is one this test knows")
     or diag("migrations: @migrations; add the tables of version $LATEST to %TABLES");

@@ -43,7 +43,7 @@ sub refused {
     my $u = $b->{user} || {};
     is_deeply([sort keys %$b], ['user'], '... body is {user}');
     is_deeply([sort keys %$u],
-              [sort qw(id email username first_name last_name email_verified roles created_at)],
+              [sort qw(id email username first_name last_name email_verified mfa_enabled roles created_at)],
               '... user has exactly the public fields');
     like($u->{id} // '', qr/^\S{8,}$/, '... an id');
     is($u->{email}, lc $email, '... email lower-cased');

@@ -4,6 +4,7 @@
  *                 [ARGS]
  *   authsvc-admin migrate status|up [N]|down N
  *   authsvc-admin user unlock LOGIN
+ *   authsvc-admin mfa reset LOGIN
  *
  * --driver and --params take the same strings as mod_dbd's DBDriver and
  * DBDParams; they default to $AUTHSVC_DBD_DRIVER and $AUTHSVC_DBD_PARAMS.
@@ -75,6 +76,7 @@ static int cmd_migrate_down(admin_ctx_t *ctx, int argc,
                             const char *const *argv);
 static int check_login(int argc, const char *const *argv);
 static int cmd_user_unlock(admin_ctx_t *ctx, int argc, const char *const *argv);
+static int cmd_mfa_reset(admin_ctx_t *ctx, int argc, const char *const *argv);
 
 static const admin_cmd_t commands[] = {
     { "migrate", "status", "", 0, 0,
@@ -109,6 +111,27 @@ static const admin_cmd_t commands[] = {
       "failure counter cleared\". Exit 1 when no account matches or the\n"
       "database is below schema version 3 (run migrate up).\n",
       check_login, cmd_user_unlock },
+    { "mfa", "reset", "LOGIN", 1, 1,
+      "turn off an account's two-step sign-in",
+      "Turns two-step sign-in (MFA) off for one account whose owner lost the\n"
+      "authenticator and every recovery code. In one transaction it removes the\n"
+      "TOTP secret, the recovery codes and any sign-in waiting for its second\n"
+      "step, and writes an mfa_disabled audit row ({\"reason\":\"admin\"}). An\n"
+      "account without two-step sign-in is left as it is, without an audit row.\n"
+      "\n"
+      "The user then signs in with the password alone and should enroll again.\n"
+      "Sessions the module has cached may still say two-step sign-in is on for\n"
+      "up to a minute. No mail is sent: tell the user yourself.\n"
+      "\n"
+      "Social engineering is the main risk of this command: someone who has the\n"
+      "password but not the second factor asks for it. Verify who asks, by a\n"
+      "channel an attacker does not control, before running it.\n"
+      "\n"
+      "LOGIN is an email address, a username or a user id, as for user unlock.\n"
+      "Prints \"two-step sign-in turned off for ID\" or \"ID had no two-step\n"
+      "sign-in; nothing changed\". Exit 1 when no account matches or the\n"
+      "database is below schema version 4 (run migrate up).\n",
+      check_login, cmd_mfa_reset },
 };
 
 #define NCOMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))
@@ -379,7 +402,7 @@ static int cmd_migrate_down(admin_ctx_t *ctx, int argc,
     return migrate_to(ctx, 0, target);
 }
 
-/* ---- user unlock -------------------------------------------------------- */
+/* ---- commands on one account: helpers, user unlock ---------------------- */
 
 /* 0003_abuse added the lockout columns to users. */
 #define UNLOCK_MIN_VERSION 3
@@ -525,11 +548,12 @@ static int check_login(int argc, const char *const *argv)
 }
 
 /* The account LOGIN names, read inside the transaction (and, on PostgreSQL, locked
- * FOR UPDATE): 1 with *id and *locked_until (NULL when not set), 0 when there is
- * none, -1 on a database error (printed). An email is looked up as the module
- * stores it; anything else as a user id first, then as a username in any case. */
-static int find_account(admin_ctx_t *ctx, const char *login, const char **id,
-                        const char **locked_until)
+ * FOR UPDATE): 1 with *id and *value, the value of the SQL expression `column` in
+ * that row (NULL for SQL NULL), 0 when there is none, -1 on a database error
+ * (printed). An email is looked up as the module stores it; anything else as a
+ * user id first, then as a username in any case. */
+static int find_account(admin_ctx_t *ctx, const char *login, const char *column,
+                        const char **id, const char **value)
 {
     static const char *const by[][2] = {
         {"authsvc_admin_user_by_email", "email = %s"},
@@ -548,7 +572,7 @@ static int find_account(admin_ctx_t *ctx, const char *login, const char **id,
         first = last = 0;
     }
     for (i = first; i <= last; i++) {
-        const char *sql = apr_pstrcat(ctx->pool, "SELECT id, locked_until FROM users "
+        const char *sql = apr_pstrcat(ctx->pool, "SELECT id, ", column, " FROM users "
                                       "WHERE ", by[i][1],
                                       is_sqlite(ctx) ? "" : " FOR UPDATE", NULL);
         rows_t rows;
@@ -558,11 +582,74 @@ static int find_account(admin_ctx_t *ctx, const char *login, const char **id,
         }
         if (rows.nrows > 0) {
             *id = rows.cells[0];
-            *locked_until = rows.cells[1];
+            *value = rows.cells[1];
             return 1;
         }
     }
     return 0;
+}
+
+/* How a command on one account starts: the schema must be at min_version or later;
+ * then BEGIN (IMMEDIATE on SQLite: the command reads, then writes) and
+ * find_account(). EXIT_OK with the transaction open and *id, *value set; else
+ * EXIT_FAIL, the message printed and no transaction left open. */
+static int begin_on_account(admin_ctx_t *ctx, int min_version, const char *login,
+                            const char *column, const char **id, const char **value)
+{
+    const char *err = NULL;
+    apr_status_t rv;
+    int version = 0, found;
+
+    rv = authsvc_migrate_current(ctx->pool, ctx->driver, ctx->handle, &version, &err);
+    if (rv != APR_SUCCESS) {
+        return fail(ctx, rv, err);
+    }
+    if (version < min_version) {
+        fprintf(stderr, "%s: %s: the database is at schema version %d; this command "
+                "needs version %d or later (run '%s migrate up')\n", progname,
+                ctx->command, version, min_version, progname);
+        return EXIT_FAIL;
+    }
+    if (!db_plain(ctx, is_sqlite(ctx) ? "BEGIN IMMEDIATE" : "BEGIN")) {
+        return EXIT_FAIL;
+    }
+    found = find_account(ctx, login, column, id, value);
+    if (found <= 0) {
+        db_rollback(ctx);
+        if (found == 0) {
+            fprintf(stderr, "%s: %s: no such user: '%s' (not the email, username or "
+                    "id of any account)\n", progname, ctx->command, login);
+        }
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+/* COMMIT the command's transaction: 1, or 0 with the error printed (and the
+ * transaction rolled back). */
+static int db_commit(admin_ctx_t *ctx)
+{
+    if (!db_plain(ctx, "COMMIT")) {
+        db_rollback(ctx);
+        return 0;
+    }
+    return 1;
+}
+
+/* The audit row of an administrator's change to account id, in the open
+ * transaction: event, detail {"reason":"admin"}, the login as given, no ip, user
+ * agent or request id. 1 on success, 0 on failure (printed). */
+static int audit_admin(admin_ctx_t *ctx, const char *event, const char *id,
+                       const char *login, apr_int64_t now)
+{
+    const char *args[] = {apr_psprintf(ctx->pool, "%" APR_INT64_T_FMT, now), event, id,
+                          login};
+
+    return db_run(ctx, "authsvc_admin_audit",
+                  "INSERT INTO audit_log (at, event, user_id, login, ip, user_agent, "
+                  "request_id, detail) VALUES (%lld, %s, %s, %s, NULL, NULL, NULL, "
+                  "'{\"reason\":\"admin\"}')",
+                  "writing the audit row", 4, args, NULL);
 }
 
 /* Clear the lockout columns of account id and write the audit row, in the open
@@ -571,18 +658,13 @@ static int clear_lockout(admin_ctx_t *ctx, const char *id, const char *login,
                          apr_int64_t now)
 {
     const char *set[] = {id};
-    const char *audit[] = {apr_psprintf(ctx->pool, "%" APR_INT64_T_FMT, now), id, login};
 
     return db_run(ctx, "authsvc_admin_user_unlock",
                   "UPDATE users SET failed_logins = 0, failed_window_start = NULL, "
                   "locked_until = NULL, lockouts = 0, hour_failures = 0, "
                   "hour_start = NULL WHERE id = %s",
                   "clearing the lockout", 1, set, NULL)
-        && db_run(ctx, "authsvc_admin_audit_unlock",
-                  "INSERT INTO audit_log (at, event, user_id, login, ip, user_agent, "
-                  "request_id, detail) VALUES (%lld, 'account_unlocked', %s, %s, "
-                  "NULL, NULL, NULL, '{\"reason\":\"admin\"}')",
-                  "writing the audit row", 3, audit, NULL);
+        && audit_admin(ctx, "account_unlocked", id, login, now);
 }
 
 /* Epoch seconds as 2026-11-21T08:00:00Z. */
@@ -600,46 +682,26 @@ static const char *iso8601(apr_pool_t *p, apr_int64_t t)
     return apr_pstrmemdup(p, buf, len);
 }
 
-/* user unlock LOGIN: one transaction (BEGIN IMMEDIATE on SQLite: it reads, then
- * writes) that finds the account, clears its lockout and writes the audit row. */
+/* user unlock LOGIN: one transaction that finds the account, clears its lockout
+ * and writes the audit row. */
 static int cmd_user_unlock(admin_ctx_t *ctx, int argc, const char *const *argv)
 {
     const char *login = argv[0];
-    const char *id = NULL, *locked = NULL, *err = NULL;
+    const char *id = NULL, *locked = NULL;
     apr_int64_t now = apr_time_sec(apr_time_now());
     apr_int64_t until;
-    apr_status_t rv;
-    int version = 0, found;
+    int rc;
 
     (void)argc;
-    rv = authsvc_migrate_current(ctx->pool, ctx->driver, ctx->handle, &version, &err);
-    if (rv != APR_SUCCESS) {
-        return fail(ctx, rv, err);
-    }
-    if (version < UNLOCK_MIN_VERSION) {
-        fprintf(stderr, "%s: %s: the database is at schema version %d; this command "
-                "needs version %d or later (run '%s migrate up')\n", progname,
-                ctx->command, version, UNLOCK_MIN_VERSION, progname);
-        return EXIT_FAIL;
-    }
-    if (!db_plain(ctx, is_sqlite(ctx) ? "BEGIN IMMEDIATE" : "BEGIN")) {
-        return EXIT_FAIL;
-    }
-    found = find_account(ctx, login, &id, &locked);
-    if (found <= 0) {
-        db_rollback(ctx);
-        if (found == 0) {
-            fprintf(stderr, "%s: %s: no such user: '%s' (not the email, username or "
-                    "id of any account)\n", progname, ctx->command, login);
-        }
-        return EXIT_FAIL;
+    rc = begin_on_account(ctx, UNLOCK_MIN_VERSION, login, "locked_until", &id, &locked);
+    if (rc != EXIT_OK) {
+        return rc;
     }
     if (!clear_lockout(ctx, id, login, now)) {
         db_rollback(ctx);
         return EXIT_FAIL;
     }
-    if (!db_plain(ctx, "COMMIT")) {
-        db_rollback(ctx);
+    if (!db_commit(ctx)) {
         return EXIT_FAIL;
     }
     until = locked ? apr_atoi64(locked) : 0;
@@ -649,6 +711,78 @@ static int cmd_user_unlock(admin_ctx_t *ctx, int argc, const char *const *argv)
     else {
         printf("%s was not locked; failure counter cleared\n", id);
     }
+    return EXIT_OK;
+}
+
+/* ---- mfa reset ---------------------------------------------------------- */
+
+/* 0004_mfa added the second factor: the TOTP columns of users, mfa_recovery_codes
+ * and mfa_challenges. */
+#define MFA_MIN_VERSION 4
+
+/* 1 when the account has two-step sign-in: a confirmed secret (what
+ * DELETE /users/me/mfa turns off) or an enabled time (what sign-in and the guard
+ * read); they go together, but either alone must be cleared too. An enrollment not
+ * yet confirmed (totp_pending) is not two-step sign-in: it expires by itself. */
+#define MFA_ON_SQL \
+    "CASE WHEN totp_secret IS NOT NULL OR mfa_enabled_at IS NOT NULL THEN 1 ELSE 0 END"
+
+/* Turn off the second factor of account id and write the audit row, in the open
+ * transaction: the TOTP columns (with a pending enrollment and the last used step),
+ * every recovery code (used or not) and every sign-in waiting for its second step.
+ * 1 on success, 0 on failure (printed). */
+static int clear_mfa(admin_ctx_t *ctx, const char *id, const char *login,
+                     apr_int64_t now)
+{
+    const char *set[] = {apr_psprintf(ctx->pool, "%" APR_INT64_T_FMT, now), id};
+    const char *of[] = {id};
+
+    return db_run(ctx, "authsvc_admin_mfa_reset",
+                  "UPDATE users SET totp_secret = NULL, totp_pending = NULL, "
+                  "totp_pending_at = NULL, totp_last_step = 0, mfa_enabled_at = NULL, "
+                  "updated_at = %lld WHERE id = %s",
+                  "turning two-step sign-in off", 2, set, NULL)
+        && db_run(ctx, "authsvc_admin_mfa_codes",
+                  "DELETE FROM mfa_recovery_codes WHERE user_id = %s",
+                  "deleting the recovery codes", 1, of, NULL)
+        && db_run(ctx, "authsvc_admin_mfa_challenges",
+                  "DELETE FROM mfa_challenges WHERE user_id = %s",
+                  "deleting the sign-in challenges", 1, of, NULL)
+        /* A session that passed the old factor must not count for a new one. */
+        && db_run(ctx, "authsvc_admin_mfa_sessions",
+                  "UPDATE sessions SET mfa_at = NULL WHERE user_id = %s",
+                  "clearing the sessions' second factor", 1, of, NULL)
+        && audit_admin(ctx, "mfa_disabled", id, login, now);
+}
+
+/* mfa reset LOGIN: one transaction that finds the account and, when it has
+ * two-step sign-in, turns it off and writes the audit row. No mail: the
+ * administrator tells the user. */
+static int cmd_mfa_reset(admin_ctx_t *ctx, int argc, const char *const *argv)
+{
+    const char *login = argv[0];
+    const char *id = NULL, *on = NULL;
+    apr_int64_t now = apr_time_sec(apr_time_now());
+    int rc;
+
+    (void)argc;
+    rc = begin_on_account(ctx, MFA_MIN_VERSION, login, MFA_ON_SQL, &id, &on);
+    if (rc != EXIT_OK) {
+        return rc;
+    }
+    if (on == NULL || strcmp(on, "1") != 0) {
+        db_rollback(ctx);               /* nothing was written */
+        printf("%s had no two-step sign-in; nothing changed\n", id);
+        return EXIT_OK;
+    }
+    if (!clear_mfa(ctx, id, login, now)) {
+        db_rollback(ctx);
+        return EXIT_FAIL;
+    }
+    if (!db_commit(ctx)) {
+        return EXIT_FAIL;
+    }
+    printf("two-step sign-in turned off for %s\n", id);
     return EXIT_OK;
 }
 

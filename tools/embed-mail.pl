@@ -16,7 +16,7 @@ use warnings;
 use Encode qw(decode FB_CROAK LEAVE_SRC);
 
 my @NAMES = qw(account_deleted change_email email_changed password_changed
-               reset_password verify_email);
+               mfa_disabled mfa_enabled reset_password verify_email);
 my @PARTS = qw(subject txt html);
 
 if (@ARGV != 2) {

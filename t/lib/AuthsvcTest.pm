@@ -46,6 +46,9 @@ our @EXPORT = qw(
     parallel_posts guard_code smtp_sink_port start_smtp_sink
     random_ipv4 random_ipv6_net random_ipv6 xff_client retry_after_ok
     request_rows audit_rows audit_detail parallel_requests admin_bin run_admin
+    totp_step totp_wait_margin totp_code totp_code_step totp_code_at base32_decode secret_key_file key_kid
+    mfa_enroll mfa_account mfa_code mfa_start mfa_login recovery_code_re iso_time_ok
+    bool_is client_error_ok wrong_type_ok prompt_redirect_ok
 );
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
@@ -887,6 +890,221 @@ sub error_log_since {
     local $/;
     my $s = <$fh>;
     return $s // '';
+}
+
+# ---- MFA (issue 6) -----------------------------------------------------------------------
+#
+# Codes come from oathtool (OATH Toolkit), an implementation independent of the module's.
+#
+#   my $a = mfa_account(vhost => 'mfa');   # signed up, signed in, enrolled and confirmed
+#   $a->{c}, $a->{f}, $a->{u}, $a->{secret}, $a->{recovery} (10 codes), $a->{enroll}
+#   my $code = mfa_code($a);               # a code the server has not seen accepted yet
+#   my ($c, $res) = mfa_start($a);         # sign-in step one: 401 mfa_required
+#   my $c = mfa_login($a);                 # both steps; a signed-in client
+
+# The TOTP time step (30 s) of a time (now by default).
+sub totp_step { int(($_[0] // Time::HiRes::time()) / 30) }
+
+# Wait until at least $margin seconds (3 by default) are left in the current time step,
+# so that a code computed now is still of the step meant when the server checks it.
+sub totp_wait_margin {
+    my ($margin) = @_;
+    $margin //= 3;
+    my $now = Time::HiRes::time();
+    my $left = 30 * (totp_step($now) + 1) - $now;
+    Time::HiRes::sleep($left + 0.05) if $left < $margin;
+    return;
+}
+
+# The 6-digit code of a base32 secret for time step $step (oathtool --totp -b -N @T).
+sub totp_code_at {
+    my ($secret, $step) = @_;
+    my $t = $step * 30;
+    open(my $fh, '-|', 'oathtool', '--totp', '-b', '-N', "\@$t", $secret)
+        or die "cannot run oathtool: $!\n";
+    my $out = <$fh>;
+    close $fh;
+    die "oathtool failed for step $step\n" if $? || !defined $out;
+    chomp $out;
+    die "oathtool said '$out'\n" unless $out =~ /^[0-9]{6}$/;
+    return $out;
+}
+
+# The code of the current step + $offset (0 by default), after waiting for a margin of
+# 3 s in the step (no_wait => 1: at once).
+sub totp_code { (totp_code_step(@_))[0] }
+
+# The same, and the step: ($code, $step).
+sub totp_code_step {
+    my ($secret, $offset, %o) = @_;
+    totp_wait_margin() unless $o{no_wait};
+    my $step = totp_step() + ($offset // 0);
+    return (totp_code_at($secret, $step), $step);
+}
+
+# RFC 4648 base32 (upper or lower case, no padding needed) to bytes; undef if malformed.
+sub base32_decode {
+    my ($s) = @_;
+    return undef unless defined $s;
+    $s = uc $s;
+    $s =~ s/=+$//;
+    return undef if $s =~ /[^A-Z2-7]/;
+    my $bits = join '', map { sprintf '%05b', index('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567', $_) }
+        split //, $s;
+    $bits = substr($bits, 0, 8 * int(length($bits) / 8));
+    return pack 'B*', $bits;
+}
+
+# The key files of t/conf/extra.conf.in (written by t/TEST.PL): 1 = secret.key, 2 = secret2.key.
+sub secret_key_file {
+    my ($n) = @_;
+    return catfile(serverroot(), 'state', ($n // 1) == 1 ? 'secret.key' : "secret$n.key");
+}
+
+# The key id a sealed value names: 8 hex digits of SHA-256("authsvc-secretbox-kid" || key).
+sub key_kid {
+    my ($file) = @_;
+    open(my $fh, '<', $file) or die "$file: $!\n";
+    local $/;
+    my $hex = <$fh>;
+    $hex =~ s/\s+//g;
+    require Digest::SHA;
+    return substr(Digest::SHA::sha256_hex('authsvc-secretbox-kid' . pack('H*', $hex)), 0, 8);
+}
+
+# A recovery code as the API gives it: 16 base32 characters in groups of four.
+sub recovery_code_re { qr/^[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}$/ }
+
+sub iso_time_ok {
+    my ($v, $name) = @_;
+    like($v // '', qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, "$name: an ISO 8601 time");
+}
+
+# POST /users/me/mfa with a signed-in client; dies unless 200. Returns the body.
+sub mfa_enroll {
+    my ($c) = @_;
+    my $res = $c->post('/users/me/mfa', {});
+    die 'POST /users/me/mfa: ' . $res->status_line . ' ' . $res->content . "\n"
+        unless $res->code == 200;
+    return json_body($res);
+}
+
+# A new account with MFA on (vhost 'mfa' unless given; the other options as for
+# account()): signed in (the client counts as MFA-passed), enrolled, confirmed.
+sub mfa_account {
+    my (%o) = @_;
+    $o{vhost} //= 'mfa';
+    my $vhost = $o{vhost};
+    my ($c, $f, $u) = account(%o);
+    my $e = mfa_enroll($c);
+    my ($code, $step) = totp_code_step($e->{secret});
+    my $res = $c->post('/users/me/mfa/confirm', {code => $code});
+    die 'POST /users/me/mfa/confirm: ' . $res->status_line . ' ' . $res->content . "\n"
+        unless $res->code == 200;
+    my $b = json_body($res);
+    return {c => $c, f => $f, u => $u, vhost => $vhost, secret => $e->{secret}, enroll => $e,
+            recovery => $b->{recovery_codes}, last_step => $step};
+}
+
+# A code for the account that the server will not take for a replay: of a step after
+# the last one used (by these helpers) and within the window ($window, 1 by default);
+# waits for the next step when it must. The step is taken as used.
+sub mfa_code {
+    my ($a, $window) = @_;
+    $window //= 1;
+    while (1) {
+        totp_wait_margin();
+        my $now = totp_step();
+        my $step = $now;
+        $step = $a->{last_step} + 1 if defined $a->{last_step} && $step <= $a->{last_step};
+        if ($step <= $now + $window) {
+            $a->{last_step} = $step;
+            return totp_code_at($a->{secret}, $step);
+        }
+        Time::HiRes::sleep(30 * ($now + 1) - Time::HiRes::time() + 0.05);
+    }
+}
+
+# Sign-in step one for an MFA account (on its vhost unless given): the new client, the
+# response (401 mfa_required) and its mfa_token.
+sub mfa_start {
+    my ($a, %o) = @_;
+    my $c = $o{client} // client(vhost => $o{vhost} // $a->{vhost}, agent => $o{agent});
+    my $res = $c->login($a->{f}{email}, $a->{f}{password});
+    my $p = eval { $JSON->decode($res->content) } || {};
+    return ($c, $res, ref $p eq 'HASH' ? $p->{mfa_token} : undef);
+}
+
+# Both steps of a sign-in with a TOTP code (or recovery_code => CODE); dies unless it
+# works. Returns the signed-in client and the 200 response.
+sub mfa_login {
+    my ($a, %o) = @_;
+    my ($c, $res, $token) = mfa_start($a, %o);
+    die 'sign-in step one: ' . $res->status_line . ' ' . $res->content . "\n"
+        unless $res->code == 401 && defined $token;
+    my %second = defined $o{recovery_code} ? (recovery_code => $o{recovery_code})
+               :                             (code => mfa_code($a));
+    $res = $c->post('/auth/login/mfa', {mfa_token => $token, %second});
+    die 'sign-in step two: ' . $res->status_line . ' ' . $res->content . "\n"
+        unless $res->code == 200;
+    return wantarray ? ($c, $res) : $c;
+}
+
+# A JSON boolean (not a number or a string) with this truth value.
+sub bool_is {
+    my ($v, $want, $name) = @_;
+    ok(JSON::PP::is_bool($v) && (!!$v) == (!!$want), "$name: " . ($want ? 'true' : 'false'))
+        or diag('got ' . (defined $v ? (JSON::PP::is_bool($v) ? ($v ? 'true' : 'false') : "'$v'") : 'undef'));
+}
+
+# Bad input refused as the client's fault: a 4xx problem+json with a code (never a 5xx,
+# never a success), and no cookie. Returns the problem.
+sub client_error_ok {
+    my ($res, $name) = @_;
+    my @why;
+    push @why, 'status ' . $res->code unless $res->code >= 400 && $res->code < 500;
+    my $ct = $res->header('Content-Type') // '';
+    push @why, "Content-Type '$ct'" unless $ct =~ m{^application/problem\+json\b};
+    my $p = eval { $JSON->decode($res->content) };
+    push @why, 'no problem code' unless ref $p eq 'HASH' && defined $p->{code} && length $p->{code};
+    push @why, 'Set-Cookie: ' . $res->header('Set-Cookie') if defined $res->header('Set-Cookie');
+    ok(!@why, "$name: 4xx problem+json (" . $res->code . ' ' . (ref $p eq 'HASH' ? $p->{code} // '' : '')
+       . ')') or diag(join "\n", @why, substr($res->content // '', 0, 300));
+    return ref $p eq 'HASH' ? $p : {};
+}
+
+# A member of the wrong JSON type: 422 validation_failed naming the field (wrong_type,
+# or invalid).
+sub wrong_type_ok {
+    my ($res, $field, $name) = @_;
+    my $p = problem_ok($res, 422, 'validation_failed', $name);
+    my ($e) = grep { ($_->{field} // '') eq $field } @{ $p->{errors} || [] };
+    ok($e && ($e->{code} // '') =~ /^(?:wrong_type|invalid)$/, "$name: errors name $field")
+        or diag(json_enc($p->{errors}));
+}
+
+# A browser sent to the login page: 302 to LOGIN?return_to=<the path asked, URL-encoded>
+# &prompt=PROMPT (undef: no prompt member).
+sub prompt_redirect_ok {
+    my ($res, $login, $asked, $prompt, $name) = @_;
+    my $loc = $res->header('Location') // '';
+    my ($base, $query) = split /\?/, $loc, 2;
+    my %q;
+    for my $kv (split /&/, $query // '') {
+        my ($k, $v) = split /=/, $kv, 2;
+        $v //= '';
+        $v =~ tr/+/ /;
+        $v =~ s/%([0-9A-Fa-f]{2})/chr hex $1/ge;
+        $q{$k} = $v;
+    }
+    my @why;
+    push @why, 'status ' . $res->code unless $res->code == 302;
+    push @why, "to '$base'" unless ($base // '') eq $login;
+    push @why, "return_to '" . ($q{return_to} // 'none') . "'" unless ($q{return_to} // '') eq $asked;
+    push @why, "prompt '" . ($q{prompt} // 'none') . "'"
+        unless defined $prompt ? ($q{prompt} // '') eq $prompt : !exists $q{prompt};
+    ok(!@why, "$name: 302 to $login with return_to" . (defined $prompt ? " and prompt=$prompt" : ''))
+        or diag(join "\n", @why, "Location: $loc");
 }
 
 package AuthsvcTest::Client;

@@ -262,7 +262,8 @@ static void test_builtin(void)
 {
     static const char *const names[] = {"verify_email",   "change_email",
                                         "reset_password", "password_changed",
-                                        "email_changed",  "account_deleted"};
+                                        "email_changed",  "account_deleted",
+                                        "mfa_enabled",    "mfa_disabled"};
     authsvc_mail_tpls_t *t = NULL;
     const authsvc_mail_tpl_t *tpl;
     const char *err = authsvc_mail_templates_load(pool, NULL, &t), *msg, *text;

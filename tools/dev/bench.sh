@@ -38,8 +38,13 @@
 # max (target >= 0.8), what the flood got (401, 429, 503), the share of the cores its
 # password checks took, and the audit rows written.
 #
+# Two-step sign-in (mfa): the guard with Require authsvc mfa against the plain guard,
+# for the same session (one that passed a TOTP code), alternated $BENCH_PAIRS times;
+# and the first step of a sign-in of an account with MFA (the password check and the
+# challenge row: expects 401 mfa_required) next to a plain sign-in.
+#
 # BENCH_MPMS (default "event prefork") chooses the MPMs, BENCH_SECTIONS (default
-# "modes guard flood") the parts to run; BENCH_CONF is a file of directives appended
+# "modes guard mfa flood") the parts to run; BENCH_CONF is a file of directives appended
 # to both servers' configuration (to try other settings: AuthsvcHashConcurrency 1 ...).
 # The whole run takes about 9 minutes with the defaults.
 set -eu
@@ -57,7 +62,7 @@ FLOOD_CONNS=${BENCH_FLOOD_CONNS:-40}
 FLOOD_ACCOUNTS=${BENCH_FLOOD_ACCOUNTS:-100}
 FLOOD_IPS=${BENCH_FLOOD_IPS:-1000}
 MPMS=${BENCH_MPMS:-event prefork}
-SECTIONS=${BENCH_SECTIONS:-modes guard flood}
+SECTIONS=${BENCH_SECTIONS:-modes guard mfa flood}
 EXTRA_CONF=${BENCH_CONF:-}
 [ -z "$EXTRA_CONF" ] || EXTRA_CONF=$(cd "$(dirname "$EXTRA_CONF")" && pwd)/$(basename "$EXTRA_CONF")
 CORES=$(nproc)
@@ -83,6 +88,7 @@ start_server() { # $1 = event|prefork, $2 = relaxed|flood (tools/dev/bench/$2.co
     stop_server
     rm -rf "$WORK/state"
     mkdir -p "$WORK/state/mail"
+    (umask 077; openssl rand -hex 32 > "$WORK/state/authsvc.key")
     users=""
     [ "$(id -u)" -eq 0 ] && users="User www-data
 Group www-data"
@@ -166,30 +172,65 @@ children_rss() {
     ps -o rss= --ppid "$ppid" | awk '{s += $1} END {print s + 0}'
 }
 
-# static vs guarded, alternated PAIRS times
-guard_pairs() { # $1 = cookie
+# A vs B, alternated PAIRS times: $1 = cookie, $2 $3 = path and label of A (with no
+# cookie when $6 is empty, else with the cookie), $4 $5 = path and label of B (with the
+# cookie), $6 = "cookie" to send it with A too
+guard_pairs() {
+    cookie=$1; a=${2:-/open/index.html}; an=${3:-static}; b=${4:-/private/index.html}
+    bn=${5:-guarded}; acookie=""
+    [ "${6:-}" = cookie ] && acookie=$cookie
     : > "$WORK/pairs"
     i=0
     while [ $i -lt "$PAIRS" ]; do
-        wrk_measure get /open/index.html ""
+        wrk_measure get "$a" "$acookie"
         s_rps=$rps; s50=$(to_us "$p50"); s99=$(to_us "$p99"); s_bad=$bad
-        wrk_measure get /private/index.html "$1"
+        wrk_measure get "$b" "$cookie"
         echo "$s_rps $rps $s50 $(to_us "$p50") $s99 $(to_us "$p99") $s_bad $bad" >> "$WORK/pairs"
         i=$((i + 1))
     done
     ratios=$(awk '{printf "%.3f\n", $2 / $1}' "$WORK/pairs")
-    printf '  guard vs static over %s alternated pairs of %ss:\n' "$PAIRS" "$SECS"
-    printf '    req/s    static median %s, guarded median %s\n' \
-        "$(awk '{print $1}' "$WORK/pairs" | median)" "$(awk '{print $2}' "$WORK/pairs" | median)"
+    printf '  %s vs %s over %s alternated pairs of %ss:\n' "$bn" "$an" "$PAIRS" "$SECS"
+    printf '    req/s    %s median %s, %s median %s\n' \
+        "$an" "$(awk '{print $1}' "$WORK/pairs" | median)" "$bn" "$(awk '{print $2}' "$WORK/pairs" | median)"
     printf '    ratio    median %s (min %s, max %s)   target >= 0.95\n' \
         "$(echo "$ratios" | median)" "$(echo "$ratios" | sort -g | head -1)" \
         "$(echo "$ratios" | sort -g | tail -1)"
-    printf '    p50 us   static %s, guarded %s\n' \
-        "$(awk '{print $3}' "$WORK/pairs" | median)" "$(awk '{print $4}' "$WORK/pairs" | median)"
-    printf '    p99 us   static %s, guarded %s (difference %s us; target within 1000)\n' \
-        "$(awk '{print $5}' "$WORK/pairs" | median)" "$(awk '{print $6}' "$WORK/pairs" | median)" \
+    printf '    p50 us   %s %s, %s %s\n' \
+        "$an" "$(awk '{print $3}' "$WORK/pairs" | median)" "$bn" "$(awk '{print $4}' "$WORK/pairs" | median)"
+    printf '    p99 us   %s %s, %s %s (difference %s us; target within 1000)\n' \
+        "$an" "$(awk '{print $5}' "$WORK/pairs" | median)" "$bn" "$(awk '{print $6}' "$WORK/pairs" | median)" \
         "$(awk '{print $6 - $5}' "$WORK/pairs" | median)"
     printf '    unexpected statuses: %s\n' "$(awk '{s += $7 + $8} END {print s}' "$WORK/pairs")"
+}
+
+# An account with two-step sign-in on: prints the session cookie (which passed the
+# second factor at the confirmation). Needs oathtool.
+sign_up_mfa() { # $1 = email
+    c=$(sign_up "$1")
+    secret=$(curl -fsS -X POST -H "Cookie: $c" "http://127.0.0.1:$PORT/api/users/me/mfa" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["secret"])')
+    curl -fsS -o /dev/null -H "Cookie: $c" -H 'Content-Type: application/json' \
+        -d "{\"code\":\"$(oathtool --totp -b "$secret")\"}" \
+        "http://127.0.0.1:$PORT/api/users/me/mfa/confirm"
+    echo "$c"
+}
+
+# Two-step sign-in: the guard's step-up check (Require authsvc mfa on /secure/, the
+# same file as /private/) against the plain guard, and the first step of a sign-in of
+# an account with MFA (password check + challenge) against a plain sign-in.
+mfa_section() { # $1 = event|prefork
+    start_server "$1" relaxed
+    cookie=$(sign_up_mfa "bench-mfa@bench.example.com")
+    sign_up "bench-plain@bench.example.com" > /dev/null
+    echo "  two-step sign-in (the session passed a TOTP code at enrollment):"
+    guard_pairs "$cookie" /private/index.html guarded /secure/index.html mfa-guarded cookie
+    wrk_run login login "bench-plain@bench.example.com"
+    wrk_run mfa-step1 mfastep1 "bench-mfa@bench.example.com"
+    challenges=$(sqlite3 "$WORK/state/authsvc.db" 'SELECT COUNT(*) FROM mfa_challenges')
+    errors=$(grep -c ':error\]' "$WORK/state/error.log" || true)
+    printf '  challenges stored: %s; error lines: %s\n' "$challenges" "$errors"
+    grep ':error\]' "$WORK/state/error.log" | head -n 5 | sed 's/^/    /'
+    stop_server
 }
 
 # sign_up EMAIL -> prints the session cookie of a new account (from 127.0.0.1)
@@ -352,6 +393,9 @@ for mpm in $MPMS; do
         stop_server
     else
         echo "$mpm MPM:"
+    fi
+    if has mfa; then
+        mfa_section "$mpm"
     fi
     if has flood; then
         flood_section "$mpm"

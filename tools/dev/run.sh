@@ -16,6 +16,29 @@ stop() {
     fi
 }
 
+# The key that seals the demo's TOTP secrets (AuthsvcSecretKeyFile): made once and then
+# kept, since losing it would strand every account that turned two-step sign-in on.
+# httpd reads it while it reads its configuration, as root (before the children drop
+# to www-data), so it stays root's, mode 0600: the children never open it.
+secret_key() {
+    key=$STATE/authsvc.key
+    if [ ! -s "$key" ]; then
+        (
+            umask 077 # before the file exists: it is never readable by others
+            if command -v openssl >/dev/null 2>&1; then
+                openssl rand -hex 32 >"$key.tmp"
+            else
+                { od -An -vtx1 -N32 /dev/urandom | tr -d ' \n'; echo; } >"$key.tmp"
+            fi
+        )
+        mv "$key.tmp" "$key"
+    fi
+    if [ "$(id -u)" -eq 0 ]; then
+        chown root:root "$key"
+    fi
+    chmod 600 "$key"
+}
+
 start() {
     mkdir -p "$STATE/mail"
     user_lines=""
@@ -34,6 +57,7 @@ Group www-data"
     if [ "$(id -u)" -eq 0 ]; then
         chown -R www-data:www-data "$STATE"
     fi
+    secret_key
     stop
     "$HTTPD" -t -f "$CONF"
     "$HTTPD" -f "$CONF" -k start
@@ -52,11 +76,13 @@ Group www-data"
 mod_authsvc demo is running (stop it with: make stop)
   public page    http://127.0.0.1:8080/
   private page   http://127.0.0.1:8080/private/   (Require authsvc)
+  step-up page   http://127.0.0.1:8080/secure/    (Require authsvc mfa)
   JSON API       http://127.0.0.1:8080/api/
   health         http://127.0.0.1:8080/health
   database       $STATE/authsvc.db
   error log      $STATE/error.log
   mail           $STATE/mail/*.eml   (verification and reset links land here)
+  secret key     $STATE/authsvc.key   (seals the TOTP secrets: without it, two-step sign-in fails)
 
 Try it:
   curl -i -H 'Content-Type: application/json' -d '{"email":"ada@example.com","password":"correct horse battery"}' http://127.0.0.1:8080/api/auth/register

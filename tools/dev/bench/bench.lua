@@ -1,6 +1,8 @@
 -- wrk script for tools/dev/bench.sh. Arguments after "--":
 --   register PREFIX         POST /api/auth/register, a new account per request (expects 201)
 --   login EMAIL             POST /api/auth/login for one account (expects 200)
+--   mfastep1 EMAIL          the same for an account with two-step sign-in (expects 401
+--                           mfa_required: the password was checked, a challenge stored)
 --   get PATH [COOKIE]       GET PATH with an optional Cookie header (expects 200)
 --   forgot EMAIL            POST /api/auth/forgot-password for one address (expects 202)
 -- At the end it prints "BENCH_NON_EXPECTED n": responses with another status, and
@@ -18,8 +20,8 @@ function init(args)
     -- every thread has its own Lua state: a table's address tells them apart
     salt = tostring({}):gsub("[^%w]", "")
     json = {["Content-Type"] = "application/json"}
-    expect = ({register = 201, forgot = 202})[mode] or 200
-    if mode == "login" then
+    expect = ({register = 201, forgot = 202, mfastep1 = 401})[mode] or 200
+    if mode == "login" or mode == "mfastep1" then
         body = string.format('{"login":"%s","password":"correct horse battery staple"}', arg1)
     elseif mode == "forgot" then
         body = string.format('{"email":"%s"}', arg1)
@@ -36,7 +38,7 @@ function request()
         return wrk.format("POST", "/api/auth/register", json, string.format(
             '{"email":"%s-%s-%d@bench.example.com","password":"correct horse battery staple"}',
             arg1, salt, counter))
-    elseif mode == "login" then
+    elseif mode == "login" or mode == "mfastep1" then
         return wrk.format("POST", "/api/auth/login", json, body)
     elseif mode == "forgot" then
         return wrk.format("POST", "/api/auth/forgot-password", json, body)
