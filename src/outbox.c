@@ -18,6 +18,7 @@
 #include "mail.h"
 #include "mail_transport.h"
 #include "outbox.h"
+#include "secretbox.h"
 #include "request.h"
 
 #define POLL_INTERVAL  apr_time_from_sec(1)
@@ -37,6 +38,12 @@ static const char *site_name(request_rec *r, const authsvc_srv_cfg_t *c)
         return c->public_host;
     }
     return r->server->server_hostname ? r->server->server_hostname : "localhost";
+}
+
+/* A sealed message is bound to its recipient. */
+static const char *sealing_aad(apr_pool_t *p, const char *to)
+{
+    return apr_pstrcat(p, "mail_outbox:", to, NULL);
 }
 
 apr_status_t authsvc_outbox_queue(request_rec *r, authsvc_db_t *db, const char *name,
@@ -64,6 +71,16 @@ apr_status_t authsvc_outbox_queue(request_rec *r, authsvc_db_t *db, const char *
     if (*why != NULL) {
         return APR_EINVAL;
     }
+    /* The message carries the token of a link: with a key, it is sealed at rest. */
+    if (c->keyring != NULL &&
+        (m.message = authsvc_secretbox_seal(r->pool, c->keyring,
+                                            (const unsigned char *)m.message,
+                                            strlen(m.message), sealing_aad(r->pool, to))) ==
+            NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "could not seal mail %s to the outbox",
+                      name);
+        return APR_EGENERAL;
+    }
     m.template_name = name;
     m.transport = c->mail_transport_key;
     m.sender = c->mail_from;
@@ -79,6 +96,7 @@ typedef struct {
     server_rec *s;              /* the first server on this database: logs, defaults */
     const dbd_cfg_t *cfg;
     apr_hash_t *by_transport;   /* transport key -> server_rec * */
+    apr_array_header_t *keyrings; /* the servers' distinct AuthsvcSecretKeyFile keys */
     /* per child process, built on first use */
     apr_pool_t *pool;
     ap_dbd_t dbd;
@@ -155,13 +173,35 @@ static apr_int64_t backoff(const authsvc_srv_cfg_t *c, int attempts)
     return delay < c->retry_max ? delay : c->retry_max;
 }
 
+/* The message as queued: in clear, or sealed (then opened with whichever server's keys
+ * know its key id). NULL when no key opens it. */
+static const char *unseal(const deliverer_t *d, apr_pool_t *p, const authsvc_outbox_t *m)
+{
+    unsigned char *pt = NULL;
+    apr_size_t len = 0;
+    int i;
+
+    if (strncmp(m->message, "v1.", 3) != 0) {
+        return m->message; /* queued in clear (no key), or before keys were configured */
+    }
+    for (i = 0; i < d->keyrings->nelts; i++) {
+        if (authsvc_secretbox_open(p, APR_ARRAY_IDX(d->keyrings, i,
+                                                    const authsvc_keyring_t *),
+                                   m->message, sealing_aad(p, m->recipient), &pt,
+                                   &len) == APR_SUCCESS) {
+            return (const char *)pt;
+        }
+    }
+    return NULL;
+}
+
 static void deliver(deliverer_t *d, authsvc_db_t *db, apr_pool_t *p,
                     const authsvc_outbox_t *m)
 {
     server_rec *s = owner(d, m);
     const authsvc_srv_cfg_t *c = authsvc_srv(s);
     apr_int64_t now = AUTHSVC_NOW();
-    const char *error = NULL;
+    const char *error = NULL, *message;
     int claimed = 0;
 
     if (authsvc_outbox_claim(db, m->id, now + CLAIM_SECONDS, &claimed) != APR_SUCCESS ||
@@ -171,8 +211,11 @@ static void deliver(deliverer_t *d, authsvc_db_t *db, apr_pool_t *p,
     if (m->message == NULL || m->recipient == NULL) {
         error = "the message is missing";
     }
+    else if ((message = unseal(d, p, m)) == NULL) {
+        error = "the message is sealed with a key no AuthsvcSecretKeyFile lists";
+    }
     else if (authsvc_mail_transport_send(p, c->mail_transport, m->sender, m->recipient,
-                                         m->message, &error) == APR_SUCCESS) {
+                                         message, &error) == APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "mail %s sent via %s", m->id,
                      c->mail_transport_key);
         authsvc_outbox_sent(db, m->id);
@@ -241,6 +284,20 @@ static apr_status_t tick(int state, void *data, apr_pool_t *p)
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get;
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register;
 
+static void add_keyring(deliverer_t *d, const authsvc_keyring_t *kr)
+{
+    int i;
+
+    for (i = 0; kr != NULL && i < d->keyrings->nelts; i++) {
+        if (APR_ARRAY_IDX(d->keyrings, i, const authsvc_keyring_t *) == kr) {
+            return;
+        }
+    }
+    if (kr != NULL) {
+        APR_ARRAY_PUSH(d->keyrings, const authsvc_keyring_t *) = kr;
+    }
+}
+
 /* Group the servers by database (their cache realm is the database's identity). */
 static apr_hash_t *group(apr_pool_t *pconf, server_rec *s)
 {
@@ -260,8 +317,10 @@ static apr_hash_t *group(apr_pool_t *pconf, server_rec *s)
             d->s = s;
             d->cfg = cfg;
             d->by_transport = apr_hash_make(pconf);
+            d->keyrings = apr_array_make(pconf, 2, sizeof(const authsvc_keyring_t *));
             apr_hash_set(by_realm, c->realm, APR_HASH_KEY_STRING, d);
         }
+        add_keyring(d, c->keyring);
         if (apr_hash_get(d->by_transport, c->mail_transport_key, APR_HASH_KEY_STRING) ==
             NULL) {
             apr_hash_set(d->by_transport, c->mail_transport_key, APR_HASH_KEY_STRING, s);

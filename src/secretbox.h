@@ -15,8 +15,9 @@
 #define AUTHSVC_SECRETBOX_KEY_BYTES 32
 #define AUTHSVC_SECRETBOX_IV_BYTES 12
 #define AUTHSVC_SECRETBOX_TAG_BYTES 16
-/* The largest plaintext seal accepts (a TOTP secret is 20 bytes). */
-#define AUTHSVC_SECRETBOX_MAX_PLAINTEXT 65536
+/* The largest plaintext seal accepts (a TOTP secret is 20 bytes; a queued mail, from
+ * templates of at most 64 KiB each, can be a few hundred KiB). */
+#define AUTHSVC_SECRETBOX_MAX_PLAINTEXT (1024 * 1024)
 
 typedef struct authsvc_keyring authsvc_keyring_t;
 

@@ -304,6 +304,8 @@ my $stub = mail_dir('stub');
     is($row->{recipient}, lc $f->{email}, '... recipient');
     like($row->{transport} // '', qr/sendmail-stub/, '... the transport of the vhost that queued it');
     is($row->{status}, 'queued', '... queued');
+    like($row->{message} // '', qr/^v1\.[0-9a-f]{8}\.[A-Za-z0-9_-]+$/,
+         '... sealed at rest (AuthsvcSecretKeyFile): the token is not in the database');
     is($c->post('/auth/forgot-password', {email => $f->{email}})->code, 202,
        '... forgot-password answers 202 too');
     my ($r2, $ok) = wait_outbox($row->{id}, sub { $_[0]{attempts} >= 2 }, 20);
