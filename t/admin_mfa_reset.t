@@ -11,7 +11,6 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 
-use File::Spec::Functions qw(catfile);
 use Test::More;
 use AuthsvcTest;
 
@@ -223,21 +222,8 @@ like($out, qr/^\s+mfa reset LOGIN\s+\S/m, '--help lists mfa reset');
 # ---- a database below schema version 4: exit 1 ----------------------------------------
 
 {
-    my (@db, $cleanup);
-    if ($backend eq 'pgsql') {
-        my $db = "authsvc_mfareset_$$";
-        system(pg_psql('postgres'), '-c', "DROP DATABASE IF EXISTS $db") == 0
-            and system(pg_psql('postgres'), '-c', "CREATE DATABASE $db") == 0
-            or BAIL_OUT('cannot create a PostgreSQL database for the mfa reset test');
-        @db = ('--driver', 'pgsql', '--params', pg_admin_params($db));
-        $cleanup = sub { system(pg_psql('postgres'), '-c', "DROP DATABASE IF EXISTS $db") };
-    }
-    else {
-        my $file = catfile(serverroot(), 'state', "mfareset-$$.db");
-        unlink $file, "$file-wal", "$file-shm";
-        @db = ('--driver', 'sqlite3', '--params', $file);
-        $cleanup = sub { unlink $file, "$file-wal", "$file-shm" };
-    }
+    my ($dbargs, $cleanup) = scratch_db('mfareset');
+    my @db = @$dbargs;
     ($rc, $out, $err) = admin(@db, qw(migrate up 3));
     is($rc, 0, "[$backend] a database at version 3") or diag($err);
     ($rc, $out, $err) = admin(@db, qw(mfa reset), $a->{f}{email});

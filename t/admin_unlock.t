@@ -9,7 +9,6 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 
-use File::Spec::Functions qw(catfile);
 use JSON::PP ();
 use POSIX ();
 use Test::More;
@@ -207,21 +206,8 @@ like($out, qr/^\s+user unlock LOGIN\s+\S/m, '--help lists user unlock');
 # ---- a database below schema version 3: exit 1 ----------------------------------------
 
 {
-    my (@db, $cleanup);
-    if ($backend eq 'pgsql') {
-        my $db = "authsvc_unlock_$$";
-        system(pg_psql('postgres'), '-c', "DROP DATABASE IF EXISTS $db") == 0
-            and system(pg_psql('postgres'), '-c', "CREATE DATABASE $db") == 0
-            or BAIL_OUT('cannot create a PostgreSQL database for the unlock test');
-        @db = ('--driver', 'pgsql', '--params', pg_admin_params($db));
-        $cleanup = sub { system(pg_psql('postgres'), '-c', "DROP DATABASE IF EXISTS $db") };
-    }
-    else {
-        my $file = catfile(serverroot(), 'state', "unlock-$$.db");
-        unlink $file, "$file-wal", "$file-shm";
-        @db = ('--driver', 'sqlite3', '--params', $file);
-        $cleanup = sub { unlink $file, "$file-wal", "$file-shm" };
-    }
+    my ($dbargs, $cleanup) = scratch_db('unlock');
+    my @db = @$dbargs;
     ($rc, $out, $err) = admin(@db, qw(migrate up 2));
     is($rc, 0, "[$backend] a database at version 2") or diag($err);
     ($rc, $out, $err) = admin(@db, qw(user unlock), $email);

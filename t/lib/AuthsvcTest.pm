@@ -45,7 +45,7 @@ our @EXPORT = qw(
     outbox_rows outbox_row wait_outbox random_token bad_tokens_ok live_session_count
     parallel_posts guard_code smtp_sink_port start_smtp_sink
     random_ipv4 random_ipv6_net random_ipv6 xff_client retry_after_ok
-    request_rows audit_rows audit_detail parallel_requests admin_bin run_admin
+    request_rows audit_rows audit_detail parallel_requests admin_bin run_admin scratch_db
     totp_step totp_wait_margin totp_code totp_code_step totp_code_at base32_decode secret_key_file key_kid
     mfa_enroll mfa_account mfa_code mfa_start mfa_login recovery_code_re iso_time_ok
     bool_is client_error_ok wrong_type_ok prompt_redirect_ok
@@ -328,6 +328,24 @@ sub run_admin {
     my $e = $fh ? <$fh> : '';
     unlink $err;
     return ($rc, $out // '', $e // '');
+}
+
+# An empty database of its own for a test of authsvc-admin (named after NAME): the
+# tool's --driver/--params arguments, and a sub that drops it.
+sub scratch_db {
+    my ($name) = @_;
+    if (backend() eq 'pgsql') {
+        my $db = "authsvc_${name}_$$";
+        system(pg_psql('postgres'), '-c', "DROP DATABASE IF EXISTS $db") == 0
+            and system(pg_psql('postgres'), '-c', "CREATE DATABASE $db") == 0
+            or Test::More::BAIL_OUT("cannot create a PostgreSQL database for $name");
+        return (['--driver', 'pgsql', '--params', pg_admin_params($db)],
+                sub { system(pg_psql('postgres'), '-c', "DROP DATABASE IF EXISTS $db") });
+    }
+    my $file = catfile(serverroot(), 'state', "$name-$$.db");
+    unlink $file, "$file-wal", "$file-shm";
+    return (['--driver', 'sqlite3', '--params', $file],
+            sub { unlink $file, "$file-wal", "$file-shm" });
 }
 
 sub httpd_bin { Apache::Test::vars('httpd') }
