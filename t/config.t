@@ -220,8 +220,37 @@ for my $t (['tpl-unknown', 'verify_email.txt', "Hello {{nobody_knows}}\nCode: {{
     close $fh;
 }
 
+# Key files for AuthsvcSecretKeyFile: a good one, one others may read, one of the wrong
+# length, and a directory.
+my %key = (good => "$dir/key-good", open => "$dir/key-open", short => "$dir/key-short");
+for my $k (['good', 0600, ('ab' x 32) . "\n"], ['open', 0644, ('cd' x 32) . "\n"],
+           ['short', 0600, ('ef' x 16) . "\n"]) {
+    my ($name, $mode, $text) = @$k;
+    open(my $fh, '>', $key{$name}) or die "$key{$name}: $!";
+    print {$fh} $text;
+    close $fh;
+    chmod $mode, $key{$name};
+}
+
 my @refused = (
     ['AuthsvcPasswordMinLength 0',             qr/AuthsvcPasswordMinLength.*between/],
+    # Two-step sign-in (issue 6).
+    ["AuthsvcSecretKeyFile $dir/no-such-key",  qr/AuthsvcSecretKeyFile.*no-such-key/],
+    ["AuthsvcSecretKeyFile $key{open}",        qr/AuthsvcSecretKeyFile.*key-open/],
+    ["AuthsvcSecretKeyFile $key{short}",       qr/AuthsvcSecretKeyFile.*key-short/],
+    ["AuthsvcSecretKeyFile $dir",              qr/AuthsvcSecretKeyFile/],
+    ["<Location /x>\nAuthsvcSecretKeyFile $key{good}\n</Location>", qr/AuthsvcSecretKeyFile.*not allowed/],
+    ['AuthsvcMFAIssuer "Example: Accounts"',   qr/AuthsvcMFAIssuer.*':'/],
+    ['AuthsvcMFAIssuer ""',                    qr/AuthsvcMFAIssuer/],
+    ['AuthsvcMFAIssuer ' . ('x' x 65),         qr/AuthsvcMFAIssuer/],
+    ['AuthsvcTOTPWindow 11',                   qr/AuthsvcTOTPWindow/],
+    ['AuthsvcTOTPWindow -1',                   qr/AuthsvcTOTPWindow/],
+    ['AuthsvcTOTPWindow one',                  qr/AuthsvcTOTPWindow/],
+    ['AuthsvcFreshAuthMaxAge 0',               qr/AuthsvcFreshAuthMaxAge/],
+    ['AuthsvcFreshAuthMaxAge 10x',             qr/AuthsvcFreshAuthMaxAge/],
+    ['AuthsvcFreshAuthMaxAge 400d',            qr/AuthsvcFreshAuthMaxAge/],
+    ['AuthsvcMFARequired Maybe',               qr/AuthsvcMFARequired/],
+    ['AuthsvcMFARequired On',                  qr/AuthsvcMFARequired On needs AuthsvcSecretKeyFile/],
     ['AuthsvcPasswordMinLength twelve',        qr/AuthsvcPasswordMinLength.*not a number/],
     ['AuthsvcPasswordMaxLength 5000',          qr/AuthsvcPasswordMaxLength.*between/],
     ['AuthsvcPasswordMaxLength 12k',           qr/AuthsvcPasswordMaxLength/],
@@ -418,6 +447,14 @@ for my $extra ('AuthsvcSessionIdleTimeout 90', 'AuthsvcSessionIdleTimeout 2H',
                'AuthsvcHashConcurrency 1', 'AuthsvcHashConcurrency 1024 30s',
                'AuthsvcHashConcurrency 4 250ms', 'AuthsvcHashConcurrency 4 0',
                'AuthsvcLockout off', 'AuthsvcLockout 10 15m 15m', 'AuthsvcLockout 10 15m 15m 24h',
+               # Two-step sign-in (issue 6).
+               "AuthsvcSecretKeyFile $key{good}",
+               "AuthsvcSecretKeyFile $key{good}\nAuthsvcSecretKeyFile $key{good}",
+               "AuthsvcSecretKeyFile $key{good}\nAuthsvcMFARequired On",
+               "<Location /p>\nRequire authsvc mfa\nAuthsvcMFARequired On\n</Location>",
+               "<Location /p>\nRequire authsvc fresh 300\n</Location>",
+               'AuthsvcMFAIssuer "Example Accounts & Co"', 'AuthsvcTOTPWindow 0',
+               'AuthsvcTOTPWindow 10', 'AuthsvcFreshAuthMaxAge off', 'AuthsvcFreshAuthMaxAge 5m',
                'AuthsvcLockout 1 1s 1s', 'AuthsvcLockout 1000 1d 30d 365d', 'AuthsvcLockout 5 1m 2d',
                'AuthsvcLockoutReveal On', 'AuthsvcLockoutReveal off',
                'AuthsvcHoneypotField none', 'AuthsvcHoneypotField homepage_url',
