@@ -966,11 +966,7 @@ static const char *set_totp_window(cmd_parms *cmd, void *dcfg, const char *arg)
     const char *err;
 
     (void)dcfg;
-    if (strcmp(arg, "0") == 0) {
-        SRV(cmd)->totp_window = 0;
-        return NULL;
-    }
-    err = parse_scaled(cmd, arg, no_units, 1, 10, &v);
+    err = parse_scaled(cmd, arg, no_units, 0, 10, &v);
     if (err == NULL) {
         SRV(cmd)->totp_window = (int)v;
     }
@@ -1186,7 +1182,7 @@ const command_rec authsvc_cmds[] = {
                   "A file with a 256-bit key sealing second-factor secrets (repeatable: "
                   "the last seals, all open)"),
     AP_INIT_TAKE1("AuthsvcMFAIssuer", set_mfa_issuer, NULL, RSRC_CONF,
-                  "The name authenticator apps show for this site (default the host)"),
+                  "The name authenticator apps show for this site (default the ServerName)"),
     AP_INIT_TAKE1("AuthsvcTOTPWindow", set_totp_window, NULL, RSRC_CONF,
                   "TOTP time steps accepted either side of now, 0-10 (default 1)"),
     AP_INIT_TAKE1("AuthsvcFreshAuthMaxAge", set_fresh_max_age, NULL, RSRC_CONF,

@@ -92,17 +92,43 @@ int authsvc_crypto_streq(const char *a, const char *b)
     return CRYPTO_memcmp(a, b, la) == 0;
 }
 
-int authsvc_crypto_token_plausible(const char *s, apr_size_t len)
+int authsvc_crypto_is_b64url(const char *s, apr_size_t len)
 {
     apr_size_t i;
 
-    if (s == NULL || len != AUTHSVC_TOKEN_CHARS) {
-        return 0;
-    }
     for (i = 0; i < len; i++) {
         if (!apr_isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_') {
             return 0;
         }
     }
     return 1;
+}
+
+int authsvc_crypto_token_plausible(const char *s, apr_size_t len)
+{
+    return s != NULL && len == AUTHSVC_TOKEN_CHARS && authsvc_crypto_is_b64url(s, len);
+}
+
+const unsigned char *authsvc_crypto_b64url_decode(apr_pool_t *p, const char *s,
+                                                  apr_size_t len, apr_size_t *outlen)
+{
+    const unsigned char *out;
+    const char *again;
+
+    *outlen = 0;
+    if (s == NULL || len % 4 == 1 || !authsvc_crypto_is_b64url(s, len)) {
+        return NULL;
+    }
+    out = (const unsigned char *)apr_pdecode_base64_binary(p, s, (apr_ssize_t)len,
+                                                           APR_ENCODE_BASE64URL, outlen);
+    /* apr ignores the unused low bits of the last character: only the spelling that
+     * encodes back to itself is accepted. */
+    again = out ? apr_pencode_base64_binary(p, out, (apr_ssize_t)*outlen,
+                                            APR_ENCODE_BASE64URL, NULL)
+                : NULL;
+    if (again == NULL || strlen(again) != len || memcmp(again, s, len) != 0) {
+        *outlen = 0;
+        return NULL;
+    }
+    return out;
 }

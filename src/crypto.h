@@ -27,6 +27,15 @@ const char *authsvc_crypto_token(apr_pool_t *p, apr_size_t nbytes);
  * characters): anything else is refused without a lookup. */
 int authsvc_crypto_token_plausible(const char *s, apr_size_t len);
 
+/* 1 when s[0..len) is base64url characters only (A-Z a-z 0-9 - _). */
+int authsvc_crypto_is_b64url(const char *s, apr_size_t len);
+
+/* Decode s[0..len), base64url without padding, into *outlen bytes in p; NULL unless s
+ * is the one canonical spelling of its bytes (no other characters, no padding, no
+ * stray bits in the last character). */
+const unsigned char *authsvc_crypto_b64url_decode(apr_pool_t *p, const char *s,
+                                                  apr_size_t len, apr_size_t *outlen);
+
 /* Lower-case hex SHA-256 of s[0..len) in p (64 characters). */
 const char *authsvc_crypto_sha256_hex(apr_pool_t *p, const char *s, apr_size_t len);
 

@@ -84,6 +84,12 @@ void authsvc_flow_lock(request_rec *r, authsvc_db_t *db, const char *uid,
                        const char *login, const authsvc_lockout_t *pol,
                        const authsvc_claim_t *claim, apr_int64_t now);
 
+/* A locked account, when AuthsvcLockoutReveal says so: 423 account_locked with
+ * Retry-After; NULL when locks are not revealed (the caller answers as for a wrong
+ * password or code). */
+const authsvc_fail_t *authsvc_flow_locked(request_rec *r, authsvc_db_t *db, const char *uid,
+                                          const authsvc_lockout_t *pol, apr_int64_t now);
+
 /* The signed-in identity of this request; unauthenticated when there is none. */
 const authsvc_fail_t *authsvc_flow_whoami(request_rec *r, authsvc_identity_t **out);
 

@@ -135,23 +135,31 @@ void authsvc_flow_lock(request_rec *r, authsvc_db_t *db, const char *uid,
     authsvc_audit(r, db, "account_locked", uid, login, detail);
 }
 
-static const authsvc_fail_t *locked(request_rec *r, authsvc_db_t *db,
-                                    const authsvc_pw_attempt_t *a,
-                                    const authsvc_lockout_t *pol, apr_int64_t now)
+const authsvc_fail_t *authsvc_flow_locked(request_rec *r, authsvc_db_t *db, const char *uid,
+                                          const authsvc_lockout_t *pol, apr_int64_t now)
 {
     apr_int64_t secs = 1;
 
-    authsvc_abuse_backoff_fail(r, a->account);
-    audit_failure(r, db, a, "locked");
     if (!authsvc_config_lock_reveal(authsvc_srv(r->server))) {
-        return wrong(r, a);
+        return NULL;
     }
-    authsvc_lockout_retry_after(db, a->u->id, now, pol, &secs);
+    authsvc_lockout_retry_after(db, uid, now, pol, &secs);
     apr_table_setn(r->headers_out, "Retry-After",
                    apr_psprintf(r->pool, "%" APR_INT64_T_FMT, secs));
     return authsvc_fail(r, "account_locked",
                         "too many failed sign-ins: the account is locked for now; try "
                         "later, or reset the password");
+}
+
+static const authsvc_fail_t *locked(request_rec *r, authsvc_db_t *db,
+                                    const authsvc_pw_attempt_t *a,
+                                    const authsvc_lockout_t *pol, apr_int64_t now)
+{
+    const authsvc_fail_t *fail;
+
+    authsvc_abuse_backoff_fail(r, a->account);
+    audit_failure(r, db, a, "locked");
+    return (fail = authsvc_flow_locked(r, db, a->u->id, pol, now)) ? fail : wrong(r, a);
 }
 
 const authsvc_fail_t *authsvc_flow_password_attempt(request_rec *r, authsvc_db_t *db,

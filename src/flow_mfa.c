@@ -71,6 +71,9 @@ static unsigned char *open_secret(request_rec *r, const authsvc_keyring_t *kr,
     if (kr == NULL || sealed == NULL ||
         authsvc_secretbox_open(r->pool, kr, sealed, uid, &pt, &len) != APR_SUCCESS ||
         len != AUTHSVC_TOTP_SECRET_BYTES) {
+        if (pt != NULL) {
+            OPENSSL_cleanse(pt, len);
+        }
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "cannot open the TOTP secret of user %s: is the key that sealed it "
                       "still listed in AuthsvcSecretKeyFile?", uid);
@@ -171,18 +174,10 @@ static const authsvc_fail_t *bad_code(request_rec *r, authsvc_db_t *db, const fa
 static const authsvc_fail_t *locked(request_rec *r, authsvc_db_t *db, const factor_t *f,
                                     const authsvc_lockout_t *pol, apr_int64_t now)
 {
-    apr_int64_t secs = 1;
+    const authsvc_fail_t *bad = bad_code(r, db, f, "locked");
+    const authsvc_fail_t *fail = authsvc_flow_locked(r, db, f->u->id, pol, now);
 
-    if (!authsvc_config_lock_reveal(authsvc_srv(r->server))) {
-        return bad_code(r, db, f, "locked");
-    }
-    authsvc_audit(r, db, "mfa_failure", f->u->id, f->login,
-                  reason(r, "locked", f->action));
-    authsvc_lockout_retry_after(db, f->u->id, now, pol, &secs);
-    apr_table_setn(r->headers_out, "Retry-After",
-                   apr_psprintf(r->pool, "%" APR_INT64_T_FMT, secs));
-    return authsvc_fail(r, "account_locked",
-                        "too many failed attempts: the account is locked for now");
+    return fail ? fail : bad;
 }
 
 /* After AuthsvcSecretKeyFile gained a newer key: a secret sealed under an older one is

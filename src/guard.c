@@ -62,19 +62,25 @@ static void attach(request_rec *r, authsvc_identity_t *id)
 
 /* ---- requirements ----------------------------------------------------------------- */
 
-/* "fresh SECONDS": a whole number of seconds, 1 to a year, and nothing after it. */
+int authsvc_guard_fresh_seconds(const char *w, apr_int64_t *out)
+{
+    char *end = NULL;
+
+    errno = 0;
+    *out = w != NULL && apr_isdigit(*w) ? apr_strtoi64(w, &end, 10) : 0;
+    return end != NULL && *end == '\0' && errno == 0 && *out >= 1 &&
+           *out <= AUTHSVC_FRESH_MAX;
+}
+
+/* "fresh SECONDS", and nothing after it. */
 static const char *parse_fresh(apr_pool_t *p, const char *line, authsvc_require_t *req)
 {
     const char *w = ap_getword_conf(p, &line);
-    char *end = NULL;
     apr_int64_t v;
 
-    errno = 0;
-    v = apr_isdigit(*w) ? apr_strtoi64(w, &end, 10) : 0;
-    if (*w == '\0' || end == NULL || *end != '\0' || errno != 0 || v < 1 ||
-        v > 366 * 86400) {
+    if (!authsvc_guard_fresh_seconds(w, &v)) {
         return apr_psprintf(p, "Require authsvc fresh: '%s' is not a number of seconds "
-                            "(1 to 31622400)", w);
+                            "(1 to %d)", w, AUTHSVC_FRESH_MAX);
     }
     if (*ap_getword_conf(p, &line) != '\0') {
         return "Require authsvc fresh takes one number of seconds";

@@ -26,6 +26,11 @@ typedef struct {
     int negated;               /* under "Require not" or <RequireNone>: a plain test */
 } authsvc_require_t;
 
+/* "fresh SECONDS" and /auth/check?fresh=: a whole number of seconds, 1 to a year.
+ * 1 with *out set when w is one. */
+#define AUTHSVC_FRESH_MAX (366 * 86400)
+int authsvc_guard_fresh_seconds(const char *w, apr_int64_t *out);
+
 /* Parse the words of a Require line: "", "verified", "role NAME...", "user LOGIN...",
  * "mfa", "fresh SECONDS". NULL or an error message (the line is refused at start-up). */
 const char *authsvc_guard_parse(apr_pool_t *p, const char *line, authsvc_require_t **out);

@@ -3,8 +3,6 @@
  * (nginx auth_request, Traefik forwardAuth). 200 with the identity headers when the
  * session is live and meets the requirement in the query; 401 or 403 otherwise.
  */
-#include "apr_lib.h"
-
 #include "guard.h"
 #include "h_common.h"
 #include "router.h"
@@ -32,9 +30,7 @@ static const char *parse_query(request_rec *r, authsvc_require_t *req)
             continue;
         }
         if (strcmp(pair, "fresh") == 0) {
-            char *end = NULL;
-            req->fresh = val && apr_isdigit(*val) ? apr_strtoi64(val, &end, 10) : 0;
-            if (end == NULL || *end != '\0' || req->fresh < 1 || req->fresh > 366 * 86400) {
+            if (!authsvc_guard_fresh_seconds(val, &req->fresh)) {
                 return "parameter 'fresh' must be a number of seconds (1 to 31622400)";
             }
             continue;

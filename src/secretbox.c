@@ -27,6 +27,8 @@
 #define KID_CHARS 8
 #define PREFIX "v1."
 #define PREFIX_LEN 3
+/* The base64url length of the largest sealed data (IV, plaintext, tag). */
+#define BODY_MAX (((IV_BYTES + AUTHSVC_SECRETBOX_MAX_PLAINTEXT + TAG_BYTES) * 4 + 2) / 3)
 /* A key file is 64 hex digits or 44 base64 characters and a newline; anything much
  * longer is not a key file (and is not read in full). */
 #define KEYFILE_MAX 256
@@ -346,18 +348,6 @@ const char *authsvc_secretbox_seal(apr_pool_t *p, const authsvc_keyring_t *kr,
     return b64 != NULL ? apr_pstrcat(p, PREFIX, k->kid, ".", b64, NULL) : NULL;
 }
 
-/* Only base64url characters: apr's decoder would also take '+', '/' and padding, and
- * one sealed value should have one spelling. */
-static int all_base64url(const char *s)
-{
-    for (; *s; s++) {
-        if (!apr_isalnum((unsigned char)*s) && *s != '-' && *s != '_') {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 /* "v1." + 8 characters of kid + "." + base64url of at least an IV and a tag: the
  * data is decoded into *raw; 0 for anything else. A kid that is not 8 lower-case hex
  * digits is not checked here: it matches no key. */
@@ -374,11 +364,11 @@ static int parse_sealed(apr_pool_t *p, const char *sealed, const unsigned char *
         return 0;
     }
     body = kid + KID_CHARS + 1;
-    if (!all_base64url(body)) {
+    /* Too long to be ours is refused before anything is decoded. */
+    if (strnlen(body, BODY_MAX + 1) > BODY_MAX) {
         return 0;
     }
-    *raw = (const unsigned char *)apr_pdecode_base64_binary(p, body, APR_ENCODE_STRING,
-                                                            APR_ENCODE_NONE, rawlen);
+    *raw = authsvc_crypto_b64url_decode(p, body, strlen(body), rawlen);
     return *raw != NULL && *rawlen >= IV_BYTES + TAG_BYTES &&
            *rawlen - IV_BYTES - TAG_BYTES <= AUTHSVC_SECRETBOX_MAX_PLAINTEXT;
 }

@@ -35,8 +35,9 @@ const authsvc_stmt_t authsvc_store_sessions_stmts[] = {
      "UPDATE sessions SET mfa_at = NULL WHERE user_id = %s AND mfa_at IS NOT NULL"},
     {"authsvc_sessions_list_user",
      "SELECT token_hash, id, created_at, last_seen_at, idle_expires_at, expires_at, ip, "
-     "user_agent, auth_at, mfa_at, amr FROM sessions WHERE user_id = %s AND revoked_at IS NULL "
-     "AND expires_at > %lld AND idle_expires_at > %lld ORDER BY last_seen_at DESC, id"},
+     "user_agent, auth_at, mfa_at, amr FROM sessions "
+     "WHERE user_id = %s AND revoked_at IS NULL AND expires_at > %lld "
+     "AND idle_expires_at > %lld ORDER BY last_seen_at DESC, id"},
     /* The user_id condition is what keeps one user's request off another's session. */
     {"authsvc_sessions_revoke_id",
      "UPDATE sessions SET revoked_at = %lld WHERE id = %s AND user_id = %s "
@@ -51,21 +52,36 @@ const authsvc_stmt_t authsvc_store_sessions_stmts[] = {
      "DELETE FROM sessions WHERE user_id = %s RETURNING token_hash"},
     {NULL, NULL}};
 
+/* Columns 2-10 of a lookup or list row (both select them in the same order): times,
+ * client, and how the user authenticated. */
+static void session_times(const authsvc_rows_t *rows, int i, authsvc_session_t *s)
+{
+    s->created_at = authsvc_store_cell_int(rows, i, 2, 0);
+    s->last_seen_at = authsvc_store_cell_int(rows, i, 3, 0);
+    s->idle_expires_at = authsvc_store_cell_int(rows, i, 4, 0);
+    s->expires_at = authsvc_store_cell_int(rows, i, 5, 0);
+    s->ip = authsvc_store_cell(rows, i, 6);
+    s->user_agent = authsvc_store_cell(rows, i, 7);
+    s->auth_at = authsvc_store_cell_int(rows, i, 8, 0);
+    s->mfa_at = authsvc_store_cell_int(rows, i, 9, 0);
+    s->amr = authsvc_store_cell(rows, i, 10);
+}
+
 apr_status_t authsvc_sessions_insert(authsvc_db_t *db, const authsvc_session_t *s)
 {
     apr_pool_t *p = authsvc_store_pool(db);
     const char *args[12] = {s->token_hash,
-                           s->id,
-                           s->user_id,
-                           authsvc_store_int(p, s->created_at),
-                           authsvc_store_int(p, s->last_seen_at),
-                           authsvc_store_int(p, s->idle_expires_at),
-                           authsvc_store_int(p, s->expires_at),
-                           s->ip,
-                           s->user_agent,
-                           authsvc_store_int(p, s->auth_at),
-                           s->mfa_at > 0 ? authsvc_store_int(p, s->mfa_at) : NULL,
-                           s->amr};
+                            s->id,
+                            s->user_id,
+                            authsvc_store_int(p, s->created_at),
+                            authsvc_store_int(p, s->last_seen_at),
+                            authsvc_store_int(p, s->idle_expires_at),
+                            authsvc_store_int(p, s->expires_at),
+                            s->ip,
+                            s->user_agent,
+                            authsvc_store_int(p, s->auth_at),
+                            s->mfa_at > 0 ? authsvc_store_int(p, s->mfa_at) : NULL,
+                            s->amr};
 
     return authsvc_store_exec(db, "authsvc_sessions_insert", NULL, 12, args);
 }
@@ -90,15 +106,7 @@ apr_status_t authsvc_sessions_lookup(authsvc_db_t *db, const char *token_hash,
     ss->token_hash = token_hash;
     ss->id = authsvc_store_cell(&rows, 0, 0);
     ss->user_id = authsvc_store_cell(&rows, 0, 1);
-    ss->created_at = authsvc_store_cell_int(&rows, 0, 2, 0);
-    ss->last_seen_at = authsvc_store_cell_int(&rows, 0, 3, 0);
-    ss->idle_expires_at = authsvc_store_cell_int(&rows, 0, 4, 0);
-    ss->expires_at = authsvc_store_cell_int(&rows, 0, 5, 0);
-    ss->ip = authsvc_store_cell(&rows, 0, 6);
-    ss->user_agent = authsvc_store_cell(&rows, 0, 7);
-    ss->auth_at = authsvc_store_cell_int(&rows, 0, 8, 0);
-    ss->mfa_at = authsvc_store_cell_int(&rows, 0, 9, 0);
-    ss->amr = authsvc_store_cell(&rows, 0, 10);
+    session_times(&rows, 0, ss);
     *s = ss;
     *u = authsvc_users_from_row(p, &rows, 11);
     return APR_SUCCESS;
@@ -140,15 +148,7 @@ apr_status_t authsvc_sessions_list(authsvc_db_t *db, const char *user_id, apr_in
         s->token_hash = authsvc_store_cell(&rows, i, 0);
         s->id = authsvc_store_cell(&rows, i, 1);
         s->user_id = user_id;
-        s->created_at = authsvc_store_cell_int(&rows, i, 2, 0);
-        s->last_seen_at = authsvc_store_cell_int(&rows, i, 3, 0);
-        s->idle_expires_at = authsvc_store_cell_int(&rows, i, 4, 0);
-        s->expires_at = authsvc_store_cell_int(&rows, i, 5, 0);
-        s->ip = authsvc_store_cell(&rows, i, 6);
-        s->user_agent = authsvc_store_cell(&rows, i, 7);
-        s->auth_at = authsvc_store_cell_int(&rows, i, 8, 0);
-        s->mfa_at = authsvc_store_cell_int(&rows, i, 9, 0);
-        s->amr = authsvc_store_cell(&rows, i, 10);
+        session_times(&rows, i, s);
     }
     return rv;
 }

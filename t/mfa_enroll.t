@@ -411,6 +411,8 @@ my @rc;
     is($res1->code, 401, 'a secret sealed under the first key, on the two-key vhost: mfa_required');
     my $res = $c1->post('/auth/login/mfa', {mfa_token => $token, code => mfa_code($a)});
     is($res->code, 200, '... and its code is accepted (the first key still opens)') or diag($res->content);
+    my ($now) = (user_row($a->{f}{email})->{totp_secret} // '') =~ /^v1\.([0-9a-f]{8})\./;
+    is($now, key_kid(secret_key_file(2)), '... and its secret is sealed again under the newest key');
 }
 
 # ---- new recovery codes -------------------------------------------------------------------------

@@ -312,7 +312,6 @@ sub kv_body {
 
 sub htdocs { Apache::Test::vars('documentroot') }
 
-# The httpd binary the suite runs.
 # tools/authsvc-admin of the tree under test.
 sub admin_bin { catfile(serverroot(), '..', 'tools', 'authsvc-admin') }
 
@@ -348,6 +347,7 @@ sub scratch_db {
             sub { unlink $file, "$file-wal", "$file-shm" });
 }
 
+# The httpd binary the suite runs.
 sub httpd_bin { Apache::Test::vars('httpd') }
 
 # ---- mail ----------------------------------------------------------------------------
