@@ -30,10 +30,6 @@ sub failures {
         @{ audit_rows("event = 'login_failure' AND user_id = " . sql_str($uid)) };
 }
 
-sub events_of {
-    my ($uid, $event) = @_;
-    return audit_rows("event = " . sql_str($event) . " AND user_id = " . sql_str($uid));
-}
 
 # The request was refused as a lock: the reason it recorded.
 sub refused_reason {
@@ -69,11 +65,11 @@ my %bodies;    # the answers a client must not tell apart
         $bodies{"wrong password $n"} = $res;
         problem_ok($res, 401, 'invalid_credentials', "lockout 3/1h: failure $n");
     }
-    is(scalar @{ events_of($uid, 'account_locked') }, 0, '... not locked after 2');
+    is(scalar @{ audit_events($uid, 'account_locked') }, 0, '... not locked after 2');
     my $res = $L->login($f->{email}, $WRONG);
     $bodies{'wrong password 3 (locks)'} = $res;
     problem_ok($res, 401, 'invalid_credentials', 'lockout: failure 3');
-    my $locked = events_of($uid, 'account_locked');
+    my $locked = audit_events($uid, 'account_locked');
     is(scalar @$locked, 1, '... locks the account (account_locked audited)');
     locked_row_ok($locked->[0], 3, 3600, 'lockout');
     ok((user_row($f->{email})->{locked_until} // 0) > time, '... users.locked_until is ahead');
@@ -133,7 +129,7 @@ my %bodies;    # the answers a client must not tell apart
     is($L->login($f->{email}, $WRONG)->code, 401, 'clear: failure 1 again') for 1 .. 2;
     is($L->login($f->{email}, $f->{password})->code, 200,
        'clear: 4 failures in the window, but never 3 in a row: not locked');
-    is(scalar @{ events_of($uid, 'account_locked') }, 0, '... no account_locked');
+    is(scalar @{ audit_events($uid, 'account_locked') }, 0, '... no account_locked');
 }
 
 # ---- the password re-checks count ---------------------------------------------------------
@@ -150,7 +146,7 @@ my %bodies;    # the answers a client must not tell apart
                401, 'invalid_credentials', 're-checks: POST /users/me/email, wrong');
     problem_ok($L->del('/users/me', json => {password => $WRONG}), 401, 'invalid_credentials',
                're-checks: DELETE /users/me, wrong (the third failure)');
-    my $locked = events_of($uid, 'account_locked');
+    my $locked = audit_events($uid, 'account_locked');
     is(scalar @$locked, 1, 're-checks: the account is locked');
     my $res = $L->put('/users/me/password', {current_password => $f->{password},
                                              new_password => new_password()});
@@ -178,7 +174,7 @@ my %bodies;    # the answers a client must not tell apart
     is(scalar keys %distinct, 1, '... the same body for each');
     is(failures($uid, 'bad_password'), 3, '... exactly THRESHOLD (3) password checks');
     is(failures($uid, 'locked'), 17, '... the other 17 refused as locked');
-    is(scalar @{ events_of($uid, 'account_locked') }, 1, '... one account_locked');
+    is(scalar @{ audit_events($uid, 'account_locked') }, 1, '... one account_locked');
     problem_ok(client(vhost => 'lockout')->login($f->{email}, $f->{password}), 401,
                'invalid_credentials', '... then the right password is refused');
 }
@@ -201,7 +197,7 @@ sub reset_password {
     my ($r0, $f) = client()->register();
     my $uid = uid_of($f->{email});
     $L->login($f->{email}, $WRONG) for 1 .. 3;
-    is(scalar @{ events_of($uid, 'account_locked') }, 1, 'reset: the account is locked');
+    is(scalar @{ audit_events($uid, 'account_locked') }, 1, 'reset: the account is locked');
     my ($new, $res) = reset_password($f->{email}, 'reset');
     my ($row) = grep { $_->{event} eq 'account_unlocked' } @{ request_rows($res) };
     ok($row, '... the reset request audited account_unlocked');
@@ -225,7 +221,7 @@ sub reset_password {
     $L->login($f->{email}, $WRONG) for 1 .. 2;
     is($L->login($f->{email}, $new)->code, 200,
        'reset, not locked: 2 + 2 failures around the reset do not lock (it cleared the count)');
-    is(scalar @{ events_of($uid, 'account_locked') }, 0, '... no account_locked');
+    is(scalar @{ audit_events($uid, 'account_locked') }, 0, '... no account_locked');
 }
 
 # ---- the lock ends with time; each lock before a success doubles (vhost lockshort) -----------
@@ -240,7 +236,7 @@ sub reset_password {
         my @r = map { $S->login($f->{email}, $WRONG) } 1 .. 2;
         is(join(' ', map { refused_reason($_) } @r), 'bad_password bad_password',
            "$name: two password checks");
-        my $rows = events_of($uid, 'account_locked');
+        my $rows = audit_events($uid, 'account_locked');
         my $d = audit_detail($rows->[-1]) || {};
         push @durations, $d->{duration};
         return locked_row_ok($rows->[-1], 2, $d->{duration} // -1, $name);
@@ -257,9 +253,9 @@ sub reset_password {
         is_deeply(audit_detail($row), {reason => 'expired'}, "$name: detail {\"reason\":\"expired\"}");
     };
     # (the next lock's first failure is the first attempt after this one)
-    my $rows_before = scalar @{ events_of($uid, 'account_unlocked') };
+    my $rows_before = scalar @{ audit_events($uid, 'account_unlocked') };
     $until = $lock->('lock 2, no success since lock 1');
-    is(scalar @{ events_of($uid, 'account_unlocked') }, $rows_before + 1,
+    is(scalar @{ audit_events($uid, 'account_unlocked') }, $rows_before + 1,
        'lock 2: lock 1 ended with account_unlocked {"reason":"expired"}');
     sleep_past($until);
     $until = $lock->('lock 3, no success since lock 1');
@@ -272,7 +268,7 @@ sub reset_password {
               'durations: 2s, doubled to 4s, capped at MAXDURATION 4s, 2s again after a success')
         or diag(json_enc(\@durations));
     my @expired = grep { ((audit_detail($_) || {})->{reason} // '') eq 'expired' }
-        @{ events_of($uid, 'account_unlocked') };
+        @{ audit_events($uid, 'account_unlocked') };
     is(scalar @expired, 3, 'one account_unlocked per ended lock, on its first attempt only');
     sleep_past($until);
     is($S->login($f->{email}, $f->{password})->code, 200, 'after lock 4 ended: signed in');

@@ -14,15 +14,7 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use AuthsvcTest;
 
-sub events_in {
-    my ($res, $event) = @_;
-    return grep { $_->{event} eq $event } @{ request_rows($res) };
-}
 
-sub events_of {
-    my ($uid, $event) = @_;
-    return audit_rows('event = ' . sql_str($event) . ' AND user_id = ' . sql_str($uid));
-}
 
 sub reason_of {
     my ($res) = @_;
@@ -30,13 +22,6 @@ sub reason_of {
     return ((audit_detail($row) || {})->{reason}) // 'none';
 }
 
-sub wrong_code {
-    my ($a) = @_;
-    my %near = map { totp_code_at($a->{secret}, totp_step() + $_) => 1 } -3 .. 3;
-    for my $n (map { sprintf '%06d', ($_ * 271_829) % 1_000_000 } 1 .. 20) {
-        return $n unless $near{$n};
-    }
-}
 
 # Sign-in step one on VHOST from IP: (client, mfa_token).
 sub start_from {
@@ -113,10 +98,10 @@ sub start_from {
         problem_ok($res, 401, 'invalid_mfa_code', "AuthsvcLockout 3: wrong code $n");
         is(reason_of($res), 'bad_code', "... audit: mfa_failure {\"reason\":\"bad_code\"}");
     }
-    is(scalar @{ events_of($uid, 'account_locked') }, 0, '... not locked after 2');
+    is(scalar @{ audit_events($uid, 'account_locked') }, 0, '... not locked after 2');
     my $res = $c->post('/auth/login/mfa', {mfa_token => $t, code => wrong_code($a)});
     problem_ok($res, 401, 'invalid_mfa_code', 'wrong code 3');
-    is(scalar @{ events_of($uid, 'account_locked') }, 1, '... locks the account (account_locked)');
+    is(scalar @{ audit_events($uid, 'account_locked') }, 1, '... locks the account (account_locked)');
     ok((user_row($a->{f}{email})->{locked_until} // 0) > time, '... users.locked_until is ahead');
 
     $res = $c->post('/auth/login/mfa', {mfa_token => $t, code => mfa_code($a)});
@@ -136,7 +121,7 @@ sub start_from {
     for my $n (1 .. 4) {
         ($c, $t) = start_from($a, 'mfalock', random_ipv4());
     }
-    is(scalar @{ events_of($a->{u}{id}, 'account_locked') }, 0, 'AuthsvcLockout 3: 4 times the right password, no lock');
+    is(scalar @{ audit_events($a->{u}{id}, 'account_locked') }, 0, 'AuthsvcLockout 3: 4 times the right password, no lock');
     my $res = $c->post('/auth/login/mfa', {mfa_token => $t, code => mfa_code($a)});
     is($res->code, 200, '... then the right code signs in') or diag($res->content);
 }
@@ -150,10 +135,10 @@ sub start_from {
     my ($c, $t) = start_from($a, 'mfalock', random_ipv4());
     problem_ok($c->post('/auth/login/mfa', {mfa_token => $t, code => wrong_code($a)}), 401, 'invalid_mfa_code',
                '... a wrong code');
-    is(scalar @{ events_of($uid, 'account_locked') }, 0, '... not locked after 2 failures');
+    is(scalar @{ audit_events($uid, 'account_locked') }, 0, '... not locked after 2 failures');
     problem_ok($c->post('/auth/login/mfa', {mfa_token => $t, code => wrong_code($a)}), 401, 'invalid_mfa_code',
                '... another wrong code');
-    is(scalar @{ events_of($uid, 'account_locked') }, 1, '... the 3rd failure locks');
+    is(scalar @{ audit_events($uid, 'account_locked') }, 1, '... the 3rd failure locks');
 }
 
 # AuthsvcLockoutReveal On: 423 once locked.

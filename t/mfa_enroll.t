@@ -30,10 +30,6 @@ sub status_of {
     return json_body($res) || {};
 }
 
-sub events_of {
-    my ($uid, $event) = @_;
-    return audit_rows('event = ' . sql_str($event) . ' AND user_id = ' . sql_str($uid));
-}
 
 # The detail of the response's audit row of this event, or {}.
 sub detail_in {
@@ -342,7 +338,7 @@ my @rc;
     like($m->{text}, qr/\Q${\ lc $f->{email}}\E/, '... names the account');
     my @leak = grep { index($m->{raw}, $_) >= 0 } $second->{secret}, @rc;
     ok(!@leak, '... carries neither the secret nor a recovery code');
-    is(scalar @{ events_of($uid, 'mfa_enabled') }, 1, 'audit: mfa_enabled');
+    is(scalar @{ audit_events($uid, 'mfa_enabled') }, 1, 'audit: mfa_enabled');
 }
 
 # Another account, to show that the secret is per account and the pending one expires.
@@ -440,7 +436,7 @@ my @rc;
     is(scalar(grep { $_ =~ recovery_code_re() } @new), 10, '... of the format');
     my %old = map { $_ => 1 } @{ $a->{recovery} };
     ok(!grep({ $old{$_} } @new), '... none of the old ones');
-    is(scalar @{ events_of($a->{u}{id}, 'recovery_codes_regenerated') }, 1, 'audit: recovery_codes_regenerated');
+    is(scalar @{ audit_events($a->{u}{id}, 'recovery_codes_regenerated') }, 1, 'audit: recovery_codes_regenerated');
     is(status_of($ac, 'after regeneration')->{recovery_codes_remaining}, 10, '... 10 remaining');
     my $rows = db_rows('SELECT * FROM mfa_recovery_codes WHERE user_id = ' . sql_str($a->{u}{id})
                        . ' AND used_at IS NULL');
@@ -504,7 +500,7 @@ my @rc;
     ok(!defined $row->{totp_secret}, '... users.totp_secret cleared');
     is(db_value('SELECT count(*) AS n FROM mfa_recovery_codes WHERE user_id = ' . sql_str($a->{u}{id})), 0,
        '... recovery codes deleted');
-    is(scalar @{ events_of($a->{u}{id}, 'mfa_disabled') }, 1, 'audit: mfa_disabled');
+    is(scalar @{ audit_events($a->{u}{id}, 'mfa_disabled') }, 1, 'audit: mfa_disabled');
     mail_ok('the mfa_enabled mail', to => $a->{f}{email}, template => 'mfa_enabled');
     my $m = mail_ok('the mfa_disabled mail', to => $a->{f}{email}, template => 'mfa_disabled');
     ok(defined template_subject_re('mfa_disabled'), '... the template mfa_disabled exists');

@@ -16,10 +16,6 @@ use AuthsvcTest;
 
 my $TOKEN = qr/^[A-Za-z0-9_-]{43}$/;
 
-sub events_in {
-    my ($res, $event) = @_;
-    return grep { $_->{event} eq $event } @{ request_rows($res) };
-}
 
 sub session_count { scalar @{ session_rows($_[0]) } }
 
@@ -31,14 +27,6 @@ sub current_session {
     return $s || {};
 }
 
-# A code the account's secret never gives near now.
-sub wrong_code {
-    my ($a) = @_;
-    my %near = map { totp_code_at($a->{secret}, totp_step() + $_) => 1 } -3 .. 3;
-    for my $n (map { sprintf '%06d', ($_ * 137_911) % 1_000_000 } 1 .. 20) {
-        return $n unless $near{$n};
-    }
-}
 
 # Let the next code of any step be accepted again (as if no code had been used yet):
 # the window edges need steps before the one of the confirming code.

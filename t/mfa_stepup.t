@@ -22,10 +22,6 @@ sub reauth {
     return $c->post('/auth/reauthenticate', $body);
 }
 
-sub events_in {
-    my ($res, $event) = @_;
-    return grep { $_->{event} eq $event } @{ request_rows($res) };
-}
 
 sub session_row_of {
     my ($c) = @_;

@@ -46,6 +46,7 @@ our @EXPORT = qw(
     parallel_posts guard_code smtp_sink_port start_smtp_sink
     random_ipv4 random_ipv6_net random_ipv6 xff_client retry_after_ok
     request_rows audit_rows audit_detail parallel_requests admin_bin run_admin scratch_db
+    events_in audit_events wrong_code
     totp_step totp_wait_margin totp_code totp_code_step totp_code_at base32_decode secret_key_file key_kid
     mfa_enroll mfa_account mfa_code mfa_start mfa_login recovery_code_re iso_time_ok
     bool_is client_error_ok wrong_type_ok prompt_redirect_ok
@@ -829,6 +830,27 @@ sub audit_rows {
     my ($where) = @_;
     return db_rows('SELECT * FROM audit_log' . (defined $where ? " WHERE $where" : '')
                    . ' ORDER BY id');
+}
+
+# The audit rows of one event written by the request of response $res.
+sub events_in {
+    my ($res, $event) = @_;
+    return grep { $_->{event} eq $event } @{ request_rows($res) };
+}
+
+# The audit rows of one event of a user.
+sub audit_events {
+    my ($uid, $event) = @_;
+    return audit_rows('event = ' . sql_str($event) . ' AND user_id = ' . sql_str($uid));
+}
+
+# A 6-digit code the MFA account's secret ($a from mfa_account) gives at no step near now.
+sub wrong_code {
+    my ($a) = @_;
+    my %near = map { totp_code_at($a->{secret}, totp_step() + $_) => 1 } -3 .. 3;
+    for my $n (map { sprintf '%06d', ($_ * 271_829) % 1_000_000 } 1 .. 20) {
+        return $n unless $near{$n};
+    }
 }
 
 # An audit row's detail, decoded (undef if there is none or it is not JSON).
