@@ -25,7 +25,7 @@ APR_LD    = $(shell apu-1-config --link-ld 2>/dev/null) $(shell apr-1-config --l
 
 # The httpd-free units tools/ reuses (no httpd header in any of them).
 PURE      = src/migrate.c $(GEN) src/password.c src/text.c src/policy.c src/crypto.c \
-            src/json.c
+            src/json.c src/jwt.c src/secretbox.c
 
 .PHONY: all run stop test unit bench install clean deps check-docs
 

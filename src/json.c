@@ -81,6 +81,83 @@ authsvc_json_found_t authsvc_json_get_string(authsvc_json_t *obj, const char *ke
     return AUTHSVC_JSON_OK;
 }
 
+/* What is at key, before its type is looked at: MISSING, NULL or OK with *v set. */
+static authsvc_json_found_t lookup(authsvc_json_t *obj, const char *key, json_t **v)
+{
+    *v = json_object_get(obj, key);
+    if (*v == NULL) {
+        return AUTHSVC_JSON_MISSING;
+    }
+    return json_is_null(*v) ? AUTHSVC_JSON_NULL : AUTHSVC_JSON_OK;
+}
+
+authsvc_json_found_t authsvc_json_get_int(authsvc_json_t *obj, const char *key,
+                                          long long *v)
+{
+    json_t *j;
+    authsvc_json_found_t f = lookup(obj, key, &j);
+
+    if (f != AUTHSVC_JSON_OK) {
+        return f;
+    }
+    if (!json_is_integer(j)) {
+        return AUTHSVC_JSON_WRONG_TYPE;
+    }
+    *v = (long long)json_integer_value(j);
+    return AUTHSVC_JSON_OK;
+}
+
+authsvc_json_found_t authsvc_json_get_bool(authsvc_json_t *obj, const char *key, int *v)
+{
+    json_t *j;
+    authsvc_json_found_t f = lookup(obj, key, &j);
+
+    if (f != AUTHSVC_JSON_OK) {
+        return f;
+    }
+    if (!json_is_boolean(j)) {
+        return AUTHSVC_JSON_WRONG_TYPE;
+    }
+    *v = json_is_true(j) ? 1 : 0;
+    return AUTHSVC_JSON_OK;
+}
+
+/* A string that C code can compare: one without a NUL byte inside. */
+static const char *plain_string(json_t *v)
+{
+    const char *s = json_string_value(v);
+
+    return s != NULL && strlen(s) == json_string_length(v) ? s : NULL;
+}
+
+authsvc_json_found_t authsvc_json_get_strings(apr_pool_t *p, authsvc_json_t *obj,
+                                              const char *key, apr_array_header_t **out)
+{
+    json_t *j, *item;
+    apr_array_header_t *arr;
+    authsvc_json_found_t f = lookup(obj, key, &j);
+    size_t i, n;
+
+    if (f != AUTHSVC_JSON_OK) {
+        return f;
+    }
+    if (!json_is_string(j) && !json_is_array(j)) {
+        return AUTHSVC_JSON_WRONG_TYPE;
+    }
+    /* A plain string is walked as an array of one. */
+    n = json_is_string(j) ? 1 : json_array_size(j);
+    arr = apr_array_make(p, (int)(n > 0 ? n : 1), sizeof(const char *));
+    for (i = 0; i < n; i++) {
+        item = json_is_string(j) ? j : json_array_get(j, i);
+        if (!json_is_string(item) || plain_string(item) == NULL) {
+            return AUTHSVC_JSON_WRONG_TYPE;
+        }
+        APR_ARRAY_PUSH(arr, const char *) = plain_string(item);
+    }
+    *out = arr;
+    return AUTHSVC_JSON_OK;
+}
+
 int authsvc_json_only_keys(authsvc_json_t *obj, const char *const *allowed,
                            const char **unknown)
 {
@@ -138,9 +215,10 @@ int authsvc_json_append(authsvc_json_t *arr, authsvc_json_t *val)
     return json_array_append(arr, val);
 }
 
-const char *authsvc_json_dump(apr_pool_t *p, authsvc_json_t *val)
+/* json_dumps' malloc()ed text, copied into p. */
+static const char *dump_flags(apr_pool_t *p, authsvc_json_t *val, size_t flags)
 {
-    char *s = json_dumps(val, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
+    char *s = json_dumps(val, flags);
     const char *out;
 
     if (s == NULL) {
@@ -149,4 +227,14 @@ const char *authsvc_json_dump(apr_pool_t *p, authsvc_json_t *val)
     out = apr_pstrdup(p, s);
     free(s);
     return out;
+}
+
+const char *authsvc_json_dump(apr_pool_t *p, authsvc_json_t *val)
+{
+    return dump_flags(p, val, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
+}
+
+const char *authsvc_json_dump_sorted(apr_pool_t *p, authsvc_json_t *val)
+{
+    return dump_flags(p, val, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 }

@@ -9,6 +9,7 @@
 #define AUTHSVC_JSON_H
 
 #include "apr_pools.h"
+#include "apr_tables.h"
 
 struct json_t;
 typedef struct json_t authsvc_json_t;
@@ -36,6 +37,20 @@ authsvc_json_t *authsvc_json_array(apr_pool_t *p);
 authsvc_json_found_t authsvc_json_get_string(authsvc_json_t *obj, const char *key,
                                              const char **val, apr_size_t *len);
 
+/* Look up key as a JSON integer (a real such as 1.5 or 1e3 is WRONG_TYPE, and so is a
+ * string of digits). */
+authsvc_json_found_t authsvc_json_get_int(authsvc_json_t *obj, const char *key,
+                                          long long *v);
+
+/* Look up key as true or false: *v 1 or 0. */
+authsvc_json_found_t authsvc_json_get_bool(authsvc_json_t *obj, const char *key, int *v);
+
+/* Look up key as a string, or an array of strings (each must be a string without a NUL
+ * byte, else WRONG_TYPE; an empty array is OK): on OK *out is a new array of
+ * const char * in p (one element for a plain string), valid while obj lives. */
+authsvc_json_found_t authsvc_json_get_strings(apr_pool_t *p, authsvc_json_t *obj,
+                                              const char *key, apr_array_header_t **out);
+
 /* Number of keys in obj; and whether every key is in the NULL-terminated list allowed
  * (*unknown is set to the first key that is not). */
 int authsvc_json_only_keys(authsvc_json_t *obj, const char *const *allowed,
@@ -55,5 +70,9 @@ int authsvc_json_append(authsvc_json_t *arr, authsvc_json_t *val);
 
 /* Compact serialisation in p (no trailing newline); NULL on failure. */
 const char *authsvc_json_dump(apr_pool_t *p, authsvc_json_t *val);
+
+/* The same with the keys of every object sorted and UTF-8 left unescaped: the canonical
+ * form of RFC 7638 (JWK thumbprints). NULL on failure. */
+const char *authsvc_json_dump_sorted(apr_pool_t *p, authsvc_json_t *val);
 
 #endif

@@ -210,12 +210,11 @@ static const char *os_error(apr_pool_t *p, const char *path, const char *what, i
                         apr_strerror(APR_FROM_OS_ERROR(err), buf, sizeof(buf)));
 }
 
-/* Reads at most KEYFILE_MAX + 1 bytes into text[KEYFILE_MAX + 1]: one more than a key
- * file may hold, to tell a full file from a longer one. stat() first, so that nothing
- * but a regular file is even opened; fstat() again on what was opened, in case the
- * path changed in between. */
-static const char *read_keyfile(apr_pool_t *p, const char *path, char *text,
-                                apr_size_t *len)
+/* Reads at most size bytes: a file that fills buf is longer than the caller allows.
+ * stat() first, so that nothing but a regular file is even opened; fstat() again on
+ * what was opened, in case the path changed in between. */
+const char *authsvc_keyfile_read(apr_pool_t *p, const char *path, char *buf,
+                                 apr_size_t size, apr_size_t *len)
 {
     struct stat st;
     const char *err;
@@ -223,6 +222,9 @@ static const char *read_keyfile(apr_pool_t *p, const char *path, char *text,
     int fd;
 
     *len = 0;
+    if (path == NULL || buf == NULL || size == 0) {
+        return "no key file given";
+    }
     if (stat(path, &st) != 0) {
         return os_error(p, path, "stat", errno);
     }
@@ -238,8 +240,8 @@ static const char *read_keyfile(apr_pool_t *p, const char *path, char *text,
     else {
         err = check_file(p, path, &st);
     }
-    while (err == NULL && *len <= KEYFILE_MAX) {
-        n = read(fd, text + *len, KEYFILE_MAX + 1 - *len);
+    while (err == NULL && *len < size) {
+        n = read(fd, buf + *len, size - *len);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -252,24 +254,25 @@ static const char *read_keyfile(apr_pool_t *p, const char *path, char *text,
         *len += (apr_size_t)n;
     }
     close(fd);
-    if (err == NULL && *len > KEYFILE_MAX) {
+    if (err == NULL && *len >= size) {
         err = apr_psprintf(p, "%s is too long for a key file", path);
     }
     return err;
 }
 
-/* text[0..len) without surrounding whitespace: 64 hex digits, or base64 of exactly 32
- * bytes (43 or 44 characters: no base64 of 32 bytes is 64 long, so the length alone
- * tells the two apart). Decoded into a scratch buffer larger than any accepted input
- * needs, because the decoders may write a byte more than they return. */
-static const char *parse_key(apr_pool_t *p, const char *path, const char *text,
-                             apr_size_t len, unsigned char key[32])
+/* Hex when the text is an even number of hex digits, else base64: no base64 of 32
+ * bytes is 64 characters long, so for the secretbox key the two never meet. Decoded
+ * into a scratch buffer larger than any accepted text needs (the decoders may write a
+ * byte more than they return), then copied out. */
+apr_status_t authsvc_keyfile_decode(const char *text, apr_size_t len, unsigned char *out,
+                                    apr_size_t outsize, apr_size_t *outlen)
 {
-    unsigned char raw[64];
-    apr_size_t n = 0;
-    apr_status_t rv = APR_EINVAL;
-    int good;
+    unsigned char raw[AUTHSVC_KEYTEXT_MAX / 4 * 3 + 4];
+    apr_size_t i, n = 0;
+    apr_status_t rv;
+    int hex;
 
+    *outlen = 0;
     while (len > 0 && apr_isspace((unsigned char)text[0])) {
         text++;
         len--;
@@ -277,18 +280,38 @@ static const char *parse_key(apr_pool_t *p, const char *path, const char *text,
     while (len > 0 && apr_isspace((unsigned char)text[len - 1])) {
         len--;
     }
-    if (len == 2 * KEY_BYTES) {
-        rv = apr_decode_base16_binary(raw, text, (apr_ssize_t)len, APR_ENCODE_NONE, &n);
+    if (len == 0 || len > AUTHSVC_KEYTEXT_MAX) {
+        return APR_EINVAL;
     }
-    else if (len >= 43 && len <= 44) {
-        rv = apr_decode_base64_binary(raw, text, (apr_ssize_t)len, APR_ENCODE_NONE, &n);
+    for (i = 0, hex = len % 2 == 0; hex && i < len; i++) {
+        hex = apr_isxdigit((unsigned char)text[i]);
     }
-    good = rv == APR_SUCCESS && n == KEY_BYTES;
-    if (good) {
-        memcpy(key, raw, KEY_BYTES);
+    rv = hex ? apr_decode_base16_binary(raw, text, (apr_ssize_t)len, APR_ENCODE_NONE, &n)
+             : apr_decode_base64_binary(raw, text, (apr_ssize_t)len, APR_ENCODE_NONE, &n);
+    /* Only the one length base64 of n bytes has, with or without padding. */
+    if (rv == APR_SUCCESS && !hex && len != (n + 2) / 3 * 4 && len != (n * 4 + 2) / 3) {
+        rv = APR_EINVAL;
+    }
+    if (rv == APR_SUCCESS && n > 0 && n <= outsize) {
+        memcpy(out, raw, n);
+        *outlen = n;
+    }
+    else {
+        rv = APR_EINVAL;
     }
     OPENSSL_cleanse(raw, sizeof(raw));
-    if (!good) {
+    return rv;
+}
+
+/* Exactly 32 bytes, as 64 hex digits or as base64. */
+static const char *parse_key(apr_pool_t *p, const char *path, const char *text,
+                             apr_size_t len, unsigned char key[32])
+{
+    apr_size_t n = 0;
+
+    if (authsvc_keyfile_decode(text, len, key, KEY_BYTES, &n) != APR_SUCCESS ||
+        n != KEY_BYTES) {
+        OPENSSL_cleanse(key, KEY_BYTES);
         return apr_psprintf(p,
                             "%s does not hold a key: 32 random bytes as 64 hex digits "
                             "or as base64 are expected (openssl rand -hex 32)",
@@ -305,10 +328,7 @@ const char *authsvc_keyring_add_file(apr_pool_t *p, authsvc_keyring_t **kr,
     apr_size_t len;
     const char *err;
 
-    if (path == NULL) {
-        return "no key file given";
-    }
-    err = read_keyfile(p, path, text, &len);
+    err = authsvc_keyfile_read(p, path, text, sizeof(text), &len);
     if (err == NULL) {
         err = parse_key(p, path, text, len, key);
         if (err == NULL) {

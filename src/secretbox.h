@@ -30,6 +30,25 @@ typedef struct authsvc_keyring authsvc_keyring_t;
 const char *authsvc_keyring_add_file(apr_pool_t *p, authsvc_keyring_t **kr,
                                      const char *path);
 
+/* The longest key text authsvc_keyfile_decode takes (surrounding whitespace aside). */
+#define AUTHSVC_KEYTEXT_MAX 1024
+
+/* Read the secret file at path into buf (at most size bytes; *len says how many) after
+ * the checks every key file of this module passes: a regular file (also once opened)
+ * that "other" can neither read nor write (mode & 007), holding fewer than size bytes.
+ * Shared by AuthsvcSecretKeyFile and the token signing keys. NULL or an error message
+ * for the admin (names the file, never its contents). The caller wipes buf. */
+const char *authsvc_keyfile_read(apr_pool_t *p, const char *path, char *buf,
+                                 apr_size_t size, apr_size_t *len);
+
+/* Decode the text of a secret key file: surrounding whitespace ignored, then an even
+ * number of hex digits (either case), or else base64 (standard alphabet, with or
+ * without its padding, nothing else). On success *outlen (> 0) bytes are in out.
+ * APR_EINVAL for other text, text longer than AUTHSVC_KEYTEXT_MAX, or more than
+ * outsize bytes (out is then untouched). */
+apr_status_t authsvc_keyfile_decode(const char *text, apr_size_t len, unsigned char *out,
+                                    apr_size_t outsize, apr_size_t *outlen);
+
 /* Same, from 32 raw bytes (tests, tools). */
 const char *authsvc_keyring_add_key(apr_pool_t *p, authsvc_keyring_t **kr,
                                     const unsigned char key[32]);

@@ -5,6 +5,7 @@
  *   authsvc-admin migrate status|up [N]|down N
  *   authsvc-admin user unlock LOGIN
  *   authsvc-admin mfa reset LOGIN
+ *   authsvc-admin keygen [--alg EdDSA|ES256|RS256|HS256] [--out FILE]
  *
  * --driver and --params take the same strings as mod_dbd's DBDriver and
  * DBDParams; they default to $AUTHSVC_DBD_DRIVER and $AUTHSVC_DBD_PARAMS.
@@ -12,18 +13,22 @@
  *
  * Commands live in one table (group, name, arguments, help, handler); a new
  * command is a handler plus a row. "authsvc-admin GROUP COMMAND --help"
- * prints a command's help without touching the database.
+ * prints a command's help without touching the database. A command of one
+ * word (keygen) is a row with an empty name; a local one needs no database.
  *
  * Build (the Makefile has the rule; src/migrations_data.c comes from
  * tools/embed-sql.pl):
  *   cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(apr-1-config --cflags --cppflags --includes) $(apu-1-config --includes) -Isrc -o tools/authsvc-admin tools/authsvc-admin.c src/migrate.c src/migrations_data.c src/text.c $(apu-1-config --link-ld) $(apr-1-config --link-ld)
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <apr_dbd.h>
 #include <apr_env.h>
@@ -33,6 +38,7 @@
 #include <apr_strings.h>
 #include <apr_time.h>
 
+#include "jwt.h"
 #include "migrate.h"
 #include "text.h"
 
@@ -66,6 +72,7 @@ typedef struct {
     const char *help;           /* the rest of "--help" */
     admin_check_fn check;       /* may be NULL */
     admin_run_fn run;
+    int local;                  /* 1: runs without a database */
 } admin_cmd_t;
 
 static int check_versions(int argc, const char *const *argv);
@@ -77,6 +84,7 @@ static int cmd_migrate_down(admin_ctx_t *ctx, int argc,
 static int check_login(int argc, const char *const *argv);
 static int cmd_user_unlock(admin_ctx_t *ctx, int argc, const char *const *argv);
 static int cmd_mfa_reset(admin_ctx_t *ctx, int argc, const char *const *argv);
+static int cmd_keygen(admin_ctx_t *ctx, int argc, const char *const *argv);
 
 static const admin_cmd_t commands[] = {
     { "migrate", "status", "", 0, 0,
@@ -84,19 +92,19 @@ static const admin_cmd_t commands[] = {
       "Prints the database's schema version, the latest version this build\n"
       "knows, and the migrations not yet applied (or \"up to date\").\n"
       "Creates nothing in the database.\n",
-      NULL, cmd_migrate_status },
+      NULL, cmd_migrate_status, 0 },
     { "migrate", "up", "[N]", 0, 1,
       "apply pending migrations (up to version N)",
       "Applies the pending migrations up to version N (default: the latest),\n"
       "each in its own transaction. Safe to run while httpd runs the same\n"
       "migrations. Refuses a database newer than this build.\n",
-      check_versions, cmd_migrate_up },
+      check_versions, cmd_migrate_up, 0 },
     { "migrate", "down", "N", 1, 1,
       "roll back to version N (0 = empty schema)",
       "Runs the down scripts of every migration above version N, newest\n"
       "first, each in its own transaction. This drops tables and their data;\n"
       "it does not ask for confirmation.\n",
-      check_versions, cmd_migrate_down },
+      check_versions, cmd_migrate_down, 0 },
     { "user", "unlock", "LOGIN", 1, 1,
       "clear an account's sign-in lockout",
       "Clears the lockout state of one account: the failed sign-in counter,\n"
@@ -110,7 +118,7 @@ static const admin_cmd_t commands[] = {
       "Prints \"unlocked ID (was locked until TIME)\" or \"ID was not locked;\n"
       "failure counter cleared\". Exit 1 when no account matches or the\n"
       "database is below schema version 3 (run migrate up).\n",
-      check_login, cmd_user_unlock },
+      check_login, cmd_user_unlock, 0 },
     { "mfa", "reset", "LOGIN", 1, 1,
       "turn off an account's two-step sign-in",
       "Turns two-step sign-in (MFA) off for one account whose owner lost the\n"
@@ -131,12 +139,32 @@ static const admin_cmd_t commands[] = {
       "Prints \"two-step sign-in turned off for ID\" or \"ID had no two-step\n"
       "sign-in; nothing changed\". Exit 1 when no account matches or the\n"
       "database is below schema version 4 (run migrate up).\n",
-      check_login, cmd_mfa_reset },
+      check_login, cmd_mfa_reset, 0 },
+    { "keygen", "", "[--alg ALG] [--out FILE]", 0, 4,
+      "make a token signing key",
+      "Makes a new key for AuthsvcTokenSigningKey and writes it to FILE,\n"
+      "which is created with mode 0600 and must not exist yet (nothing is\n"
+      "overwritten), or to standard output. The key's kid goes to standard\n"
+      "error. Needs no database.\n"
+      "\n"
+      "  --alg ALG   EdDSA (Ed25519, the default), ES256 (P-256), RS256 (RSA\n"
+      "              3072 bits): a PKCS#8 PEM private key; HS256: a shared\n"
+      "              secret, 32 random bytes as 64 hex digits (the directive\n"
+      "              must then name HS256)\n"
+      "  --out FILE  where to write it (default: standard output)\n",
+      NULL, cmd_keygen, 1 },
 };
 
 #define NCOMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))
 
 static const char *progname = "authsvc-admin";
+
+/* "group name args", without the blanks of an empty name or arguments. */
+static const char *synopsis(apr_pool_t *pool, const admin_cmd_t *c)
+{
+    return apr_pstrcat(pool, c->group, *c->name ? " " : "", c->name,
+                       *c->args ? " " : "", c->args, NULL);
+}
 
 static void print_overview(apr_pool_t *pool, FILE *out, const char *group)
 {
@@ -157,19 +185,16 @@ static void print_overview(apr_pool_t *pool, FILE *out, const char *group)
         if (group && strcmp(group, c->group) != 0) {
             continue;
         }
-        const char *synopsis = apr_psprintf(pool, "%s %s%s%s", c->group,
-                                            c->name, *c->args ? " " : "",
-                                            c->args);
-
-        fprintf(out, "  %-22s %s\n", synopsis, c->summary);
+        fprintf(out, "  %-31s %s\n", synopsis(pool, c), c->summary);
     }
 }
 
-static void print_command_help(FILE *out, const admin_cmd_t *c)
+static void print_command_help(apr_pool_t *pool, FILE *out,
+                               const admin_cmd_t *c)
 {
-    fprintf(out, "usage: %s [--driver NAME] [--params STRING] %s %s%s%s\n\n"
-            "%s", progname, c->group, c->name, *c->args ? " " : "", c->args,
-            c->help);
+    fprintf(out, "usage: %s %s%s\n\n%s", progname,
+            c->local ? "" : "[--driver NAME] [--params STRING] ",
+            synopsis(pool, c), c->help);
 }
 
 static int usage_error(const char *fmt, ...)
@@ -786,6 +811,128 @@ static int cmd_mfa_reset(admin_ctx_t *ctx, int argc, const char *const *argv)
     return EXIT_OK;
 }
 
+/* ---- keygen ---------------------------------------------------------------- */
+
+/* --alg ALG and --out FILE (or --alg=ALG, --out=FILE). EXIT_OK, or
+ * EXIT_USAGE with the message printed. */
+static int keygen_options(admin_ctx_t *ctx, int argc, const char *const *argv,
+                          authsvc_jwt_alg_t *alg, const char **out)
+{
+    static const apr_getopt_option_t opts[] = {
+        { "alg", 'a', 1, "algorithm" },
+        { "out", 'o', 1, "output file" },
+        { NULL, 0, 0, NULL }
+    };
+    apr_getopt_t *os;
+    const char *arg;
+    apr_status_t rv;
+    int opt;
+
+    /* apr_getopt skips argv[0]: the command's own name is just before. */
+    apr_getopt_init(&os, ctx->pool, argc + 1, argv - 1);
+    while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {
+        if (opt == 'o') {
+            *out = arg;
+        }
+        else if ((*alg = authsvc_jwt_alg_parse(arg)) == AUTHSVC_JWT_NONE) {
+            return usage_error("unknown algorithm '%s' (EdDSA, ES256, RS256 or "
+                               "HS256)", arg);
+        }
+    }
+    if (rv != APR_EOF) {
+        fprintf(stderr, "Try '%s keygen --help'.\n", progname);
+        return EXIT_USAGE;
+    }
+    if (os->ind < os->argc) {
+        return usage_error("keygen takes no argument '%s'", os->argv[os->ind]);
+    }
+    return EXIT_OK;
+}
+
+/* text into a new file, mode 0600. O_EXCL refuses any existing path (a
+ * symlink too), so nothing is overwritten; a file left half-written is
+ * removed. */
+static int write_new_file(const char *path, const char *text)
+{
+    size_t len = strlen(text), done = 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  0600);
+    int err = 0;
+    ssize_t n;
+
+    if (fd < 0) {
+        fprintf(stderr, "%s: keygen: cannot create %s: %s%s\n", progname, path,
+                strerror(errno), errno == EEXIST ? " (not overwritten)" : "");
+        return EXIT_FAIL;
+    }
+    if (fchmod(fd, 0600) != 0) {
+        err = errno;
+    }
+    while (err == 0 && done < len) {
+        n = write(fd, text + done, len - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            err = n < 0 ? errno : EIO;
+            break;
+        }
+        done += (size_t)n;
+    }
+    if (err == 0 && fsync(fd) != 0) {
+        err = errno;
+    }
+    if (close(fd) != 0 && err == 0) {
+        err = errno;
+    }
+    if (err != 0) {
+        unlink(path);
+        fprintf(stderr, "%s: keygen: cannot write %s: %s\n", progname, path,
+                strerror(err));
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+static int write_stdout(const char *text)
+{
+    if (fputs(text, stdout) == EOF || fflush(stdout) != 0) {
+        fprintf(stderr, "%s: keygen: cannot write to standard output: %s\n",
+                progname, strerror(errno));
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
+/* The new key is loaded back as the module will load it, which also gives
+ * its kid; only then is it written. */
+static int cmd_keygen(admin_ctx_t *ctx, int argc, const char *const *argv)
+{
+    authsvc_jwt_alg_t alg = AUTHSVC_JWT_EDDSA;
+    authsvc_jwt_keyset_t *ks = NULL;
+    const char *out = NULL, *text = NULL, *err;
+    int rc = keygen_options(ctx, argc, argv, &alg, &out);
+
+    if (rc != EXIT_OK) {
+        return rc;
+    }
+    err = authsvc_jwt_keygen(ctx->pool, alg, &text);
+    if (err == NULL) {
+        err = authsvc_jwt_keyset_add_text(ctx->pool, &ks, text, strlen(text), alg,
+                                          0);
+    }
+    if (err != NULL) {
+        fprintf(stderr, "%s: keygen: %s\n", progname, err);
+        return EXIT_FAIL;
+    }
+    rc = out ? write_new_file(out, text) : write_stdout(text);
+    if (rc == EXIT_OK) {
+        fprintf(stderr, "%s\n",
+                authsvc_jwt_key_kid(authsvc_jwt_keyset_signer(ks)));
+    }
+    return rc;
+}
+
 /* Global options; returns EXIT_OK and the index of the first non-option
  * argument in *first, or an exit status (help printed: -1). */
 static int parse_options(admin_ctx_t *ctx, int argc, const char *const *argv,
@@ -836,45 +983,73 @@ static int has_help_flag(int argc, const char *const *argv)
     return 0;
 }
 
-/* Find the command, check its arguments and the connection settings, open
- * the database, run the handler. */
+/* The command argv names (one word, or GROUP COMMAND), with *argc and *argv
+ * moved past its name. NULL when there is none: the overview or a message was
+ * printed and *rc is the exit status. */
+static const admin_cmd_t *lookup(admin_ctx_t *ctx, int *argc,
+                                 const char *const **argv, int *rc)
+{
+    const char *const *av = *argv;
+    const admin_cmd_t *cmd;
+
+    *rc = EXIT_USAGE;
+    if (*argc < 1) {
+        print_overview(ctx->pool, stderr, NULL);
+        return NULL;
+    }
+    if (!group_exists(av[0])) {
+        *rc = usage_error("unknown command group '%s'", av[0]);
+        return NULL;
+    }
+    if ((cmd = find_command(av[0], "")) != NULL) {
+        *argc -= 1;
+        *argv += 1;
+        return cmd;
+    }
+    if (*argc < 2 || strcmp(av[1], "--help") == 0
+        || strcmp(av[1], "-h") == 0) {
+        print_overview(ctx->pool, *argc < 2 ? stderr : stdout, av[0]);
+        *rc = *argc < 2 ? EXIT_USAGE : EXIT_OK;
+        return NULL;
+    }
+    cmd = find_command(av[0], av[1]);
+    if (!cmd) {
+        fprintf(stderr, "%s: unknown command '%s %s'\n", progname, av[0],
+                av[1]);
+        print_overview(ctx->pool, stderr, av[0]);
+        return NULL;
+    }
+    *argc -= 2;
+    *argv += 2;
+    return cmd;
+}
+
+/* Find the command and check its arguments; a local one runs at once, the
+ * others once the connection settings are checked and the database is open. */
 static int dispatch(admin_ctx_t *ctx, int argc, const char *const *argv)
 {
     const admin_cmd_t *cmd;
     int rc;
 
-    if (argc < 1) {
-        print_overview(ctx->pool, stderr, NULL);
-        return EXIT_USAGE;
+    if (!(cmd = lookup(ctx, &argc, &argv, &rc))) {
+        return rc;
     }
-    if (!group_exists(argv[0])) {
-        return usage_error("unknown command group '%s'", argv[0]);
-    }
-    if (argc < 2 || strcmp(argv[1], "--help") == 0
-        || strcmp(argv[1], "-h") == 0) {
-        print_overview(ctx->pool, argc < 2 ? stderr : stdout, argv[0]);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
-    cmd = find_command(argv[0], argv[1]);
-    if (!cmd) {
-        fprintf(stderr, "%s: unknown command '%s %s'\n", progname, argv[0],
-                argv[1]);
-        print_overview(ctx->pool, stderr, argv[0]);
-        return EXIT_USAGE;
-    }
-    argc -= 2;
-    argv += 2;
     if (has_help_flag(argc, argv)) {
-        print_command_help(stdout, cmd);
+        print_command_help(ctx->pool, stdout, cmd);
         return EXIT_OK;
     }
     if (argc < cmd->min_args || argc > cmd->max_args) {
         fprintf(stderr, "%s: wrong number of arguments\n", progname);
-        print_command_help(stderr, cmd);
+        print_command_help(ctx->pool, stderr, cmd);
         return EXIT_USAGE;
     }
     if (cmd->check && (rc = cmd->check(argc, argv)) != EXIT_OK) {
         return rc;
+    }
+    ctx->command = apr_pstrcat(ctx->pool, cmd->group, *cmd->name ? " " : "",
+                               cmd->name, NULL);
+    if (cmd->local) {
+        return cmd->run(ctx, argc, argv);
     }
     if (!ctx->driver_name || !*ctx->driver_name) {
         return usage_error("no database driver: use --driver or set "
@@ -888,7 +1063,6 @@ static int dispatch(admin_ctx_t *ctx, int argc, const char *const *argv)
         return usage_error("no connection parameters: use --params or set "
                            "AUTHSVC_DBD_PARAMS");
     }
-    ctx->command = apr_pstrcat(ctx->pool, cmd->group, " ", cmd->name, NULL);
     rc = open_db(ctx);
     if (rc != EXIT_OK) {
         return rc;

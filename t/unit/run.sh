@@ -12,9 +12,10 @@ CC=${CC:-cc}
 CFLAGS="-D_GNU_SOURCE -std=c11 -Wall -Wextra -Werror -O1 -g
         $(apr-1-config --cflags --cppflags --includes) $(apu-1-config --includes)
         -Isrc -It/unit"
-LIBS="-lapr-1 -laprutil-1 -lcrypto -largon2 -lcurl -loath -lqrencode"
+LIBS="-lapr-1 -laprutil-1 -lcrypto -ljansson -largon2 -lcurl -loath -lqrencode"
 UNITS="src/password.c src/text.c src/policy.c src/blocklist_data.c src/mail.c src/mail_data.c
-       src/mail_transport.c src/ratelimit.c src/crypto.c src/totp.c src/qr.c src/secretbox.c"
+       src/mail_transport.c src/ratelimit.c src/crypto.c src/totp.c src/qr.c src/secretbox.c
+       src/jwt.c src/json.c"
 
 for t in t/unit/test_*.c; do
     name=$(basename "$t" .c)
