@@ -13,6 +13,7 @@
 
 #include "cache.h"
 #include "config.h"
+#include "jwt.h"
 #include "secretbox.h"
 #include "hashcap.h"
 #include "store.h"
@@ -49,6 +50,10 @@ void *authsvc_config_create_srv(apr_pool_t *p, server_rec *s)
     c->lock_reveal = AUTHSVC_UNSET;
     c->totp_window = AUTHSVC_UNSET;
     c->fresh_max_age = AUTHSVC_UNSET;
+    c->access_ttl = AUTHSVC_UNSET;
+    c->refresh_ttl = AUTHSVC_UNSET;
+    c->reuse_grace = AUTHSVC_UNSET;
+    c->clock_skew = AUTHSVC_UNSET;
     return c;
 }
 
@@ -120,6 +125,13 @@ void *authsvc_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(mfa_issuer);
     MERGE_INT(totp_window);
     MERGE_INT(fresh_max_age);
+    MERGE_PTR(jwt_keys);
+    MERGE_PTR(token_issuer);
+    MERGE_PTR(token_audience);
+    MERGE_INT(access_ttl);
+    MERGE_INT(refresh_ttl);
+    MERGE_INT(reuse_grace);
+    MERGE_INT(clock_skew);
     n->dummy_hash = add->dummy_hash ? add->dummy_hash : base->dummy_hash;
     n->realm = add->realm ? add->realm : base->realm;
     return n;
@@ -135,6 +147,8 @@ void *authsvc_config_create_dir(apr_pool_t *p, char *dir)
     d->pass_headers = AUTHSVC_UNSET;
     d->strip_cookie = AUTHSVC_UNSET;
     d->mfa_required = AUTHSVC_UNSET;
+    d->bearer = AUTHSVC_UNSET;
+    d->introspect = AUTHSVC_UNSET;
     return d;
 }
 
@@ -152,6 +166,8 @@ void *authsvc_config_merge_dir(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(login_url);
     n->unauth = add->unauth ? add->unauth : base->unauth;
     MERGE_INT(mfa_required);
+    MERGE_INT(bearer);
+    MERGE_INT(introspect);
     return n;
 }
 
@@ -280,6 +296,36 @@ int authsvc_config_totp_window(const authsvc_srv_cfg_t *c)
 apr_int64_t authsvc_config_fresh_max_age(const authsvc_srv_cfg_t *c)
 {
     return DEFAULTED(c->fresh_max_age, AUTHSVC_DEFAULT_FRESH_AUTH);
+}
+
+const char *authsvc_config_token_issuer(const authsvc_srv_cfg_t *c)
+{
+    return c->token_issuer ? c->token_issuer : c->public_url;
+}
+
+const char *authsvc_config_token_audience(const authsvc_srv_cfg_t *c)
+{
+    return c->token_audience ? c->token_audience : authsvc_config_token_issuer(c);
+}
+
+apr_int64_t authsvc_config_access_ttl(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->access_ttl, AUTHSVC_DEFAULT_ACCESS_TTL);
+}
+
+apr_int64_t authsvc_config_refresh_ttl(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->refresh_ttl, AUTHSVC_DEFAULT_REFRESH_TTL);
+}
+
+apr_int64_t authsvc_config_reuse_grace(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->reuse_grace, AUTHSVC_DEFAULT_REUSE_GRACE);
+}
+
+apr_int64_t authsvc_config_clock_skew(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->clock_skew, AUTHSVC_DEFAULT_CLOCK_SKEW);
 }
 
 const char *authsvc_config_honeypot(const authsvc_srv_cfg_t *c)
@@ -983,6 +1029,73 @@ static const char *set_fresh_max_age(cmd_parms *cmd, void *dcfg, const char *arg
     return parse_scaled(cmd, arg, duration_units, 1, 366 * 86400, &SRV(cmd)->fresh_max_age);
 }
 
+/* AuthsvcTokenSigningKey FILE [ALG] [verify-only] */
+static const char *set_token_key(cmd_parms *cmd, void *dcfg, int argc, char *const argv[])
+{
+    const char *name = cmd->directive->directive, *path, *err;
+    authsvc_jwt_alg_t alg = AUTHSVC_JWT_NONE;
+    int verify_only = 0, i;
+
+    (void)dcfg;
+    if (argc < 1 || argc > 3) {
+        return apr_psprintf(cmd->pool, "%s takes FILE [ALG] [verify-only]", name);
+    }
+    for (i = 1; i < argc; i++) {
+        if (strcasecmp(argv[i], "verify-only") == 0 && !verify_only) {
+            verify_only = 1;
+        }
+        else if (i == 1 && (alg = authsvc_jwt_alg_parse(argv[i])) != AUTHSVC_JWT_NONE) {
+            continue;
+        }
+        else {
+            return apr_psprintf(cmd->pool, "%s: '%s' is neither an algorithm (EdDSA, "
+                                "ES256, RS256, HS256) nor verify-only", name, argv[i]);
+        }
+    }
+    if ((path = ap_server_root_relative(cmd->pool, argv[0])) == NULL) {
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'", name, argv[0]);
+    }
+    err = authsvc_jwt_keyset_add_file(cmd->pool, &SRV(cmd)->jwt_keys, path, alg,
+                                      verify_only);
+    return err ? apr_psprintf(cmd->pool, "%s: %s", name, err) : NULL;
+}
+
+/* AuthsvcTokenIssuer / AuthsvcTokenAudience: printable, no spaces (a URL or a name). */
+static const char *set_token_name(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *err = no_space_or_control(cmd, arg);
+
+    (void)dcfg;
+    if (err == NULL && *arg == '\0') {
+        err = apr_psprintf(cmd->pool, "%s needs a value", cmd->directive->directive);
+    }
+    if (err == NULL) {
+        *(cmd->info == (void *)0 ? &SRV(cmd)->token_issuer : &SRV(cmd)->token_audience) =
+            arg;
+    }
+    return err;
+}
+
+/* The token lifetimes, each with its range. */
+static const struct {
+    apr_size_t offset;
+    apr_int64_t min, max;
+} token_times[] = {
+    {APR_OFFSETOF(authsvc_srv_cfg_t, access_ttl), 10, 86400},
+    {APR_OFFSETOF(authsvc_srv_cfg_t, refresh_ttl), 60, 366 * 86400},
+    {APR_OFFSETOF(authsvc_srv_cfg_t, reuse_grace), 0, 60},
+    {APR_OFFSETOF(authsvc_srv_cfg_t, clock_skew), 0, 300},
+};
+
+static const char *set_token_time(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    apr_size_t i = (apr_size_t)cmd->info;
+
+    (void)dcfg;
+    return parse_scaled(cmd, arg, duration_units, token_times[i].min, token_times[i].max,
+                        (apr_int64_t *)((char *)SRV(cmd) + token_times[i].offset));
+}
+
 static const char *set_mfa_required(cmd_parms *cmd, void *dcfg, int on)
 {
     (void)cmd;
@@ -1016,16 +1129,13 @@ static const char *set_remote_user(cmd_parms *cmd, void *dcfg, const char *arg)
     return err;
 }
 
+/* The plain On|Off switches of a directory. */
 static const char *set_dir_flag(cmd_parms *cmd, void *dcfg, int on)
 {
     authsvc_dir_cfg_t *d = dcfg;
+    int *const fields[] = {&d->pass_headers, &d->strip_cookie, &d->bearer, &d->introspect};
 
-    if (cmd->info == (void *)0) {
-        d->pass_headers = on;
-    }
-    else {
-        d->strip_cookie = on;
-    }
+    *fields[(apr_size_t)cmd->info] = on;
     return NULL;
 }
 
@@ -1104,6 +1214,14 @@ const char *authsvc_config_check(apr_pool_t *p, server_rec *s)
             s->lookup_defaults, &authsvc_module))) {
         return "AuthsvcMFARequired On needs AuthsvcSecretKeyFile (the key that encrypts "
                "the second-factor secrets)";
+    }
+    if (c->jwt_keys != NULL && authsvc_jwt_keyset_signer(c->jwt_keys) == NULL) {
+        return "AuthsvcTokenSigningKey: every key is verify-only; the last one that is "
+               "not signs the tokens";
+    }
+    if (c->jwt_keys != NULL && authsvc_config_token_issuer(c) == NULL) {
+        return "AuthsvcTokenSigningKey needs AuthsvcTokenIssuer or AuthsvcPublicURL (the "
+               "iss of the tokens)";
     }
     return NULL;
 }
@@ -1190,6 +1308,25 @@ const command_rec authsvc_cmds[] = {
     AP_INIT_FLAG("AuthsvcMFARequired", set_mfa_required, NULL, OR_AUTHCFG | RSRC_CONF,
                  "Send accounts without a second factor to enrollment before guarded "
                  "locations (default Off)"),
+    AP_INIT_TAKE_ARGV("AuthsvcTokenSigningKey", set_token_key, NULL, RSRC_CONF,
+                      "FILE [ALG] [verify-only]: a key that signs access tokens "
+                      "(repeatable: the last signs, all verify)"),
+    AP_INIT_TAKE1("AuthsvcTokenIssuer", set_token_name, (void *)0, RSRC_CONF,
+                  "The iss of access tokens (default AuthsvcPublicURL)"),
+    AP_INIT_TAKE1("AuthsvcTokenAudience", set_token_name, (void *)1, RSRC_CONF,
+                  "The aud of access tokens (default the issuer)"),
+    AP_INIT_TAKE1("AuthsvcAccessTokenTTL", set_token_time, (void *)0, RSRC_CONF,
+                  "How long an access token is valid (default 15m)"),
+    AP_INIT_TAKE1("AuthsvcRefreshTokenTTL", set_token_time, (void *)1, RSRC_CONF,
+                  "How long an unused refresh token is valid (default 30d)"),
+    AP_INIT_TAKE1("AuthsvcRefreshReuseGrace", set_token_time, (void *)2, RSRC_CONF,
+                  "How long a rotated refresh token may be used again (default 0)"),
+    AP_INIT_TAKE1("AuthsvcClockSkew", set_token_time, (void *)3, RSRC_CONF,
+                  "Clock difference tolerated on exp and nbf (default 30s)"),
+    AP_INIT_FLAG("AuthsvcBearer", set_dir_flag, (void *)2, OR_AUTHCFG | RSRC_CONF,
+                 "Accept Authorization: Bearer access tokens here (default On)"),
+    AP_INIT_FLAG("AuthsvcIntrospect", set_dir_flag, (void *)3, ACCESS_CONF | RSRC_CONF,
+                 "Answer token introspection here (default Off; protect with Require)"),
     AP_INIT_FLAG("AuthsvcRegistration", set_registration, NULL, RSRC_CONF | ACCESS_CONF,
                  "Allow new accounts to register (default On)"),
     AP_INIT_TAKE1("AuthsvcMaxBodySize", set_max_body, NULL, RSRC_CONF | ACCESS_CONF,

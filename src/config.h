@@ -18,6 +18,7 @@
 
 typedef struct authsvc_hashcap authsvc_hashcap_t;
 typedef struct authsvc_keyring authsvc_keyring_t;
+typedef struct authsvc_jwt_keyset authsvc_jwt_keyset_t;
 
 #define AUTHSVC_UNSET (-1)
 
@@ -44,6 +45,10 @@ typedef struct authsvc_keyring authsvc_keyring_t;
 #define AUTHSVC_DEFAULT_HONEYPOT      "website"
 #define AUTHSVC_DEFAULT_TOTP_WINDOW   1
 #define AUTHSVC_DEFAULT_FRESH_AUTH    (10 * 60)
+#define AUTHSVC_DEFAULT_ACCESS_TTL    (15 * 60)
+#define AUTHSVC_DEFAULT_REFRESH_TTL   (30 * 86400)
+#define AUTHSVC_DEFAULT_REUSE_GRACE   0
+#define AUTHSVC_DEFAULT_CLOCK_SKEW    30
 #define AUTHSVC_COOKIE_NAME_SECURE    "__Host-authsvc"
 #define AUTHSVC_COOKIE_NAME_PLAIN     "authsvc"
 #define AUTHSVC_COOKIE_NAME_DOMAIN    "__Secure-authsvc" /* Secure, with a Domain */
@@ -104,6 +109,13 @@ typedef struct {
     const char *mfa_issuer;           /* AuthsvcMFAIssuer */
     int totp_window;                  /* AuthsvcTOTPWindow */
     apr_int64_t fresh_max_age;        /* AuthsvcFreshAuthMaxAge (0: off) */
+    authsvc_jwt_keyset_t *jwt_keys;   /* AuthsvcTokenSigningKey (NULL: no tokens) */
+    const char *token_issuer;         /* AuthsvcTokenIssuer */
+    const char *token_audience;       /* AuthsvcTokenAudience */
+    apr_int64_t access_ttl;           /* AuthsvcAccessTokenTTL, seconds */
+    apr_int64_t refresh_ttl;          /* AuthsvcRefreshTokenTTL, seconds */
+    apr_int64_t reuse_grace;          /* AuthsvcRefreshReuseGrace, seconds */
+    apr_int64_t clock_skew;           /* AuthsvcClockSkew, seconds */
     /* Computed in post_config, not a directive: a hash of a random password at the
      * current parameters, verified against when the login name is unknown so that
      * unknown and known names cost the same time. */
@@ -139,6 +151,8 @@ typedef struct {
     const char *login_url;            /* AuthsvcLoginURL */
     authsvc_unauth_t unauth;          /* AuthsvcUnauthAction */
     int mfa_required;                 /* AuthsvcMFARequired */
+    int bearer;                       /* AuthsvcBearer */
+    int introspect;                   /* AuthsvcIntrospect */
 } authsvc_dir_cfg_t;
 
 extern const command_rec authsvc_cmds[];
@@ -194,6 +208,17 @@ int authsvc_config_totp_window(const authsvc_srv_cfg_t *c);
 /* AuthsvcFreshAuthMaxAge in seconds, 0 when off. */
 apr_int64_t authsvc_config_fresh_max_age(const authsvc_srv_cfg_t *c);
 #define authsvc_config_mfa_required(d) ((d)->mfa_required == 1)
+/* Tokens (AuthsvcTokenSigningKey ...): resolved values. The issuer is
+ * AuthsvcTokenIssuer, else AuthsvcPublicURL; the audience AuthsvcTokenAudience, else
+ * the issuer. */
+const char *authsvc_config_token_issuer(const authsvc_srv_cfg_t *c);
+const char *authsvc_config_token_audience(const authsvc_srv_cfg_t *c);
+apr_int64_t authsvc_config_access_ttl(const authsvc_srv_cfg_t *c);
+apr_int64_t authsvc_config_refresh_ttl(const authsvc_srv_cfg_t *c);
+apr_int64_t authsvc_config_reuse_grace(const authsvc_srv_cfg_t *c);
+apr_int64_t authsvc_config_clock_skew(const authsvc_srv_cfg_t *c);
+#define authsvc_config_bearer(d)     ((d)->bearer != 0)
+#define authsvc_config_introspect(d) ((d)->introspect == 1)
 int authsvc_config_registration(const authsvc_dir_cfg_t *d);
 apr_size_t authsvc_config_max_body(const authsvc_dir_cfg_t *d);
 authsvc_remote_user_t authsvc_config_remote_user(const authsvc_dir_cfg_t *d);

@@ -48,15 +48,22 @@ void authsvc_crypto_init(void)
     }
 }
 
-const char *authsvc_crypto_sha256_hex(apr_pool_t *p, const char *s, apr_size_t len)
+int authsvc_crypto_sha256(const void *s, apr_size_t len, unsigned char out[32])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
 
-    if (EVP_Digest(s, len, md, &mdlen, sha256_md ? sha256_md : EVP_sha256(), NULL) != 1) {
+    return EVP_Digest(s, len, out, &mdlen, sha256_md ? sha256_md : EVP_sha256(), NULL) ==
+               1 && mdlen == 32;
+}
+
+const char *authsvc_crypto_sha256_hex(apr_pool_t *p, const char *s, apr_size_t len)
+{
+    unsigned char md[32];
+
+    if (!authsvc_crypto_sha256(s, len, md)) {
         return NULL;
     }
-    return apr_pencode_base16_binary(p, md, mdlen, APR_ENCODE_LOWER, NULL);
+    return apr_pencode_base16_binary(p, md, sizeof(md), APR_ENCODE_LOWER, NULL);
 }
 
 /* RFC 9562 section 5.4: 122 random bits, version nibble 4, variant bits 10. */

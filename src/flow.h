@@ -52,10 +52,19 @@ typedef struct {
     authsvc_field_t login, password;
     int honeypot; /* the AuthsvcHoneypotField was filled in */
 } authsvc_login_in_t;
+/* Tokens for API clients (when AuthsvcTokenSigningKey is set). */
+typedef struct {
+    const char *access_token;
+    apr_int64_t expires_in;          /* seconds */
+    const char *refresh_token;
+    apr_int64_t refresh_expires_in;  /* seconds */
+} authsvc_tokens_t;
+
 typedef struct {
     authsvc_user_t *user;
     authsvc_session_t *session;
     const char *token;
+    authsvc_tokens_t *tokens; /* NULL when this server issues no tokens */
 } authsvc_login_out_t;
 const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_t *in,
                                          authsvc_login_out_t *out);
@@ -186,6 +195,46 @@ const authsvc_fail_t *authsvc_flow_reauthenticate_session(request_rec *r,
                                                           const authsvc_field_t *password,
                                                           const authsvc_factor_in_t *in,
                                                           authsvc_session_t **session);
+
+/* ---- tokens for API clients (flow_token.c) ------------------------------------------ */
+
+/* In the transaction that created out->session for u: when this server issues tokens,
+ * a refresh token (a new family, bound to the session) and a signed access token in
+ * out->tokens; else out->tokens is NULL. */
+apr_status_t authsvc_flow_tokens_start(request_rec *r, authsvc_db_t *db,
+                                       const authsvc_user_t *u, authsvc_login_out_t *out);
+
+/* POST /auth/refresh: the refresh token is used up, a new one and an access token are
+ * issued; a used one presented again ends its family and its session. */
+const authsvc_fail_t *authsvc_flow_refresh(request_rec *r, const authsvc_field_t *token,
+                                           authsvc_tokens_t *out);
+
+/* not_found when this server issues no tokens, or (introspection) AuthsvcIntrospect is
+ * off here; else NULL. Checked before anything else, so that a disabled endpoint looks
+ * like no endpoint. */
+const authsvc_fail_t *authsvc_flow_tokens_off(request_rec *r, int introspection);
+
+/* The session an access token names, read from the database (for the API endpoints):
+ * NULL with *out, or token_invalid / unavailable. expired_ok: an expired token still
+ * names its session (signing out). */
+const authsvc_fail_t *authsvc_flow_bearer_session(request_rec *r, const char *token,
+                                                  int expired_ok, authsvc_identity_t **out);
+
+/* End session id (sign-out: its refresh tokens too) and tell the caches; `via` goes
+ * into the audit row when not NULL. */
+const authsvc_fail_t *authsvc_flow_end_session(request_rec *r, authsvc_db_t *db,
+                                               const authsvc_identity_t *id,
+                                               const char *via);
+
+/* POST /auth/logout with a refresh token in the body: end its session (an unknown or
+ * dead token ends nothing, and is no error). */
+const authsvc_fail_t *authsvc_flow_logout_refresh(request_rec *r,
+                                                  const authsvc_field_t *token);
+
+/* POST /auth/introspect (RFC 7662): *out the answer ({"active": false} for anything
+ * that is not a live token of this server). */
+const authsvc_fail_t *authsvc_flow_introspect(request_rec *r, const authsvc_field_t *token,
+                                              struct json_t **out);
 
 /* ---- account lifecycle (flow_verify.c, flow_password.c, flow_account.c) ---------- */
 

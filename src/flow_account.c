@@ -104,6 +104,7 @@ static apr_status_t delete_tx(authsvc_db_t *db, void *baton)
 
     if ((rv = authsvc_sessions_delete_user(db, id, &tx->ended)) != APR_SUCCESS ||
         (rv = authsvc_tokens_delete_user(db, id)) != APR_SUCCESS ||
+        (rv = authsvc_refresh_delete_user(db, id)) != APR_SUCCESS ||
         (rv = authsvc_mfa_delete_user(db, id)) != APR_SUCCESS ||
         (rv = authsvc_history_record(db, id, NULL, 0)) != APR_SUCCESS || /* keep none */
         (rv = authsvc_users_delete(db, id)) != APR_SUCCESS ||

@@ -8,6 +8,7 @@
 #include "flow.h"
 #include "json.h"
 #include "text.h"
+#include "token.h"
 
 /* Longer than anything a password manager makes; refuses multi-megabyte "passwords"
  * before they reach the hash (Argon2 itself would cope, but why pay). */
@@ -291,6 +292,9 @@ static apr_status_t session_tx(authsvc_db_t *db, void *baton)
                                              &tx->out->token);
 
     if (rv == APR_SUCCESS) {
+        rv = authsvc_flow_tokens_start(tx->r, db, tx->u, tx->out);
+    }
+    if (rv == APR_SUCCESS) {
         rv = authsvc_audit(tx->r, db, "login_success", tx->u->id, tx->login,
                            authsvc_flow_methods_detail(tx->r, how.amr));
     }
@@ -364,6 +368,11 @@ const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_
 
 const authsvc_fail_t *authsvc_flow_whoami(request_rec *r, authsvc_identity_t **out)
 {
+    const char *bearer = authsvc_token_bearer(r);
+
+    if (bearer != NULL) {
+        return authsvc_flow_bearer_session(r, bearer, 0, out); /* the token decides */
+    }
     if (authsvc_session_current(r, out) != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the session database is unreachable");
     }
@@ -373,30 +382,21 @@ const authsvc_fail_t *authsvc_flow_whoami(request_rec *r, authsvc_identity_t **o
     return NULL;
 }
 
-typedef struct {
-    request_rec *r;
-    const authsvc_identity_t *id;
-} logout_tx_t;
-
-static apr_status_t logout_tx(authsvc_db_t *db, void *baton)
-{
-    logout_tx_t *tx = baton;
-    apr_status_t rv = authsvc_session_revoke(tx->r, db, tx->id->session);
-
-    if (rv == APR_SUCCESS) {
-        rv = authsvc_audit(tx->r, db, "logout", tx->id->user->id, NULL, NULL);
-    }
-    return rv;
-}
-
 const authsvc_fail_t *authsvc_flow_logout(request_rec *r)
 {
     authsvc_identity_t *id = NULL;
     const authsvc_fail_t *fail;
     authsvc_db_t *db;
-    logout_tx_t tx;
+    const char *bearer = authsvc_token_bearer(r);
 
     if ((fail = authsvc_flow_db(r, &db)) != NULL) {
+        return fail;
+    }
+    /* Signing out is best effort: an access token ends its session even when it has
+     * just expired (apps sign out when theirs has), one that is no good ends nothing,
+     * and the cookie's session ends too when one is sent. */
+    if (bearer != NULL && authsvc_flow_bearer_session(r, bearer, 1, &id) == NULL &&
+        (fail = authsvc_flow_end_session(r, db, id, "bearer")) != NULL) {
         return fail;
     }
     if (authsvc_session_current(r, &id) != APR_SUCCESS) {
@@ -405,11 +405,5 @@ const authsvc_fail_t *authsvc_flow_logout(request_rec *r)
     if (id == NULL) {
         return NULL; /* nothing to end; the cookie is cleared all the same */
     }
-    tx.r = r;
-    tx.id = id;
-    if (authsvc_store_transaction(db, logout_tx, &tx) != APR_SUCCESS) {
-        return authsvc_fail(r, "unavailable", "the session could not be ended; try again");
-    }
-    authsvc_session_forget(r, id->session->token_hash);
-    return NULL;
+    return authsvc_flow_end_session(r, db, id, NULL);
 }

@@ -271,7 +271,7 @@ void authsvc_flow_forget_all(request_rec *r, const apr_array_header_t *hashes)
     int i;
 
     for (i = 0; hashes != NULL && i < hashes->nelts; i++) {
-        authsvc_session_forget(r, APR_ARRAY_IDX(hashes, i, const char *));
+        authsvc_session_forget(r, &APR_ARRAY_IDX(hashes, i, authsvc_session_t));
     }
 }
 

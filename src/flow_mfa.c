@@ -492,6 +492,9 @@ static apr_status_t login_mfa_tx(authsvc_db_t *db, void *baton)
                                     &tx->out->token);
     }
     if (rv == APR_SUCCESS) {
+        rv = authsvc_flow_tokens_start(tx->r, db, tx->u, tx->out);
+    }
+    if (rv == APR_SUCCESS) {
         rv = authsvc_audit(tx->r, db, "login_success", tx->u->id, NULL,
                            authsvc_flow_methods_detail(tx->r, tx->how.amr));
     }

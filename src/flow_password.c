@@ -227,6 +227,7 @@ static apr_status_t change_tx(authsvc_db_t *db, void *baton)
     if ((rv = authsvc_flow_set_password(tx->r, db, tx->u, tx->hash)) != APR_SUCCESS ||
         (rv = authsvc_session_create(tx->r, db, tx->u, &tx->how, &tx->out->session,
                                      &tx->out->token)) != APR_SUCCESS ||
+        (rv = authsvc_flow_tokens_start(tx->r, db, tx->u, tx->out)) != APR_SUCCESS ||
         (rv = authsvc_sessions_revoke_others(db, tx->u->id, tx->out->session->token_hash,
                                              &tx->ended)) != APR_SUCCESS ||
         (rv = authsvc_flow_notify(tx->r, db, tx->u, "password_changed", tx->u->email,

@@ -18,6 +18,7 @@
 #include "json.h"
 #include "problem.h"
 #include "request.h"
+#include "token.h"
 
 #define NOTE_PROBLEM   "authsvc-problem"   /* catalogue code of a guard denial */
 #define NOTE_PROMPT    "authsvc-prompt"    /* what a step-up asks the login page for */
@@ -28,13 +29,17 @@
 /* ---- identity on the request ------------------------------------------------------ */
 
 /* The identity this module resolved for r, or for the request r came from (a
- * sub-request or an internal redirect reuses the main request's identity). */
+ * sub-request or an internal redirect reuses the main request's identity; not one
+ * that came from an access token where AuthsvcBearer is Off: an identity from a token
+ * has no session token_hash). */
 static authsvc_identity_t *identity_of(request_rec *r)
 {
+    int bearer = authsvc_config_bearer(authsvc_dir(r));
+
     for (; r != NULL; r = r->main ? r->main : r->prev) {
         authsvc_identity_t *id = ap_get_module_config(r->request_config, &authsvc_module);
         if (id != NULL) {
-            return id;
+            return bearer || id->session->token_hash != NULL ? id : NULL;
         }
     }
     return NULL;
@@ -217,8 +222,9 @@ static int api_client(request_rec *r)
 static int refuse(request_rec *r, const char *code)
 {
     apr_table_setn(r->notes, NOTE_PROBLEM, code);
-    if (strcmp(code, "unauthenticated") == 0) {
-        apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Authsvc");
+    if (authsvc_problem_status(code) == HTTP_UNAUTHORIZED) {
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                       authsvc_problem_challenge(code));
     }
     else if (strcmp(code, "unavailable") == 0) {
         apr_table_setn(r->err_headers_out, "Retry-After", "5");
@@ -280,10 +286,31 @@ static int mfa_gate(request_rec *r, const authsvc_identity_t *id)
     return refuse(r, code);
 }
 
+/* The identity of this request's credentials: an access token when there is a Bearer
+ * header for us (then it decides, whatever cookie came with it), else the session
+ * cookie. NULL with *id (NULL when there are none), or the refusal's code. */
+static const char *resolve(request_rec *r, authsvc_identity_t **id)
+{
+    const char *bearer = authsvc_token_bearer(r);
+
+    *id = NULL;
+    if (bearer != NULL) {
+        switch (authsvc_token_identity(r, bearer, id)) {
+        case AUTHSVC_TOKEN_OK:
+            return NULL;
+        case AUTHSVC_TOKEN_INVALID:
+            return "access_token_invalid";
+        default:
+            return "unavailable";
+        }
+    }
+    return authsvc_session_current(r, id) == APR_SUCCESS ? NULL : "unavailable";
+}
+
 /* check_authn: only where no other AuthType is configured, or AuthType authsvc. */
 static int authn(request_rec *r)
 {
-    const char *type = ap_auth_type(r);
+    const char *type = ap_auth_type(r), *code;
     authsvc_identity_t *id;
 
     if (type != NULL && strcasecmp(type, "authsvc") != 0) {
@@ -293,9 +320,9 @@ static int authn(request_rec *r)
         attach(r, id);
         return mfa_gate(r, id);
     }
-    if (authsvc_session_current(r, &id) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "guard: database unreachable");
-        return refuse(r, "unavailable");
+    if ((code = resolve(r, &id)) != NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "guard: %s", code);
+        return refuse(r, code);
     }
     if (id == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "guard: no live session for %s",
@@ -325,7 +352,7 @@ static authz_status authz_check(request_rec *r, const char *require_line,
         }
         /* AuthsvcUnauthAction pass: with a session, its identity; without, anonymous.
          * A session AuthsvcMFARequired would refuse passes as anonymous too. */
-        if (id == NULL && authsvc_session_current(r, &id) == APR_SUCCESS && id != NULL &&
+        if (id == NULL && resolve(r, &id) == NULL && id != NULL &&
             authsvc_guard_step_up(id, req, authsvc_config_mfa_required(authsvc_dir(r)),
                                   AUTHSVC_NOW(), &prompt) == NULL) {
             attach(r, id);
@@ -525,12 +552,16 @@ static int has_backend(const request_rec *r)
            strcmp(r->handler, "default-handler") != 0;
 }
 
-/* Take our session cookie out of the request's Cookie header(s), keeping the rest. */
+/* Take our session cookie out of the request's Cookie header(s), keeping the rest, and
+ * the access token we accepted: the backend gets the identity, not the credential. */
 static void strip_cookie(request_rec *r)
 {
     const char *cookie = apr_table_get(r->headers_in, "Cookie");
     const char *ignored = NULL;
 
+    if (authsvc_token_bearer(r) != NULL) {
+        apr_table_unset(r->headers_in, "Authorization");
+    }
     if (cookie != NULL && strstr(cookie, authsvc_session_cookie_name(r)) != NULL) {
         ap_cookie_read(r, authsvc_session_cookie_name(r), &ignored, 1);
     }
@@ -637,6 +668,9 @@ static apr_status_t problem_filter(ap_filter_t *f, apr_bucket_brigade *bb)
                                 : strcmp(ctx->code, "mfa_enrollment_required") == 0
                                     ? "set up two-step sign-in (POST /users/me/mfa) to "
                                       "see this resource"
+                                : strcmp(ctx->code, "access_token_invalid") == 0
+                                    ? "the access token is invalid, expired or revoked: "
+                                      "refresh it or sign in again"
                                     : NULL,
                                 NULL);
     if ((max_age = apr_table_get(r->notes, NOTE_MAX_AGE)) != NULL) {
@@ -666,7 +700,7 @@ static void audit_denial(request_rec *r, const char *code)
         return;
     }
     detail = authsvc_json_object(r->pool);
-    authsvc_json_set_str(detail, "reason", code);
+    authsvc_json_set_str(detail, "reason", authsvc_problem_code(code));
     authsvc_json_set_str(detail, "uri", r->uri);
     authsvc_json_set_int(detail, "status", r->status);
     authsvc_audit(r, authsvc_store_db(r), "access_denied", id ? id->user->id : NULL, NULL,

@@ -63,11 +63,36 @@ int authsvc_h_login(request_rec *r, const char *const *params)
     return authsvc_h_session_response(r, &res);
 }
 
+/* A body was sent (a declared length above 0, or chunked). */
+static int has_body(request_rec *r)
+{
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+
+    return (cl != NULL && strcmp(cl, "0") != 0) ||
+           apr_table_get(r->headers_in, "Transfer-Encoding") != NULL;
+}
+
 int authsvc_h_logout(request_rec *r, const char *const *params)
 {
     const authsvc_fail_t *fail;
+    authsvc_json_t *body;
+    authsvc_field_t token;
+    apr_array_header_t *errs = NULL;
 
     (void)params;
+    /* A token client signs out with its refresh token in the body. */
+    if (has_body(r)) {
+        if (!authsvc_h_read(r, &body)) {
+            return OK;
+        }
+        authsvc_h_field(r, body, "refresh_token", &token, &errs);
+        if (errs != NULL) {
+            return authsvc_h_fail(r, authsvc_fail_fields(r, errs));
+        }
+        if ((fail = authsvc_flow_logout_refresh(r, &token)) != NULL) {
+            return authsvc_h_fail(r, fail);
+        }
+    }
     if ((fail = authsvc_flow_logout(r)) != NULL) {
         return authsvc_h_fail(r, fail);
     }

@@ -45,12 +45,7 @@ int authsvc_h_fail(request_rec *r, const authsvc_fail_t *fail)
 authsvc_json_t *authsvc_h_user(request_rec *r, const authsvc_user_t *u)
 {
     authsvc_json_t *o = authsvc_json_object(r->pool);
-    authsvc_json_t *roles = authsvc_json_array(r->pool);
-    char *list = apr_pstrdup(r->pool, u->roles), *last = NULL, *role;
-
-    for (role = apr_strtok(list, " ", &last); role; role = apr_strtok(NULL, " ", &last)) {
-        authsvc_json_append_str(roles, role);
-    }
+    authsvc_json_t *roles = authsvc_json_words(r->pool, u->roles);
     authsvc_json_set_str(o, "id", u->id);
     authsvc_json_set_str(o, "email", u->email);
     authsvc_json_set_str(o, "username", u->username);
@@ -92,5 +87,21 @@ int authsvc_h_session_response(request_rec *r, const authsvc_login_out_t *res)
                          authsvc_request_iso8601(r->pool, res->session->idle_expires_at));
     authsvc_json_set(out, "user", authsvc_h_user(r, res->user));
     authsvc_json_set(out, "session", sess);
-    return authsvc_request_send_json(r, HTTP_OK, out);
+    return authsvc_request_send_json(r, HTTP_OK, authsvc_h_tokens(r, out, res->tokens));
+}
+
+authsvc_json_t *authsvc_h_tokens(request_rec *r, authsvc_json_t *o,
+                                 const authsvc_tokens_t *t)
+{
+    if (o == NULL) {
+        o = authsvc_json_object(r->pool);
+    }
+    if (t != NULL) {
+        authsvc_json_set_str(o, "access_token", t->access_token);
+        authsvc_json_set_str(o, "token_type", "Bearer");
+        authsvc_json_set_int(o, "expires_in", t->expires_in);
+        authsvc_json_set_str(o, "refresh_token", t->refresh_token);
+        authsvc_json_set_int(o, "refresh_expires_in", t->refresh_expires_in);
+    }
+    return o;
 }

@@ -30,6 +30,10 @@ void authsvc_h_factor(request_rec *r, authsvc_json_t *body, authsvc_factor_in_t 
                       apr_array_header_t **errs);
 
 /* 200 {user, session: {expires_at, idle_expires_at}} after a new session was made. */
+/* Add the tokens (when t is not NULL) to o (NULL: a new object), and return it. */
+authsvc_json_t *authsvc_h_tokens(request_rec *r, authsvc_json_t *o,
+                                 const authsvc_tokens_t *t);
+
 int authsvc_h_session_response(request_rec *r, const authsvc_login_out_t *res);
 
 #endif

@@ -205,6 +205,17 @@ int authsvc_json_update(authsvc_json_t *obj, authsvc_json_t *src)
     return json_object_update(obj, src);
 }
 
+authsvc_json_t *authsvc_json_words(apr_pool_t *p, const char *list)
+{
+    authsvc_json_t *arr = authsvc_json_array(p);
+    char *words = apr_pstrdup(p, list ? list : ""), *last = NULL, *w;
+
+    for (w = apr_strtok(words, " ", &last); w != NULL; w = apr_strtok(NULL, " ", &last)) {
+        authsvc_json_append_str(arr, w);
+    }
+    return arr;
+}
+
 int authsvc_json_append_str(authsvc_json_t *arr, const char *val)
 {
     return json_array_append_new(arr, json_string(val));

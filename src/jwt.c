@@ -32,7 +32,7 @@
 #include "secretbox.h"
 
 #define RSA_MIN_BITS 2048
-#define RSA_MAX_BITS 16384
+#define RSA_MAX_BITS 4096 /* larger keys only make every check slower */
 #define RSA_KEYGEN_BITS 3072
 #define EC_COORD 32      /* P-256 coordinates and ES256's r and s */
 #define ED25519_BYTES 32 /* an Ed25519 public key */

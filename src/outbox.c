@@ -119,7 +119,13 @@ static void close_db(deliverer_t *d)
 /* This process's connection, opened (and the statements prepared) on first use. */
 static int open_db(deliverer_t *d)
 {
+    /* What the deliverer runs: delivery, and the pruning of what has expired. */
+    static const authsvc_stmt_t *const tables[] = {
+        authsvc_store_outbox_stmts, authsvc_store_tokens_stmts, authsvc_store_mfa_stmts,
+        authsvc_store_refresh_stmts, NULL};
     const char *err = NULL;
+    apr_status_t rv;
+    int i;
 
     if (d->dbd.handle != NULL) {
         return 1;
@@ -129,18 +135,15 @@ static int open_db(deliverer_t *d)
     }
     d->dbd.pool = d->pool;
     d->dbd.prepared = apr_hash_make(d->pool);
-    if (apr_dbd_get_driver(d->pool, d->cfg->name, &d->dbd.driver) != APR_SUCCESS ||
-        apr_dbd_open_ex(d->dbd.driver, d->pool, d->cfg->params, &d->dbd.handle, &err) !=
-            APR_SUCCESS ||
-        authsvc_store_prepare_on(d->pool, d->dbd.driver, d->dbd.handle,
-                                 authsvc_store_outbox_stmts, d->dbd.prepared, &err) !=
-            APR_SUCCESS ||
-        authsvc_store_prepare_on(d->pool, d->dbd.driver, d->dbd.handle,
-                                 authsvc_store_tokens_stmts, d->dbd.prepared, &err) !=
-            APR_SUCCESS ||
-        authsvc_store_prepare_on(d->pool, d->dbd.driver, d->dbd.handle,
-                                 authsvc_store_mfa_stmts, d->dbd.prepared, &err) !=
-            APR_SUCCESS) {
+    rv = apr_dbd_get_driver(d->pool, d->cfg->name, &d->dbd.driver);
+    if (rv == APR_SUCCESS) {
+        rv = apr_dbd_open_ex(d->dbd.driver, d->pool, d->cfg->params, &d->dbd.handle, &err);
+    }
+    for (i = 0; rv == APR_SUCCESS && tables[i] != NULL; i++) {
+        rv = authsvc_store_prepare_on(d->pool, d->dbd.driver, d->dbd.handle, tables[i],
+                                      d->dbd.prepared, &err);
+    }
+    if (rv != APR_SUCCESS) {
         if (apr_time_now() - d->last_warn > apr_time_from_sec(WARN_EVERY)) {
             d->last_warn = apr_time_now();
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, d->s,
@@ -246,6 +249,7 @@ static void prune(deliverer_t *d, authsvc_db_t *db)
     authsvc_outbox_prune(db, now - KEEP_DONE);
     authsvc_tokens_prune(db, now - KEEP_TOKENS);
     authsvc_mfa_challenge_prune(db, now - KEEP_TOKENS);
+    authsvc_refresh_prune(db, now - KEEP_TOKENS);
 }
 
 static apr_status_t tick(int state, void *data, apr_pool_t *p)

@@ -9,41 +9,46 @@ typedef struct {
     const char *code;
     int status;
     const char *title;
+    const char *sends; /* the code clients see, when not `code` itself */
 } problem_def_t;
 
 /* The contract with clients: codes never change meaning once shipped. */
 static const problem_def_t catalogue[] = {
-    {"invalid_json", 400, "The request body is not valid JSON"},
-    {"token_invalid", 400, "The link or code is invalid or has expired"},
-    {"invalid_credentials", 401, "Invalid login or password"},
-    {"unauthenticated", 401, "Authentication required"},
-    {"mfa_required", 401, "A second factor is required"},
-    {"invalid_mfa_code", 401, "The code is wrong or was used already"},
-    {"reauthentication_required", 401, "Confirm it is you: sign in again"},
-    {"registration_closed", 403, "Registration is closed"},
-    {"forbidden", 403, "Forbidden"},
-    {"verification_required", 403, "Verify your email address first"},
-    {"mfa_enrollment_required", 403, "Set up two-step sign-in first"},
-    {"not_found", 404, "Not found"},
-    {"method_not_allowed", 405, "Method not allowed"},
-    {"email_taken", 409, "An account with this email already exists"},
-    {"username_taken", 409, "This username is taken"},
-    {"mfa_already_enabled", 409, "Two-step sign-in is already on"},
-    {"mfa_not_enabled", 409, "Two-step sign-in is not on"},
-    {"mfa_not_pending", 409, "No two-step sign-in setup is in progress"},
-    {"payload_too_large", 413, "The request body is too large"},
-    {"unsupported_media_type", 415, "The request body must be application/json"},
-    {"validation_failed", 422, "The request has invalid fields"},
-    {"password_breached", 422, "This password is too common"},
-    {"password_policy", 422, "This password does not meet the password policy"},
-    {"password_reused", 422, "This password was used before"},
-    {"account_locked", 423, "The account is locked"},
-    {"rate_limited", 429, "Too many requests"},
-    {"internal_error", 500, "Internal error"},
-    {"unavailable", 503, "The service is temporarily unavailable"},
-    {"busy", 503, "The server is busy; try again"},
-    {"mfa_unavailable", 503, "Two-step sign-in is not available on this server"},
-    {NULL, 0, NULL}};
+    {"invalid_json", 400, "The request body is not valid JSON", NULL},
+    {"token_invalid", 400, "The link or code is invalid or has expired", NULL},
+    {"invalid_credentials", 401, "Invalid login or password", NULL},
+    /* An access or refresh token that is not (or no longer) good: the same code as a
+     * bad link, but 401, as RFC 6750 asks of a bad Bearer token. */
+    {"access_token_invalid", 401, "The token is invalid, expired or revoked",
+     "token_invalid"},
+    {"unauthenticated", 401, "Authentication required", NULL},
+    {"mfa_required", 401, "A second factor is required", NULL},
+    {"invalid_mfa_code", 401, "The code is wrong or was used already", NULL},
+    {"reauthentication_required", 401, "Confirm it is you: sign in again", NULL},
+    {"registration_closed", 403, "Registration is closed", NULL},
+    {"forbidden", 403, "Forbidden", NULL},
+    {"verification_required", 403, "Verify your email address first", NULL},
+    {"mfa_enrollment_required", 403, "Set up two-step sign-in first", NULL},
+    {"not_found", 404, "Not found", NULL},
+    {"method_not_allowed", 405, "Method not allowed", NULL},
+    {"email_taken", 409, "An account with this email already exists", NULL},
+    {"username_taken", 409, "This username is taken", NULL},
+    {"mfa_already_enabled", 409, "Two-step sign-in is already on", NULL},
+    {"mfa_not_enabled", 409, "Two-step sign-in is not on", NULL},
+    {"mfa_not_pending", 409, "No two-step sign-in setup is in progress", NULL},
+    {"payload_too_large", 413, "The request body is too large", NULL},
+    {"unsupported_media_type", 415, "The request body must be application/json", NULL},
+    {"validation_failed", 422, "The request has invalid fields", NULL},
+    {"password_breached", 422, "This password is too common", NULL},
+    {"password_policy", 422, "This password does not meet the password policy", NULL},
+    {"password_reused", 422, "This password was used before", NULL},
+    {"account_locked", 423, "The account is locked", NULL},
+    {"rate_limited", 429, "Too many requests", NULL},
+    {"internal_error", 500, "Internal error", NULL},
+    {"unavailable", 503, "The service is temporarily unavailable", NULL},
+    {"busy", 503, "The server is busy; try again", NULL},
+    {"mfa_unavailable", 503, "Two-step sign-in is not available on this server", NULL},
+    {NULL, 0, NULL, NULL}};
 
 static const problem_def_t *lookup(const char *code)
 {
@@ -55,6 +60,20 @@ static const problem_def_t *lookup(const char *code)
         }
     }
     return NULL;
+}
+
+const char *authsvc_problem_code(const char *code)
+{
+    const problem_def_t *d = lookup(code);
+
+    return d && d->sends ? d->sends : code;
+}
+
+const char *authsvc_problem_challenge(const char *code)
+{
+    return strcmp(code, "access_token_invalid") == 0
+               ? "Bearer realm=\"authsvc\", error=\"invalid_token\""
+               : "Authsvc";
 }
 
 int authsvc_problem_known(const char *code)
@@ -93,12 +112,13 @@ authsvc_json_t *authsvc_problem_body(request_rec *r, const char *code, const cha
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "unknown problem code %s", code);
         d = lookup("internal_error");
     }
+    code = d->sends ? d->sends : d->code;
     authsvc_json_set_str(body, "type", apr_pstrcat(r->pool, "urn:authsvc:problem:",
-                                                   d->code, NULL));
+                                                   code, NULL));
     authsvc_json_set_str(body, "title", d->title);
     authsvc_json_set_int(body, "status", d->status);
     authsvc_json_set_str(body, "detail", detail ? detail : d->title);
-    authsvc_json_set_str(body, "code", d->code);
+    authsvc_json_set_str(body, "code", code);
     if (errors != NULL && errors->nelts > 0) {
         authsvc_json_t *arr = authsvc_json_array(r->pool);
         for (i = 0; i < errors->nelts; i++) {
@@ -133,9 +153,11 @@ int authsvc_problem_send_extra(request_rec *r, const char *code, const char *det
         apr_table_get(r->err_headers_out, "Retry-After") == NULL) {
         apr_table_setn(r->err_headers_out, "Retry-After", "5");
     }
-    /* Every 401 says how to authenticate (RFC 9110 15.5.2). */
+    /* Every 401 says how to authenticate (RFC 9110 15.5.2); a bad token, how it was
+     * bad (RFC 6750 3.1). */
     if (status == HTTP_UNAUTHORIZED) {
-        apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Authsvc");
+        apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                       authsvc_problem_challenge(code));
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "problem %s (%d): %s", code, status,
                   detail ? detail : "-");

@@ -23,6 +23,14 @@ int authsvc_problem_status(const char *code);
 /* 1 when code is in the catalogue (a top-level problem code). */
 int authsvc_problem_known(const char *code);
 
+/* The code clients see for a catalogue key (the same, but for variants such as
+ * access_token_invalid, which is token_invalid with another status). */
+const char *authsvc_problem_code(const char *code);
+
+/* The WWW-Authenticate challenge of a 401 with this code: Bearer with
+ * error="invalid_token" for a bad token, else "Authsvc". */
+const char *authsvc_problem_challenge(const char *code);
+
 /* Send problem `code` with a human `detail` (NULL: the catalogue title). Adds
  * Retry-After for `unavailable`. Returns OK, for the handler to return. */
 int authsvc_problem_send(request_rec *r, const char *code, const char *detail);

@@ -3,6 +3,7 @@
  */
 #include "apr_lib.h"
 
+#include "json.h"
 #include "request.h"
 
 /* Content types accepted as JSON: application/json and any application/...+json,
@@ -84,6 +85,77 @@ static const char *read_body(request_rec *r, apr_size_t max, char **buf, apr_siz
     return NULL;
 }
 
+/* The body, at most max_body bytes (or httpd's own LimitRequestBody, when lower: it is
+ * the real limit, and the client should hear payload_too_large rather than a read
+ * error). NULL, or the problem code with *detail. */
+static const char *body(request_rec *r, apr_size_t max_body, char **buf, apr_size_t *len,
+                        const char **detail)
+{
+    if (ap_get_limit_req_body(r) > 0 && (apr_off_t)max_body >= ap_get_limit_req_body(r)) {
+        /* one under: reading max+1 bytes to detect "too large" must stay within it */
+        max_body = (apr_size_t)ap_get_limit_req_body(r) - 1;
+    }
+    return read_body(r, max_body, buf, len, detail);
+}
+
+static int is_form_type(const char *ct)
+{
+    apr_size_t n = ct ? strcspn(ct, "; \t") : 0;
+
+    return n == 33 && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+}
+
+/* name=value&... into an object of strings: a name twice, bad %-encoding or a value
+ * that is not UTF-8 is refused (NULL, *detail). */
+static authsvc_json_t *parse_form(request_rec *r, char *buf, const char **detail)
+{
+    authsvc_json_t *o = authsvc_json_object(r->pool);
+    char *last = NULL, *pair;
+    const char *v;
+    apr_size_t n;
+
+    for (pair = apr_strtok(buf, "&", &last); pair; pair = apr_strtok(NULL, "&", &last)) {
+        char *val = strchr(pair, '=');
+        if (val != NULL) {
+            *val++ = '\0';
+        }
+        if (ap_unescape_urlencoded(pair) != OK ||
+            (val != NULL && ap_unescape_urlencoded(val) != OK)) {
+            *detail = "the form is not valid URL encoding";
+            return NULL;
+        }
+        if (authsvc_json_get_string(o, pair, &v, &n) != AUTHSVC_JSON_MISSING) {
+            *detail = apr_psprintf(r->pool, "the field '%s' is sent twice", pair);
+            return NULL;
+        }
+        if (authsvc_json_set_str(o, pair, val ? val : "") != 0) {
+            *detail = "the form is not UTF-8";
+            return NULL;
+        }
+    }
+    return o;
+}
+
+const char *authsvc_request_fields(request_rec *r, apr_size_t max_body, authsvc_json_t **out,
+                                   const char **detail)
+{
+    char *buf = NULL;
+    apr_size_t len = 0;
+    const char *code;
+
+    if (!is_form_type(apr_table_get(r->headers_in, "Content-Type"))) {
+        return authsvc_request_json(r, max_body, out, detail);
+    }
+    if ((code = body(r, max_body, &buf, &len, detail)) != NULL) {
+        return code;
+    }
+    if (strlen(buf) != len) {
+        *detail = "the form has a NUL byte";
+        return "invalid_json";
+    }
+    return (*out = parse_form(r, buf, detail)) == NULL ? "invalid_json" : NULL;
+}
+
 const char *authsvc_request_json(request_rec *r, apr_size_t max_body, authsvc_json_t **out,
                                  const char **detail)
 {
@@ -95,13 +167,7 @@ const char *authsvc_request_json(request_rec *r, apr_size_t max_body, authsvc_js
         *detail = "send the body as Content-Type: application/json";
         return "unsupported_media_type";
     }
-    /* httpd's own LimitRequestBody, when lower, is the real limit: apply it here, so
-     * that the client hears payload_too_large rather than a read error. */
-    if (ap_get_limit_req_body(r) > 0 && (apr_off_t)max_body >= ap_get_limit_req_body(r)) {
-        /* one under: reading max+1 bytes to detect "too large" must stay within it */
-        max_body = (apr_size_t)ap_get_limit_req_body(r) - 1;
-    }
-    if ((code = read_body(r, max_body, &buf, &len, detail)) != NULL) {
+    if ((code = body(r, max_body, &buf, &len, detail)) != NULL) {
         return code;
     }
     if (len == 0) {

@@ -21,6 +21,11 @@ typedef struct {
 const char *authsvc_request_json(request_rec *r, apr_size_t max_body, authsvc_json_t **out,
                                  const char **detail);
 
+/* The same, also accepting application/x-www-form-urlencoded (RFC 7662 clients send
+ * that): each name=value becomes a string member; a name sent twice is refused. */
+const char *authsvc_request_fields(request_rec *r, apr_size_t max_body, authsvc_json_t **out,
+                                   const char **detail);
+
 /* The client's identity for this request, in r->pool. */
 const authsvc_client_t *authsvc_request_client(request_rec *r);
 

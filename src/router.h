@@ -43,6 +43,9 @@ int authsvc_h_mfa_begin(request_rec *r, const char *const *params);
 int authsvc_h_mfa_confirm(request_rec *r, const char *const *params);
 int authsvc_h_mfa_disable(request_rec *r, const char *const *params);
 int authsvc_h_mfa_codes(request_rec *r, const char *const *params);
+int authsvc_h_refresh(request_rec *r, const char *const *params);
+int authsvc_h_introspect(request_rec *r, const char *const *params);
+int authsvc_h_jwks(request_rec *r, const char *const *params);
 
 /* SetHandler authsvc-health (h_health.c). */
 int authsvc_h_health(request_rec *r);

@@ -1,19 +1,18 @@
 /*
  * session.c - session tokens, cookies and lookups.
  */
+#include "apr_encode.h"
 #include "apr_lib.h"
-#include "apr_thread_mutex.h"
-#include <openssl/crypto.h>
 #include "http_ssl.h"
 
 #include "cache.h"
 #include "config.h"
 #include "crypto.h"
+#include "l1.h"
 #include "request.h"
 #include "session.h"
 
 #define TOKEN_BYTES AUTHSVC_TOKEN_BYTES
-#define TOKEN_CHARS AUTHSVC_TOKEN_CHARS
 #define PUBLIC_ID_BYTES 16
 
 /* Secure when configured so, else when the request came over TLS. */
@@ -173,6 +172,12 @@ static const char *cookie_value(request_rec *r)
     return apr_pstrmemdup(r->pool, c.v, c.n);
 }
 
+/* A session's token hash (the database key) from the SHA-256 of its token. */
+static const char *hex(apr_pool_t *p, const unsigned char *digest)
+{
+    return apr_pencode_base16_binary(p, digest, 32, APR_ENCODE_LOWER, NULL);
+}
+
 /* last_seen is written at most once a minute; with idle timeouts under two minutes, at
  * most every half timeout, so that activity still keeps a short session alive. */
 static apr_int64_t touch_interval(const authsvc_srv_cfg_t *c)
@@ -188,7 +193,8 @@ static apr_int64_t touch_interval(const authsvc_srv_cfg_t *c)
 
 #define ENTRY_LIVE    0x41533032u /* "AS02" (AS01 had no authentication record) */
 #define ENTRY_DEAD    0x41534430u /* "ASD0" */
-#define ENTRY_MAX     4096
+#define ENTRY_SID     0x41534c30u /* "ASL0": an access token's session is live */
+#define ENTRY_MAX     AUTHSVC_SESSION_ENTRY_MAX
 #define ENTRY_STRINGS 11
 #define ENTRY_NUMS    10
 
@@ -213,8 +219,7 @@ static void entry_fields(authsvc_identity_t *id, const char ***strs, apr_int64_t
     nums[7] = &s->auth_at; nums[8] = &s->mfa_at; nums[9] = &u->mfa_enabled_at;
 }
 
-/* Returns the encoded length, or 0 when it does not fit (then it is not cached). */
-static unsigned int entry_encode(authsvc_identity_t *id, unsigned char *buf)
+unsigned int authsvc_session_encode(authsvc_identity_t *id, unsigned char *buf)
 {
     const char **strs[ENTRY_STRINGS];
     apr_int64_t *nums[ENTRY_NUMS];
@@ -246,8 +251,8 @@ static unsigned int entry_encode(authsvc_identity_t *id, unsigned char *buf)
 }
 
 /* NULL for a tombstone or anything malformed. */
-static authsvc_identity_t *entry_decode(request_rec *r, const unsigned char *buf,
-                                        unsigned int len, const char *token_hash)
+authsvc_identity_t *authsvc_session_decode(request_rec *r, const unsigned char *buf,
+                                           unsigned int len, const char *token_hash)
 {
     authsvc_identity_t *id;
     const char **strs[ENTRY_STRINGS];
@@ -320,7 +325,7 @@ static void cache_live(request_rec *r, authsvc_identity_t *id, apr_int64_t now)
 {
     const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
     unsigned char buf[ENTRY_MAX];
-    unsigned int len = entry_encode(id, buf);
+    unsigned int len = authsvc_session_encode(id, buf);
     apr_int64_t until = now + authsvc_config_cache_ttl(c);
 
     if (len == 0) {
@@ -336,21 +341,83 @@ static void cache_live(request_rec *r, authsvc_identity_t *id, apr_int64_t now)
                              apr_time_from_sec(until), is_tombstone);
 }
 
-static void cache_dead(request_rec *r, const char *token_hash)
+static void cache_dead(request_rec *r, const char *key)
 {
     const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
     entry_head_t h;
 
     memset(&h, 0, sizeof(h));
     h.magic = ENTRY_DEAD;
-    authsvc_cache_put(r, cache_key(r, token_hash), (unsigned char *)&h, sizeof(h),
+    authsvc_cache_put(r, key, (unsigned char *)&h, sizeof(h),
                       apr_time_now() + apr_time_from_sec(authsvc_config_cache_ttl(c)));
 }
 
-void authsvc_session_forget(request_rec *r, const char *token_hash)
+/* The cache key of a session's public id: what an access token's sid is checked by. */
+static const char *sid_key(request_rec *r, const char *sid)
 {
+    return apr_pstrcat(r->pool, "b:", authsvc_srv(r->server)->realm, ":", sid, NULL);
+}
+
+void authsvc_session_forget(request_rec *r, const authsvc_session_t *s)
+{
+    /* Tombstones first, then the generation: a reader that sees the new generation
+     * (read before its lookups) finds them; one that saw the old one caches nothing
+     * that outlives the bump. */
+    cache_dead(r, cache_key(r, s->token_hash));
+    if (s->id != NULL) {
+        cache_dead(r, sid_key(r, s->id));
+    }
     authsvc_cache_bump();
-    cache_dead(r, token_hash);
+}
+
+/* A live sid's cache entry: the magic, then its user's id (NUL-terminated). */
+#define SID_ENTRY_MAX 256
+
+apr_status_t authsvc_session_id_live(request_rec *r, const char *sid, const char *user_id,
+                                     int *live)
+{
+    const apr_uint32_t magic = ENTRY_SID;
+    unsigned char buf[SID_ENTRY_MAX];
+    unsigned int len = sizeof(buf) - 1;
+    const char *key = sid_key(r, sid);
+    authsvc_session_t *s = NULL;
+    authsvc_user_t *u = NULL;
+    apr_int64_t now = AUTHSVC_NOW(), until;
+    apr_size_t n;
+    authsvc_db_t *db;
+
+    *live = 0;
+    if (authsvc_cache_get(r, key, buf, &len) == APR_SUCCESS) {
+        if (len > sizeof(magic) && memcmp(buf, &magic, sizeof(magic)) == 0) {
+            buf[len] = '\0';
+            *live = strcmp((const char *)buf + sizeof(magic), user_id) == 0;
+            return APR_SUCCESS;
+        }
+        if (is_tombstone(buf, len)) {
+            return APR_SUCCESS;
+        }
+    }
+    if ((db = authsvc_store_db(r)) == NULL ||
+        authsvc_sessions_lookup_token(db, NULL, sid, now, &s, &u) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    if (s == NULL) {
+        cache_dead(r, key);
+        return APR_SUCCESS;
+    }
+    *live = strcmp(s->user_id, user_id) == 0; /* a token's sub must be its session's */
+    until = now + authsvc_config_cache_ttl(authsvc_srv(r->server));
+    if (until > s->expires_at) {
+        until = s->expires_at;
+    }
+    n = strlen(s->user_id);
+    if (sizeof(magic) + n + 1 <= sizeof(buf)) {
+        memcpy(buf, &magic, sizeof(magic));
+        memcpy(buf + sizeof(magic), s->user_id, n + 1);
+        authsvc_cache_put_unless(r, key, buf, (unsigned int)(sizeof(magic) + n + 1),
+                                 apr_time_from_sec(until), is_tombstone);
+    }
+    return APR_SUCCESS;
 }
 
 apr_status_t authsvc_session_refresh_user(request_rec *r, authsvc_db_t *db,
@@ -398,106 +465,11 @@ static void touch(request_rec *r, authsvc_identity_t *id, apr_int64_t now, int *
     }
 }
 
-/* ---- per-process copies (L1) ------------------------------------------------------
- * Most guarded requests come back with a cookie this process saw a moment ago. A small
- * direct-mapped table keyed by the raw token (compared in constant time) answers them
- * without hashing the token or taking the cache mutex. A copy is trusted for L1_TTL
- * seconds at most, and only while the revocation generation (bumped in shared memory
- * by every revocation and account change on this machine) is the one it was made
- * under; so only with shmcb, where every revocation happens on this machine. */
-
-#define L1_SLOTS     256
-#define L1_MAX_ENTRY 1024
-#define L1_TTL       5
-
-typedef struct {
-    const char *realm; /* the server's cache realm (a pointer into pconf) */
-    char token[TOKEN_CHARS];
-    char hash[65];
-    apr_uint32_t generation;
-    apr_int64_t until;
-    unsigned int len;
-    unsigned char entry[L1_MAX_ENTRY];
-} l1_slot_t;
-
-static l1_slot_t *l1;
-#if APR_HAS_THREADS
-static apr_thread_mutex_t *l1_lock;
-#endif
+/* ---- per-process copies (L1, see l1.h) ------------------------------------------ */
 
 void authsvc_session_child_init(apr_pool_t *pchild)
 {
-    l1 = apr_pcalloc(pchild, L1_SLOTS * sizeof(*l1));
-#if APR_HAS_THREADS
-    if (apr_thread_mutex_create(&l1_lock, APR_THREAD_MUTEX_DEFAULT, pchild) !=
-        APR_SUCCESS) {
-        l1 = NULL;
-    }
-#endif
-}
-
-static l1_slot_t *l1_slot(const char *token)
-{
-    return &l1[((unsigned char)token[0] * 31u + (unsigned char)token[1]) % L1_SLOTS];
-}
-
-static int l1_lock_(void)
-{
-#if APR_HAS_THREADS
-    return apr_thread_mutex_lock(l1_lock) == APR_SUCCESS;
-#else
-    return 1;
-#endif
-}
-
-static void l1_unlock(void)
-{
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(l1_lock);
-#endif
-}
-
-/* Copy out a fresh entry for token; 0 when there is none. */
-static int l1_get(const char *realm, const char *token, apr_int64_t now,
-                  apr_uint32_t gen, char *hash, unsigned char *buf, unsigned int *len)
-{
-    l1_slot_t *sl;
-    int hit = 0;
-
-    if (l1 == NULL || gen == 0 || !authsvc_cache_local_only() || !l1_lock_()) {
-        return 0;
-    }
-    sl = l1_slot(token);
-    if (sl->until > now && sl->generation == gen && sl->realm == realm &&
-        CRYPTO_memcmp(sl->token, token, TOKEN_CHARS) == 0) {
-        memcpy(hash, sl->hash, sizeof(sl->hash));
-        memcpy(buf, sl->entry, sl->len);
-        *len = sl->len;
-        hit = 1;
-    }
-    l1_unlock();
-    return hit;
-}
-
-static void l1_put(const char *realm, const char *token, const char *hash,
-                   const unsigned char *entry, unsigned int len, apr_uint32_t gen,
-                   apr_int64_t until)
-{
-    l1_slot_t *sl;
-
-    if (l1 == NULL || gen == 0 || len > L1_MAX_ENTRY || !authsvc_cache_local_only() ||
-        !l1_lock_()) {
-        return;
-    }
-    sl = l1_slot(token);
-    sl->realm = realm;
-    memcpy(sl->token, token, TOKEN_CHARS);
-    memcpy(sl->hash, hash, sizeof(sl->hash));
-    memcpy(sl->entry, entry, len);
-    sl->len = len;
-    sl->generation = gen;
-    sl->until = until;
-    l1_unlock();
+    authsvc_l1_child_init(pchild);
 }
 
 /* The cached identity for this token: 1 and *out set on a live hit, 1 and *out NULL on
@@ -516,7 +488,7 @@ static int from_cache(request_rec *r, const char *hash, apr_int64_t now,
     if (is_tombstone(buf, len)) {
         return 1;
     }
-    id = entry_decode(r, buf, len, hash);
+    id = authsvc_session_decode(r, buf, len, hash);
     if (id == NULL) {
         return 0;
     }
@@ -527,38 +499,36 @@ static int from_cache(request_rec *r, const char *hash, apr_int64_t now,
     return 1;
 }
 
-/* Keep a copy of a live identity in this process (see L1 above). */
-static void remember(request_rec *r, authsvc_identity_t *id, const char *token,
+/* Keep a copy of a live identity in this process. */
+static void remember(request_rec *r, authsvc_identity_t *id, const unsigned char *digest,
                      apr_uint32_t gen, apr_int64_t now)
 {
     unsigned char buf[ENTRY_MAX];
-    unsigned int len = entry_encode(id, buf);
+    unsigned int len = authsvc_session_encode(id, buf);
     apr_int64_t ttl = authsvc_config_cache_ttl(authsvc_srv(r->server));
-    apr_int64_t until = now + (ttl < L1_TTL ? ttl : L1_TTL);
+    apr_int64_t until = now + (ttl < AUTHSVC_L1_TTL ? ttl : AUTHSVC_L1_TTL);
 
     if (until > id->session->idle_expires_at) {
         until = id->session->idle_expires_at;
     }
     if (len > 0) {
-        l1_put(authsvc_srv(r->server)->realm, token, id->session->token_hash, buf, len,
-               gen, until);
+        authsvc_l1_put(authsvc_srv(r->server), digest, buf, len, gen, until);
     }
 }
 
 /* From this process's copy, when it is fresh and needs no last_seen write. */
-static authsvc_identity_t *from_l1(request_rec *r, const char *token, apr_int64_t now,
-                                   apr_uint32_t gen)
+static authsvc_identity_t *from_l1(request_rec *r, const unsigned char *digest,
+                                   apr_int64_t now, apr_uint32_t gen)
 {
     const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
-    unsigned char buf[L1_MAX_ENTRY];
+    unsigned char buf[AUTHSVC_L1_MAX_ENTRY];
     unsigned int len = 0;
-    char hash[65];
     authsvc_identity_t *id;
 
-    if (!l1_get(authsvc_srv(r->server)->realm, token, now, gen, hash, buf, &len)) {
+    if (!authsvc_l1_get(c, digest, now, gen, buf, &len)) {
         return NULL;
     }
-    id = entry_decode(r, buf, len, apr_pstrmemdup(r->pool, hash, 64));
+    id = authsvc_session_decode(r, buf, len, hex(r->pool, digest));
     if (id == NULL || now >= id->session->expires_at ||
         now >= id->session->idle_expires_at ||
         now - id->session->last_seen_at >= touch_interval(c)) {
@@ -576,17 +546,19 @@ apr_status_t authsvc_session_current(request_rec *r, authsvc_identity_t **out)
     apr_int64_t now = AUTHSVC_NOW();
     apr_uint32_t gen = authsvc_cache_generation(); /* read before any lookup */
     authsvc_db_t *db;
+    unsigned char digest[32];
     int changed = 0;
 
     *out = NULL;
-    if ((val = cookie_value(r)) == NULL || !authsvc_crypto_token_plausible(val, strlen(val))) {
+    if ((val = cookie_value(r)) == NULL || !authsvc_crypto_token_plausible(val, strlen(val)) ||
+        !authsvc_crypto_sha256(val, strlen(val), digest)) {
         return APR_SUCCESS;
     }
-    if ((id = from_l1(r, val, now, gen)) != NULL) {
+    if ((id = from_l1(r, digest, now, gen)) != NULL) {
         *out = id;
         return APR_SUCCESS;
     }
-    hash = authsvc_crypto_sha256_hex(r->pool, val, strlen(val));
+    hash = hex(r->pool, digest);
     /* A cached answer stands until last_seen is due (once a minute): then the session
      * is read from the database again, so that a revocation or a disabled account
      * made there directly is seen within that interval, however long the cache TTL. */
@@ -595,7 +567,7 @@ apr_status_t authsvc_session_current(request_rec *r, authsvc_identity_t **out)
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "session cache hit (%s)",
                       id ? "live" : "dead");
         if (id != NULL) {
-            remember(r, id, val, gen, now);
+            remember(r, id, digest, gen, now);
         }
         *out = id;
         return APR_SUCCESS;
@@ -606,7 +578,7 @@ apr_status_t authsvc_session_current(request_rec *r, authsvc_identity_t **out)
     }
     if (s == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "session cookie names no live session");
-        cache_dead(r, hash);
+        cache_dead(r, cache_key(r, hash));
         return APR_SUCCESS;
     }
     id = apr_palloc(r->pool, sizeof(*id));
@@ -614,7 +586,7 @@ apr_status_t authsvc_session_current(request_rec *r, authsvc_identity_t **out)
     id->user = u;
     touch(r, id, now, &changed);
     cache_live(r, id, now);
-    remember(r, id, val, gen, now);
+    remember(r, id, digest, gen, now);
     *out = id;
     return APR_SUCCESS;
 }

@@ -16,6 +16,14 @@ typedef struct {
     authsvc_user_t *user;
 } authsvc_identity_t;
 
+/* An identity as the bytes the caches keep (buf: AUTHSVC_SESSION_ENTRY_MAX bytes;
+ * returns the length, 0 when it does not fit), and back in r->pool (NULL when
+ * malformed; token_hash is set as given). */
+#define AUTHSVC_SESSION_ENTRY_MAX 4096
+unsigned int authsvc_session_encode(authsvc_identity_t *id, unsigned char *buf);
+authsvc_identity_t *authsvc_session_decode(request_rec *r, const unsigned char *buf,
+                                           unsigned int len, const char *token_hash);
+
 /* child_init: this process's table of recently seen sessions. */
 void authsvc_session_child_init(apr_pool_t *pchild);
 
@@ -55,9 +63,18 @@ void authsvc_session_clear_cookie(request_rec *r);
  * and failed. Records activity at most once per touch interval. */
 apr_status_t authsvc_session_current(request_rec *r, authsvc_identity_t **out);
 
-/* After a revocation committed: every cache lookup of the token now says "dead" (a
- * tombstone, so a lookup racing the revocation cannot cache the session as live). */
-void authsvc_session_forget(request_rec *r, const char *token_hash);
+/* After a revocation of s (token_hash and id are used) committed: every cache lookup
+ * of its cookie and of its access tokens (sid) now says "dead" (a tombstone, so a
+ * lookup racing the revocation cannot cache the session as live). */
+void authsvc_session_forget(request_rec *r, const authsvc_session_t *s);
+
+/* Is the session with public id sid (an access token's) live and user_id's (the
+ * token's sub): not revoked, not past its absolute expiry, its account active? From the cache, else the database (the answer
+ * is cached for AuthsvcCacheTTL; a revocation on this machine, or any machine sharing
+ * the cache, writes "dead" at once). APR_EGENERAL only when the database was needed
+ * and failed. */
+apr_status_t authsvc_session_id_live(request_rec *r, const char *sid, const char *user_id,
+                                     int *live);
 
 /* After the account itself changed (names, roles): drop the cached copies of its live
  * sessions, so the next request reads the account again. */

@@ -29,6 +29,7 @@ extern const authsvc_stmt_t authsvc_store_tokens_stmts[];
 extern const authsvc_stmt_t authsvc_store_outbox_stmts[];
 extern const authsvc_stmt_t authsvc_store_lockout_stmts[];
 extern const authsvc_stmt_t authsvc_store_mfa_stmts[];
+extern const authsvc_stmt_t authsvc_store_refresh_stmts[];
 
 /* A result set read in full: rows x cols strings, NULL for SQL NULL. */
 typedef struct {
@@ -286,6 +287,12 @@ apr_status_t authsvc_sessions_insert(authsvc_db_t *db, const authsvc_session_t *
 apr_status_t authsvc_sessions_lookup(authsvc_db_t *db, const char *token_hash,
                                      apr_int64_t now, authsvc_session_t **s,
                                      authsvc_user_t **u);
+/* The session behind a token: by token hash (a refresh token's session), or when
+ * token_hash is NULL by public id (an access token's sid). Live means not revoked, not
+ * past its absolute expiry, account active: the idle timeout is the cookie's. */
+apr_status_t authsvc_sessions_lookup_token(authsvc_db_t *db, const char *token_hash,
+                                           const char *id, apr_int64_t now,
+                                           authsvc_session_t **s, authsvc_user_t **u);
 /* Record activity: last_seen = now and a new idle expiry, unless written since
  * `not_after` (so at most one write per interval). */
 apr_status_t authsvc_sessions_touch(authsvc_db_t *db, const char *token_hash,
@@ -293,6 +300,10 @@ apr_status_t authsvc_sessions_touch(authsvc_db_t *db, const char *token_hash,
                                     apr_int64_t not_after);
 apr_status_t authsvc_sessions_revoke(authsvc_db_t *db, const char *token_hash,
                                      apr_int64_t now);
+/* The session was used at `now` by a token client: last_seen, and the idle expiry when
+ * the cookie has not idled out already. */
+apr_status_t authsvc_sessions_seen(authsvc_db_t *db, const char *token_hash,
+                                   apr_int64_t now, apr_int64_t idle_expires_at);
 /* A re-authentication of the live session: auth_at and amr replaced; mfa_at too when
  * mfa_at > 0. *done 0 when the session is no longer live. */
 apr_status_t authsvc_sessions_reauth(authsvc_db_t *db, const char *token_hash,
@@ -305,12 +316,13 @@ apr_status_t authsvc_sessions_mfa_passed(authsvc_db_t *db, const char *token_has
 /* Every session of the user forgets its second factor (the factor was turned off). */
 apr_status_t authsvc_sessions_clear_mfa(authsvc_db_t *db, const char *user_id);
 
-/* The user's live sessions, most recently used first (authsvc_session_t elements). */
+/* The user's sessions, most recently used first (authsvc_session_t elements): live
+ * ones, and those a token client still holds a refresh token of. */
 apr_status_t authsvc_sessions_list(authsvc_db_t *db, const char *user_id, apr_int64_t now,
                                    apr_array_header_t **out);
-/* Revoke the user's session with public id `id` (0 hashes when it is not theirs or
- * not live), or every live session of the user but keep_hash. *hashes gets the token
- * hashes ended (const char *), so that the caller can tell the cache. */
+/* Revoke the user's session with public id `id` (none when it is not theirs or not
+ * live), or every live session of the user but keep_hash. *hashes gets the sessions
+ * ended (authsvc_session_t with token_hash and id only), for the caches. */
 apr_status_t authsvc_sessions_revoke_id(authsvc_db_t *db, const char *user_id,
                                         const char *id, apr_array_header_t **hashes);
 apr_status_t authsvc_sessions_revoke_others(authsvc_db_t *db, const char *user_id,
@@ -398,5 +410,35 @@ apr_status_t authsvc_audit_scrub(authsvc_db_t *db, const char *user_id);
 
 /* The highest applied migration (0 if none). */
 apr_status_t authsvc_schema_version(authsvc_db_t *db, int *version);
+
+
+/* ---- refresh tokens (store_refresh.c) ---- */
+/* A refresh token as stored (only the SHA-256 of the token itself). */
+typedef struct {
+    const char *token_hash;
+    const char *family_id;
+    const char *session_hash;  /* the session's token_hash */
+    const char *user_id;
+    apr_int64_t created_at;
+    apr_int64_t expires_at;
+    apr_int64_t rotated_at;    /* 0: not used yet */
+    apr_int64_t revoked_at;    /* 0: not revoked */
+} authsvc_refresh_t;
+apr_status_t authsvc_refresh_insert(authsvc_db_t *db, const authsvc_refresh_t *t);
+/* Use the token once: rotated_at = now, atomically, if it is unused, unrevoked and
+ * unexpired. *t gets the row when this call used it, else NULL. */
+apr_status_t authsvc_refresh_rotate(authsvc_db_t *db, const char *token_hash,
+                                    apr_int64_t now, authsvc_refresh_t **t);
+/* The row of a token, whatever its state; *t NULL when there is none. */
+apr_status_t authsvc_refresh_get(authsvc_db_t *db, const char *token_hash,
+                                 authsvc_refresh_t **t);
+/* Revoke every live token of a family, or of a session (by its token hash). */
+apr_status_t authsvc_refresh_revoke_family(authsvc_db_t *db, const char *family_id,
+                                           apr_int64_t now);
+apr_status_t authsvc_refresh_revoke_session(authsvc_db_t *db, const char *session_hash,
+                                            apr_int64_t now);
+/* Delete every token of a user (account deletion) / every token expired before `before`. */
+apr_status_t authsvc_refresh_delete_user(authsvc_db_t *db, const char *user_id);
+apr_status_t authsvc_refresh_prune(authsvc_db_t *db, apr_int64_t before);
 
 #endif

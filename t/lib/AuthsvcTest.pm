@@ -50,6 +50,9 @@ our @EXPORT = qw(
     totp_step totp_wait_margin totp_code totp_code_step totp_code_at base32_decode secret_key_file key_kid
     mfa_enroll mfa_account mfa_code mfa_start mfa_login recovery_code_re iso_time_ok
     bool_is client_error_ok wrong_type_ok prompt_redirect_ok
+    b64url_enc b64url_dec jwt_parts jwt_claims run_python pyjwt_verify jwt_key_file key_info
+    hs_secret hs_kid forge_token sign_with token_account token_login bearer bearer_get
+    refresh_post token_invalid_ok jwks_of
 );
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
@@ -1145,6 +1148,311 @@ sub prompt_redirect_ok {
         unless defined $prompt ? ($q{prompt} // '') eq $prompt : !exists $q{prompt};
     ok(!@why, "$name: 302 to $login with return_to" . (defined $prompt ? " and prompt=$prompt" : ''))
         or diag(join "\n", @why, "Location: $loc");
+}
+
+# ---- Tokens (issue 7) -------------------------------------------------------------------
+#
+# Keys come from t/TEST.PL (openssl CLI); thumbprints, signatures and verification of the
+# module's tokens are made here with Python's cryptography and PyJWT (Debian python3-jwt),
+# implementations independent of the module's.
+#
+#   my $t = token_account(vhost => 'tok', roles => 'admin');   # a new account, signed in
+#   $t->{c}, $t->{f}, $t->{u}, $t->{res}, $t->{b} (login body), $t->{at}, $t->{rt}
+#   my ($h, $p, $sig) = jwt_parts($t->{at});   # header, claims, signature bytes
+#   my $res = bearer_get($c, $t->{at}, '/private/');          # no cookie
+#   token_invalid_ok($res, 'name');                           # 401 token_invalid + Bearer
+#   my $jwt = forge_token(header => {...}, payload => {...}, hmac_key => hs_secret());
+#   my $jwt = forge_token(header => {...}, payload => {...}, key => 'ed25519-b');
+#   my $v = pyjwt_verify($jwt, jwks => $jwks, alg => 'EdDSA', iss => ..., aud => ...);
+
+sub b64url_enc {
+    require MIME::Base64;
+    return MIME::Base64::encode_base64url($_[0] // '');
+}
+
+# Strict base64url (no padding, no other characters) to bytes; undef if malformed.
+sub b64url_dec {
+    my ($s) = @_;
+    return undef unless defined $s && $s =~ /^[A-Za-z0-9_-]*$/ && length($s) % 4 != 1;
+    require MIME::Base64;
+    return MIME::Base64::decode_base64url($s);
+}
+
+# A compact JWS => (header, payload (both decoded JSON, undef if not), signature bytes,
+# payload JSON text); the empty list if it does not have three parts.
+sub jwt_parts {
+    my ($jwt) = @_;
+    my @p = split /\./, $jwt // '', -1;
+    return () unless @p == 3;
+    my ($h, $b) = map { my $t = b64url_dec($_); defined $t ? eval { $JSON->decode($t) } : undef }
+        @p[0, 1];
+    return ($h, $b, b64url_dec($p[2]), b64url_dec($p[1]));
+}
+
+# The claims of a token (an empty hash if it has none).
+sub jwt_claims {
+    my (undef, $p) = jwt_parts($_[0]);
+    return ref $p eq 'HASH' ? $p : {};
+}
+
+sub python_bin { -x '/usr/bin/python3' ? '/usr/bin/python3' : 'python3' }
+
+# Run a Python 3 script with $input on its standard input; returns (exit status, stdout,
+# stderr).
+sub run_python {
+    my ($script, $input) = @_;
+    require File::Temp;
+    my $in = File::Temp->new;
+    binmode $in;
+    print {$in} $input // '';
+    close $in;
+    my $err = File::Temp->new;
+    close $err;
+    my $pid = open(my $fh, '-|') // die "fork: $!\n";
+    if (!$pid) {
+        open(STDIN, '<', $in->filename) or POSIX::_exit(126);
+        open(STDERR, '>', $err->filename) or POSIX::_exit(126);
+        exec(python_bin(), '-c', $script) or POSIX::_exit(127);
+    }
+    local $/;
+    my $out = <$fh> // '';
+    close $fh;
+    my $rc = $? >> 8;
+    open(my $efh, '<', $err->filename);
+    my $e = $efh ? <$efh> // '' : '';
+    return ($rc, $out, $e);
+}
+
+# Run a script that reads one JSON request and prints one JSON answer.
+sub _py_json {
+    my ($script, $req) = @_;
+    my ($rc, $out, $err) = run_python($script, $JSON->encode($req));
+    my $v = eval { $JSON->decode($out) };
+    die "python failed (exit $rc): $err $out\n" if $rc || ref $v ne 'HASH';
+    return $v;
+}
+
+# The files t/TEST.PL writes: ed25519, ed25519-b, es256, rs256 (.pem), hs256 (.key).
+sub jwt_key_file {
+    my ($name) = @_;
+    return catfile(serverroot(), 'state', $name eq 'hs256' ? 'jwt-hs256.key' : "jwt-$name.pem");
+}
+
+my $PY_KEYINFO = <<'PY';
+import sys, json, base64, hashlib
+from cryptography.hazmat.primitives import serialization as s
+from cryptography.hazmat.primitives.asymmetric import ed25519, ec, rsa
+def b64(b): return base64.urlsafe_b64encode(b).rstrip(b'=').decode()
+def ib(n): return n.to_bytes(max(1, (n.bit_length() + 7) // 8), 'big')
+r = json.load(sys.stdin)
+key = s.load_pem_private_key(open(r['file'], 'rb').read(), None)
+pub = key.public_key()
+if isinstance(pub, ed25519.Ed25519PublicKey):
+    raw = pub.public_bytes(s.Encoding.Raw, s.PublicFormat.Raw)
+    jwk = {'crv': 'Ed25519', 'kty': 'OKP', 'x': b64(raw)}; alg = 'EdDSA'
+elif isinstance(pub, ec.EllipticCurvePublicKey):
+    n = pub.public_numbers()
+    raw = pub.public_bytes(s.Encoding.X962, s.PublicFormat.UncompressedPoint)
+    jwk = {'crv': 'P-256', 'kty': 'EC', 'x': b64(n.x.to_bytes(32, 'big')),
+           'y': b64(n.y.to_bytes(32, 'big'))}; alg = 'ES256'
+elif isinstance(pub, rsa.RSAPublicKey):
+    n = pub.public_numbers()
+    raw = pub.public_bytes(s.Encoding.DER, s.PublicFormat.PKCS1)
+    jwk = {'e': b64(ib(n.e)), 'kty': 'RSA', 'n': b64(ib(n.n))}; alg = 'RS256'
+else:
+    raise SystemExit('unexpected key type')
+canon = json.dumps(jwk, sort_keys=True, separators=(',', ':'))
+print(json.dumps({'kid': b64(hashlib.sha256(canon.encode()).digest()), 'jwk': jwk, 'alg': alg,
+    'canonical': canon, 'pub_raw': b64(raw),
+    'pub_pem': pub.public_bytes(s.Encoding.PEM, s.PublicFormat.SubjectPublicKeyInfo).decode(),
+    'pub_der': b64(pub.public_bytes(s.Encoding.DER, s.PublicFormat.SubjectPublicKeyInfo))}))
+PY
+
+# What the test knows of a key file (ed25519, ed25519-b, es256, rs256): {kid (RFC 7638
+# thumbprint), jwk (the public members), alg, canonical (the thumbprint's input), pub_raw
+# (b64url), pub_pem, pub_der (b64url)}.
+my %KEYINFO;
+sub key_info {
+    my ($name) = @_;
+    return $KEYINFO{$name} //= _py_json($PY_KEYINFO, {file => jwt_key_file($name)});
+}
+
+# The HS256 secret of tokhs (the bytes of the 64 hex digits in the file).
+sub hs_secret {
+    open(my $fh, '<', jwt_key_file('hs256')) or die jwt_key_file('hs256') . ": $!\n";
+    local $/;
+    my $hex = <$fh>;
+    $hex =~ s/\s+//g;
+    return pack 'H*', $hex;
+}
+
+# The kid of an HS256 key: "hs-" + base64url of the first 12 bytes of
+# HMAC-SHA256(secret, "authsvc-jwt-kid").
+sub hs_kid {
+    require Digest::SHA;
+    return 'hs-' . b64url_enc(substr(Digest::SHA::hmac_sha256('authsvc-jwt-kid', $_[0] // hs_secret()),
+                                     0, 12));
+}
+
+my $PY_SIGN = <<'PY';
+import sys, json, base64
+from cryptography.hazmat.primitives import serialization as s, hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
+r = json.load(sys.stdin)
+key = s.load_pem_private_key(open(r['file'], 'rb').read(), None)
+data = r['input'].encode()
+alg = r['alg']
+if alg == 'EdDSA':
+    sig = key.sign(data)
+elif alg == 'ES256':
+    rr, ss = utils.decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+    sig = rr.to_bytes(32, 'big') + ss.to_bytes(32, 'big')
+elif alg == 'RS256':
+    sig = key.sign(data, padding.PKCS1v15(), hashes.SHA256())
+else:
+    raise SystemExit('alg ' + alg)
+print(json.dumps({'sig': base64.urlsafe_b64encode(sig).rstrip(b'=').decode()}))
+PY
+
+# The signature (bytes) of the key file NAME over TEXT, with the key's own algorithm.
+sub sign_with {
+    my ($name, $text) = @_;
+    my $r = _py_json($PY_SIGN, {file => jwt_key_file($name), alg => key_info($name)->{alg},
+                                input => $text});
+    return b64url_dec($r->{sig});
+}
+
+# A compact JWS the test makes itself:
+#   header => {...} | raw_header => JSON TEXT;  payload => {...} | raw_payload => JSON TEXT
+#   hmac_key => BYTES (HS256) | key => NAME (signed with that key file) | sig => BYTES
+#   (none of these: an empty signature)
+# exp, nbf, iat and auth_time given as decimal strings are written as JSON numbers.
+sub forge_token {
+    my (%o) = @_;
+    my $h = exists $o{raw_header} ? $o{raw_header} : $JSON->encode($o{header});
+    my $p;
+    if (exists $o{raw_payload}) {
+        $p = $o{raw_payload};
+    }
+    else {
+        my %c = %{ $o{payload} };
+        for my $k (qw(exp nbf iat auth_time)) {
+            $c{$k} = 0 + $c{$k} if defined $c{$k} && !ref $c{$k} && $c{$k} =~ /^-?[0-9]+$/;
+        }
+        $p = $JSON->encode(\%c);
+    }
+    my $input = b64url_enc($h) . '.' . b64url_enc($p);
+    my $sig = $o{sig} // '';
+    if (defined $o{hmac_key}) {
+        require Digest::SHA;
+        $sig = Digest::SHA::hmac_sha256($input, $o{hmac_key});
+    }
+    elsif (defined $o{key}) {
+        $sig = sign_with($o{key}, $input);
+    }
+    return $input . '.' . b64url_enc($sig);
+}
+
+my $PY_VERIFY = <<'PY';
+import sys, json, jwt
+r = json.load(sys.stdin)
+try:
+    nkeys = None
+    if 'jwks' in r:
+        ks = jwt.PyJWKSet.from_dict(r['jwks'])
+        nkeys = len(ks.keys)
+        key = ks[jwt.get_unverified_header(r['token'])['kid']].key
+    else:
+        key = bytes.fromhex(r['secret_hex'])
+    claims = jwt.decode(r['token'], key, algorithms=[r['alg']], audience=r['aud'],
+                        issuer=r['iss'], leeway=r.get('leeway', 0),
+                        options={'require': ['exp', 'iat', 'nbf', 'iss', 'aud', 'sub']})
+    print(json.dumps({'ok': True, 'claims': claims, 'nkeys': nkeys}))
+except Exception as e:
+    print(json.dumps({'ok': False, 'error': type(e).__name__ + ': ' + str(e)}))
+PY
+
+# Verify a token with PyJWT: jwks => {keys => [...]} (the key its kid names) or
+# secret => BYTES (HS256), alg => the one algorithm allowed, iss, aud. Returns
+# {ok => 1, claims => {...}} or {ok => 0, error => TEXT}.
+sub pyjwt_verify {
+    my ($token, %o) = @_;
+    my %req = (token => $token, alg => $o{alg}, iss => $o{iss}, aud => $o{aud});
+    $req{jwks} = $o{jwks} if $o{jwks};
+    $req{secret_hex} = unpack('H*', $o{secret}) if defined $o{secret};
+    return _py_json($PY_VERIFY, \%req);
+}
+
+# Sign in with the client $c; returns {res, b (the body), at, rt}.
+sub token_login {
+    my ($c, $login, $password) = @_;
+    my $res = $c->login($login, $password);
+    my $b = $res->code == 200 ? json_body($res) || {} : {};
+    return {res => $res, b => $b, at => $b->{access_token}, rt => $b->{refresh_token}};
+}
+
+# A new account signed in on a token vhost (vhost 'tok' unless given; roles, verified,
+# agent and the registration fields as for account()). Dies unless it works. Returns
+# {c, f, u, vhost, res, b, at, rt, cookie (the session cookie's value)}.
+sub token_account {
+    my (%o) = @_;
+    my $vhost = delete $o{vhost} // 'tok';
+    my $c = client(vhost => $vhost, agent => delete $o{agent});
+    my $roles = delete $o{roles};
+    my $verified = delete $o{verified};
+    my ($res, $f) = $c->register(%o);
+    die 'register failed: ' . $res->status_line . ' ' . $res->content . "\n"
+        unless $res->code == 201;
+    set_roles($f->{email}, $roles) if defined $roles;
+    set_verified($f->{email}) if $verified;
+    my $l = token_login($c, $f->{email}, $f->{password});
+    die 'login failed: ' . $l->{res}->status_line . ' ' . $l->{res}->content . "\n"
+        unless $l->{res}->code == 200;
+    return {%$l, c => $c, f => $f, u => $l->{b}{user}, vhost => $vhost,
+            cookie => $c->jar->{authsvc}};
+}
+
+# The Authorization header of a Bearer token, as a list for headers => [...].
+sub bearer { ('Authorization' => "Bearer $_[0]") }
+
+# GET PATH (outside the mount; api => 1: under it) with the Bearer token and no cookie
+# (cookie => RAW to send one anyway; headers => [...] more headers).
+sub bearer_get {
+    my ($c, $token, $path, %o) = @_;
+    my $api = delete $o{api};
+    my @h = (bearer($token), @{ delete $o{headers} || [] });
+    my %ck = exists $o{cookie} ? () : (no_cookie => 1);
+    return $c->get($path, ($api ? () : (abs => 1)), %ck, %o, headers => \@h);
+}
+
+# POST /auth/refresh {refresh_token} without a cookie (body => RAW to send other bytes).
+sub refresh_post {
+    my ($c, $rt, %o) = @_;
+    return $c->post('/auth/refresh', {refresh_token => $rt}, no_cookie => 1, %o);
+}
+
+# 401 token_invalid problem+json with WWW-Authenticate: Bearer error="invalid_token"
+# (loose => 1: any WWW-Authenticate). Returns the problem.
+sub token_invalid_ok {
+    my ($res, $name, %o) = @_;
+    my $p = problem_ok($res, 401, 'token_invalid', $name);
+    my $wa = join ', ', $res->header('WWW-Authenticate');
+    if ($o{loose}) {
+        ok(length $wa, "$name: WWW-Authenticate") or diag('no WWW-Authenticate');
+    }
+    else {
+        ok($wa =~ /^\s*Bearer\b/i && $wa =~ /\berror\s*=\s*"invalid_token"/,
+           "$name: WWW-Authenticate: Bearer error=\"invalid_token\"") or diag("WWW-Authenticate: $wa");
+    }
+    return $p;
+}
+
+# The JWKS of a vhost: (the response, the decoded body).
+sub jwks_of {
+    my ($vhost) = @_;
+    my $res = client(vhost => $vhost)->get('/.well-known/jwks.json');
+    my $b = $res->code == 200 ? json_body($res) : undef;
+    return ($res, $b);
 }
 
 package AuthsvcTest::Client;

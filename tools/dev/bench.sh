@@ -26,6 +26,11 @@
 # median ratio of requests/s with min and max, the median p50/p99 of each side, and
 # the children's resident memory before and after.
 #
+# The guard with an access token (bearer): the same, with the guarded file asked for
+# with "Authorization: Bearer <access token>" (the token of a sign-in of the same
+# account, signed with the Ed25519 key the bench makes for conf/demo.conf's
+# AuthsvcTokenSigningKey) and no cookie, against the file unguarded; target >= 0.9.
+#
 # A credential-stuffing flood: a second server with every abuse protection default
 # and mod_remoteip trusting X-Forwarded-For from 127.0.0.1 (tools/dev/bench/flood.conf).
 # tools/dev/bench/flood.lua sends wrong passwords for $BENCH_FLOOD_ACCOUNTS registered
@@ -44,9 +49,9 @@
 # challenge row: expects 401 mfa_required) next to a plain sign-in.
 #
 # BENCH_MPMS (default "event prefork") chooses the MPMs, BENCH_SECTIONS (default
-# "modes guard mfa flood") the parts to run; BENCH_CONF is a file of directives appended
-# to both servers' configuration (to try other settings: AuthsvcHashConcurrency 1 ...).
-# The whole run takes about 9 minutes with the defaults.
+# "modes guard mfa bearer flood") the parts to run; BENCH_CONF is a file of directives
+# appended to both servers' configuration (to try other settings: AuthsvcHashConcurrency
+# 1 ...). The whole run takes about 20 minutes with the defaults.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -62,7 +67,7 @@ FLOOD_CONNS=${BENCH_FLOOD_CONNS:-40}
 FLOOD_ACCOUNTS=${BENCH_FLOOD_ACCOUNTS:-100}
 FLOOD_IPS=${BENCH_FLOOD_IPS:-1000}
 MPMS=${BENCH_MPMS:-event prefork}
-SECTIONS=${BENCH_SECTIONS:-modes guard mfa flood}
+SECTIONS=${BENCH_SECTIONS:-modes guard mfa bearer flood}
 EXTRA_CONF=${BENCH_CONF:-}
 [ -z "$EXTRA_CONF" ] || EXTRA_CONF=$(cd "$(dirname "$EXTRA_CONF")" && pwd)/$(basename "$EXTRA_CONF")
 CORES=$(nproc)
@@ -84,11 +89,23 @@ stop_server() {
     fi
 }
 
+# token_key FILE: a new Ed25519 key that signs access tokens (AuthsvcTokenSigningKey),
+# mode 0600: made by authsvc-admin keygen where this build has it, else by openssl.
+token_key() {
+    (
+        umask 077
+        "$ROOT/tools/authsvc-admin" keygen --alg EdDSA --out "$1" > /dev/null 2>&1 ||
+            openssl genpkey -algorithm ed25519 -out "$1"
+    )
+    chmod 600 "$1"
+}
+
 start_server() { # $1 = event|prefork, $2 = relaxed|flood (tools/dev/bench/$2.conf)
     stop_server
     rm -rf "$WORK/state"
     mkdir -p "$WORK/state/mail"
     (umask 077; openssl rand -hex 32 > "$WORK/state/authsvc.key")
+    token_key "$WORK/state/token.pem"
     users=""
     [ "$(id -u)" -eq 0 ] && users="User www-data
 Group www-data"
@@ -172,19 +189,22 @@ children_rss() {
     ps -o rss= --ppid "$ppid" | awk '{s += $1} END {print s + 0}'
 }
 
-# A vs B, alternated PAIRS times: $1 = cookie, $2 $3 = path and label of A (with no
-# cookie when $6 is empty, else with the cookie), $4 $5 = path and label of B (with the
-# cookie), $6 = "cookie" to send it with A too
+# A vs B, alternated PAIRS times: $1 = credential (a session cookie "authsvc=...", or a
+# header "Authorization: Bearer ..."), $2 $3 = path and label of A (without the
+# credential, unless $6 is "both"), $4 $5 = path and label of B (with it), $7 = the
+# target of the ratio B/A (default 0.95). Also the children's resident memory before
+# and after.
 guard_pairs() {
-    cookie=$1; a=${2:-/open/index.html}; an=${3:-static}; b=${4:-/private/index.html}
-    bn=${5:-guarded}; acookie=""
-    [ "${6:-}" = cookie ] && acookie=$cookie
+    cred=$1; a=${2:-/open/index.html}; an=${3:-static}; b=${4:-/private/index.html}
+    bn=${5:-guarded}; acred=""; target=${7:-0.95}
+    [ "${6:-}" = both ] && acred=$cred
+    rss0=$(children_rss)
     : > "$WORK/pairs"
     i=0
     while [ $i -lt "$PAIRS" ]; do
-        wrk_measure get "$a" "$acookie"
+        wrk_measure get "$a" "$acred"
         s_rps=$rps; s50=$(to_us "$p50"); s99=$(to_us "$p99"); s_bad=$bad
-        wrk_measure get "$b" "$cookie"
+        wrk_measure get "$b" "$cred"
         echo "$s_rps $rps $s50 $(to_us "$p50") $s99 $(to_us "$p99") $s_bad $bad" >> "$WORK/pairs"
         i=$((i + 1))
     done
@@ -192,15 +212,16 @@ guard_pairs() {
     printf '  %s vs %s over %s alternated pairs of %ss:\n' "$bn" "$an" "$PAIRS" "$SECS"
     printf '    req/s    %s median %s, %s median %s\n' \
         "$an" "$(awk '{print $1}' "$WORK/pairs" | median)" "$bn" "$(awk '{print $2}' "$WORK/pairs" | median)"
-    printf '    ratio    median %s (min %s, max %s)   target >= 0.95\n' \
+    printf '    ratio    median %s (min %s, max %s)   target >= %s\n' \
         "$(echo "$ratios" | median)" "$(echo "$ratios" | sort -g | head -1)" \
-        "$(echo "$ratios" | sort -g | tail -1)"
+        "$(echo "$ratios" | sort -g | tail -1)" "$target"
     printf '    p50 us   %s %s, %s %s\n' \
         "$an" "$(awk '{print $3}' "$WORK/pairs" | median)" "$bn" "$(awk '{print $4}' "$WORK/pairs" | median)"
     printf '    p99 us   %s %s, %s %s (difference %s us; target within 1000)\n' \
         "$an" "$(awk '{print $5}' "$WORK/pairs" | median)" "$bn" "$(awk '{print $6}' "$WORK/pairs" | median)" \
         "$(awk '{print $6 - $5}' "$WORK/pairs" | median)"
     printf '    unexpected statuses: %s\n' "$(awk '{s += $7 + $8} END {print s}' "$WORK/pairs")"
+    printf '    children RSS: %s KiB before these runs, %s KiB after\n' "$rss0" "$(children_rss)"
 }
 
 # An account with two-step sign-in on: prints the session cookie (which passed the
@@ -223,7 +244,7 @@ mfa_section() { # $1 = event|prefork
     cookie=$(sign_up_mfa "bench-mfa@bench.example.com")
     sign_up "bench-plain@bench.example.com" > /dev/null
     echo "  two-step sign-in (the session passed a TOTP code at enrollment):"
-    guard_pairs "$cookie" /private/index.html guarded /secure/index.html mfa-guarded cookie
+    guard_pairs "$cookie" /private/index.html guarded /secure/index.html mfa-guarded both
     wrk_run login login "bench-plain@bench.example.com"
     wrk_run mfa-step1 mfastep1 "bench-mfa@bench.example.com"
     challenges=$(sqlite3 "$WORK/state/authsvc.db" 'SELECT COUNT(*) FROM mfa_challenges')
@@ -238,9 +259,20 @@ sign_up() {
     curl -fsS -o /dev/null -H 'Content-Type: application/json' \
         -d "{\"email\":\"$1\",\"password\":\"correct horse battery staple\"}" \
         "http://127.0.0.1:$PORT/api/auth/register"
-    curl -fsS -D - -o /dev/null -H 'Content-Type: application/json' \
+    sign_in "$1"
+}
+
+# sign_in EMAIL -> prints the session cookie of a new sign-in; the answer's body (with
+# the access token) is left in $WORK/signin.json
+sign_in() {
+    curl -fsS -D - -o "$WORK/signin.json" -H 'Content-Type: application/json' \
         -d "{\"login\":\"$1\",\"password\":\"correct horse battery staple\"}" \
         "http://127.0.0.1:$PORT/api/auth/login" | awk -F'[:;] *' 'tolower($1) == "set-cookie" {print $2; exit}'
+}
+
+# The access token of the last sign_in.
+access_token() {
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])' < "$WORK/signin.json"
 }
 
 # Login vs the raw hash rate, alternated LOGIN_PAIRS times: hashrate (raw, and with a
@@ -359,7 +391,7 @@ printf 'Argon2id hash rate, one core: %s hashes/s (so at most ~%s logins/s on %s
     "$rate" "$(echo "$rate * $CORES" | bc)" "$CORES"
 
 for mpm in $MPMS; do
-    if has modes || has guard; then
+    if has modes || has guard || has bearer; then
         start_server "$mpm" relaxed
         email="bench-user@bench.example.com"
         cookie=$(sign_up "$email")
@@ -376,9 +408,13 @@ for mpm in $MPMS; do
             wrk_run forgot-unknown forgot "nobody-$mpm@bench.example.com"
         fi
         if has guard; then
-            rss0=$(children_rss)
             guard_pairs "$cookie"
-            printf '    children RSS: %s KiB before the guard runs, %s KiB after\n' "$rss0" "$(children_rss)"
+        fi
+        if has bearer; then
+            # A new sign-in of the same account, for a token far from its expiry.
+            sign_in "$email" > /dev/null
+            echo "  the guard with an access token (Authorization: Bearer, EdDSA; no cookie):"
+            guard_pairs "Authorization: Bearer $(access_token)" "" "" "" bearer "" 0.9
         fi
         users=$(sqlite3 "$WORK/state/authsvc.db" 'SELECT COUNT(*) FROM users')
         sessions=$(sqlite3 "$WORK/state/authsvc.db" 'SELECT COUNT(*) FROM sessions')

@@ -39,6 +39,21 @@ secret_key() {
     chmod 600 "$key"
 }
 
+# The key that signs the demo's access tokens (AuthsvcTokenSigningKey): an Ed25519 key
+# made once by authsvc-admin keygen (mode 0600, root's, as the secret key above).
+# Losing it only signs everyone's API clients out.
+token_key() {
+    key=$STATE/token.pem
+    if [ ! -s "$key" ]; then
+        rm -f "$key"
+        "$ROOT/tools/authsvc-admin" keygen --alg EdDSA --out "$key" 2>/dev/null
+    fi
+    if [ "$(id -u)" -eq 0 ]; then
+        chown root:root "$key"
+    fi
+    chmod 600 "$key"
+}
+
 start() {
     mkdir -p "$STATE/mail"
     user_lines=""
@@ -58,6 +73,7 @@ Group www-data"
         chown -R www-data:www-data "$STATE"
     fi
     secret_key
+    token_key
     stop
     "$HTTPD" -t -f "$CONF"
     "$HTTPD" -f "$CONF" -k start

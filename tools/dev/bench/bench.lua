@@ -3,7 +3,9 @@
 --   login EMAIL             POST /api/auth/login for one account (expects 200)
 --   mfastep1 EMAIL          the same for an account with two-step sign-in (expects 401
 --                           mfa_required: the password was checked, a challenge stored)
---   get PATH [COOKIE]       GET PATH with an optional Cookie header (expects 200)
+--   get PATH [CREDENTIAL]   GET PATH (expects 200) with an optional credential: a session
+--                           cookie ("authsvc=..."), or a whole header written "Name: value"
+--                           ("Authorization: Bearer <access token>")
 --   forgot EMAIL            POST /api/auth/forgot-password for one address (expects 202)
 -- At the end it prints "BENCH_NON_EXPECTED n": responses with another status, and
 -- "BENCH_THROTTLED n429 n503": how many of those were 429 (rate_limited) and 503
@@ -28,7 +30,12 @@ function init(args)
     end
     headers = {}
     if mode == "get" and arg2 and arg2 ~= "" then
-        headers["Cookie"] = arg2
+        local name, value = arg2:match("^([%w-]+):%s*(.+)$")
+        if name then
+            headers[name] = value
+        else
+            headers["Cookie"] = arg2
+        end
     end
 end
 

@@ -1,0 +1,3 @@
+-- 0005_tokens down (SQLite): drop the refresh tokens.
+
+DROP TABLE refresh_tokens;
