@@ -284,11 +284,10 @@ sub free_logins {
           . join(' OR ', @where));
 }
 
-# A signed-in client for a new account: account(vhost => NAME, agent => UA,
-# roles => 'a b', verified => 1, email/username/first_name/last_name => ...).
-# Roles and verification are written before the session is first used.
-# Returns the client, the fields sent and the user as the API returned it.
-sub account {
+# A new account on a client of its own (vhost => NAME, agent => UA, roles => 'a b',
+# verified => 1, and the registration fields): the client and the fields sent. Dies
+# unless registration works.
+sub registered {
     my (%o) = @_;
     my $c = client(vhost => delete $o{vhost}, agent => delete $o{agent});
     my $roles = delete $o{roles};
@@ -298,7 +297,16 @@ sub account {
         unless $res->code == 201;
     set_roles($f->{email}, $roles) if defined $roles;
     set_verified($f->{email}) if $verified;
-    $res = $c->login($f->{email}, $f->{password});
+    return ($c, $f);
+}
+
+# A signed-in client for a new account: account(vhost => NAME, agent => UA,
+# roles => 'a b', verified => 1, email/username/first_name/last_name => ...).
+# Roles and verification are written before the session is first used.
+# Returns the client, the fields sent and the user as the API returned it.
+sub account {
+    my ($c, $f) = registered(@_);
+    my $res = $c->login($f->{email}, $f->{password});
     die 'login failed: ' . $res->status_line . ' ' . $res->content . "\n"
         unless $res->code == 200;
     return ($c, $f, json_body($res)->{user});
@@ -1397,14 +1405,7 @@ sub token_login {
 sub token_account {
     my (%o) = @_;
     my $vhost = delete $o{vhost} // 'tok';
-    my $c = client(vhost => $vhost, agent => delete $o{agent});
-    my $roles = delete $o{roles};
-    my $verified = delete $o{verified};
-    my ($res, $f) = $c->register(%o);
-    die 'register failed: ' . $res->status_line . ' ' . $res->content . "\n"
-        unless $res->code == 201;
-    set_roles($f->{email}, $roles) if defined $roles;
-    set_verified($f->{email}) if $verified;
+    my ($c, $f) = registered(%o, vhost => $vhost);
     my $l = token_login($c, $f->{email}, $f->{password});
     die 'login failed: ' . $l->{res}->status_line . ' ' . $l->{res}->content . "\n"
         unless $l->{res}->code == 200;

@@ -22,6 +22,7 @@
 #include "crypto.h"
 #include "json.h"
 #include "jwt.h"
+#include "keyfile.h"
 #include "tap.h"
 
 /* ---- the published vectors --------------------------------------------------------- */
@@ -939,21 +940,6 @@ static void test_claims(apr_pool_t *p)
 
 /* ---- key files --------------------------------------------------------------------- */
 
-static char dir[64];
-
-static const char *keyfile(apr_pool_t *p, const char *name, const char *text, int mode)
-{
-    const char *path = apr_pstrcat(p, dir, "/", name, NULL);
-    FILE *f = fopen(path, "w");
-
-    if (f == NULL) {
-        return path;
-    }
-    fputs(text, f);
-    fclose(f);
-    chmod(path, (mode_t)mode);
-    return path;
-}
 
 /* A key file added to a new key set: the error (NULL: added); *k the key. */
 static const char *add_file(apr_pool_t *p, const char *name, const char *text, int mode,

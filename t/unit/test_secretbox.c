@@ -13,6 +13,7 @@
 #include "apr_strings.h"
 
 #include "secretbox.h"
+#include "keyfile.h"
 #include "tap.h"
 
 static const unsigned char *unhex(apr_pool_t *p, const char *hex, apr_size_t *len)
@@ -372,21 +373,6 @@ static void test_malformed(apr_pool_t *p)
 
 /* ---- key files --------------------------------------------------------------------- */
 
-static char dir[64];
-
-static const char *keyfile(apr_pool_t *p, const char *name, const char *text, int mode)
-{
-    const char *path = apr_pstrcat(p, dir, "/", name, NULL);
-    FILE *f = fopen(path, "w");
-
-    if (f == NULL) {
-        return path;
-    }
-    fputs(text, f);
-    fclose(f);
-    chmod(path, (mode_t)mode);
-    return path;
-}
 
 /* Writes a key file and adds it to a new keyring: the error (NULL: added), and in
  * *kid the kid of what was added (NULL: nothing). */
