@@ -232,8 +232,53 @@ for my $k (['good', 0600, ('ab' x 32) . "\n"], ['open', 0644, ('cd' x 32) . "\n"
     chmod $mode, $key{$name};
 }
 
+# Token signing keys: an Ed25519 key, one others may read, an RSA key too small, an
+# HS256 secret, and a P-384 key (no JOSE algorithm here takes it).
+my %tkey = map { $_ => "$dir/token-$_" } qw(ed open rsa1024 hs p384);
+for my $k (['ed', 0600, 'openssl genpkey -algorithm ed25519'],
+           ['open', 0644, 'openssl genpkey -algorithm ed25519'],
+           ['rsa1024', 0600, 'openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024'],
+           ['p384', 0600, 'openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384']) {
+    my ($name, $mode, $cmd) = @$k;
+    system("$cmd -out $tkey{$name} 2>/dev/null") == 0 or die "$cmd failed";
+    chmod $mode, $tkey{$name};
+}
+{
+    open(my $fh, '>', $tkey{hs}) or die "$tkey{hs}: $!";
+    print {$fh} ('0f' x 32) . "\n";
+    close $fh;
+    chmod 0600, $tkey{hs};
+}
+my $issuer = 'AuthsvcTokenIssuer https://example.test';
+
 my @refused = (
     ['AuthsvcPasswordMinLength 0',             qr/AuthsvcPasswordMinLength.*between/],
+    # Tokens (issue 7).
+    ["AuthsvcTokenSigningKey $dir/no-such-key\n$issuer", qr/AuthsvcTokenSigningKey: .*no-such-key/],
+    ["AuthsvcTokenSigningKey $tkey{open}\n$issuer", qr/AuthsvcTokenSigningKey: .*token-open gives permissions to others/],
+    ["AuthsvcTokenSigningKey $tkey{rsa1024}\n$issuer", qr/AuthsvcTokenSigningKey: .*RSA key of 1024 bits/],
+    ["AuthsvcTokenSigningKey $tkey{p384}\n$issuer", qr/AuthsvcTokenSigningKey: .*token-p384/],
+    ["AuthsvcTokenSigningKey $tkey{ed} ES256\n$issuer", qr/AuthsvcTokenSigningKey: .*token-ed/],
+    ["AuthsvcTokenSigningKey $tkey{ed} none\n$issuer", qr/AuthsvcTokenSigningKey: 'none' is neither an algorithm/],
+    ["AuthsvcTokenSigningKey $tkey{ed} EdDSA verify-only extra\n$issuer", qr/AuthsvcTokenSigningKey takes FILE/],
+    ["AuthsvcTokenSigningKey $tkey{hs}\n$issuer", qr/AuthsvcTokenSigningKey: .*token-hs/],
+    ["AuthsvcTokenSigningKey $tkey{ed}",       qr/needs AuthsvcTokenIssuer or AuthsvcPublicURL/],
+    ["AuthsvcTokenSigningKey $tkey{ed} verify-only\n$issuer", qr/every key is verify-only/],
+    ["AuthsvcTokenSigningKey $tkey{ed}\nAuthsvcTokenSigningKey $tkey{ed}\n$issuer",
+     qr/AuthsvcTokenSigningKey: /],
+    ["<Location /x>\nAuthsvcTokenSigningKey $tkey{ed}\n</Location>", qr/AuthsvcTokenSigningKey.*not allowed/],
+    ['AuthsvcTokenIssuer "https://a b"',        qr/AuthsvcTokenIssuer/],
+    ['AuthsvcTokenAudience ""',                 qr/AuthsvcTokenAudience/],
+    ['AuthsvcAccessTokenTTL 5s',               qr/AuthsvcAccessTokenTTL/],
+    ['AuthsvcAccessTokenTTL 2d',               qr/AuthsvcAccessTokenTTL/],
+    ['AuthsvcRefreshTokenTTL 30s',             qr/AuthsvcRefreshTokenTTL/],
+    ['AuthsvcRefreshTokenTTL 400d',            qr/AuthsvcRefreshTokenTTL/],
+    ['AuthsvcRefreshReuseGrace 61s',           qr/AuthsvcRefreshReuseGrace/],
+    ['AuthsvcRefreshReuseGrace soon',          qr/AuthsvcRefreshReuseGrace/],
+    ['AuthsvcClockSkew 6m',                    qr/AuthsvcClockSkew/],
+    ['AuthsvcClockSkew -1',                    qr/AuthsvcClockSkew/],
+    ['AuthsvcBearer maybe',                    qr/AuthsvcBearer/],
+    ["<Location /x>\nAuthsvcRefreshReuseGrace 5s\n</Location>", qr/AuthsvcRefreshReuseGrace.*not allowed/],
     # Two-step sign-in (issue 6).
     ["AuthsvcSecretKeyFile $dir/no-such-key",  qr/AuthsvcSecretKeyFile: cannot .*no-such-key/],
     ["AuthsvcSecretKeyFile $key{open}",        qr/AuthsvcSecretKeyFile: .*key-open gives permissions to others/],
@@ -457,6 +502,18 @@ for my $extra ('AuthsvcSessionIdleTimeout 90', 'AuthsvcSessionIdleTimeout 2H',
                'AuthsvcTOTPWindow 10', 'AuthsvcFreshAuthMaxAge off', 'AuthsvcFreshAuthMaxAge 5m',
                'AuthsvcLockout 1 1s 1s', 'AuthsvcLockout 1000 1d 30d 365d', 'AuthsvcLockout 5 1m 2d',
                'AuthsvcLockoutReveal On', 'AuthsvcLockoutReveal off',
+               # Tokens (issue 7).
+               "AuthsvcTokenSigningKey $tkey{ed}\n$issuer",
+               "AuthsvcTokenSigningKey $tkey{ed} EdDSA\nAuthsvcPublicURL https://example.test/api",
+               "AuthsvcTokenSigningKey $tkey{hs} HS256 verify-only\nAuthsvcTokenSigningKey $tkey{ed}\n$issuer",
+               "AuthsvcTokenSigningKey $tkey{ed}\n$issuer\nAuthsvcTokenAudience urn:example:app\n"
+                   . "AuthsvcAccessTokenTTL 10s\nAuthsvcRefreshTokenTTL 1m\nAuthsvcRefreshReuseGrace 60s\n"
+                   . "AuthsvcClockSkew 0",
+               'AuthsvcAccessTokenTTL 24h', 'AuthsvcRefreshTokenTTL 365d', 'AuthsvcRefreshReuseGrace 0',
+               'AuthsvcClockSkew 5m',
+               "<Location /p>\nRequire authsvc\nAuthsvcBearer Off\n</Location>",
+               "<Location /api>\nSetHandler authsvc\n</Location>\n<Location /api/auth/introspect>\n"
+                   . "AuthsvcIntrospect On\nRequire all granted\n</Location>",
                'AuthsvcHoneypotField none', 'AuthsvcHoneypotField homepage_url',
                "<VirtualHost *:80>\nAuthsvcRateLimit login 3/1h ip\nAuthsvcLockout 3 1h 3s 6s\n"
                    . "AuthsvcHashConcurrency 2 100ms\nAuthsvcHoneypotField fax\n</VirtualHost>") {
