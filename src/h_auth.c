@@ -86,6 +86,10 @@ int authsvc_h_logout(request_rec *r, const char *const *params)
             return OK;
         }
         authsvc_h_field(r, body, "refresh_token", &token, &errs);
+        if (token.state == AUTHSVC_FIELD_NULL) {
+            authsvc_problem_field(r, &errs, "refresh_token", "wrong_type",
+                                  "must be a string");
+        }
         if (errs != NULL) {
             return authsvc_h_fail(r, authsvc_fail_fields(r, errs));
         }
