@@ -99,11 +99,14 @@ mod_authsvc demo is running (stop it with: make stop)
   error log      $STATE/error.log
   mail           $STATE/mail/*.eml   (verification and reset links land here)
   secret key     $STATE/authsvc.key   (seals the TOTP secrets: without it, two-step sign-in fails)
+  token key      $STATE/token.pem     (signs the access tokens; public at /api/.well-known/jwks.json)
 
 Try it:
   curl -i -H 'Content-Type: application/json' -d '{"email":"ada@example.com","password":"correct horse battery"}' http://127.0.0.1:8080/api/auth/register
   curl -i -c /tmp/authsvc.jar -H 'Content-Type: application/json' -d '{"login":"ada@example.com","password":"correct horse battery"}' http://127.0.0.1:8080/api/auth/login
   curl -i -b /tmp/authsvc.jar http://127.0.0.1:8080/private/
+  # or with the access token of the login's answer instead of the cookie:
+  curl -i -H "Authorization: Bearer \$ACCESS_TOKEN" http://127.0.0.1:8080/private/
 MSG
 }
 
