@@ -68,14 +68,18 @@ like() {
 # --- build -----------------------------------------------------------------
 EMBED=$ROOT/tools/embed-sql.pl
 CFLAGS="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(apr-1-config --cflags --cppflags --includes) $(apu-1-config --includes) -I$ROOT/src"
-LIBS="$(apu-1-config --link-ld) $(apr-1-config --link-ld)"
+LIBS="$(apu-1-config --link-ld) $(apr-1-config --link-ld) -ljansson -largon2 -lcrypto"
+# The httpd-free units the tool is built from: the Makefile's PURE list (one list, not
+# a copy), with the migrations embedded from the directory under test instead.
+PURE=$(make -s -C "$ROOT" --no-print-directory --eval 'print-pure: ; @echo $(PURE)' print-pure |
+    tr ' ' '\n' | grep -v '^src/migrations_data.c$' | sed "s|^|$ROOT/|" | tr '\n' ' ')
 
 # build SQLDIR OUTDIR: embed SQLDIR's migrations, compile OUTDIR/authsvc-admin.
 build() {
     mkdir -p "$2" &&
     perl "$EMBED" --sql-dir "$1" "$2/migrations_data.c" &&
-    cc $CFLAGS -o "$2/authsvc-admin" "$ROOT/tools/authsvc-admin.c" \
-        "$ROOT/src/migrate.c" "$ROOT/src/text.c" "$2/migrations_data.c" $LIBS
+    cc $CFLAGS -o "$2/authsvc-admin" "$ROOT/tools/authsvc-admin.c" $PURE \
+        "$2/migrations_data.c" $LIBS
 }
 
 if [ -n "${AUTHSVC_ADMIN:-}" ]; then
