@@ -60,10 +60,12 @@ const char *authsvc_crypto_sha256_hex(apr_pool_t *p, const char *s, apr_size_t l
 {
     unsigned char md[32];
 
-    if (!authsvc_crypto_sha256(s, len, md)) {
-        return NULL;
-    }
-    return apr_pencode_base16_binary(p, md, sizeof(md), APR_ENCODE_LOWER, NULL);
+    return authsvc_crypto_sha256(s, len, md) ? authsvc_crypto_hex(p, md, sizeof(md)) : NULL;
+}
+
+const char *authsvc_crypto_hex(apr_pool_t *p, const unsigned char *b, apr_size_t n)
+{
+    return apr_pencode_base16_binary(p, b, (apr_ssize_t)n, APR_ENCODE_LOWER, NULL);
 }
 
 /* RFC 9562 section 5.4: 122 random bits, version nibble 4, variant bits 10. */

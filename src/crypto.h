@@ -39,6 +39,9 @@ const unsigned char *authsvc_crypto_b64url_decode(apr_pool_t *p, const char *s,
 /* The SHA-256 of s[0..len) into out; 0 when OpenSSL fails. */
 int authsvc_crypto_sha256(const void *s, apr_size_t len, unsigned char out[32]);
 
+/* b[0..n) as lower-case hex in p. */
+const char *authsvc_crypto_hex(apr_pool_t *p, const unsigned char *b, apr_size_t n);
+
 /* Lower-case hex SHA-256 of s[0..len) in p (64 characters). */
 const char *authsvc_crypto_sha256_hex(apr_pool_t *p, const char *s, apr_size_t len);
 

@@ -120,7 +120,6 @@ static apr_status_t refresh_tx(authsvc_db_t *db, void *baton)
 {
     refresh_tx_t *tx = baton;
     authsvc_user_t *u = NULL;
-    apr_int64_t idle;
     apr_status_t rv = authsvc_refresh_rotate(db, tx->hash, tx->now, &tx->row);
 
     if (rv == APR_SUCCESS && tx->row == NULL) {
@@ -143,9 +142,8 @@ static apr_status_t refresh_tx(authsvc_db_t *db, void *baton)
     }
     /* A token client's activity is its refreshes: they count as use of the session,
      * as requests with the cookie do (but never bring an idle cookie back to life). */
-    idle = tx->now + authsvc_config_idle_timeout(authsvc_srv(tx->r->server));
     if ((rv = authsvc_sessions_seen(db, tx->s->token_hash, tx->now,
-                                    idle < tx->s->expires_at ? idle : tx->s->expires_at)) !=
+                                    authsvc_session_idle_until(tx->r, tx->s, tx->now))) !=
         APR_SUCCESS) {
         return rv;
     }
@@ -226,15 +224,12 @@ const authsvc_fail_t *authsvc_flow_bearer_session(request_rec *r, const char *to
                                                   int expired_ok, authsvc_identity_t **out)
 {
     authsvc_json_t *claims;
-    const char *why, *sid = NULL;
-    apr_size_t n;
+    const char *why;
     authsvc_db_t *db;
     authsvc_identity_t *id = apr_pcalloc(r->pool, sizeof(*id));
     const authsvc_fail_t *fail;
 
     *out = NULL;
-    const char *sub = NULL;
-
     if ((why = authsvc_token_verify(r, token, expired_ok, &claims)) != NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "bearer token refused: %s", why);
         return token_invalid(r);
@@ -242,16 +237,38 @@ const authsvc_fail_t *authsvc_flow_bearer_session(request_rec *r, const char *to
     if ((fail = authsvc_flow_db(r, &db)) != NULL) {
         return fail;
     }
-    authsvc_json_get_string(claims, "sid", &sid, &n);
-    authsvc_json_get_string(claims, "sub", &sub, &n);
-    if (authsvc_sessions_lookup_token(db, NULL, sid, AUTHSVC_NOW(), &id->session,
-                                      &id->user) != APR_SUCCESS) {
+    if (authsvc_sessions_lookup_token(db, NULL, authsvc_token_claim(claims, "sid"),
+                                      AUTHSVC_NOW(), &id->session, &id->user) !=
+        APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the session database is unreachable");
     }
-    if (id->session == NULL || strcmp(id->session->user_id, sub) != 0) {
+    if (id->session == NULL ||
+        strcmp(id->session->user_id, authsvc_token_claim(claims, "sub")) != 0) {
         return token_invalid(r);
     }
     *out = id;
+    return NULL;
+}
+
+/* The row of refresh token `hash` (*row NULL: none) and, when there is one, its session
+ * if live (id->session NULL: ended). NULL, or unavailable. */
+static const authsvc_fail_t *refresh_session(request_rec *r, const char *hash,
+                                             authsvc_db_t **db, authsvc_refresh_t **row,
+                                             authsvc_identity_t *id)
+{
+    const authsvc_fail_t *fail;
+
+    *row = NULL;
+    memset(id, 0, sizeof(*id));
+    if ((fail = authsvc_flow_db(r, db)) != NULL) {
+        return fail;
+    }
+    if (authsvc_refresh_get(*db, hash, row) != APR_SUCCESS ||
+        (*row != NULL && authsvc_sessions_lookup_token(*db, (*row)->session_hash, NULL,
+                                                       AUTHSVC_NOW(), &id->session,
+                                                       &id->user) != APR_SUCCESS)) {
+        return authsvc_fail(r, "unavailable", "the session database is unreachable");
+    }
     return NULL;
 }
 
@@ -303,19 +320,13 @@ const authsvc_fail_t *authsvc_flow_logout_refresh(request_rec *r,
     authsvc_refresh_t *row = NULL;
     authsvc_identity_t id;
     const authsvc_fail_t *fail;
-    authsvc_db_t *db;
+    authsvc_db_t *db = NULL;
 
     if (hash == NULL || !authsvc_token_enabled(r->server)) {
         return NULL;
     }
-    if ((fail = authsvc_flow_db(r, &db)) != NULL) {
+    if ((fail = refresh_session(r, hash, &db, &row, &id)) != NULL) {
         return fail;
-    }
-    if (authsvc_refresh_get(db, hash, &row) != APR_SUCCESS ||
-        (row != NULL && authsvc_sessions_lookup_token(db, row->session_hash, NULL,
-                                                      AUTHSVC_NOW(), &id.session,
-                                                      &id.user) != APR_SUCCESS)) {
-        return authsvc_fail(r, "unavailable", "the session database is unreachable");
     }
     if (row == NULL || row->revoked_at != 0 || id.session == NULL) {
         return NULL;
@@ -330,28 +341,22 @@ static const authsvc_fail_t *introspect_refresh(request_rec *r, const char *hash
                                                 authsvc_json_t *o)
 {
     authsvc_refresh_t *row = NULL;
-    authsvc_session_t *s = NULL;
-    authsvc_user_t *u = NULL;
-    authsvc_db_t *db;
-    const authsvc_fail_t *fail;
+    authsvc_identity_t id;
+    authsvc_db_t *db = NULL;
+    const authsvc_fail_t *fail = refresh_session(r, hash, &db, &row, &id);
     apr_int64_t now = AUTHSVC_NOW();
 
-    if ((fail = authsvc_flow_db(r, &db)) != NULL) {
+    if (fail != NULL) {
         return fail;
     }
-    if (authsvc_refresh_get(db, hash, &row) != APR_SUCCESS ||
-        (row != NULL && authsvc_sessions_lookup_token(db, row->session_hash, NULL, now,
-                                                      &s, &u) != APR_SUCCESS)) {
-        return authsvc_fail(r, "unavailable", "the session database is unreachable");
-    }
-    if (row == NULL || s == NULL || row->revoked_at != 0 || row->rotated_at != 0 ||
+    if (row == NULL || id.session == NULL || row->revoked_at != 0 || row->rotated_at != 0 ||
         row->expires_at <= now) {
         return NULL;
     }
     authsvc_json_set_bool(o, "active", 1);
     authsvc_json_set_str(o, "token_type", "refresh_token");
     authsvc_json_set_str(o, "sub", row->user_id);
-    authsvc_json_set_str(o, "sid", s->id);
+    authsvc_json_set_str(o, "sid", id.session->id);
     authsvc_json_set_int(o, "iat", row->created_at);
     authsvc_json_set_int(o, "exp", row->expires_at);
     return NULL;
@@ -362,27 +367,21 @@ static const authsvc_fail_t *introspect_access(request_rec *r, const authsvc_fie
                                                authsvc_json_t *o)
 {
     authsvc_json_t *claims;
-    const char *sid = NULL, *email = NULL;
-    apr_size_t n;
     int live = 0;
-
-    const char *sub = NULL;
 
     if (t->len > AUTHSVC_JWT_MAX || strlen(t->s) != t->len ||
         authsvc_token_verify(r, t->s, 0, &claims) != NULL) {
         return NULL;
     }
-    authsvc_json_get_string(claims, "sid", &sid, &n);
-    authsvc_json_get_string(claims, "sub", &sub, &n);
-    authsvc_json_get_string(claims, "email", &email, &n);
-    if (authsvc_session_id_live(r, sid, sub, &live) != APR_SUCCESS) {
+    if (authsvc_session_id_live(r, authsvc_token_claim(claims, "sid"),
+                                authsvc_token_claim(claims, "sub"), &live) != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the session database is unreachable");
     }
     if (live) {
         authsvc_json_update(o, claims);
         authsvc_json_set_bool(o, "active", 1);
         authsvc_json_set_str(o, "token_type", "access_token");
-        authsvc_json_set_str(o, "username", email);
+        authsvc_json_set_str(o, "username", authsvc_token_claim(claims, "email"));
     }
     return NULL;
 }

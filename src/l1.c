@@ -54,6 +54,13 @@ static void slot_unlock(void)
 #endif
 }
 
+apr_int64_t authsvc_l1_until(apr_int64_t now, apr_int64_t cache_ttl, apr_int64_t limit)
+{
+    apr_int64_t until = now + (cache_ttl < AUTHSVC_L1_TTL ? cache_ttl : AUTHSVC_L1_TTL);
+
+    return until < limit ? until : limit;
+}
+
 int authsvc_l1_get(const void *owner, const unsigned char digest[32], apr_int64_t now,
                    apr_uint32_t gen, unsigned char *buf, unsigned int *len)
 {

@@ -25,8 +25,12 @@ void authsvc_l1_child_init(apr_pool_t *pchild);
 int authsvc_l1_get(const void *owner, const unsigned char digest[32], apr_int64_t now,
                    apr_uint32_t gen, unsigned char *buf, unsigned int *len);
 
-/* Keep value[0..len) for (owner, digest) until `until` (at most now + AUTHSVC_L1_TTL
- * is the caller's business), made under generation gen. Too long: not kept. */
+/* Until when a copy made at now may be trusted: AUTHSVC_L1_TTL, or the cache TTL when
+ * shorter, and never past `limit` (when the thing copied ends). */
+apr_int64_t authsvc_l1_until(apr_int64_t now, apr_int64_t cache_ttl, apr_int64_t limit);
+
+/* Keep value[0..len) for (owner, digest) until `until` (authsvc_l1_until), made under
+ * generation gen. Too long: not kept. */
 void authsvc_l1_put(const void *owner, const unsigned char digest[32],
                     const unsigned char *value, unsigned int len, apr_uint32_t gen,
                     apr_int64_t until);

@@ -1,7 +1,6 @@
 /*
  * session.c - session tokens, cookies and lookups.
  */
-#include "apr_encode.h"
 #include "apr_lib.h"
 #include "http_ssl.h"
 
@@ -93,10 +92,7 @@ apr_status_t authsvc_session_create(request_rec *r, authsvc_db_t *db,
     s->created_at = now;
     s->last_seen_at = now;
     s->expires_at = now + authsvc_config_max_age(c);
-    s->idle_expires_at = now + authsvc_config_idle_timeout(c);
-    if (s->idle_expires_at > s->expires_at) {
-        s->idle_expires_at = s->expires_at;
-    }
+    s->idle_expires_at = authsvc_session_idle_until(r, s, now);
     s->ip = cl->ip;
     s->user_agent = cl->user_agent;
     s->auth_at = how->auth_at;
@@ -170,12 +166,6 @@ static const char *cookie_value(request_rec *r)
         return NULL;
     }
     return apr_pstrmemdup(r->pool, c.v, c.n);
-}
-
-/* A session's token hash (the database key) from the SHA-256 of its token. */
-static const char *hex(apr_pool_t *p, const unsigned char *digest)
-{
-    return apr_pencode_base16_binary(p, digest, 32, APR_ENCODE_LOWER, NULL);
 }
 
 /* last_seen is written at most once a minute; with idle timeouts under two minutes, at
@@ -439,6 +429,14 @@ apr_status_t authsvc_session_refresh_user(request_rec *r, authsvc_db_t *db,
     return rv;
 }
 
+apr_int64_t authsvc_session_idle_until(request_rec *r, const authsvc_session_t *s,
+                                       apr_int64_t now)
+{
+    apr_int64_t idle = now + authsvc_config_idle_timeout(authsvc_srv(r->server));
+
+    return idle < s->expires_at ? idle : s->expires_at;
+}
+
 /* Record activity (at most once per touch interval): a database write even on a cache
  * hit, the only one the guard ever makes. A failure costs the session a little idle
  * time, never the request. */
@@ -453,10 +451,7 @@ static void touch(request_rec *r, authsvc_identity_t *id, apr_int64_t now, int *
     if (now - s->last_seen_at < touch_interval(c) || (db = authsvc_store_db(r)) == NULL) {
         return;
     }
-    idle = now + authsvc_config_idle_timeout(c);
-    if (idle > s->expires_at) {
-        idle = s->expires_at;
-    }
+    idle = authsvc_session_idle_until(r, s, now);
     if (authsvc_sessions_touch(db, s->token_hash, now, idle, now - touch_interval(c)) ==
         APR_SUCCESS) {
         s->last_seen_at = now;
@@ -505,12 +500,9 @@ static void remember(request_rec *r, authsvc_identity_t *id, const unsigned char
 {
     unsigned char buf[ENTRY_MAX];
     unsigned int len = authsvc_session_encode(id, buf);
-    apr_int64_t ttl = authsvc_config_cache_ttl(authsvc_srv(r->server));
-    apr_int64_t until = now + (ttl < AUTHSVC_L1_TTL ? ttl : AUTHSVC_L1_TTL);
+    apr_int64_t until = authsvc_l1_until(now, authsvc_config_cache_ttl(authsvc_srv(r->server)),
+                                         id->session->idle_expires_at);
 
-    if (until > id->session->idle_expires_at) {
-        until = id->session->idle_expires_at;
-    }
     if (len > 0) {
         authsvc_l1_put(authsvc_srv(r->server), digest, buf, len, gen, until);
     }
@@ -528,7 +520,7 @@ static authsvc_identity_t *from_l1(request_rec *r, const unsigned char *digest,
     if (!authsvc_l1_get(c, digest, now, gen, buf, &len)) {
         return NULL;
     }
-    id = authsvc_session_decode(r, buf, len, hex(r->pool, digest));
+    id = authsvc_session_decode(r, buf, len, authsvc_crypto_hex(r->pool, digest, 32));
     if (id == NULL || now >= id->session->expires_at ||
         now >= id->session->idle_expires_at ||
         now - id->session->last_seen_at >= touch_interval(c)) {
@@ -558,7 +550,7 @@ apr_status_t authsvc_session_current(request_rec *r, authsvc_identity_t **out)
         *out = id;
         return APR_SUCCESS;
     }
-    hash = hex(r->pool, digest);
+    hash = authsvc_crypto_hex(r->pool, digest, 32);
     /* A cached answer stands until last_seen is due (once a minute): then the session
      * is read from the database again, so that a revocation or a disabled account
      * made there directly is seen within that interval, however long the cache TTL. */

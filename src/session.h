@@ -47,6 +47,11 @@ apr_status_t authsvc_session_create(request_rec *r, authsvc_db_t *db,
                                     const authsvc_user_t *u, const authsvc_authn_t *how,
                                     authsvc_session_t **out, const char **token);
 
+/* The idle expiry of session s after activity at now: AuthsvcSessionIdleTimeout later,
+ * never past its absolute expiry. */
+apr_int64_t authsvc_session_idle_until(request_rec *r, const authsvc_session_t *s,
+                                       apr_int64_t now);
+
 /* When the session's user last authenticated in full: the password, and the second
  * factor too when the account has one (0 when the session never passed it). */
 apr_int64_t authsvc_session_fresh_at(const authsvc_identity_t *id);

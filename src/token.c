@@ -22,20 +22,13 @@ int authsvc_token_enabled(server_rec *s)
  * factor ("otp", "rc") and "mfa". */
 static authsvc_json_t *amr_of(apr_pool_t *p, const authsvc_session_t *s)
 {
-    authsvc_json_t *arr = authsvc_json_array(p);
-    char *words = apr_pstrdup(p, s->amr ? s->amr : "pwd"), *last = NULL, *w;
+    authsvc_json_t *arr = authsvc_json_words(p, s->mfa_at > 0 && s->amr ? s->amr : "pwd");
 
-    for (w = apr_strtok(words, " ", &last); w != NULL; w = apr_strtok(NULL, " ", &last)) {
-        if (strcmp(w, "pwd") == 0 || s->mfa_at > 0) {
-            authsvc_json_append_str(arr, w);
-        }
-    }
     if (s->mfa_at > 0) {
         authsvc_json_append_str(arr, "mfa");
     }
     return arr;
 }
-
 
 const char *authsvc_token_access(request_rec *r, const authsvc_user_t *u,
                                  const authsvc_session_t *s)
@@ -100,8 +93,7 @@ const char *authsvc_token_bearer(request_rec *r)
     return h;
 }
 
-/* A string claim, NULL unless it is a non-empty string without NUL. */
-static const char *claim_str(authsvc_json_t *cl, const char *name)
+const char *authsvc_token_claim(authsvc_json_t *cl, const char *name)
 {
     const char *v = NULL;
     apr_size_t n = 0;
@@ -139,8 +131,9 @@ const char *authsvc_token_verify(request_rec *r, const char *token, int expired_
         *claims = NULL;
         return why ? why : "invalid";
     }
-    if (claim_str(*claims, "sub") == NULL || claim_str(*claims, "sid") == NULL ||
-        claim_str(*claims, "email") == NULL) {
+    if (authsvc_token_claim(*claims, "sub") == NULL ||
+        authsvc_token_claim(*claims, "sid") == NULL ||
+        authsvc_token_claim(*claims, "email") == NULL) {
         *claims = NULL;
         return "sub, sid or email missing";
     }
@@ -169,16 +162,16 @@ static authsvc_identity_t *claims_identity(request_rec *r, authsvc_json_t *cl)
     for (i = 0; i < amr->nelts; i++) {
         mfa |= strcmp(APR_ARRAY_IDX(amr, i, const char *), "mfa") == 0;
     }
-    s->id = claim_str(cl, "sid");
-    s->user_id = u->id = claim_str(cl, "sub");
+    s->id = authsvc_token_claim(cl, "sid");
+    s->user_id = u->id = authsvc_token_claim(cl, "sub");
     s->expires_at = s->idle_expires_at = exp;
     s->auth_at = auth_time;
     s->mfa_at = mfa ? auth_time : 0;
     s->amr = apr_array_pstrcat(r->pool, amr, ' ');
-    u->email = claim_str(cl, "email");
-    u->username = claim_str(cl, "preferred_username");
-    u->first_name = claim_str(cl, "given_name");
-    u->last_name = claim_str(cl, "family_name");
+    u->email = authsvc_token_claim(cl, "email");
+    u->username = authsvc_token_claim(cl, "preferred_username");
+    u->first_name = authsvc_token_claim(cl, "given_name");
+    u->last_name = authsvc_token_claim(cl, "family_name");
     u->roles = apr_array_pstrcat(r->pool, roles, ' ');
     u->status = "active";
     u->email_verified_at = verified ? 1 : 0;
@@ -226,11 +219,8 @@ authsvc_token_result_t authsvc_token_identity(request_rec *r, const char *token,
         *out = NULL;
         return AUTHSVC_TOKEN_INVALID;
     }
-    until = now + (authsvc_config_cache_ttl(c) < AUTHSVC_L1_TTL ? authsvc_config_cache_ttl(c)
-                                                                : AUTHSVC_L1_TTL);
-    if (until > (*out)->session->expires_at + authsvc_config_clock_skew(c)) {
-        until = (*out)->session->expires_at + authsvc_config_clock_skew(c);
-    }
+    until = authsvc_l1_until(now, authsvc_config_cache_ttl(c),
+                             (*out)->session->expires_at + authsvc_config_clock_skew(c));
     if ((len = authsvc_session_encode(*out, buf)) > 0) {
         authsvc_l1_put(&c->jwt_keys, digest, buf, len, gen, until);
     }

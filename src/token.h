@@ -33,6 +33,10 @@ const char *authsvc_token_bearer(request_rec *r);
 const char *authsvc_token_verify(request_rec *r, const char *token, int expired_ok,
                                  authsvc_json_t **claims);
 
+/* A string claim of verified claims: NULL unless a non-empty string without NUL (sub,
+ * sid and email always are, after authsvc_token_verify). */
+const char *authsvc_token_claim(authsvc_json_t *claims, const char *name);
+
 typedef enum {
     AUTHSVC_TOKEN_OK = 0,
     AUTHSVC_TOKEN_INVALID,     /* refused: 401 token_invalid */
