@@ -122,6 +122,49 @@ authsvc_json_found_t authsvc_json_get_bool(authsvc_json_t *obj, const char *key,
     return AUTHSVC_JSON_OK;
 }
 
+authsvc_json_kind_t authsvc_json_kind(const authsvc_json_t *v)
+{
+    switch (v != NULL ? json_typeof(v) : JSON_NULL) {
+    case JSON_FALSE: return AUTHSVC_JSON_KIND_FALSE;
+    case JSON_TRUE: return AUTHSVC_JSON_KIND_TRUE;
+    case JSON_INTEGER:
+    case JSON_REAL: return AUTHSVC_JSON_KIND_NUMBER;
+    case JSON_STRING: return AUTHSVC_JSON_KIND_STRING;
+    case JSON_ARRAY: return AUTHSVC_JSON_KIND_ARRAY;
+    case JSON_OBJECT: return AUTHSVC_JSON_KIND_OBJECT;
+    default: return AUTHSVC_JSON_KIND_NULL;
+    }
+}
+
+authsvc_json_t *authsvc_json_member(authsvc_json_t *obj, const char *key)
+{
+    return json_is_object(obj) ? json_object_get(obj, key) : NULL;
+}
+
+apr_size_t authsvc_json_size(const authsvc_json_t *arr)
+{
+    return json_is_array(arr) ? json_array_size(arr) : 0;
+}
+
+authsvc_json_t *authsvc_json_at(authsvc_json_t *arr, apr_size_t i)
+{
+    return json_is_array(arr) ? json_array_get(arr, i) : NULL;
+}
+
+const char *authsvc_json_text(apr_pool_t *p, const authsvc_json_t *v)
+{
+    switch (authsvc_json_kind(v)) {
+    case AUTHSVC_JSON_KIND_STRING: return json_string_value(v);
+    case AUTHSVC_JSON_KIND_TRUE: return "true";
+    case AUTHSVC_JSON_KIND_FALSE: return "false";
+    case AUTHSVC_JSON_KIND_NUMBER:
+        return json_is_integer(v) ? apr_psprintf(p, "%" APR_INT64_T_FMT,
+                                                 (apr_int64_t)json_integer_value(v))
+                                  : apr_psprintf(p, "%.17g", json_real_value(v));
+    default: return "";
+    }
+}
+
 /* A string that C code can compare: one without a NUL byte inside. */
 static const char *plain_string(json_t *v)
 {

@@ -70,6 +70,27 @@ authsvc_json_t *authsvc_json_words(apr_pool_t *p, const char *list);
 int authsvc_json_update(authsvc_json_t *obj, authsvc_json_t *src);
 int authsvc_json_append(authsvc_json_t *arr, authsvc_json_t *val);
 
+/* Generic reading, for walkers such as the template engine. Every value is borrowed
+ * from its container and lives as long as it does. */
+typedef enum {
+    AUTHSVC_JSON_KIND_NULL = 0, /* also: a NULL value */
+    AUTHSVC_JSON_KIND_FALSE,
+    AUTHSVC_JSON_KIND_TRUE,
+    AUTHSVC_JSON_KIND_NUMBER,
+    AUTHSVC_JSON_KIND_STRING,
+    AUTHSVC_JSON_KIND_ARRAY,
+    AUTHSVC_JSON_KIND_OBJECT
+} authsvc_json_kind_t;
+authsvc_json_kind_t authsvc_json_kind(const authsvc_json_t *v);
+/* The member key of object obj, or NULL (absent, or obj not an object). */
+authsvc_json_t *authsvc_json_member(authsvc_json_t *obj, const char *key);
+/* Elements of an array (0 for anything else) and element i (NULL past the end). */
+apr_size_t authsvc_json_size(const authsvc_json_t *arr);
+authsvc_json_t *authsvc_json_at(authsvc_json_t *arr, apr_size_t i);
+/* A scalar as text in p: a string as it is (up to a NUL inside), numbers in decimal,
+ * "true"/"false"; "" for null, arrays and objects. */
+const char *authsvc_json_text(apr_pool_t *p, const authsvc_json_t *v);
+
 /* Compact serialisation in p (no trailing newline); NULL on failure. */
 const char *authsvc_json_dump(apr_pool_t *p, authsvc_json_t *val);
 

@@ -16,13 +16,14 @@
 #include "apr_general.h"
 #include "apr_strings.h"
 
+#include "json.h"
 #include "mail.h"
+#include "template.h"
 #include "text.h"
 
 #define CRLF "\r\n"
 
 #define TEMPLATE_MAX (64 * 1024) /* octets per template file */
-#define SECTION_DEPTH 8          /* nested {{#x}} sections */
 #define B64_COLUMNS 76           /* RFC 2045 section 6.8 */
 #define WORD_OCTETS 39           /* per encoded-word: 52 base64 + 12 = 64 columns */
 #define HEADER_PLAIN 64          /* longer text goes into folded encoded-words */
@@ -32,256 +33,47 @@ struct authsvc_mail_tpls {
     authsvc_mail_builtin_t *t;
 };
 
-/* ---- templates: one walker renders and checks ------------------------------ */
+/* ---- templates ---------------------------------------------------------------- */
 
-typedef struct {
-    apr_pool_t *p;
-    const char *start;       /* the whole template: line numbers, line starts */
-    const apr_table_t *vars; /* NULL: check the syntax only */
-    int html;                /* escape values for HTML */
-    int depth;
-    apr_array_header_t *out; /* const char * pieces */
-    const char *err;
-} render_t;
+static const char *const mail_vars[] = {AUTHSVC_MAIL_VARS, NULL};
 
-typedef struct {
-    char sigil; /* 0, '#', '^' or '/' */
-    const char *name;
-    const char *at, *next; /* the "{{" and just after the "}}" */
-} tag_t;
-
-static const char *fail(render_t *r, const char *at, const char *fmt, ...)
+static int put_var(void *obj, const char *key, const char *val)
 {
-    const char *s;
-    int line = 1;
-    va_list ap;
-
-    for (s = r->start; s < at; s++) {
-        line += *s == '\n';
-    }
-    va_start(ap, fmt);
-    r->err = apr_psprintf(r->p, "line %d: %s", line, apr_pvsprintf(r->p, fmt, ap));
-    va_end(ap);
-    return NULL;
-}
-
-static int known_variable(const char *name)
-{
-    static const char *const vars[] = {AUTHSVC_MAIL_VARS};
-    size_t i;
-
-    for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-        if (strcmp(vars[i], name) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Parse the tag at q ("{{"): an optional sigil and a known variable name. */
-static int parse_tag(render_t *r, const char *q, tag_t *t)
-{
-    const char *end = strstr(q + 2, "}}");
-    const char *name = q + 2;
-
-    if (end == NULL) {
-        fail(r, q, "\"{{\" without \"}}\"");
-        return 0;
-    }
-    t->sigil = *name != '\0' && strchr("#^/", *name) != NULL ? *name++ : 0;
-    t->name = apr_pstrmemdup(r->p, name, (apr_size_t)(end - name));
-    t->at = q;
-    t->next = end + 2;
-    if (*t->name == '\0' || t->name[strspn(t->name, "abcdefghijklmnopqrstuvwxyz_")]) {
-        fail(r, q, "bad placeholder \"%s\"",
-             apr_pstrmemdup(r->p, q, (apr_size_t)(t->next - q)));
-        return 0;
-    }
-    if (!known_variable(t->name)) {
-        fail(r, q, "unknown variable \"%s\"", t->name);
-        return 0;
-    }
+    authsvc_json_set_str(obj, key, val);
     return 1;
 }
 
-/* A section tag alone on its line (but for blanks) takes the line with it: returns
- * where that line starts and moves t->next past its line end; NULL if not alone. */
-static const char *standalone(const render_t *r, tag_t *t)
+/* Every value in mail comes from a user or a request: no raw {{&name}}. */
+static const char *check(apr_pool_t *p, const char *tpl)
 {
-    const char *b = t->at, *e = t->next + strspn(t->next, " \t");
+    const char *raw = strstr(tpl, "{{&");
+    const char *s;
+    int line = 1;
 
-    while (b > r->start && (b[-1] == ' ' || b[-1] == '\t')) {
-        b--;
+    if (raw == NULL) {
+        return authsvc_template_check(p, tpl, mail_vars);
     }
-    if (b > r->start && b[-1] != '\n') {
-        return NULL;
+    for (s = tpl; s < raw; s++) {
+        line += *s == '\n';
     }
-    if (e[0] == '\r' && e[1] == '\n') {
-        e += 2;
-    }
-    else if (*e == '\n') {
-        e++;
-    }
-    else if (*e != '\0') {
-        return NULL;
-    }
-    t->next = e;
-    return b;
+    return apr_psprintf(p, "line %d: values in mail are always escaped ({{&...}} is not "
+                        "allowed)", line);
 }
 
-/* Quotes and apostrophes too: a value may end up inside an attribute. */
-static const char *html_escape(apr_pool_t *p, const char *s)
-{
-    char *out = apr_palloc(p, strlen(s) * 6 + 1), *o = out;
-    const char *e;
-
-    for (; *s != '\0'; s++) {
-        switch (*s) {
-        case '&':
-            e = "&amp;";
-            break;
-        case '<':
-            e = "&lt;";
-            break;
-        case '>':
-            e = "&gt;";
-            break;
-        case '"':
-            e = "&quot;";
-            break;
-        case '\'':
-            e = "&#39;";
-            break;
-        default:
-            *o++ = *s;
-            continue;
-        }
-        memcpy(o, e, strlen(e));
-        o += strlen(e);
-    }
-    *o = '\0';
-    return out;
-}
-
-static const char *value(const render_t *r, const char *name)
-{
-    const char *v = r->vars ? apr_table_get(r->vars, name) : NULL;
-
-    return v ? v : "";
-}
-
-static void emit(render_t *r, int on, const char *s, const char *end)
-{
-    if (on && end > s) {
-        APR_ARRAY_PUSH(r->out, const char *) =
-            apr_pstrmemdup(r->p, s, (apr_size_t)(end - s));
-    }
-}
-
-static void emit_value(render_t *r, int on, const char *name)
-{
-    const char *v = value(r, name);
-
-    if (on && *v != '\0') {
-        APR_ARRAY_PUSH(r->out, const char *) = r->html ? html_escape(r->p, v) : v;
-    }
-}
-
-/* Render from s to the {{/close}} tag (close NULL: to the end of the template);
- * with on 0 nothing is output but the syntax is still checked. Returns where it
- * stopped (after the closing tag), NULL with r->err set on a syntax error. */
-static const char *walk(render_t *r, const char *s, const char *close, int on)
-{
-    const char *q, *line;
-    tag_t t;
-
-    while ((q = strstr(s, "{{")) != NULL) {
-        if (!parse_tag(r, q, &t)) {
-            return NULL;
-        }
-        line = t.sigil != 0 ? standalone(r, &t) : NULL;
-        emit(r, on, s, line ? line : q);
-        s = t.next;
-        if (t.sigil == 0) {
-            emit_value(r, on, t.name);
-        }
-        else if (t.sigil == '/') {
-            if (close == NULL || strcmp(close, t.name) != 0) {
-                return fail(r, q, "\"{{/%s}}\" closes no open section", t.name);
-            }
-            return s;
-        }
-        else if (r->depth >= SECTION_DEPTH) {
-            return fail(r, q, "sections nested too deep");
-        }
-        else {
-            r->depth++;
-            s = walk(r, s, t.name, on && (t.sigil == '#') == (*value(r, t.name) != '\0'));
-            r->depth--;
-            if (s == NULL) {
-                return NULL;
-            }
-        }
-    }
-    if (close != NULL) {
-        return fail(r, s, "\"{{#%s}}\" without \"{{/%s}}\"", close, close);
-    }
-    emit(r, on, s, s + strlen(s));
-    return s + strlen(s);
-}
-
-/* The template filled in from vars (NULL: check only); NULL and *err on bad syntax. */
+/* The template filled in from vars; NULL and *err on bad syntax. */
 static const char *render(apr_pool_t *p, const char *tpl, const apr_table_t *vars,
                           int html, const char **err)
 {
-    render_t r = {p,   tpl, vars, html, 0, apr_array_make(p, 16, sizeof(const char *)),
-                  NULL};
+    authsvc_json_t *data = authsvc_json_object(p);
 
-    if (walk(&r, tpl, NULL, vars != NULL) == NULL) {
-        *err = r.err;
+    if ((*err = check(p, tpl)) != NULL) {
         return NULL;
     }
-    return apr_array_pstrcat(p, r.out, 0);
+    apr_table_do(put_var, data, vars, NULL);
+    return authsvc_template_render(p, tpl, data, html, err);
 }
 
 /* ---- templates: loading ---------------------------------------------------- */
-
-/* The file's text in *text; a missing file leaves *text alone (keep the built-in). */
-static const char *read_text(apr_pool_t *p, const char *path, const char **text)
-{
-    apr_file_t *f;
-    apr_finfo_t fi;
-    apr_size_t got = 0;
-    char *buf = NULL;
-    apr_status_t rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
-                                    APR_FPROT_OS_DEFAULT, p);
-
-    if (APR_STATUS_IS_ENOENT(rv)) {
-        return NULL;
-    }
-    if (rv == APR_SUCCESS) {
-        rv = apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_TYPE, f);
-        if (rv == APR_SUCCESS && (fi.filetype != APR_REG || fi.size > TEMPLATE_MAX)) {
-            apr_file_close(f);
-            return apr_psprintf(p, "%s: not a regular file of at most %d octets", path,
-                                TEMPLATE_MAX);
-        }
-        if (rv == APR_SUCCESS) {
-            buf = apr_palloc(p, (apr_size_t)fi.size + 1);
-            rv = apr_file_read_full(f, buf, (apr_size_t)fi.size, &got);
-            buf[got] = '\0';
-        }
-        apr_file_close(f);
-    }
-    if (rv != APR_SUCCESS && rv != APR_EOF) {
-        return apr_psprintf(p, "cannot read %s: %pm", path, &rv);
-    }
-    if (strlen(buf) != got || authsvc_text_utf8_length(buf, got) < 0) {
-        return apr_psprintf(p, "%s is not UTF-8 text", path);
-    }
-    *text = buf;
-    return NULL;
-}
 
 /* The subject file is one line; its line end is not part of it. */
 static const char *one_line(apr_pool_t *p, const char *where, const char **subject)
@@ -311,13 +103,13 @@ static const char *load_one(apr_pool_t *p, const char *dir, authsvc_mail_builtin
         was = *part[k];
         if (dir != NULL) {
             path = apr_pstrcat(p, dir, "/", b->name, ".", ext[k], NULL);
-            err = read_text(p, path, part[k]);
+            err = authsvc_template_read(p, path, TEMPLATE_MAX, part[k]);
             where = *part[k] != was ? path : where;
         }
         if (err == NULL && k == 0) {
             err = one_line(p, where, part[k]);
         }
-        if (err == NULL && render(p, *part[k], NULL, 0, &err) == NULL) {
+        if (err == NULL && (err = check(p, *part[k])) != NULL) {
             err = apr_psprintf(p, "%s: %s", where, err);
         }
     }
@@ -329,19 +121,11 @@ const char *authsvc_mail_templates_load(apr_pool_t *p, const char *dir,
 {
     const authsvc_mail_builtin_t *b;
     authsvc_mail_tpls_t *t = apr_pcalloc(p, sizeof(*t));
-    apr_finfo_t fi;
-    apr_status_t rv;
     const char *err = NULL;
     int i;
 
-    if (dir != NULL) {
-        rv = apr_stat(&fi, dir, APR_FINFO_TYPE, p);
-        if (rv != APR_SUCCESS) {
-            return apr_psprintf(p, "cannot read %s: %pm", dir, &rv);
-        }
-        if (fi.filetype != APR_DIR) {
-            return apr_psprintf(p, "%s is not a directory", dir);
-        }
+    if (dir != NULL && (err = authsvc_template_dir_check(p, dir)) != NULL) {
+        return err;
     }
     b = authsvc_mail_builtins(&t->n);
     t->t = apr_pmemdup(p, b, sizeof(*b) * (apr_size_t)t->n);

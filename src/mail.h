@@ -31,7 +31,7 @@ typedef struct {
  * password_changed, email_changed, account_deleted, mfa_enabled, mfa_disabled). */
 typedef struct authsvc_mail_tpls authsvc_mail_tpls_t;
 
-/* A built-in template as embedded from conf/mail/ by tools/embed-mail.pl. */
+/* A built-in template as embedded from conf/mail/ by tools/embed-templates.pl. */
 typedef struct {
     const char *name;
     authsvc_mail_tpl_t tpl;
