@@ -15,7 +15,7 @@ WARN      = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
 LIBS      = -ljansson -largon2 -lcrypto -lcurl -loath -lqrencode -laprutil-1 -lapr-1
 
 SRCS      = $(wildcard src/*.c)
-GEN       = src/migrations_data.c src/blocklist_data.c src/mail_data.c
+GEN       = src/migrations_data.c src/blocklist_data.c src/mail_data.c src/page_data.c
 HDRS      = $(wildcard src/*.h)
 SQL       = $(wildcard sql/sqlite/*.sql sql/pgsql/*.sql)
 
@@ -24,8 +24,11 @@ APR_INC   = $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) \
 APR_LD    = $(shell apu-1-config --link-ld 2>/dev/null) $(shell apr-1-config --link-ld 2>/dev/null)
 
 # The httpd-free units tools/ reuses (no httpd header in any of them).
-PURE      = src/migrate.c $(GEN) src/password.c src/text.c src/policy.c src/crypto.c \
-            src/json.c src/jwt.c src/secretbox.c
+PURE      = src/migrate.c $(filter-out src/page_data.c,$(GEN)) src/password.c src/text.c src/policy.c src/crypto.c \
+            src/json.c src/jwt.c src/secretbox.c src/template.c src/returnto.c
+# ... and the other httpd-free units the C unit tests (t/unit/run.sh) link.
+UNIT_SRCS = $(sort $(PURE) src/mail.c src/mail_transport.c src/ratelimit.c src/totp.c \
+            src/qr.c)
 
 .PHONY: all run stop test unit bench install clean deps check-docs
 
@@ -39,8 +42,12 @@ src/blocklist_data.c: tools/embed-blocklist.pl conf/common-passwords.txt
 	$(PERL) tools/embed-blocklist.pl conf/common-passwords.txt $@
 
 # The default mail templates (AuthsvcMailTemplates overrides them file by file).
-src/mail_data.c: tools/embed-mail.pl $(wildcard conf/mail/*)
-	$(PERL) tools/embed-mail.pl conf/mail $@
+src/mail_data.c: tools/embed-templates.pl $(wildcard conf/mail/*)
+	$(PERL) tools/embed-templates.pl mail conf/mail $@
+
+# The default page templates and stylesheet (AuthsvcTemplates overrides them).
+src/page_data.c: tools/embed-templates.pl $(wildcard conf/templates/*)
+	$(PERL) tools/embed-templates.pl pages conf/templates $@
 
 mod_authsvc.so: mod_authsvc.c $(SRCS) $(GEN) $(HDRS)
 	$(APXS) -c -o mod_authsvc.la $(addprefix -Wc$(comma),$(WARN)) \
@@ -83,6 +90,9 @@ install: all
 	install -m 755 tools/authsvc-admin $(DESTDIR)/usr/sbin/authsvc-admin
 	install -d $(DESTDIR)/usr/share/doc/libapache2-mod-authsvc
 	install -m 644 docs/*.md $(DESTDIR)/usr/share/doc/libapache2-mod-authsvc/
+	install -d $(DESTDIR)/usr/share/authsvc/templates $(DESTDIR)/usr/share/authsvc/mail
+	install -m 644 conf/templates/* $(DESTDIR)/usr/share/authsvc/templates/
+	install -m 644 conf/mail/* $(DESTDIR)/usr/share/authsvc/mail/
 
 clean:
 	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs $(GEN) \

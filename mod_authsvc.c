@@ -164,7 +164,7 @@ static int authsvc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     make_realms(pconf, s);
-    if ((err = authsvc_config_mail_defaults(pconf, s)) != NULL ||
+    if ((err = authsvc_config_defaults(pconf, s)) != NULL ||
         (err = authsvc_abuse_post_config(pconf, s)) != NULL ||
         (err = authsvc_outbox_post_config(pconf, s)) != NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);

@@ -14,6 +14,7 @@
 #include "cache.h"
 #include "config.h"
 #include "jwt.h"
+#include "page.h"
 #include "secretbox.h"
 #include "hashcap.h"
 #include "store.h"
@@ -132,6 +133,11 @@ void *authsvc_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(refresh_ttl);
     MERGE_INT(reuse_grace);
     MERGE_INT(clock_skew);
+    MERGE_PTR(pages);
+    MERGE_PTR(return_to_allow);
+    MERGE_PTR(login_success_url);
+    MERGE_PTR(trusted_origins);
+    MERGE_PTR(cors_origins);
     n->dummy_hash = add->dummy_hash ? add->dummy_hash : base->dummy_hash;
     n->realm = add->realm ? add->realm : base->realm;
     return n;
@@ -335,10 +341,11 @@ const char *authsvc_config_honeypot(const authsvc_srv_cfg_t *c)
 }
 
 /* Servers without their own mail settings get the defaults, parsed once. */
-const char *authsvc_config_mail_defaults(apr_pool_t *p, server_rec *s)
+const char *authsvc_config_defaults(apr_pool_t *p, server_rec *s)
 {
     authsvc_mail_transport_t *dflt = NULL;
     authsvc_mail_tpls_t *tpls = NULL;
+    authsvc_pages_t *pages = NULL;
     server_rec *first = s;
     const char *err;
 
@@ -359,6 +366,12 @@ const char *authsvc_config_mail_defaults(apr_pool_t *p, server_rec *s)
                 return err;
             }
             c->mail_templates = tpls;
+        }
+        if (c->pages == NULL) {
+            if (pages == NULL && (err = authsvc_pages_load(p, NULL, &pages)) != NULL) {
+                return err;
+            }
+            c->pages = pages;
         }
         if (c->mail_from == NULL) {
             c->mail_from = apr_pstrcat(p, "noreply@",
@@ -741,6 +754,114 @@ static const char *set_mail_transport(cmd_parms *cmd, void *dcfg, const char *sp
     }
     c->mail_transport = t;
     c->mail_transport_key = authsvc_mail_transport_describe(t);
+    return NULL;
+}
+
+static const char *set_templates(cmd_parms *cmd, void *dcfg, const char *dir)
+{
+    authsvc_pages_t *t = NULL;
+    const char *err = authsvc_pages_load(cmd->pool, ap_server_root_relative(cmd->pool, dir),
+                                         &t);
+
+    (void)dcfg;
+    if (err != NULL) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->directive->directive, err);
+    }
+    SRV(cmd)->pages = t;
+    return NULL;
+}
+
+const char *authsvc_config_origin(apr_pool_t *p, const char *s)
+{
+    apr_uri_t u;
+    const char *rest;
+
+    if (strncasecmp(s, "https://", 8) == 0) {
+        rest = s + 8;
+    }
+    else if (strncasecmp(s, "http://", 7) == 0) {
+        rest = s + 7;
+    }
+    else {
+        return NULL;
+    }
+    if (*rest == '\0' || rest[strcspn(rest, "/?#@\\ \t\r\n")] != '\0' ||
+        apr_uri_parse(p, s, &u) != APR_SUCCESS || u.hostname == NULL ||
+        *u.hostname == '\0') {
+        return NULL;
+    }
+    ap_str_tolower(u.scheme);
+    ap_str_tolower(u.hostname);
+    if (u.port_str != NULL && *u.port_str != '\0' &&
+        (u.port == 0 || u.port != apr_uri_port_of_scheme(u.scheme))) {
+        return u.port == 0 ? NULL
+                           : apr_psprintf(p, "%s://%s:%u", u.scheme, u.hostname,
+                                          (unsigned)u.port);
+    }
+    return apr_pstrcat(p, u.scheme, "://", u.hostname, NULL);
+}
+
+/* AuthsvcTrustedOrigin / AuthsvcCORS ORIGIN... (cmd->info: 0 trusted, 1 CORS) */
+static const char *set_origin(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    authsvc_srv_cfg_t *c = SRV(cmd);
+    apr_array_header_t **list = cmd->info ? &c->cors_origins : &c->trusted_origins;
+    const char *o = authsvc_config_origin(cmd->pool, arg);
+
+    (void)dcfg;
+    if (o == NULL || strcmp(arg, "*") == 0) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is not an origin such as "
+                            "https://app.example.com (scheme, host and port only; never *)",
+                            cmd->directive->directive, arg);
+    }
+    if (*list == NULL) {
+        *list = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(*list, const char *) = o;
+    return NULL;
+}
+
+/* AuthsvcReturnToAllow HOST[:PORT]... */
+static const char *set_return_to_allow(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    authsvc_srv_cfg_t *c = SRV(cmd);
+    const char *colon = strchr(arg, ':');
+    apr_size_t hl = colon ? (apr_size_t)(colon - arg) : strlen(arg);
+    char *lower;
+
+    (void)dcfg;
+    if (hl == 0 || arg[strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                   "0123456789.-:")] != '\0' ||
+        (colon != NULL && (colon[1] == '\0' || strspn(colon + 1, "0123456789") !=
+                                                   strlen(colon + 1) || atoi(colon + 1) < 1 ||
+                           atoi(colon + 1) > 65535))) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is not a host name or host:port",
+                            cmd->directive->directive, arg);
+    }
+    if (c->return_to_allow == NULL) {
+        c->return_to_allow = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    }
+    lower = apr_pstrdup(cmd->pool, arg);
+    ap_str_tolower(lower);
+    APR_ARRAY_PUSH(c->return_to_allow, const char *) = lower;
+    return NULL;
+}
+
+/* AuthsvcLoginSuccessURL: a local path or an absolute http(s) URL. */
+static const char *set_success_url(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *err = no_space_or_control(cmd, arg);
+
+    (void)dcfg;
+    if (err != NULL) {
+        return err;
+    }
+    if (!(arg[0] == '/' && arg[1] != '/') && strncasecmp(arg, "https://", 8) != 0 &&
+        strncasecmp(arg, "http://", 7) != 0) {
+        return apr_psprintf(cmd->pool, "%s must be a path (/welcome) or an http(s) URL",
+                            cmd->directive->directive);
+    }
+    SRV(cmd)->login_success_url = arg;
     return NULL;
 }
 
@@ -1275,6 +1396,17 @@ const command_rec authsvc_cmds[] = {
                    "and an optional credentials file"),
     AP_INIT_TAKE1("AuthsvcMailTemplates", set_mail_templates, NULL, RSRC_CONF,
                   "Directory of mail templates overriding the built-in ones"),
+    AP_INIT_TAKE1("AuthsvcTemplates", set_templates, NULL, RSRC_CONF,
+                  "Directory of page templates overriding the built-in ones"),
+    AP_INIT_ITERATE("AuthsvcReturnToAllow", set_return_to_allow, NULL, RSRC_CONF,
+                    "Hosts (host or host:port) an absolute return_to may name"),
+    AP_INIT_TAKE1("AuthsvcLoginSuccessURL", set_success_url, NULL, RSRC_CONF,
+                  "Where a sign-in lands without a usable return_to "
+                  "(default: the account page)"),
+    AP_INIT_ITERATE("AuthsvcTrustedOrigin", set_origin, (void *)0, RSRC_CONF,
+                    "Origins whose cookie-authenticated API requests are accepted"),
+    AP_INIT_ITERATE("AuthsvcCORS", set_origin, (void *)1, RSRC_CONF,
+                    "Origins answered with credentialed CORS (never *)"),
     AP_INIT_TAKE3("AuthsvcMailRetry", set_mail_retry, NULL, RSRC_CONF,
                   "Mail retry: first delay, longest delay, give up after "
                   "(default 30s 1h 2d)"),

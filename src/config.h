@@ -19,6 +19,7 @@
 typedef struct authsvc_hashcap authsvc_hashcap_t;
 typedef struct authsvc_keyring authsvc_keyring_t;
 typedef struct authsvc_jwt_keyset authsvc_jwt_keyset_t;
+typedef struct authsvc_pages authsvc_pages_t;
 
 #define AUTHSVC_UNSET (-1)
 
@@ -116,6 +117,11 @@ typedef struct {
     apr_int64_t refresh_ttl;          /* AuthsvcRefreshTokenTTL, seconds */
     apr_int64_t reuse_grace;          /* AuthsvcRefreshReuseGrace, seconds */
     apr_int64_t clock_skew;           /* AuthsvcClockSkew, seconds */
+    authsvc_pages_t *pages;           /* AuthsvcTemplates (+ built-in) */
+    apr_array_header_t *return_to_allow; /* AuthsvcReturnToAllow: host[:port] */
+    const char *login_success_url;    /* AuthsvcLoginSuccessURL */
+    apr_array_header_t *trusted_origins; /* AuthsvcTrustedOrigin: scheme://host[:port] */
+    apr_array_header_t *cors_origins; /* AuthsvcCORS: scheme://host[:port] */
     /* Computed in post_config, not a directive: a hash of a random password at the
      * current parameters, verified against when the login name is unknown so that
      * unknown and known names cost the same time. */
@@ -184,9 +190,12 @@ apr_int64_t authsvc_config_reset_ttl(const authsvc_srv_cfg_t *c);
 /* The password policy in force (lengths, complexity, blocklist). */
 void authsvc_config_policy(const authsvc_srv_cfg_t *c, authsvc_policy_t *pol);
 int authsvc_config_pw_history(const authsvc_srv_cfg_t *c);
-/* post_config: resolve the mail defaults (transport, templates, sender) of every
- * server. NULL or an error for the admin. */
-const char *authsvc_config_mail_defaults(apr_pool_t *p, server_rec *s);
+/* post_config: resolve the defaults that need loading (mail transport, templates,
+ * sender; page templates) of every server. NULL or an error for the admin. */
+const char *authsvc_config_defaults(apr_pool_t *p, server_rec *s);
+/* An origin (scheme://host[:port]) as compared: lower case, without a default port or
+ * a trailing slash; NULL when s is not one (a path, userinfo, another scheme ...). */
+const char *authsvc_config_origin(apr_pool_t *p, const char *s);
 /* The limit of class c for key k (count 0: none). */
 const authsvc_rl_limit_t *authsvc_config_rate_limit(const authsvc_srv_cfg_t *c,
                                                     authsvc_rl_class_t cls,

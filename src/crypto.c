@@ -8,6 +8,7 @@
 #include "apr_strings.h"
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "crypto.h"
@@ -61,6 +62,22 @@ const char *authsvc_crypto_sha256_hex(apr_pool_t *p, const char *s, apr_size_t l
     unsigned char md[32];
 
     return authsvc_crypto_sha256(s, len, md) ? authsvc_crypto_hex(p, md, sizeof(md)) : NULL;
+}
+
+const char *authsvc_crypto_hmac_b64url(apr_pool_t *p, const void *key, apr_size_t keylen,
+                                       const char *msg)
+{
+    unsigned char mac[32];
+    unsigned int maclen = 0;
+    const char *out;
+
+    if (HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)msg, strlen(msg), mac,
+             &maclen) == NULL || maclen != sizeof(mac)) {
+        return NULL;
+    }
+    out = apr_pencode_base64_binary(p, mac, sizeof(mac), APR_ENCODE_BASE64URL, NULL);
+    OPENSSL_cleanse(mac, sizeof(mac));
+    return out;
 }
 
 const char *authsvc_crypto_hex(apr_pool_t *p, const unsigned char *b, apr_size_t n)

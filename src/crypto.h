@@ -39,6 +39,11 @@ const unsigned char *authsvc_crypto_b64url_decode(apr_pool_t *p, const char *s,
 /* The SHA-256 of s[0..len) into out; 0 when OpenSSL fails. */
 int authsvc_crypto_sha256(const void *s, apr_size_t len, unsigned char out[32]);
 
+/* HMAC-SHA256 of msg keyed with key[0..keylen), base64url without padding (43
+ * characters), in p; NULL when OpenSSL fails. */
+const char *authsvc_crypto_hmac_b64url(apr_pool_t *p, const void *key, apr_size_t keylen,
+                                       const char *msg);
+
 /* b[0..n) as lower-case hex in p. */
 const char *authsvc_crypto_hex(apr_pool_t *p, const unsigned char *b, apr_size_t n);
 

@@ -177,6 +177,10 @@ typedef struct {
 } authsvc_enroll_out_t;
 const authsvc_fail_t *authsvc_flow_mfa_begin(request_rec *r, authsvc_enroll_out_t *out);
 
+/* The enrollment in progress shown again (a page after a mistyped first code): only
+ * to a session fresh enough to begin one; mfa_not_pending when there is none. */
+const authsvc_fail_t *authsvc_flow_mfa_pending(request_rec *r, authsvc_enroll_out_t *out);
+
 /* POST /users/me/mfa/confirm: *codes gets the recovery codes (const char *). */
 const authsvc_fail_t *authsvc_flow_mfa_confirm(request_rec *r, const authsvc_field_t *code,
                                                apr_array_header_t **codes);
@@ -198,8 +202,11 @@ const authsvc_fail_t *authsvc_flow_reauthenticate_session(request_rec *r,
 
 /* ---- tokens for API clients (flow_token.c) ------------------------------------------ */
 
-/* In the transaction that created out->session for u: when this server issues tokens,
- * a refresh token (a new family, bound to the session) and a signed access token in
+/* Set in r->notes by the HTML pages: a browser gets a session cookie, never tokens. */
+#define AUTHSVC_NOTE_BROWSER "authsvc-browser"
+
+/* In the transaction that created out->session for u: when this server issues tokens
+ * (and the caller is not a page), a refresh token (a new family, bound to the session) and a signed access token in
  * out->tokens; else out->tokens is NULL. */
 apr_status_t authsvc_flow_tokens_start(request_rec *r, authsvc_db_t *db,
                                        const authsvc_user_t *u, authsvc_login_out_t *out);

@@ -586,6 +586,16 @@ const authsvc_fail_t *authsvc_flow_mfa_status(request_rec *r, authsvc_mfa_t *out
     return NULL;
 }
 
+/* The otpauth URI and QR code of the secret out->secret for u. */
+static const authsvc_fail_t *enrollment(request_rec *r, const authsvc_user_t *u,
+                                        authsvc_enroll_out_t *out)
+{
+    out->uri = authsvc_totp_uri(r->pool, authsvc_config_mfa_issuer(r->server), u->email,
+                                out->secret);
+    out->qr_svg = out->uri ? authsvc_qr_svg(r->pool, out->uri) : NULL;
+    return out->qr_svg ? NULL : authsvc_fail(r, "unavailable", "the QR code could not be made");
+}
+
 const authsvc_fail_t *authsvc_flow_mfa_begin(request_rec *r, authsvc_enroll_out_t *out)
 {
     unsigned char secret[AUTHSVC_TOTP_SECRET_BYTES];
@@ -624,14 +634,42 @@ const authsvc_fail_t *authsvc_flow_mfa_begin(request_rec *r, authsvc_enroll_out_
     if (!done) {
         return authsvc_fail(r, "mfa_already_enabled", "two-step sign-in is already on");
     }
-    out->uri = authsvc_totp_uri(r->pool, authsvc_config_mfa_issuer(r->server), u->email,
-                                out->secret);
-    out->qr_svg = out->uri ? authsvc_qr_svg(r->pool, out->uri) : NULL;
-    if (out->qr_svg == NULL) {
-        return authsvc_fail(r, "unavailable", "the QR code could not be made");
+    if ((fail = enrollment(r, u, out)) != NULL) {
+        return fail;
     }
     authsvc_audit(r, db, "mfa_enrollment_started", u->id, NULL, NULL);
     return NULL;
+}
+
+const authsvc_fail_t *authsvc_flow_mfa_pending(request_rec *r, authsvc_enroll_out_t *out)
+{
+    const authsvc_keyring_t *kr;
+    authsvc_identity_t *id = NULL;
+    authsvc_user_t *u = NULL;
+    authsvc_db_t *db = NULL;
+    const authsvc_fail_t *fail;
+    unsigned char *secret;
+    authsvc_mfa_t m;
+
+    out->secret = NULL;
+    if ((fail = authsvc_flow_me_fresh(r, &id, &db, &u)) != NULL ||
+        (fail = keyring(r, &kr)) != NULL) {
+        return fail;
+    }
+    if (authsvc_mfa_get(db, u->id, &m) != APR_SUCCESS || !m.found) {
+        return authsvc_fail(r, "unavailable", "the account database is unreachable");
+    }
+    if (m.secret != NULL || m.pending == NULL ||
+        AUTHSVC_NOW() - m.pending_at > AUTHSVC_MFA_PENDING_TTL) {
+        return authsvc_fail(r, "mfa_not_pending", NULL);
+    }
+    if ((secret = open_secret(r, kr, u->id, m.pending)) == NULL) {
+        return authsvc_fail(r, "unavailable", "the pending secret cannot be opened");
+    }
+    out->secret = authsvc_totp_base32(r->pool, secret, AUTHSVC_TOTP_SECRET_BYTES);
+    OPENSSL_cleanse(secret, AUTHSVC_TOTP_SECRET_BYTES);
+    return out->secret ? enrollment(r, u, out)
+                       : authsvc_fail(r, "unavailable", "the secret could not be encoded");
 }
 
 typedef struct {

@@ -68,7 +68,8 @@ apr_status_t authsvc_flow_tokens_start(request_rec *r, authsvc_db_t *db,
                                        const authsvc_user_t *u, authsvc_login_out_t *out)
 {
     out->tokens = NULL;
-    if (!authsvc_token_enabled(r->server)) {
+    if (!authsvc_token_enabled(r->server) ||
+        apr_table_get(r->notes, AUTHSVC_NOTE_BROWSER) != NULL) {
         return APR_SUCCESS;
     }
     return issue(r, db, authsvc_crypto_token(r->pool, FAMILY_BYTES), u, out->session,

@@ -18,6 +18,7 @@
 #include "json.h"
 #include "problem.h"
 #include "request.h"
+#include "router.h"
 #include "token.h"
 
 #define NOTE_PROBLEM   "authsvc-problem"   /* catalogue code of a guard denial */
@@ -244,6 +245,12 @@ static void login_location(request_rec *r, const char *login_url, const char *pr
                                prompt ? "&prompt=" : "", prompt ? prompt : "", NULL));
 }
 
+/* AuthsvcLoginURL, else the login page of the first authsvc mount, else NULL. */
+static const char *login_page_url(request_rec *r, const authsvc_dir_cfg_t *d)
+{
+    return d->login_url != NULL ? d->login_url : authsvc_router_login_url(r);
+}
+
 /* Browsers go to the login page with the path and query they asked for. */
 static int to_login(request_rec *r, const char *login_url)
 {
@@ -256,9 +263,9 @@ static int unauthenticated(request_rec *r)
 {
     const authsvc_dir_cfg_t *d = authsvc_dir(r);
 
-    if (authsvc_config_unauth(d) == AUTHSVC_UNAUTH_REDIRECT && d->login_url != NULL &&
+    if (authsvc_config_unauth(d) == AUTHSVC_UNAUTH_REDIRECT && login_page_url(r, d) != NULL &&
         !api_client(r) && r->main == NULL) {
-        return to_login(r, d->login_url);
+        return to_login(r, login_page_url(r, d));
     }
     return refuse(r, "unauthenticated");
 }
@@ -717,9 +724,9 @@ static void step_up(request_rec *r, const char *code)
     problem_ctx_t *ctx = apr_pcalloc(r->pool, sizeof(*ctx));
 
     ctx->code = code;
-    if (authsvc_config_unauth(d) == AUTHSVC_UNAUTH_REDIRECT && d->login_url != NULL &&
+    if (authsvc_config_unauth(d) == AUTHSVC_UNAUTH_REDIRECT && login_page_url(r, d) != NULL &&
         !api_client(r)) {
-        login_location(r, d->login_url, apr_table_get(r->notes, NOTE_PROMPT));
+        login_location(r, login_page_url(r, d), apr_table_get(r->notes, NOTE_PROMPT));
         apr_table_unset(r->err_headers_out, "WWW-Authenticate");
         ctx->redirect = 1;
         r->status = HTTP_MOVED_TEMPORARILY;

@@ -44,8 +44,8 @@ int authsvc_h_me_update(request_rec *r, const char *const *params)
     return authsvc_request_send_json(r, HTTP_OK, out);
 }
 
-static authsvc_json_t *session_json(request_rec *r, const authsvc_session_t *s,
-                                    int current)
+authsvc_json_t *authsvc_h_session_json(request_rec *r, const authsvc_session_t *s,
+                                      int current)
 {
     authsvc_json_t *o = authsvc_json_object(r->pool);
 
@@ -78,7 +78,7 @@ int authsvc_h_sessions(request_rec *r, const char *const *params)
     arr = authsvc_json_array(r->pool);
     for (i = 0; i < list->nelts; i++) {
         const authsvc_session_t *s = &APR_ARRAY_IDX(list, i, authsvc_session_t);
-        authsvc_json_append(arr, session_json(r, s,
+        authsvc_json_append(arr, authsvc_h_session_json(r, s,
                                               strcmp(s->token_hash,
                                                      me->session->token_hash) == 0));
     }
@@ -87,7 +87,7 @@ int authsvc_h_sessions(request_rec *r, const char *const *params)
     return authsvc_request_send_json(r, HTTP_OK, out);
 }
 
-static authsvc_json_t *event_json(request_rec *r, const authsvc_event_t *e)
+authsvc_json_t *authsvc_h_event_json(request_rec *r, const authsvc_event_t *e)
 {
     authsvc_json_t *o = authsvc_json_object(r->pool);
     authsvc_json_t *detail = NULL;
@@ -129,7 +129,7 @@ int authsvc_h_events(request_rec *r, const char *const *params)
     }
     arr = authsvc_json_array(r->pool);
     for (i = 0; i < res.events->nelts; i++) {
-        authsvc_json_append(arr, event_json(r, &APR_ARRAY_IDX(res.events, i,
+        authsvc_json_append(arr, authsvc_h_event_json(r, &APR_ARRAY_IDX(res.events, i,
                                                               authsvc_event_t)));
     }
     out = authsvc_json_object(r->pool);

@@ -34,6 +34,14 @@ void authsvc_h_factor(request_rec *r, authsvc_json_t *body, authsvc_factor_in_t 
 authsvc_json_t *authsvc_h_tokens(request_rec *r, authsvc_json_t *o,
                                  const authsvc_tokens_t *t);
 
+/* The public JSON form of a session (current: the caller's own) and of an event. */
+authsvc_json_t *authsvc_h_session_json(request_rec *r, const authsvc_session_t *s,
+                                       int current);
+authsvc_json_t *authsvc_h_event_json(request_rec *r, const authsvc_event_t *e);
+
+/* {enabled, enabled_at, pending, recovery_codes_remaining} of a second-factor state. */
+authsvc_json_t *authsvc_h_mfa_json(request_rec *r, const authsvc_mfa_t *m);
+
 int authsvc_h_session_response(request_rec *r, const authsvc_login_out_t *res);
 
 #endif

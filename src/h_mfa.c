@@ -81,23 +81,28 @@ int authsvc_h_reauthenticate(request_rec *r, const char *const *params)
     return authsvc_request_send_json(r, HTTP_OK, out);
 }
 
+authsvc_json_t *authsvc_h_mfa_json(request_rec *r, const authsvc_mfa_t *m)
+{
+    authsvc_json_t *out = authsvc_json_object(r->pool);
+
+    authsvc_json_set_bool(out, "enabled", m->secret != NULL);
+    authsvc_json_set_str(out, "enabled_at",
+                         m->secret ? authsvc_request_iso8601(r->pool, m->enabled_at) : NULL);
+    authsvc_json_set_bool(out, "pending", m->secret == NULL && m->pending != NULL);
+    authsvc_json_set_int(out, "recovery_codes_remaining", m->secret ? m->codes_left : 0);
+    return out;
+}
+
 int authsvc_h_mfa_status(request_rec *r, const char *const *params)
 {
     authsvc_mfa_t m;
     const authsvc_fail_t *fail;
-    authsvc_json_t *out;
 
     (void)params;
     if ((fail = authsvc_flow_mfa_status(r, &m)) != NULL) {
         return authsvc_h_fail(r, fail);
     }
-    out = authsvc_json_object(r->pool);
-    authsvc_json_set_bool(out, "enabled", m.secret != NULL);
-    authsvc_json_set_str(out, "enabled_at",
-                         m.secret ? authsvc_request_iso8601(r->pool, m.enabled_at) : NULL);
-    authsvc_json_set_bool(out, "pending", m.secret == NULL && m.pending != NULL);
-    authsvc_json_set_int(out, "recovery_codes_remaining", m.secret ? m.codes_left : 0);
-    return authsvc_request_send_json(r, HTTP_OK, out);
+    return authsvc_request_send_json(r, HTTP_OK, authsvc_h_mfa_json(r, &m));
 }
 
 /* No body is read: the request carries nothing but the session. */

@@ -27,6 +27,7 @@ static const problem_def_t catalogue[] = {
     {"reauthentication_required", 401, "Confirm it is you: sign in again", NULL},
     {"registration_closed", 403, "Registration is closed", NULL},
     {"forbidden", 403, "Forbidden", NULL},
+    {"csrf_failed", 403, "The request did not come from this site's own pages", NULL},
     {"verification_required", 403, "Verify your email address first", NULL},
     {"mfa_enrollment_required", 403, "Set up two-step sign-in first", NULL},
     {"not_found", 404, "Not found", NULL},
@@ -79,6 +80,13 @@ const char *authsvc_problem_challenge(const char *code)
 int authsvc_problem_known(const char *code)
 {
     return code != NULL && lookup(code) != NULL;
+}
+
+const char *authsvc_problem_title(const char *code)
+{
+    const problem_def_t *d = lookup(code);
+
+    return d != NULL ? d->title : lookup("internal_error")->title;
 }
 
 int authsvc_problem_status(const char *code)

@@ -20,6 +20,9 @@ typedef struct {
 /* HTTP status of a catalogue code (500 for an unknown code, which is a bug). */
 int authsvc_problem_status(const char *code);
 
+/* The catalogue title of code (the internal_error title for an unknown one). */
+const char *authsvc_problem_title(const char *code);
+
 /* 1 when code is in the catalogue (a top-level problem code). */
 int authsvc_problem_known(const char *code);
 

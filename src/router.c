@@ -2,6 +2,8 @@
  * router.c - the route table and its dispatcher.
  */
 #include "config.h"
+#include "csrf.h"
+#include "page.h"
 #include "problem.h"
 #include "router.h"
 #include "util_cfgtree.h"
@@ -14,6 +16,7 @@ typedef struct {
     int method;          /* M_GET, M_POST ... */
     const char *pattern; /* "/users/me", '*' matches one path segment */
     authsvc_route_fn fn;
+    int page;            /* an HTML page: its forms carry a CSRF token */
 } route_t;
 
 /* Our own names: ap_method_name_of(M_GET) answers "HEAD" on some builds. */
@@ -30,39 +33,61 @@ static const char *method_name(int m)
 }
 
 static const route_t routes[] = {
-    {M_POST, "/auth/register", authsvc_h_register},
-    {M_POST, "/auth/login", authsvc_h_login},
-    {M_POST, "/auth/login/mfa", authsvc_h_login_mfa},
-    {M_POST, "/auth/reauthenticate", authsvc_h_reauthenticate},
-    {M_POST, "/auth/logout", authsvc_h_logout},
-    {M_POST, "/auth/refresh", authsvc_h_refresh},
-    {M_POST, "/auth/introspect", authsvc_h_introspect},
-    {M_GET, "/.well-known/jwks.json", authsvc_h_jwks},
-    {M_GET, "/users/me", authsvc_h_me},
-    {M_PUT, "/users/me", authsvc_h_me_update},
-    {M_PATCH, "/users/me", authsvc_h_me_update},
-    {M_DELETE, "/users/me", authsvc_h_delete_account},
-    {M_PUT, "/users/me/password", authsvc_h_change_password},
-    {M_POST, "/users/me/email", authsvc_h_change_email},
-    {M_GET, "/users/me/sessions", authsvc_h_sessions},
-    {M_GET, "/users/me/events", authsvc_h_events},
-    {M_GET, "/users/me/mfa", authsvc_h_mfa_status},
-    {M_POST, "/users/me/mfa", authsvc_h_mfa_begin},
-    {M_DELETE, "/users/me/mfa", authsvc_h_mfa_disable},
-    {M_POST, "/users/me/mfa/confirm", authsvc_h_mfa_confirm},
-    {M_POST, "/users/me/mfa/recovery-codes", authsvc_h_mfa_codes},
-    {M_DELETE, "/users/me/sessions", authsvc_h_sessions_revoke_others},
-    {M_DELETE, "/users/me/sessions/*", authsvc_h_session_revoke},
-    {M_GET, "/auth/check", authsvc_h_check},
-    {M_POST, "/auth/verify-email", authsvc_h_verify_email},
-    {M_POST, "/auth/verify-email/resend", authsvc_h_verify_resend},
-    {M_POST, "/auth/forgot-password", authsvc_h_forgot_password},
-    {M_POST, "/auth/reset-password", authsvc_h_reset_password},
-    {0, NULL, NULL}};
+    {M_POST, "/auth/register", authsvc_h_register, 0},
+    {M_POST, "/auth/login", authsvc_h_login, 0},
+    {M_POST, "/auth/login/mfa", authsvc_h_login_mfa, 0},
+    {M_POST, "/auth/reauthenticate", authsvc_h_reauthenticate, 0},
+    {M_POST, "/auth/logout", authsvc_h_logout, 0},
+    {M_POST, "/auth/refresh", authsvc_h_refresh, 0},
+    {M_POST, "/auth/introspect", authsvc_h_introspect, 0},
+    {M_GET, "/.well-known/jwks.json", authsvc_h_jwks, 0},
+    {M_GET, "/users/me", authsvc_h_me, 0},
+    {M_PUT, "/users/me", authsvc_h_me_update, 0},
+    {M_PATCH, "/users/me", authsvc_h_me_update, 0},
+    {M_DELETE, "/users/me", authsvc_h_delete_account, 0},
+    {M_PUT, "/users/me/password", authsvc_h_change_password, 0},
+    {M_POST, "/users/me/email", authsvc_h_change_email, 0},
+    {M_GET, "/users/me/sessions", authsvc_h_sessions, 0},
+    {M_GET, "/users/me/events", authsvc_h_events, 0},
+    {M_GET, "/users/me/mfa", authsvc_h_mfa_status, 0},
+    {M_POST, "/users/me/mfa", authsvc_h_mfa_begin, 0},
+    {M_DELETE, "/users/me/mfa", authsvc_h_mfa_disable, 0},
+    {M_POST, "/users/me/mfa/confirm", authsvc_h_mfa_confirm, 0},
+    {M_POST, "/users/me/mfa/recovery-codes", authsvc_h_mfa_codes, 0},
+    {M_DELETE, "/users/me/sessions", authsvc_h_sessions_revoke_others, 0},
+    {M_DELETE, "/users/me/sessions/*", authsvc_h_session_revoke, 0},
+    {M_GET, "/auth/check", authsvc_h_check, 0},
+    {M_POST, "/auth/verify-email", authsvc_h_verify_email, 0},
+    {M_POST, "/auth/verify-email/resend", authsvc_h_verify_resend, 0},
+    {M_POST, "/auth/forgot-password", authsvc_h_forgot_password, 0},
+    {M_POST, "/auth/reset-password", authsvc_h_reset_password, 0},
+    /* The pages (h_pages.c). */
+    {M_GET, "/login", authsvc_h_page_login, 1},
+    {M_POST, "/login", authsvc_h_page_login_post, 1},
+    {M_GET, "/mfa", authsvc_h_page_mfa, 1},
+    {M_POST, "/mfa", authsvc_h_page_mfa_post, 1},
+    {M_GET, "/register", authsvc_h_page_register, 1},
+    {M_POST, "/register", authsvc_h_page_register_post, 1},
+    {M_GET, "/logout", authsvc_h_page_logout, 1},
+    {M_POST, "/logout", authsvc_h_page_logout_post, 1},
+    {M_GET, "/forgot-password", authsvc_h_page_forgot, 1},
+    {M_POST, "/forgot-password", authsvc_h_page_forgot_post, 1},
+    {M_GET, "/reset-password", authsvc_h_page_reset, 1},
+    {M_POST, "/reset-password", authsvc_h_page_reset_post, 1},
+    {M_GET, "/verify-email", authsvc_h_page_verify, 1},
+    {M_POST, "/verify-email", authsvc_h_page_verify_post, 1},
+    {M_GET, "/account", authsvc_h_page_account, 1},
+    {M_POST, "/account/*", authsvc_h_page_account_post, 1},
+    {M_POST, "/account/*/*", authsvc_h_page_account_post, 1},
+    {M_GET, "/assets/authsvc.css", authsvc_h_page_css, 1},
+    {0, NULL, NULL, 0}};
 
 /* URL paths of the <Location> sections whose SetHandler is authsvc, found in the
- * parsed configuration at start-up (see authsvc_router_find_mounts). */
+ * parsed configuration at start-up (see authsvc_router_find_mounts), in the order of
+ * the configuration; the first entries are the paths alone (const char *). */
 static apr_array_header_t *mounts;
+/* ... and where each one is: the <VirtualHost> around it, or NULL (the main server). */
+static apr_array_header_t *mount_hosts;
 
 static int sets_our_handler(const ap_directive_t *d)
 {
@@ -75,7 +100,7 @@ static int sets_our_handler(const ap_directive_t *d)
     return 0;
 }
 
-static void find_in(apr_pool_t *p, const ap_directive_t *d)
+static void find_in(apr_pool_t *p, const ap_directive_t *d, const ap_directive_t *vhost)
 {
     for (; d != NULL; d = d->next) {
         if (d->first_child == NULL) {
@@ -94,16 +119,19 @@ static void find_in(apr_pool_t *p, const ap_directive_t *d)
             }
             if (path[0] == '/') {
                 APR_ARRAY_PUSH(mounts, const char *) = strcmp(path, "/") ? path : "";
+                APR_ARRAY_PUSH(mount_hosts, const ap_directive_t *) = vhost;
             }
         }
-        find_in(p, d->first_child);
+        find_in(p, d->first_child,
+                strcasecmp(d->directive, "<VirtualHost") == 0 ? d : vhost);
     }
 }
 
 void authsvc_router_find_mounts(apr_pool_t *pconf)
 {
     mounts = apr_array_make(pconf, 4, sizeof(const char *));
-    find_in(pconf, ap_conftree);
+    mount_hosts = apr_array_make(pconf, 4, sizeof(const ap_directive_t *));
+    find_in(pconf, ap_conftree, NULL);
 }
 
 /* The mount is the path of the <Location> that set the handler: the longest one found
@@ -140,6 +168,34 @@ const char *authsvc_router_mount(request_rec *r)
     return strncmp(r->uri, d, n) == 0 ? apr_pstrmemdup(r->pool, d, n) : "";
 }
 
+/* The virtual host a <VirtualHost> section made is the one defined at its line. */
+static int defines(const ap_directive_t *vhost, const server_rec *s)
+{
+    return s->defn_name != NULL && vhost->filename != NULL &&
+           strcmp(s->defn_name, vhost->filename) == 0 &&
+           (int)s->defn_line_number == vhost->line_num;
+}
+
+/* The first mount of this request's virtual host, else of the main server (whose
+ * <Location> sections every virtual host inherits). */
+const char *authsvc_router_login_url(request_rec *r)
+{
+    const char *main_mount = NULL;
+    int i;
+
+    for (i = 0; mounts != NULL && i < mounts->nelts; i++) {
+        const ap_directive_t *vh = APR_ARRAY_IDX(mount_hosts, i, const ap_directive_t *);
+        const char *m = APR_ARRAY_IDX(mounts, i, const char *);
+        if (vh != NULL && defines(vh, r->server)) {
+            return apr_pstrcat(r->pool, m, "/login", NULL);
+        }
+        if (vh == NULL && main_mount == NULL) {
+            main_mount = m;
+        }
+    }
+    return main_mount ? apr_pstrcat(r->pool, main_mount, "/login", NULL) : NULL;
+}
+
 /* Match path against pattern segment by segment; '*' takes one non-empty segment. */
 static int match(apr_pool_t *p, const char *pattern, const char *path, const char **params)
 {
@@ -163,21 +219,45 @@ static int match(apr_pool_t *p, const char *pattern, const char *path, const cha
     return *pattern == '\0' && *path == '\0';
 }
 
-/* Every endpoint needs the database at this build's schema: else 503, sent here. */
-static int ready(request_rec *r)
+/* Every endpoint needs the database at this build's schema: else 503, sent here (as a
+ * page to a page's visitor). */
+static int ready(request_rec *r, const route_t *rt)
 {
     authsvc_db_t *db = authsvc_store_db(r);
+    const char *why = NULL;
 
     if (db == NULL) {
-        authsvc_problem_send(r, "unavailable", "the account database is unreachable");
-        return 0;
+        why = "the account database is unreachable";
     }
-    if (!authsvc_schema_ready(r, db, NULL)) {
-        authsvc_problem_send(r, "unavailable",
-                             "the account database is not at this version's schema");
-        return 0;
+    else if (!authsvc_schema_ready(r, db, NULL)) {
+        why = "the account database is not at this version's schema";
     }
-    return 1;
+    if (why != NULL) {
+        if (rt->page) {
+            authsvc_page_problem(r, "unavailable", "Please try again in a moment.");
+        }
+        else {
+            authsvc_problem_send(r, "unavailable", why);
+        }
+    }
+    return why == NULL;
+}
+
+/* A matched route: CSRF rules first (no database needed to refuse), then the
+ * database, then the handler. The stylesheet needs neither. */
+static int run(request_rec *r, const route_t *rt, const char *const *params)
+{
+    const char *why;
+
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "route %s %s", r->method, rt->pattern);
+    if (!rt->page && (why = authsvc_csrf_json(r)) != NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "csrf_failed: %s", why);
+        return authsvc_problem_send(r, "csrf_failed", why);
+    }
+    if (rt->fn == authsvc_h_page_css) {
+        return rt->fn(r, params);
+    }
+    return ready(r, rt) ? rt->fn(r, params) : OK;
 }
 
 int authsvc_router_dispatch(request_rec *r)
@@ -194,15 +274,16 @@ int authsvc_router_dispatch(request_rec *r)
                       r->uri, mount);
         return authsvc_problem_send(r, "not_found", "no such endpoint");
     }
+    if (authsvc_csrf_cors(r)) {
+        return OK;
+    }
     path = r->uri + mlen;
     for (rt = routes; rt->pattern != NULL; rt++) {
         if (!match(r->pool, rt->pattern, path, params)) {
             continue;
         }
         if (rt->method == r->method_number) {
-            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "route %s %s", r->method,
-                          rt->pattern);
-            return ready(r) ? rt->fn(r, params) : OK;
+            return run(r, rt, params);
         }
         if (!(allowed & (AP_METHOD_BIT << rt->method))) {
             allowed |= AP_METHOD_BIT << rt->method;

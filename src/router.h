@@ -18,6 +18,11 @@ void authsvc_router_find_mounts(apr_pool_t *pconf);
 /* The URL path the API is mounted at ("/api"), without a trailing slash. */
 const char *authsvc_router_mount(request_rec *r);
 
+/* The login page ("/api/login") of the first mount in this request's virtual host, else
+ * in the main server, or NULL when there is none: where the guard sends browsers unless
+ * AuthsvcLoginURL says otherwise. */
+const char *authsvc_router_login_url(request_rec *r);
+
 /* The endpoint handlers (h_*.c). */
 int authsvc_h_register(request_rec *r, const char *const *params);
 int authsvc_h_login(request_rec *r, const char *const *params);
@@ -46,6 +51,25 @@ int authsvc_h_mfa_codes(request_rec *r, const char *const *params);
 int authsvc_h_refresh(request_rec *r, const char *const *params);
 int authsvc_h_introspect(request_rec *r, const char *const *params);
 int authsvc_h_jwks(request_rec *r, const char *const *params);
+
+/* The pages (h_pages.c). */
+int authsvc_h_page_login(request_rec *r, const char *const *params);
+int authsvc_h_page_login_post(request_rec *r, const char *const *params);
+int authsvc_h_page_mfa(request_rec *r, const char *const *params);
+int authsvc_h_page_mfa_post(request_rec *r, const char *const *params);
+int authsvc_h_page_register(request_rec *r, const char *const *params);
+int authsvc_h_page_register_post(request_rec *r, const char *const *params);
+int authsvc_h_page_logout(request_rec *r, const char *const *params);
+int authsvc_h_page_logout_post(request_rec *r, const char *const *params);
+int authsvc_h_page_forgot(request_rec *r, const char *const *params);
+int authsvc_h_page_forgot_post(request_rec *r, const char *const *params);
+int authsvc_h_page_reset(request_rec *r, const char *const *params);
+int authsvc_h_page_reset_post(request_rec *r, const char *const *params);
+int authsvc_h_page_verify(request_rec *r, const char *const *params);
+int authsvc_h_page_verify_post(request_rec *r, const char *const *params);
+int authsvc_h_page_account(request_rec *r, const char *const *params);
+int authsvc_h_page_account_post(request_rec *r, const char *const *params);
+int authsvc_h_page_css(request_rec *r, const char *const *params);
 
 /* SetHandler authsvc-health (h_health.c). */
 int authsvc_h_health(request_rec *r);

@@ -143,15 +143,18 @@ static int cookie_scan(void *baton, const char *key, const char *line)
     return 1;
 }
 
-/* Our session cookie's value in r->pool, or NULL when absent or sent twice with
- * different values (a cookie-tossing attempt: neither is trusted). This runs on every
- * guarded request, so unlike ap_cookie_read() it copies nothing until it has a match
- * (and never logs the value). */
-static const char *cookie_value(request_rec *r)
+int authsvc_cookie_secure(request_rec *r)
+{
+    return cookie_secure(r, authsvc_srv(r->server));
+}
+
+/* This runs on every guarded request, so unlike ap_cookie_read() it copies nothing
+ * until it has a match (and never logs the value). */
+const char *authsvc_cookie_get(request_rec *r, const char *name)
 {
     cookie_scan_t c;
 
-    c.name = authsvc_session_cookie_name(r);
+    c.name = name;
     c.nlen = strlen(c.name);
     c.v = NULL;
     c.n = 0;
@@ -161,11 +164,16 @@ static const char *cookie_value(request_rec *r)
     if (!c.found || c.conflict) {
         if (c.conflict) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                          "two different session cookies sent: neither is used");
+                          "two different %s cookies sent: neither is used", name);
         }
         return NULL;
     }
     return apr_pstrmemdup(r->pool, c.v, c.n);
+}
+
+const char *authsvc_session_cookie_token(request_rec *r)
+{
+    return authsvc_cookie_get(r, authsvc_session_cookie_name(r));
 }
 
 /* last_seen is written at most once a minute; with idle timeouts under two minutes, at
@@ -542,7 +550,7 @@ apr_status_t authsvc_session_current(request_rec *r, authsvc_identity_t **out)
     int changed = 0;
 
     *out = NULL;
-    if ((val = cookie_value(r)) == NULL || !authsvc_crypto_token_plausible(val, strlen(val)) ||
+    if ((val = authsvc_session_cookie_token(r)) == NULL || !authsvc_crypto_token_plausible(val, strlen(val)) ||
         !authsvc_crypto_sha256(val, strlen(val), digest)) {
         return APR_SUCCESS;
     }

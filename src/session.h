@@ -31,6 +31,17 @@ void authsvc_session_child_init(apr_pool_t *pchild);
  * depends on whether the cookie is Secure). */
 const char *authsvc_session_cookie_name(request_rec *r);
 
+/* Whether our cookies are Secure: AuthsvcCookieSecure, else whether the request came
+ * over TLS. */
+int authsvc_cookie_secure(request_rec *r);
+
+/* The value of cookie `name` in r->pool, or NULL when absent or sent twice with
+ * different values (a cookie-tossing attempt: neither is trusted). */
+const char *authsvc_cookie_get(request_rec *r, const char *name);
+
+/* The session token the session cookie carries (unchecked), or NULL. */
+const char *authsvc_session_cookie_token(request_rec *r);
+
 /* How a session's user authenticated: when (the last full authentication), when the
  * second factor last passed (0: never in this session), and with what (RFC 8176 method
  * names, space-separated: "pwd", "pwd otp"; "rc" for a recovery code). */

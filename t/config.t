@@ -212,7 +212,12 @@ sub start_httpd {
 # an unclosed section, one that only replaces a subject.
 for my $t (['tpl-unknown', 'verify_email.txt', "Hello {{nobody_knows}}\nCode: {{code}}\n"],
            ['tpl-unclosed', 'reset_password.html', "<p>{{#link}}<a href=\"{{link}}\">x</a></p>\n"],
-           ['tpl-subject', 'verify_email.subject', "Welcome to {{site}}\n"]) {
+           ['tpl-subject', 'verify_email.subject', "Welcome to {{site}}\n"],
+           # Page templates (AuthsvcTemplates): a name the page does not get, an
+           # unclosed section, a raw value, and a good override of one page.
+           ['pages-unknown', 'login.html', "<p>{{password}}</p>\n"],
+           ['pages-unclosed', 'account.html', "{{#sessions}}<p>{{id}}</p>\n"],
+           ['pages-good', 'message.html', "<h1 id=\"custom\">{{heading}}</h1><p>{{message}}</p>\n"]) {
     my ($sub, $file, $text) = @$t;
     mkdir "$dir/$sub";
     open(my $fh, '>', "$dir/$sub/$file") or die "$dir/$sub/$file: $!";
@@ -423,6 +428,26 @@ my @refused = (
     ['AuthsvcHoneypotField ' . ('f' x 65),     qr/AuthsvcHoneypotField/],
     ['AuthsvcHoneypotField email',             qr/AuthsvcHoneypotField.*email/],
     ['AuthsvcHoneypotField Password',          qr/AuthsvcHoneypotField.*Password/],
+    # Pages, CSRF and CORS (issue 8).
+    ["AuthsvcTemplates $dir/no-such-dir",      qr/AuthsvcTemplates: cannot read/],
+    ["AuthsvcTemplates $key{good}",            qr/AuthsvcTemplates: .*is not a directory/],
+    ["AuthsvcTemplates $dir/pages-unknown",    qr/AuthsvcTemplates: .*login\.html: line 1: unknown variable "password"/],
+    ["AuthsvcTemplates $dir/pages-unclosed",   qr/AuthsvcTemplates: .*account\.html: .*sessions/],
+    ["<Location /x>\nAuthsvcTemplates $dir/pages-good\n</Location>", qr/AuthsvcTemplates.*not allowed/],
+    ['AuthsvcCORS *',                          qr/AuthsvcCORS: "\*" is not an origin/],
+    ['AuthsvcCORS app.example.com',            qr/AuthsvcCORS: "app\.example\.com" is not an origin/],
+    ['AuthsvcCORS https://app.example.com/path', qr/AuthsvcCORS/],
+    ['AuthsvcCORS https://user@app.example.com', qr/AuthsvcCORS/],
+    ['AuthsvcCORS ftp://app.example.com',      qr/AuthsvcCORS/],
+    ['AuthsvcTrustedOrigin null',              qr/AuthsvcTrustedOrigin: "null" is not an origin/],
+    ['AuthsvcTrustedOrigin https://',          qr/AuthsvcTrustedOrigin/],
+    ['AuthsvcReturnToAllow https://app.example.com', qr/AuthsvcReturnToAllow: .*not a host name/],
+    ['AuthsvcReturnToAllow app.example.com:0', qr/AuthsvcReturnToAllow/],
+    ['AuthsvcReturnToAllow app.example.com:99999', qr/AuthsvcReturnToAllow/],
+    ['AuthsvcReturnToAllow a/b',               qr/AuthsvcReturnToAllow/],
+    ['AuthsvcLoginSuccessURL //evil.example',  qr/AuthsvcLoginSuccessURL must be a path/],
+    ['AuthsvcLoginSuccessURL javascript:alert(1)', qr/AuthsvcLoginSuccessURL must be a path/],
+    ["<Location /x>\nAuthsvcCORS https://a.example\n</Location>", qr/AuthsvcCORS.*not allowed/],
 );
 for my $case (@refused) {
     my ($extra, $why) = @$case;
@@ -455,6 +480,18 @@ for my $case (@refused) {
     ok(!defined $status && $up, 'AuthsvcCache none with rate limits: starts') or diag($text);
     like($text, qr/warn.*(rate.limit|AuthsvcRateLimit)/i, '... with a warning about rate limits')
         or diag($text);
+}
+
+# A template directory that overrides one page, and the origin directives, start.
+{
+    my ($file, $port) = conf_with("AuthsvcTemplates $dir/pages-good\n"
+                                  . "AuthsvcCORS https://app.example.com http://localhost:3000\n"
+                                  . "AuthsvcTrustedOrigin https://App.Example.org:8443\n"
+                                  . "AuthsvcReturnToAllow app.example.com shop.example.com:8443\n"
+                                  . "AuthsvcLoginSuccessURL /welcome");
+    my ($status, $text, $up) = start_httpd($file, $port);
+    ok(!defined $status && $up, 'AuthsvcTemplates with one page overridden, and the '
+                                . 'origin directives: starts') or diag($text);
 }
 
 # Accepted spellings.

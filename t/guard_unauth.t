@@ -81,13 +81,11 @@ unauthenticated_ok($c->get($asked, abs => 1, headers => [Accept => $HTML, 'Sec-F
 unauthenticated_ok($c->get($asked, abs => 1, headers => [Accept => $HTML, 'Sec-Fetch-Mode' => 'no-cors']),
                    'text/html with Sec-Fetch-Mode: no-cors');
 
-# Without a login URL, browsers get 401 too (httpd's HTML page, WWW-Authenticate).
+# Without a login URL, browsers go to the module's own sign-in page under the first
+# mount (/api here, in the main server).
 {
-    my $res = $c->get('/gu/no-login/', abs => 1, headers => [Accept => $HTML]);
-    is($res->code, 401, 'no AuthsvcLoginURL, a browser: 401');
-    is($res->header('WWW-Authenticate'), 'Authsvc', '... WWW-Authenticate: Authsvc');
-    like($res->header('Content-Type') // '', qr{^text/html}, '... an HTML page');
-    ok(!defined $res->header('Location'), '... no Location');
+    login_redirect_ok($c->get('/gu/no-login/?x=1', abs => 1, headers => [Accept => $HTML]),
+                      '/api/login', '/gu/no-login/?x=1', 'no AuthsvcLoginURL, a browser');
     unauthenticated_ok($c->get('/gu/no-login/', abs => 1), 'no AuthsvcLoginURL, an API client');
 }
 

@@ -250,7 +250,7 @@ my $second;
     problem_ok($c->post('/users/me/mfa/confirm', undef, body => '{"code":'), 400, 'invalid_json',
                'confirm with broken JSON');
     problem_ok($c->post('/users/me/mfa/confirm', undef, body => '{"code":"123456"}', ctype => 'text/plain'),
-               415, 'unsupported_media_type', 'confirm as text/plain');
+               403, 'csrf_failed', 'confirm as text/plain, with the cookie');
     wrong_type_ok($c->post('/users/me/mfa/confirm', {code => 123456}), 'code', 'confirm with code as a number');
     wrong_type_ok($c->post('/users/me/mfa/confirm', {code => [totp_code($second->{secret})]}), 'code',
                   'confirm with code as an array');

@@ -67,8 +67,8 @@ sub iso_epoch {
     wrong_type_ok(reauth($c, {password => 42}), 'password', 'reauthenticate with password as a number');
     problem_ok($c->post('/auth/reauthenticate', undef, body => '{"password":'), 400, 'invalid_json',
                'reauthenticate with broken JSON');
-    problem_ok($c->post('/auth/reauthenticate', undef, body => '{}', ctype => 'text/plain'), 415,
-               'unsupported_media_type', 'reauthenticate as text/plain');
+    problem_ok($c->post('/auth/reauthenticate', undef, body => '{}', ctype => 'text/plain'), 403,
+               'csrf_failed', 'reauthenticate as text/plain, with the cookie');
 
     my $res = reauth($c, {password => $f->{password}});
     is($res->code, 200, 'reauthenticate with the password: 200') or diag($res->content);

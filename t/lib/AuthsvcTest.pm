@@ -53,6 +53,9 @@ our @EXPORT = qw(
     b64url_enc b64url_dec jwt_parts jwt_claims run_python pyjwt_verify jwt_key_file key_info
     hs_secret hs_kid forge_token sign_with token_account token_login bearer bearer_get
     refresh_post token_invalid_ok jwks_of
+    html_accept page_csp form_enc page_headers_ok page_ok message_ok redirect_ok loc_split
+    csrf_from form_ids form_fields html_elements by_id html_text no_cr_lf_ok set_cookies
+    session_cookie page_structure_ok page_failed_ok
 );
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
@@ -1456,6 +1459,350 @@ sub jwks_of {
     return ($res, $b);
 }
 
+# ---- Pages (issue 8) ------------------------------------------------------------------------
+#
+#   my $res = $c->page_get('/login?return_to=/x');         # Accept: text/html
+#   my $html = page_ok($res, 200, 'login-form', 'GET /login');  # status, headers, form, token
+#   my $res = $c->page_post('/login', {login => $l, password => $pw, csrf_token => csrf_from($html)});
+#   my ($res, $get) = $c->page_submit('/login?return_to=/x', {login => $l, password => $pw});
+#   redirect_ok($c, $res, '/api/account', 'name');        # 303 to exactly that
+#   message_ok($res, 403, 'csrf_failed', 'name');          # message.html with that code
+#   by_id($html, 'password-error')                         # inner HTML of the element, or undef
+#   form_fields($html, 'reset-form')                       # {name => value} of its inputs
+#
+# HTML is read with regular expressions (and HTML::Entities for the values): enough for the
+# module's own templates, which the tests know.
+
+my $HTML_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+sub html_accept { $HTML_ACCEPT }
+
+# The Content-Security-Policy of every page (spec: "Security headers on every page").
+sub page_csp {
+    return "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+         . "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+}
+
+sub _pct {
+    my ($s) = @_;
+    $s = "$s";
+    utf8::encode($s) if utf8::is_utf8($s);
+    $s =~ s/([^A-Za-z0-9\-._~ ])/sprintf '%%%02X', ord $1/ge;
+    $s =~ tr/ /+/;
+    return $s;
+}
+
+# application/x-www-form-urlencoded, as a browser writes it: from a hash (keys sorted; an
+# array value repeats the name) or an array of pairs (in order). undef values are left out.
+sub form_enc {
+    my ($data) = @_;
+    my @pairs = ref $data eq 'HASH' ? map { [$_, $data->{$_}] } sort keys %$data
+              : do { my @a = @{ $data || [] }; my @p; push @p, [splice @a, 0, 2] while @a; @p };
+    my @out;
+    for my $p (@pairs) {
+        my ($k, $v) = @$p;
+        for my $one (ref $v eq 'ARRAY' ? @$v : ($v)) {
+            push @out, _pct($k) . '=' . _pct($one) if defined $one;
+        }
+    }
+    return join '&', @out;
+}
+
+sub _html_of {
+    my ($x) = @_;
+    return '' unless defined $x;
+    return ref $x ? $x->decoded_content(charset => 'none') // '' : $x;
+}
+
+my %VOID = map { $_ => 1 } qw(area base br col embed hr img input link meta source track wbr);
+my $ATTRS = qr/(?:[^>"']|"[^"]*"|'[^']*')*/;
+
+sub _attrs {
+    my ($text) = @_;
+    require HTML::Entities;
+    my %a;
+    while ($text =~ /([A-Za-z_:][-A-Za-z0-9_:.]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?/g) {
+        my $v = $2 // $3 // $4;
+        $a{ lc $1 } = defined $v ? HTML::Entities::decode_entities($v) : '';
+    }
+    return \%a;
+}
+
+# The elements of a page that match all of: id => ID, tag => NAME, class => ONE CLASS,
+# name => NAME; each as {tag, attrs => {name => value}, inner => HTML}, in page order.
+sub html_elements {
+    my ($x, %by) = @_;
+    my $html = _html_of($x);
+    my @out;
+    while ($html =~ /<([A-Za-z][A-Za-z0-9-]*)\b($ATTRS)>/g) {
+        my ($tag, $text) = (lc $1, $2);
+        my $end = pos $html;
+        my $a = _attrs($text);
+        next if defined $by{tag} && $tag ne lc $by{tag};
+        next if defined $by{id} && ($a->{id} // "\0") ne $by{id};
+        next if defined $by{name} && ($a->{name} // "\0") ne $by{name};
+        next if defined $by{class} && !grep { $_ eq $by{class} } split ' ', $a->{class} // '';
+        my $inner = '';
+        if (!$VOID{$tag} && $text !~ m{/\s*$}) {
+            my $rest = substr($html, $end);
+            my $depth = 1;
+            $inner = undef;
+            while ($rest =~ /<(\/?)\Q$tag\E\b$ATTRS>/gi) {
+                $depth += $1 ? -1 : 1;
+                if (!$depth) {
+                    $inner = substr($rest, 0, $-[0]);
+                    last;
+                }
+            }
+            $inner //= $rest;
+        }
+        push @out, {tag => $tag, attrs => $a, inner => $inner};
+    }
+    return @out;
+}
+
+# The inner HTML of the element with this id, or undef.
+sub by_id {
+    my ($x, $id) = @_;
+    my ($e) = html_elements($x, id => $id);
+    return $e ? $e->{inner} : undef;
+}
+
+# The text of an HTML fragment: tags dropped, entities decoded, white space squeezed.
+sub html_text {
+    my ($s) = @_;
+    return undef unless defined $s;
+    require HTML::Entities;
+    $s =~ s/<$ATTRS>/ /g;
+    $s = HTML::Entities::decode_entities($s);
+    $s =~ s/\s+/ /g;
+    $s =~ s/^ | $//g;
+    return $s;
+}
+
+# The ids of the page's forms, in page order.
+sub form_ids {
+    return map { $_->{attrs}{id} // () } html_elements($_[0], tag => 'form');
+}
+
+# The named inputs (input, textarea, select, button) of the form with this id (of the
+# whole page when the id is undef): {name => value}; a name that appears more than once
+# gives an array of its values.
+sub form_fields {
+    my ($x, $form_id) = @_;
+    my $html = _html_of($x);
+    if (defined $form_id) {
+        my ($f) = html_elements($html, tag => 'form', id => $form_id);
+        return undef unless $f;
+        $html = $f->{inner};
+    }
+    my %f;
+    while ($html =~ /<(input|textarea|select|button)\b($ATTRS)>/gi) {
+        my ($tag, $a) = (lc $1, _attrs($2));
+        next unless defined $a->{name};
+        my $v = $a->{value} // '';
+        if ($tag eq 'textarea' && substr($html, pos $html) =~ m{^(.*?)</textarea}is) {
+            require HTML::Entities;
+            $v = HTML::Entities::decode_entities($1);
+        }
+        if (exists $f{ $a->{name} }) {
+            $f{ $a->{name} } = [ref $f{ $a->{name} } ? @{ $f{ $a->{name} } } : $f{ $a->{name} }, $v];
+        }
+        else {
+            $f{ $a->{name} } = $v;
+        }
+    }
+    return \%f;
+}
+
+# The value of the first csrf_token input of a page (a response or its HTML), or undef.
+sub csrf_from {
+    my ($x) = @_;
+    my ($e) = html_elements($x, tag => 'input', name => 'csrf_token');
+    return $e ? $e->{attrs}{value} : undef;
+}
+
+# Every security header of a page in one assertion. css => 1: the stylesheet (text/css,
+# Cache-Control public, max-age=3600); redirect => 1: a 303 of a page (no Content-Type).
+sub page_headers_ok {
+    my ($res, $name, %o) = @_;
+    my @why;
+    my %want = ('X-Content-Type-Options' => 'nosniff', 'X-Frame-Options' => 'DENY',
+                'Referrer-Policy' => 'no-referrer');
+    for my $h (sort keys %want) {
+        my @v = $res->header($h);
+        push @why, "$h: " . (@v ? join(' | ', @v) : 'none') unless @v == 1 && lc $v[0] eq lc $want{$h};
+    }
+    my @csp = $res->header('Content-Security-Policy');
+    my $norm = sub { join '; ', sort grep { length } map { s/^\s+|\s+$//gr =~ s/\s+/ /gr } split /;/, $_[0] };
+    push @why, 'Content-Security-Policy: ' . (@csp ? join(' | ', @csp) : 'none')
+        unless @csp == 1 && $norm->($csp[0]) eq $norm->(page_csp());
+    my @cc = $res->header('Cache-Control');
+    if ($o{css}) {
+        push @why, 'Cache-Control: ' . join(' | ', @cc)
+            unless @cc == 1 && $cc[0] =~ /^\s*public,\s*max-age=3600\s*$/i;
+    }
+    else {
+        push @why, 'Cache-Control: ' . join(' | ', @cc) unless "@cc" =~ /\bno-store\b/;
+    }
+    my $ct = $res->header('Content-Type') // '';
+    if ($o{css}) {
+        push @why, "Content-Type: $ct" unless $ct =~ m{^text/css\s*(?:;|$)}i;
+    }
+    elsif (!$o{redirect}) {
+        push @why, "Content-Type: $ct" unless $ct =~ m{^text/html;\s*charset=utf-8$}i;
+    }
+    ok(!@why, "$name: the security headers of a page") or diag(join "\n", @why);
+    return !@why;
+}
+
+# A page answer: the status, every security header, and (form_id given) that form with a
+# csrf_token (43 characters of base64url). Returns the HTML.
+sub page_ok {
+    my ($res, $status, $form_id, $name) = @_;
+    my $html = _html_of($res);
+    ok($res->code == $status, "$name: $status")
+        or diag('got ' . $res->status_line . '; Location: ' . ($res->header('Location') // 'none')
+                . '; #error: ' . (html_text(by_id($html, 'error')) // 'none'));
+    page_headers_ok($res, $name);
+    if (defined $form_id) {
+        my $f = form_fields($html, $form_id);
+        my $t = $f ? $f->{csrf_token} : undef;
+        ok($f && defined $t && !ref $t && $t =~ /^[A-Za-z0-9_-]{43}$/,
+           "$name: form #$form_id with a csrf_token")
+            or diag('forms: ' . join(' ', form_ids($html)) . '; csrf_token: ' . ($t // 'none'));
+    }
+    return $html;
+}
+
+# message.html: the status, the security headers, the problem code on the page. Returns
+# the HTML.
+sub message_ok {
+    my ($res, $status, $code, $name) = @_;
+    my $html = _html_of($res);
+    my @why;
+    push @why, 'status ' . $res->status_line if $res->code != $status;
+    push @why, "the code $code is not on the page" unless $html =~ /\b\Q$code\E\b/;
+    push @why, 'Set-Cookie of a session: ' . join(' | ', $res->header('Set-Cookie'))
+        if grep { /^(?:__Host-)?authsvc=[^;]/ } $res->header('Set-Cookie');
+    ok(!@why, "$name: $status page $code") or diag(join "\n", @why, substr(html_text($html) // '', 0, 300));
+    page_headers_ok($res, $name);
+    return $html;
+}
+
+# The Set-Cookie headers of a response: {name => {value => V, attrs => {lower-cased
+# attribute => value (1 for a flag)}}} (the last one of a name wins).
+sub set_cookies {
+    my ($res) = @_;
+    my %c;
+    for my $sc ($res->header('Set-Cookie')) {
+        my ($pair, @attrs) = split /;\s*/, $sc;
+        my ($n, $v) = split /=/, $pair // '', 2;
+        my %a = map { my ($k, $x) = split /=/, $_, 2; (lc $k => $x // 1) } @attrs;
+        $c{$n} = {value => $v // '', attrs => \%a};
+    }
+    return \%c;
+}
+
+# A session cookie the response sets (NAME: authsvc or __Host-authsvc unless given), or
+# undef.
+sub session_cookie {
+    my ($res, $name) = @_;
+    my $all = set_cookies($res);
+    my $c = $all->{ $name // 'authsvc' } // (defined $name ? undef : $all->{'__Host-authsvc'});
+    return $c && length $c->{value} ? $c : undef;
+}
+
+# What every page must be (spec "Accessibility", CSP): one <h1> inside <main>, a viewport,
+# no inline script or style, every visible input labelled.
+sub page_structure_ok {
+    my ($html, $name) = @_;
+    my @why;
+    my @h1 = html_elements($html, tag => 'h1');
+    push @why, scalar(@h1) . ' <h1>' unless @h1 == 1;
+    my ($main) = html_elements($html, tag => 'main');
+    push @why, 'no <main>' unless $main;
+    push @why, 'the <h1> is not inside <main>' if $main && !html_elements($main->{inner}, tag => 'h1');
+    push @why, 'no <meta name="viewport">' unless html_elements($html, tag => 'meta', name => 'viewport');
+    push @why, 'a <script>' if html_elements($html, tag => 'script');
+    push @why, 'a <style>' if html_elements($html, tag => 'style');
+    push @why, 'a style="" attribute' if $html =~ /<[^>]+\sstyle\s*=/i;
+    push @why, 'an on*="" handler' if $html =~ /<[^>]+\son[a-z]+\s*=/i;
+    my %labels = map { ($_->{attrs}{for} // '') => 1 } html_elements($html, tag => 'label');
+    for my $tag (qw(input select textarea)) {
+        for my $i (html_elements($html, tag => $tag)) {
+            my $type = lc($i->{attrs}{type} // '');
+            next if $type =~ /^(?:hidden|submit|button)$/;
+            my $id = $i->{attrs}{id};
+            push @why, "<$tag name=\"" . ($i->{attrs}{name} // '') . '"> without a <label for>'
+                unless defined $id && $labels{$id};
+        }
+    }
+    ok(!@why, "$name: the page's structure (main, h1, viewport, labels, no inline script or style)")
+        or diag(join "\n", @why);
+}
+
+# A failed form: the page again with the form, its token, the catalogue's status, the
+# page-level error and (given) exactly these field errors (id FIELD-error, the input
+# aria-invalid). Returns the HTML.
+sub page_failed_ok {
+    my ($res, $status, $form, $fields, $name) = @_;
+    my $html = page_ok($res, $status, $form, $name);
+    ok(defined by_id($html, 'error') && length html_text(by_id($html, 'error')),
+       "$name: a page-level error (#error)") or diag(substr(html_text($html) // '', 0, 400));
+    if ($fields) {
+        my @got = sort map { ($_->{attrs}{id} // '') =~ /^(.+)-error$/ ? $1 : () } html_elements($html);
+        is("@got", join(' ', sort @$fields), "$name: field errors (#FIELD-error) for: @$fields");
+        for my $fd (@$fields) {
+            next unless grep { lc($_->{attrs}{type} // '') ne 'hidden' } html_elements($html, tag => 'input', name => $fd);
+            my ($in) = grep { ($_->{attrs}{'aria-describedby'} // '') eq "$fd-error" }
+                html_elements($html, tag => 'input');
+            ok($in && ($in->{attrs}{'aria-invalid'} // '') eq 'true',
+               "$name: an input of $fd is aria-invalid and described by #$fd-error");
+        }
+    }
+    ok(!session_cookie($res), "$name: no session cookie");
+    return $html;
+}
+
+# A Location (a string or a response) split into its path and its query, decoded:
+# ($path, {name => value}).
+sub loc_split {
+    my ($x) = @_;
+    my $loc = ref $x ? $x->header('Location') // '' : $x // '';
+    my ($path, $query) = split /\?/, $loc, 2;
+    my %q;
+    for my $kv (split /&/, $query // '') {
+        my ($k, $v) = split /=/, $kv, 2;
+        $v //= '';
+        $v =~ tr/+/ /;
+        $v =~ s/%([0-9A-Fa-f]{2})/chr hex $1/ge;
+        $q{$k} = $v;
+    }
+    return ($path, \%q);
+}
+
+# No CR or LF in any header of the response (in the Location above all).
+sub no_cr_lf_ok {
+    my ($res, $name) = @_;
+    my @bad;
+    $res->headers->scan(sub { push @bad, "$_[0]: $_[1]" if $_[1] =~ /[\r\n]/ || $_[0] =~ /[\r\n]/ });
+    my $loc = $res->header('Location') // '';
+    ok(!@bad && $loc !~ /[\r\n]|%0[ad]/i, "$name: no CR or LF in the headers or the Location")
+        or diag(join "\n", @bad, "Location: $loc");
+}
+
+# 303 to exactly $want (a path of the client's server, or an absolute URL elsewhere), with
+# Cache-Control: no-store. Returns the Location (the client's base taken off).
+sub redirect_ok {
+    my ($c, $res, $want, $name) = @_;
+    my $loc = $c->location($res);
+    ok($res->code == 303 && defined $loc && $loc eq $want, "$name: 303 to $want")
+        or diag('got ' . $res->status_line . ', Location: ' . ($loc // 'none')
+                . '; #error: ' . (html_text(by_id($res, 'error')) // 'none'));
+    page_headers_ok($res, "$name (303)", redirect => 1);
+    return $loc;
+}
+
 package AuthsvcTest::Client;
 
 use strict;
@@ -1471,9 +1818,12 @@ sub new {
         prefix => $o{prefix} // '/api',
         headers => $o{headers} || [],
         jar    => {},
+        no_origin => $o{no_origin},
     }, $class;
     # base => 'http://host:port': a server of the test's own instead of a vhost.
     $self->{base} = $o{base} // 'http://' . AuthsvcTest::hostport($self->{vhost});
+    # The Origin sent with state-changing requests (origin => URL: another one).
+    $self->{origin} = $o{origin} // $self->{base};
     $self->{ua} = LWP::UserAgent->new(
         keep_alive   => 0,
         timeout      => 60,
@@ -1502,6 +1852,9 @@ sub cookie_header {
 # request(METHOD, PATH, %opt): json => DATA | body => BYTES, ctype => TYPE,
 # headers => [NAME => VALUE ...], cookie => 'raw Cookie header' (replaces the jar's),
 # no_cookie => 1, abs => 1 (PATH is not under the mount).
+# Every request but GET, HEAD and OPTIONS carries Origin: the client's own origin (its
+# base), as a browser sends it: cookie-authenticated JSON requests need it (issue 8). Not
+# when the request (or the client) has no_origin => 1, or names an Origin header itself.
 sub request {
     my ($self, $method, $path, %opt) = @_;
     my $req = HTTP::Request->new($method => $self->url($path, %opt));
@@ -1523,6 +1876,9 @@ sub request {
     my $cookie = exists $opt{cookie} ? $opt{cookie} : $self->cookie_header;
     $req->header(Cookie => $cookie) if !$opt{no_cookie} && defined $cookie && length $cookie;
     my @h = (@{ $self->{headers} }, @{ $opt{headers} || [] });
+    my $named = grep { $_ % 2 == 0 && lc $h[$_] eq 'origin' } 0 .. $#h;
+    unshift @h, Origin => $self->{origin}
+        unless $named || $opt{no_origin} || $self->{no_origin} || $method =~ /^(?:GET|HEAD|OPTIONS)$/i;
     while (my ($k, $v) = splice @h, 0, 2) {
         $req->header($k => $v);
     }
@@ -1545,6 +1901,65 @@ sub _take_cookies {
             $self->{jar}{$name} = $value;
         }
     }
+}
+
+# The Location of a response with the client's base taken off (undef if none).
+sub location {
+    my ($self, $res) = @_;
+    my $loc = $res->header('Location');
+    return undef unless defined $loc;
+    my $b = $self->{base};
+    $loc = substr($loc, length $b) if index($loc, "$b/") == 0;
+    return $loc;
+}
+
+# Pages (issue 8): GET with Accept: text/html; POST a form (a hash or an array of pairs,
+# see AuthsvcTest::form_enc) as application/x-www-form-urlencoded.
+sub page_get {
+    my ($s, $p, %o) = @_;
+    return $s->request(GET => $p, %o, headers => [Accept => AuthsvcTest::html_accept(),
+                                                  @{ $o{headers} || [] }]);
+}
+
+sub page_post {
+    my ($s, $p, $form, %o) = @_;
+    return $s->request(POST => $p, body => AuthsvcTest::form_enc($form),
+                       ctype => 'application/x-www-form-urlencoded', %o,
+                       headers => [Accept => AuthsvcTest::html_accept(), @{ $o{headers} || [] }]);
+}
+
+# GET a page and POST one of its forms as a browser would: to the form's action, with its
+# hidden inputs (csrf_token, return_to, token ...) and the fields given (a hash; an undef
+# value leaves a hidden input out). form => ID picks the form (default: the first with a
+# csrf_token); to => PATH (under the mount) posts elsewhere. Returns (the POST's response,
+# the GET's response).
+sub page_submit {
+    my ($s, $page, $fields, %o) = @_;
+    my $to = delete $o{to};
+    my $form_id = delete $o{form};
+    my $get = $s->page_get($page);
+    my ($f) = defined $form_id
+            ? AuthsvcTest::html_elements($get, tag => 'form', id => $form_id)
+            : grep { defined AuthsvcTest::csrf_from($_->{inner}) }
+                   AuthsvcTest::html_elements($get, tag => 'form');
+    my %form;
+    if ($f) {
+        for my $i (AuthsvcTest::html_elements($f->{inner}, tag => 'input')) {
+            my $a = $i->{attrs};
+            $form{ $a->{name} } = $a->{value} // ''
+                if defined $a->{name} && lc($a->{type} // '') eq 'hidden';
+        }
+    }
+    else {
+        Test::More::diag("page_submit: no form " . ($form_id // 'with a csrf_token') . " on $page ("
+                         . $get->status_line . ')');
+    }
+    %form = (%form, %{ $fields || {} });
+    my $action = $f ? $f->{attrs}{action} : undef;
+    my $res = defined $to                        ? $s->page_post($to, \%form, %o)
+            : defined $action && $action =~ m{^/} ? $s->page_post($action, \%form, %o, abs => 1)
+            :                                      $s->page_post($page =~ s/\?.*//sr, \%form, %o);
+    return ($res, $get);
 }
 
 sub get    { my ($s, $p, %o) = @_; $s->request(GET    => $p, %o) }

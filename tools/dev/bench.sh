@@ -48,8 +48,13 @@
 # and the first step of a sign-in of an account with MFA (the password check and the
 # challenge row: expects 401 mfa_required) next to a plain sign-in.
 #
+# The pages (pages): GET /api/login (a template rendered in the layout, with a CSRF
+# token and its pre-session cookie), GET /api/account with the cookie (the account page:
+# sessions, events and two-step state read, two templates rendered), next to GET
+# /api/users/me (JSON, one session lookup) for scale.
+#
 # BENCH_MPMS (default "event prefork") chooses the MPMs, BENCH_SECTIONS (default
-# "modes guard mfa bearer flood") the parts to run; BENCH_CONF is a file of directives
+# "modes guard mfa bearer pages flood") the parts to run; BENCH_CONF is a file of directives
 # appended to both servers' configuration (to try other settings: AuthsvcHashConcurrency
 # 1 ...). The whole run takes about 20 minutes with the defaults.
 set -eu
@@ -67,7 +72,7 @@ FLOOD_CONNS=${BENCH_FLOOD_CONNS:-40}
 FLOOD_ACCOUNTS=${BENCH_FLOOD_ACCOUNTS:-100}
 FLOOD_IPS=${BENCH_FLOOD_IPS:-1000}
 MPMS=${BENCH_MPMS:-event prefork}
-SECTIONS=${BENCH_SECTIONS:-modes guard mfa bearer flood}
+SECTIONS=${BENCH_SECTIONS:-modes guard mfa bearer pages flood}
 EXTRA_CONF=${BENCH_CONF:-}
 [ -z "$EXTRA_CONF" ] || EXTRA_CONF=$(cd "$(dirname "$EXTRA_CONF")" && pwd)/$(basename "$EXTRA_CONF")
 CORES=$(nproc)
@@ -391,7 +396,7 @@ printf 'Argon2id hash rate, one core: %s hashes/s (so at most ~%s logins/s on %s
     "$rate" "$(echo "$rate * $CORES" | bc)" "$CORES"
 
 for mpm in $MPMS; do
-    if has modes || has guard || has bearer; then
+    if has modes || has guard || has bearer || has pages; then
         start_server "$mpm" relaxed
         email="bench-user@bench.example.com"
         cookie=$(sign_up "$email")
@@ -415,6 +420,12 @@ for mpm in $MPMS; do
             sign_in "$email" > /dev/null
             echo "  the guard with an access token (Authorization: Bearer, EdDSA; no cookie):"
             guard_pairs "Authorization: Bearer $(access_token)" "" "" "" bearer "" 0.9
+        fi
+        if has pages; then
+            echo "  the HTML pages:"
+            wrk_run login-page get /api/login ""
+            wrk_run account get /api/account "$cookie"
+            wrk_run me get /api/users/me "$cookie"
         fi
         users=$(sqlite3 "$WORK/state/authsvc.db" 'SELECT COUNT(*) FROM users')
         sessions=$(sqlite3 "$WORK/state/authsvc.db" 'SELECT COUNT(*) FROM sessions')

@@ -91,6 +91,7 @@ Group www-data"
 
 mod_authsvc demo is running (stop it with: make stop)
   public page    http://127.0.0.1:8080/
+  sign in        http://127.0.0.1:8080/api/login        (pages: register, account, ...)
   private page   http://127.0.0.1:8080/private/   (Require authsvc)
   step-up page   http://127.0.0.1:8080/secure/    (Require authsvc mfa)
   JSON API       http://127.0.0.1:8080/api/
@@ -101,10 +102,15 @@ mod_authsvc demo is running (stop it with: make stop)
   secret key     $STATE/authsvc.key   (seals the TOTP secrets: without it, two-step sign-in fails)
   token key      $STATE/token.pem     (signs the access tokens; public at /api/.well-known/jwks.json)
 
-Try it:
+Try it in a browser: http://127.0.0.1:8080/private/ sends you to the sign-in page;
+http://127.0.0.1:8080/api/register creates an account (the link to verify it is in the
+mail directory above); http://127.0.0.1:8080/api/account manages it.
+
+Or with curl (a request that rides on the cookie must say where it comes from):
   curl -i -H 'Content-Type: application/json' -d '{"email":"ada@example.com","password":"correct horse battery"}' http://127.0.0.1:8080/api/auth/register
   curl -i -c /tmp/authsvc.jar -H 'Content-Type: application/json' -d '{"login":"ada@example.com","password":"correct horse battery"}' http://127.0.0.1:8080/api/auth/login
   curl -i -b /tmp/authsvc.jar http://127.0.0.1:8080/private/
+  curl -i -b /tmp/authsvc.jar -H 'Origin: http://127.0.0.1:8080' -X POST http://127.0.0.1:8080/api/auth/logout
   # or with the access token of the login's answer instead of the cookie:
   curl -i -H "Authorization: Bearer \$ACCESS_TOKEN" http://127.0.0.1:8080/private/
 MSG

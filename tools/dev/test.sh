@@ -46,9 +46,10 @@ as_root() {
     trap 'rm -rf "$work"' EXIT
     trap 'exit 130' INT TERM HUP
     mkdir "$work/tree" "$work/tmp"
-    # The built module and tool come along; VCS data, local state and old logs do not.
+    # The built module and tool come along; VCS data, local state, old logs and old
+    # test artefacts (screenshots) do not.
     tar -C "$ROOT" --exclude=./.git --exclude=./state --exclude=./t/logs \
-        --exclude=./t/state --warning=no-file-changed -cf - . |
+        --exclude=./t/state --exclude=./t/artefacts --warning=no-file-changed -cf - . |
         tar -C "$work/tree" --no-same-owner -xf -
     st=("${PIPESTATUS[@]}")
     # GNU tar exits 1 when a file changed while it was read: not fatal here.
@@ -65,6 +66,13 @@ as_root() {
         AUTHSVC_TEST_KEEP="$work/failed-runs" AUTHSVC_TEST_SUMMARY="$work/summary" \
         bash "$work/tree/tools/dev/test.sh" "$@"
     rc=$?
+    # Test artefacts (t/e2e.t's screenshots) replace those of the last run in the tree.
+    if [ -d "$work/tree/t/artefacts" ]; then
+        rm -rf "$ROOT/t/artefacts"
+        cp -R "$work/tree/t/artefacts" "$ROOT/t/artefacts" &&
+            chmod -R a+rX "$ROOT/t/artefacts" &&
+            echo "test artefacts: $ROOT/t/artefacts"
+    fi
     summary=$(cat "$work/summary" 2>/dev/null || echo "0 passed, 1 failed")
     if [ -d "$work/failed-runs" ]; then
         keep=$(mktemp -d /tmp/authsvc-test-logs.XXXXXX)

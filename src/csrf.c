@@ -1,0 +1,203 @@
+/*
+ * csrf.c - synchronizer tokens for forms, the origin rule for JSON, CORS.
+ */
+#include "apr_strings.h"
+
+#include "config.h"
+#include "crypto.h"
+#include "csrf.h"
+#include "problem.h"
+#include "session.h"
+
+#define PRE_COOKIE_PLAIN  "authsvc-csrf"
+#define PRE_COOKIE_SECURE "__Host-authsvc-csrf" /* Secure, Path=/, no Domain */
+#define LABEL_SESSION     "authsvc csrf v1 session"
+#define LABEL_PRE         "authsvc csrf v1 pre-session"
+#define NOTE_TOKEN        "authsvc-csrf-token"
+
+static const char *pre_name(request_rec *r)
+{
+    return authsvc_cookie_secure(r) ? PRE_COOKIE_SECURE : PRE_COOKIE_PLAIN;
+}
+
+static const char *mac(request_rec *r, const char *key, const char *label)
+{
+    return key != NULL && *key != '\0'
+               ? authsvc_crypto_hmac_b64url(r->pool, key, strlen(key), label)
+               : NULL;
+}
+
+/* The pre-session cookie: lives for the browser session; Lax so that a link from mail
+ * still arrives with it. */
+static const char *new_pre_cookie(request_rec *r)
+{
+    const char *v = authsvc_crypto_token(r->pool, AUTHSVC_TOKEN_BYTES);
+
+    if (v != NULL) {
+        apr_table_addn(r->err_headers_out, "Set-Cookie",
+                       apr_pstrcat(r->pool, pre_name(r), "=", v,
+                                   "; Path=/; HttpOnly; SameSite=Lax",
+                                   authsvc_cookie_secure(r) ? "; Secure" : "", NULL));
+    }
+    return v;
+}
+
+const char *authsvc_csrf_token(request_rec *r)
+{
+    const char *t = apr_table_get(r->notes, NOTE_TOKEN);
+    const char *session, *pre;
+
+    if (t != NULL) {
+        return t;
+    }
+    if ((session = authsvc_session_cookie_token(r)) != NULL) {
+        t = mac(r, session, LABEL_SESSION);
+    }
+    else {
+        pre = authsvc_cookie_get(r, pre_name(r));
+        t = mac(r, pre != NULL ? pre : new_pre_cookie(r), LABEL_PRE);
+    }
+    if (t != NULL) {
+        apr_table_setn(r->notes, NOTE_TOKEN, t);
+    }
+    return t;
+}
+
+static int same(const char *want, const char *sent, apr_size_t len)
+{
+    return want != NULL && strlen(sent) == len && authsvc_crypto_streq(want, sent);
+}
+
+int authsvc_csrf_form_ok(request_rec *r, const char *sent, apr_size_t len)
+{
+    int ok;
+
+    if (sent == NULL || len == 0) {
+        return 0;
+    }
+    /* Both are computed, so that the time taken does not tell which one matched. */
+    ok = same(mac(r, authsvc_session_cookie_token(r), LABEL_SESSION), sent, len);
+    ok |= same(mac(r, authsvc_cookie_get(r, pre_name(r)), LABEL_PRE), sent, len);
+    return ok;
+}
+
+/* The origin of an absolute URL (AuthsvcPublicURL): up to the path. */
+static const char *origin_of_url(apr_pool_t *p, const char *url)
+{
+    const char *host = url ? strstr(url, "://") : NULL;
+
+    if (host == NULL) {
+        return NULL;
+    }
+    return authsvc_config_origin(p, apr_pstrmemdup(p, url, (apr_size_t)(host + 3 - url) +
+                                                           strcspn(host + 3, "/")));
+}
+
+static int in_list(const apr_array_header_t *a, const char *o)
+{
+    int i;
+
+    for (i = 0; a != NULL && i < a->nelts; i++) {
+        if (strcmp(APR_ARRAY_IDX(a, i, const char *), o) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* This site (as the request names it, or as AuthsvcPublicURL does), a trusted origin
+ * or a CORS origin. */
+static int trusted(request_rec *r, const char *origin)
+{
+    const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
+    const char *o = authsvc_config_origin(r->pool, origin), *self;
+
+    if (o == NULL) {
+        return 0; /* "null", garbage */
+    }
+    self = origin_of_url(r->pool, ap_construct_url(r->pool, "/", r));
+    if ((self != NULL && strcmp(o, self) == 0) || in_list(c->trusted_origins, o) ||
+        in_list(c->cors_origins, o)) {
+        return 1;
+    }
+    self = origin_of_url(r->pool, c->public_url);
+    return self != NULL && strcmp(o, self) == 0;
+}
+
+static int has_body(request_rec *r)
+{
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+
+    return (cl != NULL && strcmp(cl, "0") != 0) ||
+           apr_table_get(r->headers_in, "Transfer-Encoding") != NULL;
+}
+
+static int bearer(request_rec *r)
+{
+    const char *a = apr_table_get(r->headers_in, "Authorization");
+
+    return a != NULL && strncasecmp(a, "Bearer ", 7) == 0;
+}
+
+const char *authsvc_csrf_json(request_rec *r)
+{
+    const char *origin, *site, *ct;
+
+    if (r->method_number == M_GET || r->method_number == M_OPTIONS || r->header_only ||
+        authsvc_session_cookie_token(r) == NULL || bearer(r)) {
+        return NULL;
+    }
+    if (has_body(r)) {
+        ct = apr_table_get(r->headers_in, "Content-Type");
+        if (ct == NULL || strcasecmp(ap_field_noparam(r->pool, ct), "application/json") != 0) {
+            return "a request signed in with the session cookie must send its body as "
+                   "application/json";
+        }
+    }
+    if ((origin = apr_table_get(r->headers_in, "Origin")) != NULL) {
+        return trusted(r, origin) ? NULL
+                                  : "the request's Origin is neither this site nor a "
+                                    "trusted origin";
+    }
+    site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
+    if (site != NULL && strcmp(site, "same-origin") == 0) {
+        return NULL;
+    }
+    return "a request signed in with the session cookie needs an Origin header of this "
+           "site (or Sec-Fetch-Site: same-origin)";
+}
+
+int authsvc_csrf_cors(request_rec *r)
+{
+    const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+    const char *o;
+    int preflight = r->method_number == M_OPTIONS &&
+                    apr_table_get(r->headers_in, "Access-Control-Request-Method") != NULL;
+    apr_table_t *h = r->err_headers_out;
+
+    if (c->cors_origins == NULL || origin == NULL) {
+        return 0;
+    }
+    apr_table_mergen(h, "Vary", "Origin");
+    o = authsvc_config_origin(r->pool, origin);
+    if (o == NULL || !in_list(c->cors_origins, o)) {
+        if (preflight) {
+            authsvc_problem_send(r, "csrf_failed", "this origin may not call the API");
+            return 1;
+        }
+        return 0;
+    }
+    apr_table_setn(h, "Access-Control-Allow-Origin", origin);
+    apr_table_setn(h, "Access-Control-Allow-Credentials", "true");
+    if (!preflight) {
+        apr_table_setn(h, "Access-Control-Expose-Headers",
+                       "Retry-After, WWW-Authenticate, Location");
+        return 0;
+    }
+    apr_table_setn(h, "Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE");
+    apr_table_setn(h, "Access-Control-Allow-Headers", "Content-Type, Authorization");
+    apr_table_setn(h, "Access-Control-Max-Age", "600");
+    r->status = HTTP_NO_CONTENT;
+    return 1;
+}

@@ -1,0 +1,825 @@
+/*
+ * h_pages.c - the HTML front end: a form for every flow, posted back here.
+ *
+ * Each handler reads a form (or a query), checks its CSRF token, calls the same flow
+ * the JSON API calls, and renders a template or redirects (303, so that a reload
+ * never posts again). A failure shows the form again with the catalogue's message,
+ * under the catalogue's status. Browsers get a session cookie, never tokens.
+ */
+#include "apr_escape.h"
+
+#include "abuse.h"
+#include "config.h"
+#include "crypto.h"
+#include "csrf.h"
+#include "h_common.h"
+#include "page.h"
+#include "returnto.h"
+#include "router.h"
+#include "util_script.h"
+
+#define MFA_COOKIE "authsvc-mfa"
+#define ACCOUNT_EVENTS "10"
+
+/* ---- plumbing -------------------------------------------------------------------- */
+
+static const char *mount_path(request_rec *r, const char *path)
+{
+    return apr_pstrcat(r->pool, authsvc_router_mount(r), path, NULL);
+}
+
+static const char *query(request_rec *r, const char *name)
+{
+    apr_table_t *q = NULL;
+
+    ap_args_to_table(r, &q);
+    return q != NULL ? apr_table_get(q, name) : NULL;
+}
+
+/* A string field of a form, empty when absent. */
+static const char *form_str(authsvc_json_t *body, const char *name)
+{
+    const char *v = NULL;
+    apr_size_t len = 0;
+
+    return authsvc_json_get_string(body, name, &v, &len) == AUTHSVC_JSON_OK ? v : "";
+}
+
+/* A form field for a flow: an empty optional field counts as not given. */
+static void field(request_rec *r, authsvc_json_t *body, const char *name, int optional,
+                  authsvc_field_t *f)
+{
+    apr_array_header_t *errs = NULL;
+
+    authsvc_h_field(r, body, name, f, &errs);
+    if (errs != NULL || (optional && f->state == AUTHSVC_FIELD_SET && f->len == 0)) {
+        f->state = AUTHSVC_FIELD_ABSENT;
+    }
+}
+
+/* Read the posted form and check its CSRF token. 0 when a page was sent instead. */
+static int read_form(request_rec *r, authsvc_json_t **body)
+{
+    const char *detail = NULL, *code, *tok = NULL;
+    apr_size_t len = 0;
+
+    code = authsvc_request_fields(r, authsvc_config_max_body(authsvc_dir(r)), body, &detail);
+    if (code != NULL) {
+        authsvc_page_problem(r, code, detail);
+        return 0;
+    }
+    if (authsvc_json_get_string(*body, AUTHSVC_CSRF_FIELD, &tok, &len) != AUTHSVC_JSON_OK ||
+        !authsvc_csrf_form_ok(r, tok, len)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "csrf_failed: a form without a valid %s",
+                      AUTHSVC_CSRF_FIELD);
+        authsvc_page_message(r, HTTP_FORBIDDEN, "csrf_failed", "This form has expired",
+                             "The form was not sent from this site's own page, or it is "
+                             "too old. Go back, reload the page and try again.",
+                             mount_path(r, "/login"), "Back to sign-in");
+        return 0;
+    }
+    return 1;
+}
+
+/* The request's return_to when it is acceptable, else "". */
+static const char *return_to(request_rec *r, const char *v)
+{
+    const char *ok = v ? authsvc_return_to_check(r->pool, v,
+                                                 authsvc_srv(r->server)->return_to_allow)
+                       : NULL;
+
+    return ok ? ok : "";
+}
+
+/* Where a sign-in lands: return_to, else AuthsvcLoginSuccessURL, else the account. */
+static int land(request_rec *r, const char *rt)
+{
+    const char *dflt = authsvc_srv(r->server)->login_success_url;
+
+    return authsvc_page_redirect(r, *rt ? rt : dflt ? dflt : mount_path(r, "/account"));
+}
+
+/* PATH?return_to=RT (when RT is set) under the mount. */
+static const char *with_return(request_rec *r, const char *path, const char *rt)
+{
+    const char *sep = strchr(path, '?') ? "&" : "?";
+
+    return *rt ? apr_pstrcat(r->pool, mount_path(r, path), sep, "return_to=",
+                             apr_pescape_urlencoded(r->pool, rt), NULL)
+               : mount_path(r, path);
+}
+
+/* The signed-in identity (cookie), or NULL. */
+static authsvc_identity_t *who(request_rec *r)
+{
+    authsvc_identity_t *id = NULL;
+
+    return authsvc_flow_whoami(r, &id) == NULL ? id : NULL;
+}
+
+static authsvc_json_t *data_for(request_rec *r, const authsvc_identity_t *id,
+                                const char *rt)
+{
+    authsvc_json_t *d = authsvc_json_object(r->pool);
+
+    authsvc_json_set_bool(d, "signed_in", id != NULL);
+    authsvc_json_set_str(d, "user_email", id ? id->user->email : "");
+    authsvc_json_set_str(d, "return_to", rt);
+    authsvc_json_set_int(d, "password_min", authsvc_config_pw_min(authsvc_srv(r->server)));
+    return d;
+}
+
+/* A failure into the page's data: error, err_<field>; returns its status. */
+static int failed(request_rec *r, authsvc_json_t *d, const authsvc_fail_t *fail)
+{
+    int i;
+
+    authsvc_json_set_str(d, "error",
+                         fail->detail ? fail->detail : authsvc_problem_title(fail->code));
+    for (i = 0; fail->errors != NULL && i < fail->errors->nelts; i++) {
+        const authsvc_field_error_t *e =
+            &APR_ARRAY_IDX(fail->errors, i, authsvc_field_error_t);
+        authsvc_json_set_str(d, apr_pstrcat(r->pool, "err_", e->field, NULL), e->message);
+    }
+    if (fail->errors != NULL && fail->errors->nelts > 0 && fail->detail == NULL) {
+        authsvc_json_set_str(d, "error", "Please correct the fields marked below.");
+    }
+    return authsvc_problem_status(fail->code);
+}
+
+/* A failure that is no form's: the message page (unavailable, busy ...). */
+static int page_fail(request_rec *r, const authsvc_fail_t *fail)
+{
+    return authsvc_page_problem(r, fail->code, fail->detail);
+}
+
+static void mfa_cookie(request_rec *r, const char *value)
+{
+    const char *path = *authsvc_router_mount(r) ? authsvc_router_mount(r) : "/";
+
+    apr_table_addn(r->err_headers_out, "Set-Cookie",
+                   apr_pstrcat(r->pool, MFA_COOKIE, "=", value ? value : "", "; Path=", path,
+                               value ? "; Max-Age=" : "; Max-Age=0",
+                               value ? apr_ltoa(r->pool, AUTHSVC_MFA_CHALLENGE_TTL) : "",
+                               "; HttpOnly; SameSite=Strict",
+                               authsvc_cookie_secure(r) ? "; Secure" : "", NULL));
+}
+
+/* ---- sign-in ---------------------------------------------------------------------- */
+
+static int login_page(request_rec *r, int status, authsvc_json_t *d, const char *prompt,
+                      const authsvc_identity_t *id)
+{
+    int reauth = id != NULL && prompt != NULL &&
+                 (strcmp(prompt, "reauthenticate") == 0 || strcmp(prompt, "mfa") == 0);
+
+    authsvc_json_set_bool(d, "registration", authsvc_config_registration(authsvc_dir(r)));
+    authsvc_json_set_bool(d, "reauthenticate", reauth);
+    authsvc_json_set_bool(d, "ask_code", reauth && (strcmp(prompt, "mfa") == 0 ||
+                                                    id->user->mfa_enabled_at != 0));
+    authsvc_json_set_str(d, "prompt", reauth ? prompt : "");
+    return authsvc_page_send(r, status, "login",
+                             reauth ? "Confirm it is you" : "Sign in", d);
+}
+
+int authsvc_h_page_login(request_rec *r, const char *const *params)
+{
+    const char *rt = return_to(r, query(r, "return_to"));
+    const char *prompt = query(r, "prompt");
+    authsvc_identity_t *id = who(r);
+    authsvc_json_t *d;
+
+    (void)params;
+    if (prompt != NULL && strcmp(prompt, "mfa_enroll") == 0) {
+        return authsvc_page_redirect(r, mount_path(r, "/account?prompt=mfa_enroll"));
+    }
+    if (id != NULL && prompt == NULL) {
+        return land(r, rt);
+    }
+    d = data_for(r, id, rt);
+    authsvc_json_set_bool(d, "logged_out", query(r, "logged_out") != NULL);
+    return login_page(r, HTTP_OK, d, prompt, id);
+}
+
+/* Re-authentication of the signed-in user (prompt=reauthenticate or mfa). */
+static int reauthenticate(request_rec *r, authsvc_json_t *body, authsvc_identity_t *id,
+                          const char *rt, const char *prompt)
+{
+    authsvc_field_t pw;
+    authsvc_factor_in_t in;
+    authsvc_session_t *s = NULL;
+    const authsvc_fail_t *fail;
+    authsvc_json_t *d;
+
+    field(r, body, "password", 0, &pw);
+    field(r, body, "code", 1, &in.code);
+    field(r, body, "recovery_code", 1, &in.recovery_code);
+    if ((fail = authsvc_flow_reauthenticate_session(r, &pw, &in, &s)) == NULL) {
+        return land(r, rt);
+    }
+    d = data_for(r, id, rt);
+    return login_page(r, failed(r, d, fail), d, prompt, id);
+}
+
+int authsvc_h_page_login_post(request_rec *r, const char *const *params)
+{
+    authsvc_json_t *body, *d;
+    authsvc_login_in_t in;
+    authsvc_login_out_t res;
+    const authsvc_fail_t *fail;
+    const char *rt, *prompt, *mfa = NULL;
+    apr_size_t len = 0;
+    authsvc_identity_t *id;
+
+    (void)params;
+    if (!read_form(r, &body)) {
+        return OK;
+    }
+    rt = return_to(r, form_str(body, "return_to"));
+    prompt = form_str(body, "prompt");
+    id = who(r);
+    if (id != NULL && (strcmp(prompt, "reauthenticate") == 0 || strcmp(prompt, "mfa") == 0)) {
+        return reauthenticate(r, body, id, rt, prompt);
+    }
+    field(r, body, "login", 0, &in.login);
+    field(r, body, "password", 0, &in.password);
+    in.honeypot = authsvc_abuse_honeypot(r, body);
+    apr_table_setn(r->notes, AUTHSVC_NOTE_BROWSER, "1");
+    if ((fail = authsvc_flow_login(r, &in, &res)) == NULL) {
+        authsvc_session_set_cookie(r, res.token);
+        return land(r, rt);
+    }
+    if (strcmp(fail->code, "mfa_required") == 0 && fail->extra != NULL &&
+        authsvc_json_get_string(fail->extra, "mfa_token", &mfa, &len) == AUTHSVC_JSON_OK) {
+        mfa_cookie(r, mfa);
+        return authsvc_page_redirect(r, with_return(r, "/mfa", rt));
+    }
+    d = data_for(r, NULL, rt);
+    authsvc_json_set_str(d, "login", form_str(body, "login"));
+    return login_page(r, failed(r, d, fail), d, NULL, NULL);
+}
+
+int authsvc_h_page_mfa(request_rec *r, const char *const *params)
+{
+    const char *rt = return_to(r, query(r, "return_to"));
+
+    (void)params;
+    if (authsvc_cookie_get(r, MFA_COOKIE) == NULL) {
+        return authsvc_page_redirect(r, with_return(r, "/login", rt));
+    }
+    return authsvc_page_send(r, HTTP_OK, "mfa", "Two-step sign-in", data_for(r, NULL, rt));
+}
+
+int authsvc_h_page_mfa_post(request_rec *r, const char *const *params)
+{
+    authsvc_json_t *body, *d;
+    authsvc_field_t token;
+    authsvc_factor_in_t in;
+    authsvc_login_out_t res;
+    const authsvc_fail_t *fail;
+    const char *rt, *mfa = authsvc_cookie_get(r, MFA_COOKIE);
+
+    (void)params;
+    if (!read_form(r, &body)) {
+        return OK;
+    }
+    rt = return_to(r, form_str(body, "return_to"));
+    token.state = mfa ? AUTHSVC_FIELD_SET : AUTHSVC_FIELD_ABSENT;
+    token.s = mfa;
+    token.len = mfa ? strlen(mfa) : 0;
+    field(r, body, "code", 1, &in.code);
+    field(r, body, "recovery_code", 1, &in.recovery_code);
+    apr_table_setn(r->notes, AUTHSVC_NOTE_BROWSER, "1");
+    if ((fail = authsvc_flow_login_mfa(r, &token, &in, &res)) == NULL) {
+        mfa_cookie(r, NULL);
+        authsvc_session_set_cookie(r, res.token);
+        return land(r, rt);
+    }
+    d = data_for(r, NULL, rt);
+    if (strcmp(fail->code, "token_invalid") == 0 ||
+        (strcmp(fail->code, "validation_failed") == 0 && token.state != AUTHSVC_FIELD_SET)) {
+        /* The challenge is over (too slow, too many codes): sign in again. */
+        mfa_cookie(r, NULL);
+        authsvc_json_set_str(d, "error", "This sign-in has expired. Please sign in again.");
+        return login_page(r, authsvc_problem_status(fail->code), d, NULL, NULL);
+    }
+    return authsvc_page_send(r, failed(r, d, fail), "mfa", "Two-step sign-in", d);
+}
+
+/* ---- registration, sign-out -------------------------------------------------------- */
+
+int authsvc_h_page_register(request_rec *r, const char *const *params)
+{
+    (void)params;
+    if (!authsvc_config_registration(authsvc_dir(r))) {
+        return authsvc_page_problem(r, "registration_closed", NULL);
+    }
+    return authsvc_page_send(r, HTTP_OK, "register", "Create an account",
+                             data_for(r, NULL, return_to(r, query(r, "return_to"))));
+}
+
+int authsvc_h_page_register_post(request_rec *r, const char *const *params)
+{
+    static const char *const keep[] = {"email", "username", "first_name", "last_name", NULL};
+    authsvc_json_t *body, *d;
+    authsvc_register_in_t in;
+    authsvc_user_t *u = NULL;
+    const authsvc_fail_t *fail;
+    const char *rt;
+    int i;
+
+    (void)params;
+    if (!read_form(r, &body)) {
+        return OK;
+    }
+    rt = return_to(r, form_str(body, "return_to"));
+    field(r, body, "email", 0, &in.email);
+    field(r, body, "password", 0, &in.password);
+    field(r, body, "username", 1, &in.username);
+    field(r, body, "first_name", 1, &in.first_name);
+    field(r, body, "last_name", 1, &in.last_name);
+    in.honeypot = authsvc_abuse_honeypot(r, body);
+    if ((fail = authsvc_flow_register(r, &in, &u)) == NULL) {
+        return authsvc_page_message(
+            r, HTTP_CREATED, NULL, "Check your email",
+            apr_pstrcat(r->pool, "Your account is created. We sent a link to ",
+                        form_str(body, "email"),
+                        " to confirm the address; then sign in.", NULL),
+            with_return(r, "/login", rt), "Sign in");
+    }
+    if (strcmp(fail->code, "registration_closed") == 0) {
+        return page_fail(r, fail);
+    }
+    d = data_for(r, NULL, rt);
+    for (i = 0; keep[i] != NULL; i++) {
+        authsvc_json_set_str(d, keep[i], form_str(body, keep[i]));
+    }
+    return authsvc_page_send(r, failed(r, d, fail), "register", "Create an account", d);
+}
+
+int authsvc_h_page_logout(request_rec *r, const char *const *params)
+{
+    (void)params;
+    return authsvc_page_send(r, HTTP_OK, "logout", "Sign out", data_for(r, who(r), ""));
+}
+
+int authsvc_h_page_logout_post(request_rec *r, const char *const *params)
+{
+    authsvc_json_t *body;
+    const authsvc_fail_t *fail;
+
+    (void)params;
+    if (!read_form(r, &body)) {
+        return OK;
+    }
+    if ((fail = authsvc_flow_logout(r)) != NULL) {
+        return page_fail(r, fail);
+    }
+    authsvc_session_clear_cookie(r);
+    mfa_cookie(r, NULL);
+    /* Not "cookies": that clears every cookie of the registrable domain, signing the
+     * user out of sibling sites; ours are expired above. */
+    apr_table_setn(r->err_headers_out, "Clear-Site-Data", "\"cache\", \"storage\"");
+    return authsvc_page_redirect(r, mount_path(r, "/login?logged_out=1"));
+}
+
+/* ---- mailed links ----------------------------------------------------------------- */
+
+int authsvc_h_page_forgot(request_rec *r, const char *const *params)
+{
+    (void)params;
+    return authsvc_page_send(r, HTTP_OK, "forgot_password", "Forgot your password",
+                             data_for(r, NULL, ""));
+}
+
+int authsvc_h_page_forgot_post(request_rec *r, const char *const *params)
+{
+    authsvc_json_t *body, *d;
+    authsvc_field_t email;
+    const authsvc_fail_t *fail;
+    int status = HTTP_OK;
+
+    (void)params;
+    if (!read_form(r, &body)) {
+        return OK;
+    }
+    field(r, body, "email", 0, &email);
+    d = data_for(r, NULL, "");
+    fail = authsvc_flow_forgot_password(r, &email, authsvc_abuse_honeypot(r, body));
+    if (fail != NULL) {
+        authsvc_json_set_str(d, "email", form_str(body, "email"));
+        status = failed(r, d, fail);
+    }
+    authsvc_json_set_bool(d, "sent", fail == NULL);
+    return authsvc_page_send(r, status, "forgot_password", "Forgot your password", d);
+}
+
+/* The token pages: GET shows a button (a mail scanner's GET consumes nothing). */
+static int token_page(request_rec *r, const char *page, const char *title)
+{
+    const char *t = query(r, "token");
+    authsvc_json_t *d = data_for(r, NULL, "");
+
+    authsvc_json_set_str(d, "token", t && authsvc_crypto_is_b64url(t, strlen(t)) ? t : "");
+    return authsvc_page_send(r, HTTP_OK, page, title, d);
+}
+
+/* A token page's failure: a dead link is not offered again. */
+static int token_failed(request_rec *r, authsvc_json_t *d, authsvc_json_t *body,
+                        const authsvc_fail_t *fail)
+{
+    int dead = strcmp(fail->code, "token_invalid") == 0;
+
+    authsvc_json_set_str(d, "token", dead ? "" : form_str(body, "token"));
+    return failed(r, d, fail);
+}
+
+int authsvc_h_page_reset(request_rec *r, const char *const *params)
+{
+    (void)params;
+    return token_page(r, "reset_password", "Choose a new password");
+}
+
+int authsvc_h_page_verify(request_rec *r, const char *const *params)
+{
+    (void)params;
+    return token_page(r, "verify_email", "Verify your email address");
+}
+
+int authsvc_h_page_reset_post(request_rec *r, const char *const *params)
+{
+    authsvc_json_t *body, *d;
+    authsvc_field_t token, pw;
+    const authsvc_fail_t *fail;
+    int status = HTTP_OK;
+
+    (void)params;
+    if (!read_form(r, &body)) {
+        return OK;
+    }
+    field(r, body, "token", 0, &token);
+    field(r, body, "password", 0, &pw);
+    d = data_for(r, NULL, "");
+    if ((fail = authsvc_flow_reset_password(r, &token, &pw)) != NULL) {
+        status = token_failed(r, d, body, fail);
+    }
+    authsvc_json_set_bool(d, "done", fail == NULL);
+    return authsvc_page_send(r, status, "reset_password", "Choose a new password", d);
+}
+
+int authsvc_h_page_verify_post(request_rec *r, const char *const *params)
+{
+    authsvc_json_t *body, *d;
+    authsvc_field_t token;
+    authsvc_user_t *u = NULL;
+    const authsvc_fail_t *fail;
+    int status = HTTP_OK;
+
+    (void)params;
+    if (!read_form(r, &body)) {
+        return OK;
+    }
+    field(r, body, "token", 0, &token);
+    d = data_for(r, NULL, "");
+    if ((fail = authsvc_flow_verify_email(r, &token, &u)) != NULL) {
+        status = token_failed(r, d, body, fail);
+    }
+    authsvc_json_set_bool(d, "done", fail == NULL);
+    return authsvc_page_send(r, status, "verify_email", "Verify your email address", d);
+}
+
+/* ---- the account page ------------------------------------------------------------- */
+
+static const struct {
+    const char *done, *notice;
+} notices[] = {
+    {"profile", "Your profile is saved."},
+    {"password", "Your password is changed. Your other sessions are signed out."},
+    {"email", "We sent a link to your new address. The change is made when you open it."},
+    {"verify", "We sent you a new verification link."},
+    {"revoke", "That session is signed out."},
+    {"revoke_others", "Every other session is signed out."},
+    {"mfa_disabled", "Two-step sign-in is off."},
+    {NULL, NULL}};
+
+/* Everything the account page shows, added to d. */
+static const authsvc_fail_t *account_data(request_rec *r, authsvc_json_t *d,
+                                          authsvc_identity_t *id)
+{
+    apr_array_header_t *list = NULL;
+    authsvc_identity_t *me = NULL;
+    authsvc_events_out_t ev;
+    authsvc_json_t *arr;
+    authsvc_mfa_t m;
+    const authsvc_fail_t *fail;
+    int i;
+
+    authsvc_json_set(d, "user", authsvc_h_user(r, id->user));
+    if ((fail = authsvc_flow_sessions(r, &me, &list)) != NULL ||
+        (fail = authsvc_flow_events(r, ACCOUNT_EVENTS, NULL, &ev)) != NULL) {
+        return fail;
+    }
+    arr = authsvc_json_array(r->pool);
+    for (i = 0; i < list->nelts; i++) {
+        const authsvc_session_t *s = &APR_ARRAY_IDX(list, i, authsvc_session_t);
+        authsvc_json_append(arr, authsvc_h_session_json(
+                                     r, s, strcmp(s->token_hash, me->session->token_hash) == 0));
+    }
+    authsvc_json_set(d, "sessions", arr);
+    arr = authsvc_json_array(r->pool);
+    for (i = 0; i < ev.events->nelts; i++) {
+        authsvc_json_append(arr, authsvc_h_event_json(r, &APR_ARRAY_IDX(ev.events, i,
+                                                                        authsvc_event_t)));
+    }
+    authsvc_json_set(d, "events", arr);
+    fail = authsvc_flow_mfa_status(r, &m);
+    authsvc_json_set_bool(d, "mfa_available", fail == NULL);
+    if (fail == NULL) {
+        authsvc_json_set(d, "mfa", authsvc_h_mfa_json(r, &m));
+    }
+    return NULL;
+}
+
+static int account_page(request_rec *r, int status, authsvc_json_t *d,
+                        authsvc_identity_t *id)
+{
+    const authsvc_fail_t *fail = account_data(r, d, id);
+
+    if (fail != NULL) {
+        return page_fail(r, fail);
+    }
+    return authsvc_page_send(r, status, "account", "Your account", d);
+}
+
+static int to_login(request_rec *r, const char *prompt)
+{
+    const char *back = mount_path(r, "/account");
+
+    return authsvc_page_redirect(
+        r, apr_pstrcat(r->pool, mount_path(r, "/login?"), prompt ? "prompt=" : "",
+                       prompt ? prompt : "", prompt ? "&" : "", "return_to=",
+                       apr_pescape_urlencoded(r->pool, back), NULL));
+}
+
+int authsvc_h_page_account(request_rec *r, const char *const *params)
+{
+    authsvc_identity_t *id = who(r);
+    const char *done = query(r, "done"), *prompt = query(r, "prompt");
+    authsvc_json_t *d;
+    int i;
+
+    (void)params;
+    if (id == NULL) {
+        return to_login(r, NULL);
+    }
+    d = data_for(r, id, "");
+    for (i = 0; done != NULL && notices[i].done != NULL; i++) {
+        if (strcmp(done, notices[i].done) == 0) {
+            authsvc_json_set_str(d, "notice", notices[i].notice);
+            authsvc_json_set_str(d, "done", done);
+        }
+    }
+    authsvc_json_set_bool(d, "prompt_mfa_enroll",
+                          prompt != NULL && strcmp(prompt, "mfa_enroll") == 0);
+    return account_page(r, HTTP_OK, d, id);
+}
+
+/* One account action: a flow on the form; on success either a `done` to redirect
+ * with, or members to show once (set in d); NULL or the failure. */
+typedef const authsvc_fail_t *(*action_fn)(request_rec *r, authsvc_json_t *body,
+                                           authsvc_json_t *d, const char **done);
+
+static const authsvc_fail_t *act_profile(request_rec *r, authsvc_json_t *body,
+                                         authsvc_json_t *d, const char **done)
+{
+    authsvc_profile_in_t in;
+    authsvc_user_t *u = NULL;
+
+    (void)d;
+    field(r, body, "username", 1, &in.username);
+    field(r, body, "first_name", 1, &in.first_name);
+    field(r, body, "last_name", 1, &in.last_name);
+    /* An empty field clears the value: the form always sends all three. */
+    in.replace = 1;
+    *done = "profile";
+    return authsvc_flow_update_profile(r, &in, &u);
+}
+
+static const authsvc_fail_t *act_password(request_rec *r, authsvc_json_t *body,
+                                          authsvc_json_t *d, const char **done)
+{
+    authsvc_field_t cur, pw;
+    authsvc_login_out_t out;
+    const authsvc_fail_t *fail;
+
+    (void)d;
+    field(r, body, "current_password", 0, &cur);
+    field(r, body, "new_password", 0, &pw);
+    apr_table_setn(r->notes, AUTHSVC_NOTE_BROWSER, "1");
+    if ((fail = authsvc_flow_change_password(r, &cur, &pw, &out)) == NULL) {
+        authsvc_session_set_cookie(r, out.token);
+        *done = "password";
+    }
+    return fail;
+}
+
+static const authsvc_fail_t *act_email(request_rec *r, authsvc_json_t *body,
+                                       authsvc_json_t *d, const char **done)
+{
+    authsvc_field_t email, pw;
+
+    (void)d;
+    field(r, body, "new_email", 0, &email);
+    field(r, body, "password", 0, &pw);
+    *done = "email";
+    return authsvc_flow_change_email(r, &email, &pw);
+}
+
+static const authsvc_fail_t *act_verify(request_rec *r, authsvc_json_t *body,
+                                        authsvc_json_t *d, const char **done)
+{
+    (void)body;
+    (void)d;
+    *done = "verify";
+    return authsvc_flow_resend_verification(r);
+}
+
+static const authsvc_fail_t *act_revoke(request_rec *r, authsvc_json_t *body,
+                                        authsvc_json_t *d, const char **done)
+{
+    const char *sid = form_str(body, "id");
+
+    (void)d;
+    *done = "revoke";
+    if (*sid == '\0') {
+        apr_array_header_t *errs = NULL;
+        authsvc_problem_field(r, &errs, "id", "required", "is required");
+        return authsvc_fail_fields(r, errs);
+    }
+    return authsvc_flow_revoke_sessions(r, sid);
+}
+
+static const authsvc_fail_t *act_revoke_others(request_rec *r, authsvc_json_t *body,
+                                               authsvc_json_t *d, const char **done)
+{
+    (void)body;
+    (void)d;
+    *done = "revoke_others";
+    return authsvc_flow_revoke_sessions(r, NULL);
+}
+
+static void show_enrollment(request_rec *r, authsvc_json_t *d, const authsvc_enroll_out_t *e)
+{
+    authsvc_json_t *o = authsvc_json_object(r->pool);
+
+    authsvc_json_set_str(o, "secret", e->secret);
+    authsvc_json_set_str(o, "uri", e->uri);
+    authsvc_json_set_str(o, "qr_svg", e->qr_svg);
+    authsvc_json_set(d, "enroll", o);
+}
+
+static void enroll_again(request_rec *r, authsvc_json_t *d)
+{
+    authsvc_enroll_out_t e;
+
+    if (authsvc_flow_mfa_pending(r, &e) == NULL) {
+        show_enrollment(r, d, &e);
+    }
+}
+
+static const authsvc_fail_t *act_mfa_begin(request_rec *r, authsvc_json_t *body,
+                                           authsvc_json_t *d, const char **done)
+{
+    authsvc_enroll_out_t e;
+    const authsvc_fail_t *fail;
+
+    (void)body;
+    (void)done;
+    if ((fail = authsvc_flow_mfa_begin(r, &e)) == NULL) {
+        show_enrollment(r, d, &e);
+    }
+    return fail;
+}
+
+/* A TOTP code in, a new set of recovery codes out (shown once). */
+typedef const authsvc_fail_t *(*codes_fn)(request_rec *r, const authsvc_field_t *code,
+                                          apr_array_header_t **codes);
+
+static const authsvc_fail_t *new_codes(request_rec *r, authsvc_json_t *body,
+                                       authsvc_json_t *d, codes_fn fn, const char *notice)
+{
+    authsvc_field_t code;
+    apr_array_header_t *codes = NULL;
+    const authsvc_fail_t *fail;
+    authsvc_json_t *arr;
+    int i;
+
+    field(r, body, "code", 0, &code);
+    if ((fail = fn(r, &code, &codes)) != NULL) {
+        return fail;
+    }
+    arr = authsvc_json_array(r->pool);
+    for (i = 0; i < codes->nelts; i++) {
+        authsvc_json_append_str(arr, APR_ARRAY_IDX(codes, i, const char *));
+    }
+    authsvc_json_set(d, "recovery_codes", arr);
+    authsvc_json_set_bool(d, "new_recovery_codes", 1);
+    authsvc_json_set_str(d, "notice", notice);
+    return NULL;
+}
+
+static const authsvc_fail_t *act_mfa_confirm(request_rec *r, authsvc_json_t *body,
+                                             authsvc_json_t *d, const char **done)
+{
+    const authsvc_fail_t *fail;
+
+    (void)done;
+    fail = new_codes(r, body, d, authsvc_flow_mfa_confirm, "Two-step sign-in is on.");
+    if (fail != NULL) {
+        enroll_again(r, d); /* a mistyped code: the same QR code, not a new start */
+    }
+    return fail;
+}
+
+static const authsvc_fail_t *act_mfa_codes(request_rec *r, authsvc_json_t *body,
+                                           authsvc_json_t *d, const char **done)
+{
+    (void)done;
+    return new_codes(r, body, d, authsvc_flow_mfa_new_codes,
+                     "Here are your new recovery codes.");
+}
+
+static const authsvc_fail_t *act_mfa_disable(request_rec *r, authsvc_json_t *body,
+                                             authsvc_json_t *d, const char **done)
+{
+    authsvc_field_t pw;
+    authsvc_factor_in_t in;
+
+    (void)d;
+    field(r, body, "password", 0, &pw);
+    field(r, body, "code", 1, &in.code);
+    field(r, body, "recovery_code", 1, &in.recovery_code);
+    *done = "mfa_disabled";
+    return authsvc_flow_mfa_disable(r, &pw, &in);
+}
+
+static const struct {
+    const char *path;
+    action_fn fn;
+} actions[] = {
+    {"profile", act_profile},
+    {"password", act_password},
+    {"email", act_email},
+    {"verify", act_verify},
+    {"sessions/revoke", act_revoke},
+    {"sessions/revoke-others", act_revoke_others},
+    {"mfa", act_mfa_begin},
+    {"mfa/confirm", act_mfa_confirm},
+    {"mfa/recovery-codes", act_mfa_codes},
+    {"mfa/disable", act_mfa_disable},
+    {NULL, NULL}};
+
+int authsvc_h_page_account_post(request_rec *r, const char *const *params)
+{
+    const char *path = params[1] ? apr_pstrcat(r->pool, params[0], "/", params[1], NULL)
+                                 : params[0];
+    const char *done = NULL;
+    authsvc_identity_t *id;
+    authsvc_json_t *body, *d;
+    const authsvc_fail_t *fail;
+    int i;
+
+    for (i = 0; actions[i].path != NULL && strcmp(actions[i].path, path) != 0; i++) {
+    }
+    if (actions[i].path == NULL) {
+        return authsvc_page_problem(r, "not_found", "There is no such page.");
+    }
+    if ((id = who(r)) == NULL) {
+        return to_login(r, NULL);
+    }
+    if (!read_form(r, &body)) {
+        return OK;
+    }
+    d = data_for(r, id, "");
+    fail = actions[i].fn(r, body, d, &done);
+    if (fail != NULL && strcmp(fail->code, "reauthentication_required") == 0) {
+        return to_login(r, "reauthenticate");
+    }
+    if (fail != NULL && strcmp(fail->code, "unauthenticated") == 0) {
+        return to_login(r, NULL);
+    }
+    if (fail == NULL && done != NULL) {
+        return authsvc_page_redirect(
+            r, apr_pstrcat(r->pool, mount_path(r, "/account?done="), done, NULL));
+    }
+    if (fail != NULL && (id = who(r)) == NULL) {
+        return to_login(r, NULL); /* the action ended this session */
+    }
+    return account_page(r, fail ? failed(r, d, fail) : HTTP_OK, d, id);
+}
+
+int authsvc_h_page_css(request_rec *r, const char *const *params)
+{
+    (void)params;
+    return authsvc_page_css(r);
+}

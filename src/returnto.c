@@ -1,0 +1,133 @@
+/*
+ * returnto.c - validation of a return_to (see returnto.h). The rules are a whitelist:
+ * browsers repair "/\host", "\\host", tabs and line breaks into other hosts, and
+ * servers behind us may decode once more, so anything odd is refused rather than
+ * cleaned up.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "apr_escape.h"
+#include "apr_lib.h"
+#include "apr_strings.h"
+#include "apr_uri.h"
+
+#include "returnto.h"
+
+#define DECODE_ROUNDS 3
+
+/* No backslash or control character (browsers drop tabs and line breaks, and read
+ * '\' as '/'); as sent (raw), no blank or non-ASCII octet either. */
+static int plain(const char *s, int raw)
+{
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f || c == '\\' || (raw && (c == ' ' || c > 0x7f))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A path of this site: "/" and then not a second '/' (a scheme-relative URL). */
+static int local_path(const char *s, int raw)
+{
+    return s[0] == '/' && s[1] != '/' && plain(s, raw);
+}
+
+/* s and each of its percent-decoded forms pass test. */
+static int every_form(apr_pool_t *p, const char *s, int (*test)(const char *, int))
+{
+    int i;
+
+    for (i = 0; i <= DECODE_ROUNDS; i++) {
+        apr_size_t len = 0;
+        apr_status_t rv;
+        char *d;
+
+        if (!test(s, i == 0)) {
+            return 0;
+        }
+        if (strchr(s, '%') == NULL) {
+            return 1;
+        }
+        rv = apr_unescape_url(NULL, s, APR_ESCAPE_STRING, NULL, NULL, 0, &len);
+        if (rv == APR_EINVAL) {
+            return 1; /* a '%' not followed by two hex digits: nobody can decode further */
+        }
+        if (rv != APR_SUCCESS) {
+            return 0; /* an encoded NUL */
+        }
+        d = apr_palloc(p, len);
+        apr_unescape_url(d, s, APR_ESCAPE_STRING, NULL, NULL, 0, NULL);
+        s = d;
+    }
+    return 0; /* still encoded after every round: nobody writes that */
+}
+
+static int listed(const apr_uri_t *u, const apr_array_header_t *allow)
+{
+    int i;
+
+    for (i = 0; allow != NULL && i < allow->nelts; i++) {
+        const char *a = APR_ARRAY_IDX(allow, i, const char *);
+        const char *colon = strchr(a, ':');
+        apr_size_t hl = colon ? (apr_size_t)(colon - a) : strlen(a);
+
+        if (strlen(u->hostname) != hl || strncasecmp(u->hostname, a, hl) != 0) {
+            continue;
+        }
+        if (colon == NULL ||
+            (u->port_str != NULL && strcmp(u->port_str, colon + 1) == 0) ||
+            (u->port_str == NULL && (apr_port_t)atoi(colon + 1) == u->port)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int any_url(const char *s, int raw)
+{
+    return plain(s, raw);
+}
+
+/* An absolute http(s) URL to a listed host. */
+static int allowed_url(apr_pool_t *p, const char *v, const apr_array_header_t *allow)
+{
+    apr_uri_t u;
+    const char *rest;
+
+    if (strncasecmp(v, "https://", 8) == 0) {
+        rest = v + 8;
+    }
+    else if (strncasecmp(v, "http://", 7) == 0) {
+        rest = v + 7;
+    }
+    else {
+        return 0;
+    }
+    if (strpbrk(rest, "@") != NULL && strcspn(rest, "@") < strcspn(rest, "/?#")) {
+        return 0; /* userinfo: "https://good@evil" */
+    }
+    if (!every_form(p, v, any_url) || apr_uri_parse(p, v, &u) != APR_SUCCESS ||
+        u.hostname == NULL || *u.hostname == '\0' || u.user != NULL ||
+        u.password != NULL) {
+        return 0;
+    }
+    if (u.port == 0) {
+        u.port = apr_uri_port_of_scheme(u.scheme);
+    }
+    return listed(&u, allow);
+}
+
+const char *authsvc_return_to_check(apr_pool_t *p, const char *v,
+                                    const apr_array_header_t *allow)
+{
+    if (v == NULL || *v == '\0' || strlen(v) > AUTHSVC_RETURN_TO_MAX) {
+        return NULL;
+    }
+    if (v[0] == '/') {
+        return every_form(p, v, local_path) ? v : NULL;
+    }
+    return allowed_url(p, v, allow) ? v : NULL;
+}
