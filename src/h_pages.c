@@ -45,14 +45,15 @@ static const char *form_str(authsvc_json_t *body, const char *name)
     return authsvc_json_get_string(body, name, &v, &len) == AUTHSVC_JSON_OK ? v : "";
 }
 
-/* A form field for a flow: an empty optional field counts as not given. */
-static void field(request_rec *r, authsvc_json_t *body, const char *name, int optional,
+/* A form field for a flow: an empty field counts as not given (a form sends every
+ * field): a required one is then "required", an optional one none. */
+static void field(request_rec *r, authsvc_json_t *body, const char *name,
                   authsvc_field_t *f)
 {
     apr_array_header_t *errs = NULL;
 
     authsvc_h_field(r, body, name, f, &errs);
-    if (errs != NULL || (optional && f->state == AUTHSVC_FIELD_SET && f->len == 0)) {
+    if (errs != NULL || (f->state == AUTHSVC_FIELD_SET && f->len == 0)) {
         f->state = AUTHSVC_FIELD_ABSENT;
     }
 }
@@ -211,9 +212,9 @@ static int reauthenticate(request_rec *r, authsvc_json_t *body, authsvc_identity
     const authsvc_fail_t *fail;
     authsvc_json_t *d;
 
-    field(r, body, "password", 0, &pw);
-    field(r, body, "code", 1, &in.code);
-    field(r, body, "recovery_code", 1, &in.recovery_code);
+    field(r, body, "password", &pw);
+    field(r, body, "code", &in.code);
+    field(r, body, "recovery_code", &in.recovery_code);
     if ((fail = authsvc_flow_reauthenticate_session(r, &pw, &in, &s)) == NULL) {
         return land(r, rt);
     }
@@ -241,8 +242,8 @@ int authsvc_h_page_login_post(request_rec *r, const char *const *params)
     if (id != NULL && (strcmp(prompt, "reauthenticate") == 0 || strcmp(prompt, "mfa") == 0)) {
         return reauthenticate(r, body, id, rt, prompt);
     }
-    field(r, body, "login", 0, &in.login);
-    field(r, body, "password", 0, &in.password);
+    field(r, body, "login", &in.login);
+    field(r, body, "password", &in.password);
     in.honeypot = authsvc_abuse_honeypot(r, body);
     apr_table_setn(r->notes, AUTHSVC_NOTE_BROWSER, "1");
     if ((fail = authsvc_flow_login(r, &in, &res)) == NULL) {
@@ -287,8 +288,8 @@ int authsvc_h_page_mfa_post(request_rec *r, const char *const *params)
     token.state = mfa ? AUTHSVC_FIELD_SET : AUTHSVC_FIELD_ABSENT;
     token.s = mfa;
     token.len = mfa ? strlen(mfa) : 0;
-    field(r, body, "code", 1, &in.code);
-    field(r, body, "recovery_code", 1, &in.recovery_code);
+    field(r, body, "code", &in.code);
+    field(r, body, "recovery_code", &in.recovery_code);
     apr_table_setn(r->notes, AUTHSVC_NOTE_BROWSER, "1");
     if ((fail = authsvc_flow_login_mfa(r, &token, &in, &res)) == NULL) {
         mfa_cookie(r, NULL);
@@ -333,11 +334,11 @@ int authsvc_h_page_register_post(request_rec *r, const char *const *params)
         return OK;
     }
     rt = return_to(r, form_str(body, "return_to"));
-    field(r, body, "email", 0, &in.email);
-    field(r, body, "password", 0, &in.password);
-    field(r, body, "username", 1, &in.username);
-    field(r, body, "first_name", 1, &in.first_name);
-    field(r, body, "last_name", 1, &in.last_name);
+    field(r, body, "email", &in.email);
+    field(r, body, "password", &in.password);
+    field(r, body, "username", &in.username);
+    field(r, body, "first_name", &in.first_name);
+    field(r, body, "last_name", &in.last_name);
     in.honeypot = authsvc_abuse_honeypot(r, body);
     if ((fail = authsvc_flow_register(r, &in, &u)) == NULL) {
         return authsvc_page_message(
@@ -403,7 +404,7 @@ int authsvc_h_page_forgot_post(request_rec *r, const char *const *params)
     if (!read_form(r, &body)) {
         return OK;
     }
-    field(r, body, "email", 0, &email);
+    field(r, body, "email", &email);
     d = data_for(r, NULL, "");
     fail = authsvc_flow_forgot_password(r, &email, authsvc_abuse_honeypot(r, body));
     if (fail != NULL) {
@@ -457,8 +458,8 @@ int authsvc_h_page_reset_post(request_rec *r, const char *const *params)
     if (!read_form(r, &body)) {
         return OK;
     }
-    field(r, body, "token", 0, &token);
-    field(r, body, "password", 0, &pw);
+    field(r, body, "token", &token);
+    field(r, body, "password", &pw);
     d = data_for(r, NULL, "");
     if ((fail = authsvc_flow_reset_password(r, &token, &pw)) != NULL) {
         status = token_failed(r, d, body, fail);
@@ -479,7 +480,7 @@ int authsvc_h_page_verify_post(request_rec *r, const char *const *params)
     if (!read_form(r, &body)) {
         return OK;
     }
-    field(r, body, "token", 0, &token);
+    field(r, body, "token", &token);
     d = data_for(r, NULL, "");
     if ((fail = authsvc_flow_verify_email(r, &token, &u)) != NULL) {
         status = token_failed(r, d, body, fail);
@@ -532,9 +533,10 @@ static const authsvc_fail_t *account_data(request_rec *r, authsvc_json_t *d,
                                                                         authsvc_event_t)));
     }
     authsvc_json_set(d, "events", arr);
-    fail = authsvc_flow_mfa_status(r, &m);
-    authsvc_json_set_bool(d, "mfa_available", fail == NULL);
-    if (fail == NULL) {
+    /* Without AuthsvcSecretKeyFile no enrollment can start: the section is left out. */
+    if (authsvc_srv(r->server)->keyring != NULL &&
+        authsvc_flow_mfa_status(r, &m) == NULL) {
+        authsvc_json_set_bool(d, "mfa_available", 1);
         authsvc_json_set(d, "mfa", authsvc_h_mfa_json(r, &m));
     }
     return NULL;
@@ -596,9 +598,9 @@ static const authsvc_fail_t *act_profile(request_rec *r, authsvc_json_t *body,
     authsvc_user_t *u = NULL;
 
     (void)d;
-    field(r, body, "username", 1, &in.username);
-    field(r, body, "first_name", 1, &in.first_name);
-    field(r, body, "last_name", 1, &in.last_name);
+    field(r, body, "username", &in.username);
+    field(r, body, "first_name", &in.first_name);
+    field(r, body, "last_name", &in.last_name);
     /* An empty field clears the value: the form always sends all three. */
     in.replace = 1;
     *done = "profile";
@@ -613,8 +615,8 @@ static const authsvc_fail_t *act_password(request_rec *r, authsvc_json_t *body,
     const authsvc_fail_t *fail;
 
     (void)d;
-    field(r, body, "current_password", 0, &cur);
-    field(r, body, "new_password", 0, &pw);
+    field(r, body, "current_password", &cur);
+    field(r, body, "new_password", &pw);
     apr_table_setn(r->notes, AUTHSVC_NOTE_BROWSER, "1");
     if ((fail = authsvc_flow_change_password(r, &cur, &pw, &out)) == NULL) {
         authsvc_session_set_cookie(r, out.token);
@@ -629,8 +631,8 @@ static const authsvc_fail_t *act_email(request_rec *r, authsvc_json_t *body,
     authsvc_field_t email, pw;
 
     (void)d;
-    field(r, body, "new_email", 0, &email);
-    field(r, body, "password", 0, &pw);
+    field(r, body, "new_email", &email);
+    field(r, body, "password", &pw);
     *done = "email";
     return authsvc_flow_change_email(r, &email, &pw);
 }
@@ -714,7 +716,7 @@ static const authsvc_fail_t *new_codes(request_rec *r, authsvc_json_t *body,
     authsvc_json_t *arr;
     int i;
 
-    field(r, body, "code", 0, &code);
+    field(r, body, "code", &code);
     if ((fail = fn(r, &code, &codes)) != NULL) {
         return fail;
     }
@@ -756,28 +758,31 @@ static const authsvc_fail_t *act_mfa_disable(request_rec *r, authsvc_json_t *bod
     authsvc_factor_in_t in;
 
     (void)d;
-    field(r, body, "password", 0, &pw);
-    field(r, body, "code", 1, &in.code);
-    field(r, body, "recovery_code", 1, &in.recovery_code);
+    field(r, body, "password", &pw);
+    field(r, body, "code", &in.code);
+    field(r, body, "recovery_code", &in.recovery_code);
     *done = "mfa_disabled";
     return authsvc_flow_mfa_disable(r, &pw, &in);
 }
 
+/* Each action's path under M/account/, and the name that tells the template which
+ * form was posted (forms share field names: password, code). */
 static const struct {
     const char *path;
     action_fn fn;
+    const char *form;
 } actions[] = {
-    {"profile", act_profile},
-    {"password", act_password},
-    {"email", act_email},
-    {"verify", act_verify},
-    {"sessions/revoke", act_revoke},
-    {"sessions/revoke-others", act_revoke_others},
-    {"mfa", act_mfa_begin},
-    {"mfa/confirm", act_mfa_confirm},
-    {"mfa/recovery-codes", act_mfa_codes},
-    {"mfa/disable", act_mfa_disable},
-    {NULL, NULL}};
+    {"profile", act_profile, "form_profile"},
+    {"password", act_password, "form_password"},
+    {"email", act_email, "form_email"},
+    {"verify", act_verify, "form_verify"},
+    {"sessions/revoke", act_revoke, "form_revoke"},
+    {"sessions/revoke-others", act_revoke_others, "form_revoke"},
+    {"mfa", act_mfa_begin, "form_begin"},
+    {"mfa/confirm", act_mfa_confirm, "form_confirm"},
+    {"mfa/recovery-codes", act_mfa_codes, "form_codes"},
+    {"mfa/disable", act_mfa_disable, "form_disable"},
+    {NULL, NULL, NULL}};
 
 int authsvc_h_page_account_post(request_rec *r, const char *const *params)
 {
@@ -801,6 +806,7 @@ int authsvc_h_page_account_post(request_rec *r, const char *const *params)
         return OK;
     }
     d = data_for(r, id, "");
+    authsvc_json_set_bool(d, actions[i].form, 1);
     fail = actions[i].fn(r, body, d, &done);
     if (fail != NULL && strcmp(fail->code, "reauthentication_required") == 0) {
         return to_login(r, "reauthenticate");

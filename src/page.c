@@ -46,7 +46,8 @@ static const struct {
      "recovery_codes_remaining enroll secret uri qr_svg recovery_codes done "
      "prompt_mfa_enroll err_username err_first_name err_last_name err_current_password "
      "err_new_password err_new_email err_password err_code err_recovery_code err_id "
-     "password_min mfa_available new_recovery_codes"},
+     "password_min mfa_available new_recovery_codes form_profile form_password form_email "
+     "form_verify form_revoke form_begin form_confirm form_codes form_disable"},
     {"message.html", "heading message link_href link_text code"},
 };
 

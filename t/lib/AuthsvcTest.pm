@@ -53,9 +53,9 @@ our @EXPORT = qw(
     b64url_enc b64url_dec jwt_parts jwt_claims run_python pyjwt_verify jwt_key_file key_info
     hs_secret hs_kid forge_token sign_with token_account token_login bearer bearer_get
     refresh_post token_invalid_ok jwks_of
-    html_accept page_csp form_enc page_headers_ok page_ok message_ok redirect_ok loc_split
+    html_accept page_csp form_enc page_headers_ok page_answer_ok message_page_ok redirect_ok loc_split
     csrf_from form_ids form_fields html_elements by_id html_text no_cr_lf_ok set_cookies
-    session_cookie page_structure_ok page_failed_ok
+    session_set_cookie page_structure_ok page_failed_ok
 );
 
 my $JSON = JSON::PP->new->utf8->canonical->allow_nonref;
@@ -1462,11 +1462,11 @@ sub jwks_of {
 # ---- Pages (issue 8) ------------------------------------------------------------------------
 #
 #   my $res = $c->page_get('/login?return_to=/x');         # Accept: text/html
-#   my $html = page_ok($res, 200, 'login-form', 'GET /login');  # status, headers, form, token
+#   my $html = page_answer_ok($res, 200, 'login-form', 'GET /login');  # status, headers, form, token
 #   my $res = $c->page_post('/login', {login => $l, password => $pw, csrf_token => csrf_from($html)});
 #   my ($res, $get) = $c->page_submit('/login?return_to=/x', {login => $l, password => $pw});
 #   redirect_ok($c, $res, '/api/account', 'name');        # 303 to exactly that
-#   message_ok($res, 403, 'csrf_failed', 'name');          # message.html with that code
+#   message_page_ok($res, 403, 'csrf_failed', 'name');          # message.html with that code
 #   by_id($html, 'password-error')                         # inner HTML of the element, or undef
 #   form_fields($html, 'reset-form')                       # {name => value} of its inputs
 #
@@ -1657,7 +1657,7 @@ sub page_headers_ok {
 
 # A page answer: the status, every security header, and (form_id given) that form with a
 # csrf_token (43 characters of base64url). Returns the HTML.
-sub page_ok {
+sub page_answer_ok {
     my ($res, $status, $form_id, $name) = @_;
     my $html = _html_of($res);
     ok($res->code == $status, "$name: $status")
@@ -1676,7 +1676,7 @@ sub page_ok {
 
 # message.html: the status, the security headers, the problem code on the page. Returns
 # the HTML.
-sub message_ok {
+sub message_page_ok {
     my ($res, $status, $code, $name) = @_;
     my $html = _html_of($res);
     my @why;
@@ -1705,7 +1705,7 @@ sub set_cookies {
 
 # A session cookie the response sets (NAME: authsvc or __Host-authsvc unless given), or
 # undef.
-sub session_cookie {
+sub session_set_cookie {
     my ($res, $name) = @_;
     my $all = set_cookies($res);
     my $c = $all->{ $name // 'authsvc' } // (defined $name ? undef : $all->{'__Host-authsvc'});
@@ -1746,7 +1746,7 @@ sub page_structure_ok {
 # aria-invalid). Returns the HTML.
 sub page_failed_ok {
     my ($res, $status, $form, $fields, $name) = @_;
-    my $html = page_ok($res, $status, $form, $name);
+    my $html = page_answer_ok($res, $status, $form, $name);
     ok(defined by_id($html, 'error') && length html_text(by_id($html, 'error')),
        "$name: a page-level error (#error)") or diag(substr(html_text($html) // '', 0, 400));
     if ($fields) {
@@ -1760,7 +1760,7 @@ sub page_failed_ok {
                "$name: an input of $fd is aria-invalid and described by #$fd-error");
         }
     }
-    ok(!session_cookie($res), "$name: no session cookie");
+    ok(!session_set_cookie($res), "$name: no session cookie");
     return $html;
 }
 
