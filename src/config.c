@@ -814,6 +814,15 @@ static const char *set_origin(cmd_parms *cmd, void *dcfg, const char *arg)
                             "https://app.example.com (scheme, host and port only; never *)",
                             cmd->directive->directive, arg);
     }
+    if (strncmp(o, "http://", 7) == 0 && strcmp(o + 7, "localhost") != 0 &&
+        strncmp(o + 7, "localhost:", 10) != 0 && strncmp(o + 7, "127.", 4) != 0 &&
+        strncmp(o + 7, "[::1]", 5) != 0) {
+        /* Anyone on the network path can speak for a plain-HTTP origin. */
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                     "%s %s: a plain-HTTP origin is trusted with the session cookie; "
+                     "anyone on its network path can send requests as it",
+                     cmd->directive->directive, o);
+    }
     if (*list == NULL) {
         *list = apr_array_make(cmd->pool, 4, sizeof(const char *));
     }

@@ -7,6 +7,7 @@
 #include "crypto.h"
 #include "csrf.h"
 #include "problem.h"
+#include "request.h"
 #include "session.h"
 
 #define PRE_COOKIE_PLAIN  "authsvc-csrf"
@@ -70,15 +71,17 @@ static int same(const char *want, const char *sent, apr_size_t len)
 
 int authsvc_csrf_form_ok(request_rec *r, const char *sent, apr_size_t len)
 {
-    int ok;
+    const char *session = authsvc_session_cookie_token(r);
 
     if (sent == NULL || len == 0) {
         return 0;
     }
-    /* Both are computed, so that the time taken does not tell which one matched. */
-    ok = same(mac(r, authsvc_session_cookie_token(r), LABEL_SESSION), sent, len);
-    ok |= same(mac(r, authsvc_cookie_get(r, pre_name(r)), LABEL_PRE), sent, len);
-    return ok;
+    /* With a session, only its token: a pre-session cookie can be planted by a sibling
+     * subdomain where it is not __Host- (plain HTTP), and must not act for a session. */
+    if (session != NULL) {
+        return same(mac(r, session, LABEL_SESSION), sent, len);
+    }
+    return same(mac(r, authsvc_cookie_get(r, pre_name(r)), LABEL_PRE), sent, len);
 }
 
 /* The origin of an absolute URL (AuthsvcPublicURL): up to the path. */
@@ -149,7 +152,7 @@ const char *authsvc_csrf_json(request_rec *r)
     }
     if (has_body(r)) {
         ct = apr_table_get(r->headers_in, "Content-Type");
-        if (ct == NULL || strcasecmp(ap_field_noparam(r->pool, ct), "application/json") != 0) {
+        if (!authsvc_request_is_json(ct)) {
             return "a request signed in with the session cookie must send its body as "
                    "application/json";
         }
@@ -176,10 +179,14 @@ int authsvc_csrf_cors(request_rec *r)
                     apr_table_get(r->headers_in, "Access-Control-Request-Method") != NULL;
     apr_table_t *h = r->err_headers_out;
 
-    if (c->cors_origins == NULL || origin == NULL) {
+    if (c->cors_origins == NULL) {
         return 0;
     }
+    /* Every answer depends on Origin where CORS is on, for caches too. */
     apr_table_mergen(h, "Vary", "Origin");
+    if (origin == NULL) {
+        return 0;
+    }
     o = authsvc_config_origin(r->pool, origin);
     if (o == NULL || !in_list(c->cors_origins, o)) {
         if (preflight) {

@@ -586,6 +586,23 @@ const authsvc_fail_t *authsvc_flow_mfa_status(request_rec *r, authsvc_mfa_t *out
     return NULL;
 }
 
+/* Who may enroll: the signed-in user of a fresh session, on a server with a key; with
+ * the account's second-factor state. */
+static const authsvc_fail_t *enroller(request_rec *r, authsvc_db_t **db, authsvc_user_t **u,
+                                      const authsvc_keyring_t **kr, authsvc_mfa_t *m)
+{
+    authsvc_identity_t *id = NULL;
+    const authsvc_fail_t *fail;
+
+    if ((fail = authsvc_flow_me_fresh(r, &id, db, u)) != NULL || (fail = keyring(r, kr)) != NULL) {
+        return fail;
+    }
+    if (authsvc_mfa_get(*db, (*u)->id, m) != APR_SUCCESS || !m->found) {
+        return authsvc_fail(r, "unavailable", "the account database is unreachable");
+    }
+    return NULL;
+}
+
 /* The otpauth URI and QR code of the secret out->secret for u. */
 static const authsvc_fail_t *enrollment(request_rec *r, const authsvc_user_t *u,
                                         authsvc_enroll_out_t *out)
@@ -600,7 +617,6 @@ const authsvc_fail_t *authsvc_flow_mfa_begin(request_rec *r, authsvc_enroll_out_
 {
     unsigned char secret[AUTHSVC_TOTP_SECRET_BYTES];
     const authsvc_keyring_t *kr;
-    authsvc_identity_t *id = NULL;
     authsvc_user_t *u = NULL;
     authsvc_db_t *db = NULL;
     const authsvc_fail_t *fail;
@@ -608,11 +624,8 @@ const authsvc_fail_t *authsvc_flow_mfa_begin(request_rec *r, authsvc_enroll_out_
     authsvc_mfa_t m;
     int done = 0;
 
-    if ((fail = authsvc_flow_me_fresh(r, &id, &db, &u)) != NULL || (fail = keyring(r, &kr)) != NULL) {
+    if ((fail = enroller(r, &db, &u, &kr, &m)) != NULL) {
         return fail;
-    }
-    if (authsvc_mfa_get(db, u->id, &m) != APR_SUCCESS || !m.found) {
-        return authsvc_fail(r, "unavailable", "the account database is unreachable");
     }
     if (m.secret != NULL) {
         return authsvc_fail(r, "mfa_already_enabled",
@@ -644,7 +657,6 @@ const authsvc_fail_t *authsvc_flow_mfa_begin(request_rec *r, authsvc_enroll_out_
 const authsvc_fail_t *authsvc_flow_mfa_pending(request_rec *r, authsvc_enroll_out_t *out)
 {
     const authsvc_keyring_t *kr;
-    authsvc_identity_t *id = NULL;
     authsvc_user_t *u = NULL;
     authsvc_db_t *db = NULL;
     const authsvc_fail_t *fail;
@@ -652,12 +664,8 @@ const authsvc_fail_t *authsvc_flow_mfa_pending(request_rec *r, authsvc_enroll_ou
     authsvc_mfa_t m;
 
     out->secret = NULL;
-    if ((fail = authsvc_flow_me_fresh(r, &id, &db, &u)) != NULL ||
-        (fail = keyring(r, &kr)) != NULL) {
+    if ((fail = enroller(r, &db, &u, &kr, &m)) != NULL) {
         return fail;
-    }
-    if (authsvc_mfa_get(db, u->id, &m) != APR_SUCCESS || !m.found) {
-        return authsvc_fail(r, "unavailable", "the account database is unreachable");
     }
     if (m.secret != NULL || m.pending == NULL ||
         AUTHSVC_NOW() - m.pending_at > AUTHSVC_MFA_PENDING_TTL) {

@@ -168,6 +168,21 @@ static void mfa_cookie(request_rec *r, const char *value)
 
 /* ---- sign-in ---------------------------------------------------------------------- */
 
+/* A sign-in succeeded: the new session's cookie; the session this browser had before
+ * (another account's, say) ends rather than living on unseen; no second step is
+ * pending any more. */
+static void signed_in(request_rec *r, const authsvc_identity_t *before, const char *token)
+{
+    if (before != NULL && authsvc_flow_logout(r) != NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "the session this browser had before signing in could not be ended");
+    }
+    if (authsvc_cookie_get(r, MFA_COOKIE) != NULL) {
+        mfa_cookie(r, NULL);
+    }
+    authsvc_session_set_cookie(r, token);
+}
+
 static int login_page(request_rec *r, int status, authsvc_json_t *d, const char *prompt,
                       const authsvc_identity_t *id)
 {
@@ -247,7 +262,7 @@ int authsvc_h_page_login_post(request_rec *r, const char *const *params)
     in.honeypot = authsvc_abuse_honeypot(r, body);
     apr_table_setn(r->notes, AUTHSVC_NOTE_BROWSER, "1");
     if ((fail = authsvc_flow_login(r, &in, &res)) == NULL) {
-        authsvc_session_set_cookie(r, res.token);
+        signed_in(r, id, res.token);
         return land(r, rt);
     }
     if (strcmp(fail->code, "mfa_required") == 0 && fail->extra != NULL &&
@@ -292,8 +307,7 @@ int authsvc_h_page_mfa_post(request_rec *r, const char *const *params)
     field(r, body, "recovery_code", &in.recovery_code);
     apr_table_setn(r->notes, AUTHSVC_NOTE_BROWSER, "1");
     if ((fail = authsvc_flow_login_mfa(r, &token, &in, &res)) == NULL) {
-        mfa_cookie(r, NULL);
-        authsvc_session_set_cookie(r, res.token);
+        signed_in(r, who(r), res.token);
         return land(r, rt);
     }
     d = data_for(r, NULL, rt);
@@ -373,14 +387,17 @@ int authsvc_h_page_logout_post(request_rec *r, const char *const *params)
     if (!read_form(r, &body)) {
         return OK;
     }
-    if ((fail = authsvc_flow_logout(r)) != NULL) {
-        return page_fail(r, fail);
-    }
+    /* The browser forgets the session even when the server could not end it (a shared
+     * computer must not stay signed in). Not "cookies" in Clear-Site-Data: that clears
+     * every cookie of the registrable domain, signing the user out of sibling sites;
+     * ours are expired here. */
+    fail = authsvc_flow_logout(r);
     authsvc_session_clear_cookie(r);
     mfa_cookie(r, NULL);
-    /* Not "cookies": that clears every cookie of the registrable domain, signing the
-     * user out of sibling sites; ours are expired above. */
     apr_table_setn(r->err_headers_out, "Clear-Site-Data", "\"cache\", \"storage\"");
+    if (fail != NULL) {
+        return page_fail(r, fail);
+    }
     return authsvc_page_redirect(r, mount_path(r, "/login?logged_out=1"));
 }
 
@@ -447,46 +464,51 @@ int authsvc_h_page_verify(request_rec *r, const char *const *params)
     return token_page(r, "verify_email", "Verify your email address");
 }
 
-int authsvc_h_page_reset_post(request_rec *r, const char *const *params)
+/* A mailed token's flow: the token, and a new password where the page asks for one. */
+typedef const authsvc_fail_t *(*token_fn)(request_rec *r, const authsvc_field_t *token,
+                                          const authsvc_field_t *password);
+
+static const authsvc_fail_t *verify(request_rec *r, const authsvc_field_t *token,
+                                    const authsvc_field_t *password)
+{
+    authsvc_user_t *u = NULL;
+
+    (void)password;
+    return authsvc_flow_verify_email(r, token, &u);
+}
+
+/* POST of a token page: the flow, then the page again (done, or the error). */
+static int token_post(request_rec *r, const char *page, const char *title, token_fn fn)
 {
     authsvc_json_t *body, *d;
     authsvc_field_t token, pw;
     const authsvc_fail_t *fail;
     int status = HTTP_OK;
 
-    (void)params;
     if (!read_form(r, &body)) {
         return OK;
     }
     field(r, body, "token", &token);
     field(r, body, "password", &pw);
     d = data_for(r, NULL, "");
-    if ((fail = authsvc_flow_reset_password(r, &token, &pw)) != NULL) {
+    if ((fail = fn(r, &token, &pw)) != NULL) {
         status = token_failed(r, d, body, fail);
     }
     authsvc_json_set_bool(d, "done", fail == NULL);
-    return authsvc_page_send(r, status, "reset_password", "Choose a new password", d);
+    return authsvc_page_send(r, status, page, title, d);
+}
+
+int authsvc_h_page_reset_post(request_rec *r, const char *const *params)
+{
+    (void)params;
+    return token_post(r, "reset_password", "Choose a new password",
+                      authsvc_flow_reset_password);
 }
 
 int authsvc_h_page_verify_post(request_rec *r, const char *const *params)
 {
-    authsvc_json_t *body, *d;
-    authsvc_field_t token;
-    authsvc_user_t *u = NULL;
-    const authsvc_fail_t *fail;
-    int status = HTTP_OK;
-
     (void)params;
-    if (!read_form(r, &body)) {
-        return OK;
-    }
-    field(r, body, "token", &token);
-    d = data_for(r, NULL, "");
-    if ((fail = authsvc_flow_verify_email(r, &token, &u)) != NULL) {
-        status = token_failed(r, d, body, fail);
-    }
-    authsvc_json_set_bool(d, "done", fail == NULL);
-    return authsvc_page_send(r, status, "verify_email", "Verify your email address", d);
+    return token_post(r, "verify_email", "Verify your email address", verify);
 }
 
 /* ---- the account page ------------------------------------------------------------- */

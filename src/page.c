@@ -26,11 +26,12 @@ struct authsvc_pages {
 /* The names each template may use (space-separated), after the common ones. */
 #define COMMON_NAMES                                                                     \
     "site mount assets csrf_token title error notice signed_in user_email return_to "   \
-    "honeypot"
+    "honeypot alerts"
 static const struct {
     const char *file, *names;
 } page_names[] = {
     {"layout.html", "body"},
+    {"alerts.html", ""},
     {"login.html", "login err_login err_password err_code registration reauthenticate "
                    "ask_code prompt logged_out"},
     {"mfa.html", "err_code err_recovery_code"},
@@ -50,6 +51,33 @@ static const struct {
      "form_verify form_revoke form_begin form_confirm form_codes form_disable"},
     {"message.html", "heading message link_href link_text code"},
 };
+
+/* The names that may be inserted raw ({{&name}}): markup the module makes itself. */
+static const char *const raw_names[] = {"body", "alerts", "qr_svg", NULL};
+
+/* NULL when every {{&name}} of tpl is one of raw_names, else the complaint. */
+static const char *raw_only(apr_pool_t *p, const char *tpl)
+{
+    const char *q, *s;
+    int i, line;
+
+    for (q = strstr(tpl, "{{&"); q != NULL; q = strstr(q + 3, "{{&")) {
+        for (i = 0; raw_names[i] != NULL; i++) {
+            apr_size_t n = strlen(raw_names[i]);
+            if (strncmp(q + 3, raw_names[i], n) == 0 && strncmp(q + 3 + n, "}}", 2) == 0) {
+                break;
+            }
+        }
+        if (raw_names[i] == NULL) {
+            for (line = 1, s = tpl; s < q; s++) {
+                line += *s == '\n';
+            }
+            return apr_psprintf(p, "line %d: only body, alerts and qr_svg may be inserted "
+                                "unescaped ({{&...}})", line);
+        }
+    }
+    return NULL;
+}
 
 /* NULL-terminated list of the names file may use; NULL for a file that is no template
  * (the stylesheet). */
@@ -97,7 +125,8 @@ const char *authsvc_pages_load(apr_pool_t *p, const char *dir, authsvc_pages_t *
         }
         names = names_of(p, t->t[i].name);
         if (err == NULL && names != NULL &&
-            (err = authsvc_template_check(p, t->t[i].text, names)) != NULL) {
+            ((err = authsvc_template_check(p, t->t[i].text, names)) != NULL ||
+             (err = raw_only(p, t->t[i].text)) != NULL)) {
             err = apr_psprintf(p, "%s: %s", where, err);
         }
     }
@@ -128,6 +157,9 @@ void authsvc_page_headers(request_rec *r)
     apr_table_setn(h, "X-Frame-Options", "DENY");
     apr_table_setn(h, "Referrer-Policy", "no-referrer");
     apr_table_setn(h, "Cache-Control", "no-store");
+    /* No compression: a page reflects input (return_to) next to its CSRF token, which
+     * is what BREACH needs to read the token byte by byte. */
+    apr_table_setn(r->subprocess_env, "no-gzip", "1");
 }
 
 static void set_default(authsvc_json_t *data, const char *key, const char *val)
@@ -166,7 +198,8 @@ int authsvc_page_send(request_rec *r, int status, const char *page, const char *
     const char *hp = authsvc_config_honeypot(c);
     const char *tpl = authsvc_pages_text(c->pages, apr_pstrcat(r->pool, page, ".html", NULL));
     const char *layout = authsvc_pages_text(c->pages, "layout.html");
-    const char *body, *html = NULL, *err = NULL;
+    const char *alerts = authsvc_pages_text(c->pages, "alerts.html");
+    const char *body = NULL, *html = NULL, *err = NULL;
 
     authsvc_page_headers(r);
     set_default(data, "site", site_name(r));
@@ -175,8 +208,12 @@ int authsvc_page_send(request_rec *r, int status, const char *page, const char *
     set_default(data, "csrf_token", authsvc_csrf_token(r));
     set_default(data, "honeypot", hp ? hp : "");
     set_default(data, "title", title);
-    if (tpl != NULL && layout != NULL &&
-        (body = authsvc_template_render(r->pool, tpl, data, 1, &err)) != NULL) {
+    /* alerts.html is the page's notice and error, placed by each page with {{&alerts}}. */
+    if (alerts != NULL && (alerts = authsvc_template_render(r->pool, alerts, data, 1, &err))) {
+        authsvc_json_set_str(data, "alerts", alerts);
+        body = tpl != NULL ? authsvc_template_render(r->pool, tpl, data, 1, &err) : NULL;
+    }
+    if (body != NULL && layout != NULL) {
         authsvc_json_set_str(data, "body", body);
         html = authsvc_template_render(r->pool, layout, data, 1, &err);
     }

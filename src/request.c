@@ -8,7 +8,7 @@
 
 /* Content types accepted as JSON: application/json and any application/...+json,
  * with or without parameters (charset is ignored: JSON is UTF-8, RFC 8259). */
-static int is_json_type(const char *ct)
+int authsvc_request_is_json(const char *ct)
 {
     const char *semi, *plus;
     apr_size_t n;
@@ -163,7 +163,7 @@ const char *authsvc_request_json(request_rec *r, apr_size_t max_body, authsvc_js
     char *buf = NULL;
     apr_size_t len = 0;
 
-    if (!is_json_type(apr_table_get(r->headers_in, "Content-Type"))) {
+    if (!authsvc_request_is_json(apr_table_get(r->headers_in, "Content-Type"))) {
         *detail = "send the body as Content-Type: application/json";
         return "unsupported_media_type";
     }

@@ -15,6 +15,10 @@ typedef struct {
     const char *request_id; /* mod_unique_id's UNIQUE_ID, or NULL */
 } authsvc_client_t;
 
+/* 1 when the Content-Type ct is JSON: application/json or application/...+json, with
+ * or without parameters. */
+int authsvc_request_is_json(const char *ct);
+
 /* Read the request body as one JSON object of at most max_body bytes. Returns NULL and
  * sets *out on success; otherwise returns the problem code to send
  * (payload_too_large, unsupported_media_type, invalid_json) and sets *detail. */

@@ -51,15 +51,20 @@ static int every_form(apr_pool_t *p, const char *s, int (*test)(const char *, in
         if (strchr(s, '%') == NULL) {
             return 1;
         }
+        /* A '%' without two hex digits (APR_EINVAL) is left as it is and the rest is
+         * still decoded: a stray one must not spare the decoded form its check. */
         rv = apr_unescape_url(NULL, s, APR_ESCAPE_STRING, NULL, NULL, 0, &len);
-        if (rv == APR_EINVAL) {
-            return 1; /* a '%' not followed by two hex digits: nobody can decode further */
+        if (rv == APR_NOTFOUND) {
+            return 1;
         }
-        if (rv != APR_SUCCESS) {
+        if (rv != APR_SUCCESS && rv != APR_EINVAL) {
             return 0; /* an encoded NUL */
         }
-        d = apr_palloc(p, len);
+        d = apr_palloc(p, len + 1);
         apr_unescape_url(d, s, APR_ESCAPE_STRING, NULL, NULL, 0, NULL);
+        if (strcmp(d, s) == 0) {
+            return 1; /* only stray '%' signs: nothing more to decode */
+        }
         s = d;
     }
     return 0; /* still encoded after every round: nobody writes that */

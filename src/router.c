@@ -279,6 +279,7 @@ int authsvc_router_dispatch(request_rec *r)
     }
     path = r->uri + mlen;
     for (rt = routes; rt->pattern != NULL; rt++) {
+        memset(params, 0, sizeof(params)); /* nothing left from a route that failed */
         if (!match(r->pool, rt->pattern, path, params)) {
             continue;
         }

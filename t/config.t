@@ -217,6 +217,7 @@ for my $t (['tpl-unknown', 'verify_email.txt', "Hello {{nobody_knows}}\nCode: {{
            # unclosed section, a raw value, and a good override of one page.
            ['pages-unknown', 'login.html', "<p>{{password}}</p>\n"],
            ['pages-unclosed', 'account.html', "{{#sessions}}<p>{{id}}</p>\n"],
+           ['pages-raw', 'login.html', "<p>{{error}}</p>\n<p>{{&login}}</p>\n"],
            ['pages-good', 'message.html', "<h1 id=\"custom\">{{heading}}</h1><p>{{message}}</p>\n"]) {
     my ($sub, $file, $text) = @$t;
     mkdir "$dir/$sub";
@@ -433,6 +434,7 @@ my @refused = (
     ["AuthsvcTemplates $key{good}",            qr/AuthsvcTemplates: .*is not a directory/],
     ["AuthsvcTemplates $dir/pages-unknown",    qr/AuthsvcTemplates: .*login\.html: line 1: unknown variable "password"/],
     ["AuthsvcTemplates $dir/pages-unclosed",   qr/AuthsvcTemplates: .*account\.html: .*sessions/],
+    ["AuthsvcTemplates $dir/pages-raw",        qr/AuthsvcTemplates: .*login\.html: line 2: only body, alerts and qr_svg may be inserted unescaped/],
     ["<Location /x>\nAuthsvcTemplates $dir/pages-good\n</Location>", qr/AuthsvcTemplates.*not allowed/],
     ['AuthsvcCORS *',                          qr/AuthsvcCORS: "\*" is not an origin/],
     ['AuthsvcCORS app.example.com',            qr/AuthsvcCORS: "app\.example\.com" is not an origin/],

@@ -1,7 +1,7 @@
 # Cross-site request forgery (issue 8).
 #
 # Pages: every POST carries the form field csrf_token, an HMAC keyed by the session
-# cookie (signed in) or the pre-session cookie authsvc-csrf; anything else is refused
+# cookie when there is one, else of the pre-session cookie authsvc-csrf; anything else is refused
 # with 403 message.html csrf_failed, and nothing changes.
 #
 # JSON: a state-changing request (not GET/HEAD/OPTIONS) with the session cookie and no
@@ -239,7 +239,8 @@ ok(defined $other_pre && defined $other_session, 'tokens of other browsers to tr
     is(client(vhost => $V)->get('/users/me', cookie => "authsvc=$live")->code, 401, '... signed out');
 }
 
-# The pre-session token goes on working after signing in (either key is accepted).
+# A pre-session token never acts for a session: once signed in, only the session's own
+# token is taken (a sibling subdomain could plant a pre-session cookie over plain HTTP).
 {
     my ($r, $f) = client(vhost => $V)->register(first_name => 'Pre');
     my $c = client(vhost => $V);
@@ -248,8 +249,13 @@ ok(defined $other_pre && defined $other_session, 'tokens of other browsers to tr
     is($res->code, 303, 'signed in on the page (the pre-session cookie stays)');
     ok($c->jar->{'authsvc-csrf'}, '... the browser still has authsvc-csrf');
     $res = $c->page_post('/account/profile', {csrf_token => $pre, first_name => 'Post', username => '', last_name => ''});
-    redirect_ok($c, $res, "$M/account?done=profile", 'POST /account/profile with the pre-session token');
-    is(user_row($f->{email})->{first_name}, 'Post', '... accepted');
+    is($res->code, 403, 'POST /account/profile with the pre-session token: 403');
+    like($res->content, qr/csrf_failed/, '... csrf_failed');
+    is(user_row($f->{email})->{first_name}, 'Pre', '... nothing changed');
+    my $good = csrf_from($c->page_get('/account')->content);
+    $res = $c->page_post('/account/profile', {csrf_token => $good, first_name => 'Post', username => '', last_name => ''});
+    redirect_ok($c, $res, "$M/account?done=profile", '... with the session\'s own token: accepted');
+    is(user_row($f->{email})->{first_name}, 'Post', '... saved');
 }
 
 # ---- JSON: cookie-authenticated requests need this site's Origin --------------------------------------
@@ -328,6 +334,10 @@ ok($jun->(), 'none of those changed anything');
     is(user_row($jf->{email})->{first_name}, 'Fetch', '... saved');
     $res = $j->request(PUT => '/users/me', body => '{"first_name":"Charset"}', ctype => 'application/json; charset=utf-8');
     is($res->code, 200, '... Content-Type: application/json; charset=utf-8: 200') or diag($res->content);
+    $res = $j->request(PATCH => '/users/me', body => '{"first_name":"Merge"}', ctype => 'application/merge-patch+json');
+    is($res->code, 200, '... Content-Type: application/merge-patch+json (a +json type, as the API takes): 200')
+        or diag($res->content);
+    is(user_row($jf->{email})->{first_name}, 'Merge', '... saved');
     is($j->get('/users/me', no_origin => 1)->code, 200, 'JSON GET /users/me without Origin: 200');
     is($j->head('/users/me')->code, 200, 'JSON HEAD /users/me without Origin: 200');
     is($j->get('/users/me', headers => [Origin => $EVIL])->code, 200, 'JSON GET /users/me with a foreign Origin: 200');
@@ -473,6 +483,13 @@ sub preflight {
     for my $r ($c->get('/users/me', headers => [Origin => $SPA]), preflight($c, '/users/me', $SPA)) {
         ok(!grep({ $_ eq '*' } $r->header('Access-Control-Allow-Origin')), 'cors: never Access-Control-Allow-Origin: *');
     }
+
+    # Where CORS is on, every answer varies with Origin, even one to a request without
+    # it: a shared cache must not hand that answer (without CORS headers) to the SPA.
+    $res = $c->get('/.well-known/jwks.json');
+    like(join(', ', $res->header('Vary')), qr/(?:^|,)\s*Origin\s*(?:,|$)/i,
+         'cors: an answer to a request without Origin has Vary: Origin');
+    ok(!defined $res->header('Access-Control-Allow-Origin'), '... and no CORS headers');
 }
 {
     # A server without AuthsvcCORS answers no origin.

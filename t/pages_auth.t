@@ -593,4 +593,41 @@ my $real;
     unlike($res->content, qr/x<y/, '... not echoed as markup');
 }
 
+# Signing in on the page while another session is in the browser ends that session
+# (another account's, say) instead of leaving it alive unseen; a stale second-step
+# cookie goes too.
+{
+    my ($r1, $f1) = client()->register;
+    my ($r2, $f2) = client()->register;
+    my $c = client();
+    my ($res) = $c->page_submit('/login', {login => $f1->{email}, password => $f1->{password}});
+    is($res->code, 303, 'signed in as the first account');
+    my $first = $c->jar->{authsvc};
+    ok($first, '... with a session cookie');
+    $c->jar->{'authsvc-mfa'} = 'stale';
+    # GET /login redirects a signed-in browser: the form is posted with the session's token.
+    my $tok = csrf_from($c->page_get('/account')->content);
+    $res = $c->page_post('/login', {login => $f2->{email}, password => $f2->{password}, csrf_token => $tok});
+    is($res->code, 303, 'signed in as the second account in the same browser');
+    isnt($c->jar->{authsvc}, $first, '... a new session cookie');
+    ok(!exists $c->jar->{'authsvc-mfa'}, '... the stale authsvc-mfa cookie is cleared');
+    is(client()->get('/users/me', cookie => "authsvc=$first")->code, 401,
+       '... the first session has ended');
+    my $me = json_body($c->get('/users/me')) || {};
+    is($me->{email}, $f2->{email}, '... the browser is the second account');
+}
+
+# Signing out on the page forgets the session in the browser and on the server.
+{
+    my ($r, $f) = client()->register;
+    my $c = client();
+    my ($res) = $c->page_submit('/login', {login => $f->{email}, password => $f->{password}});
+    my $cookie = $c->jar->{authsvc};
+    ($res) = $c->page_submit('/logout', {});
+    is($res->code, 303, 'POST /logout: 303');
+    is($res->header('Clear-Site-Data'), '"cache", "storage"', '... Clear-Site-Data: "cache", "storage"');
+    ok(!exists $c->jar->{authsvc}, '... the session cookie is expired');
+    is(client()->get('/users/me', cookie => "authsvc=$cookie")->code, 401, '... and the session ended');
+}
+
 done_testing();

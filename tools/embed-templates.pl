@@ -26,8 +26,8 @@ my %KINDS = (
         parts => [qw(subject txt html)],
     },
     pages => {
-        names => [qw(layout login mfa register logout forgot_password reset_password
-                     verify_email account message)],
+        names => [qw(layout alerts login mfa register logout forgot_password
+                     reset_password verify_email account message)],
         parts => ['html'],
         extra => ['authsvc.css'],
         docs  => ['README.md'],

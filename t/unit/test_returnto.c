@@ -90,6 +90,13 @@ static void test_bad_paths(void)
 {
     char *big = apr_palloc(pool, AUTHSVC_RETURN_TO_MAX + 2);
 
+    /* A stray '%' does not spare the decoded form its check (security review). */
+    refused("/%5Cevil.example?%", NULL, "an encoded backslash and a stray %");
+    refused("/%2F%2Fevil.example?q=%", NULL, "encoded slashes and a stray %");
+    refused("/%252F%252Fevil.example?%25%", NULL, "double-encoded slashes and a stray %");
+    refused("/%0d%0aSet-Cookie:x%", NULL, "encoded CRLF and a stray %");
+    refused("/%09/evil.com?%", NULL, "an encoded tab and a stray %");
+    accepted("/a%zz", NULL, "a stray % that decodes to nothing");
     refused(NULL, NULL, "NULL");
     refused("", NULL, "empty");
     refused("//evil.com", NULL, "scheme-relative");
