@@ -1142,15 +1142,8 @@ sub wrong_type_ok {
 sub prompt_redirect_ok {
     my ($res, $login, $asked, $prompt, $name) = @_;
     my $loc = $res->header('Location') // '';
-    my ($base, $query) = split /\?/, $loc, 2;
-    my %q;
-    for my $kv (split /&/, $query // '') {
-        my ($k, $v) = split /=/, $kv, 2;
-        $v //= '';
-        $v =~ tr/+/ /;
-        $v =~ s/%([0-9A-Fa-f]{2})/chr hex $1/ge;
-        $q{$k} = $v;
-    }
+    my ($base, $qref) = loc_split($loc);
+    my %q = %$qref;
     my @why;
     push @why, 'status ' . $res->code unless $res->code == 302;
     push @why, "to '$base'" unless ($base // '') eq $login;
