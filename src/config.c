@@ -84,6 +84,7 @@ void *authsvc_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(reset_ttl);
     MERGE_PTR(public_url);
     n->public_host = add->public_url ? add->public_host : base->public_host;
+    n->public_origin = add->public_url ? add->public_origin : base->public_origin;
     n->blocklist_set = add->blocklist_set || base->blocklist_set;
     n->blocklist = add->blocklist_set ? add->blocklist : base->blocklist;
     MERGE_INT(pw_complexity);
@@ -677,6 +678,8 @@ static const char *set_public_url(cmd_parms *cmd, void *dcfg, const char *arg)
     }
     SRV(cmd)->public_url = u;
     SRV(cmd)->public_host = uri.hostname;
+    SRV(cmd)->public_origin = authsvc_config_origin(
+        cmd->pool, apr_pstrcat(cmd->pool, uri.scheme, "://", uri.hostinfo, NULL));
     return NULL;
 }
 
@@ -853,24 +856,6 @@ static const char *set_return_to_allow(cmd_parms *cmd, void *dcfg, const char *a
     lower = apr_pstrdup(cmd->pool, arg);
     ap_str_tolower(lower);
     APR_ARRAY_PUSH(c->return_to_allow, const char *) = lower;
-    return NULL;
-}
-
-/* AuthsvcLoginSuccessURL: a local path or an absolute http(s) URL. */
-static const char *set_success_url(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    const char *err = no_space_or_control(cmd, arg);
-
-    (void)dcfg;
-    if (err != NULL) {
-        return err;
-    }
-    if (!(arg[0] == '/' && arg[1] != '/') && strncasecmp(arg, "https://", 8) != 0 &&
-        strncasecmp(arg, "http://", 7) != 0) {
-        return apr_psprintf(cmd->pool, "%s must be a path (/welcome) or an http(s) URL",
-                            cmd->directive->directive);
-    }
-    SRV(cmd)->login_success_url = arg;
     return NULL;
 }
 
@@ -1284,8 +1269,9 @@ static const char *set_header_prefix(cmd_parms *cmd, void *dcfg, const char *arg
     return NULL;
 }
 
-/* A local path ("/login") or an absolute http(s) URL; no control characters. */
-static const char *set_login_url(cmd_parms *cmd, void *dcfg, const char *arg)
+/* Where a browser is sent: a local path (not "//host") or an absolute http(s) URL, no
+ * control characters or blanks; `example` is a path for the message. NULL when fine. */
+static const char *browser_url(cmd_parms *cmd, const char *arg, const char *example)
 {
     const char *err = no_space_or_control(cmd, arg);
 
@@ -1294,11 +1280,32 @@ static const char *set_login_url(cmd_parms *cmd, void *dcfg, const char *arg)
     }
     if (!(arg[0] == '/' && arg[1] != '/') && strncasecmp(arg, "https://", 8) != 0 &&
         strncasecmp(arg, "http://", 7) != 0) {
-        return apr_psprintf(cmd->pool, "%s must be a path (/login) or an http(s) URL",
-                            cmd->directive->directive);
+        return apr_psprintf(cmd->pool, "%s must be a path (%s) or an http(s) URL",
+                            cmd->directive->directive, example);
     }
-    ((authsvc_dir_cfg_t *)dcfg)->login_url = arg;
     return NULL;
+}
+
+static const char *set_login_url(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *err = browser_url(cmd, arg, "/login");
+
+    if (err == NULL) {
+        ((authsvc_dir_cfg_t *)dcfg)->login_url = arg;
+    }
+    return err;
+}
+
+/* AuthsvcLoginSuccessURL */
+static const char *set_success_url(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *err = browser_url(cmd, arg, "/welcome");
+
+    (void)dcfg;
+    if (err == NULL) {
+        SRV(cmd)->login_success_url = arg;
+    }
+    return err;
 }
 
 static const char *set_unauth(cmd_parms *cmd, void *dcfg, const char *arg)

@@ -80,6 +80,7 @@ typedef struct {
     apr_int64_t reset_ttl;            /* AuthsvcResetTokenTTL, seconds */
     const char *public_url;           /* AuthsvcPublicURL, no trailing slash */
     const char *public_host;          /* ... its host name (mail calls the site so) */
+    const char *public_origin;        /* ... its origin (scheme://host[:port]) */
     int blocklist_set;                /* AuthsvcPasswordBlocklist given */
     const authsvc_blocklist_t *blocklist; /* ... NULL for "none" */
     int pw_complexity;                /* AuthsvcPasswordComplexity */

@@ -9,6 +9,7 @@
 #include "problem.h"
 #include "request.h"
 #include "session.h"
+#include "token.h"
 
 #define PRE_COOKIE_PLAIN  "authsvc-csrf"
 #define PRE_COOKIE_SECURE "__Host-authsvc-csrf" /* Secure, Path=/, no Domain */
@@ -84,18 +85,6 @@ int authsvc_csrf_form_ok(request_rec *r, const char *sent, apr_size_t len)
     return same(mac(r, authsvc_cookie_get(r, pre_name(r)), LABEL_PRE), sent, len);
 }
 
-/* The origin of an absolute URL (AuthsvcPublicURL): up to the path. */
-static const char *origin_of_url(apr_pool_t *p, const char *url)
-{
-    const char *host = url ? strstr(url, "://") : NULL;
-
-    if (host == NULL) {
-        return NULL;
-    }
-    return authsvc_config_origin(p, apr_pstrmemdup(p, url, (apr_size_t)(host + 3 - url) +
-                                                           strcspn(host + 3, "/")));
-}
-
 static int in_list(const apr_array_header_t *a, const char *o)
 {
     int i;
@@ -118,28 +107,11 @@ static int trusted(request_rec *r, const char *origin)
     if (o == NULL) {
         return 0; /* "null", garbage */
     }
-    self = origin_of_url(r->pool, ap_construct_url(r->pool, "/", r));
-    if ((self != NULL && strcmp(o, self) == 0) || in_list(c->trusted_origins, o) ||
-        in_list(c->cors_origins, o)) {
-        return 1;
-    }
-    self = origin_of_url(r->pool, c->public_url);
-    return self != NULL && strcmp(o, self) == 0;
-}
-
-static int has_body(request_rec *r)
-{
-    const char *cl = apr_table_get(r->headers_in, "Content-Length");
-
-    return (cl != NULL && strcmp(cl, "0") != 0) ||
-           apr_table_get(r->headers_in, "Transfer-Encoding") != NULL;
-}
-
-static int bearer(request_rec *r)
-{
-    const char *a = apr_table_get(r->headers_in, "Authorization");
-
-    return a != NULL && strncasecmp(a, "Bearer ", 7) == 0;
+    /* scheme://host[:port] of this request, as the browser named the host */
+    self = authsvc_config_origin(r->pool, ap_construct_url(r->pool, "", r));
+    return (self != NULL && strcmp(o, self) == 0) ||
+           (c->public_origin != NULL && strcmp(o, c->public_origin) == 0) ||
+           in_list(c->trusted_origins, o) || in_list(c->cors_origins, o);
 }
 
 const char *authsvc_csrf_json(request_rec *r)
@@ -147,10 +119,10 @@ const char *authsvc_csrf_json(request_rec *r)
     const char *origin, *site, *ct;
 
     if (r->method_number == M_GET || r->method_number == M_OPTIONS || r->header_only ||
-        authsvc_session_cookie_token(r) == NULL || bearer(r)) {
+        authsvc_session_cookie_token(r) == NULL || authsvc_token_bearer(r) != NULL) {
         return NULL;
     }
-    if (has_body(r)) {
+    if (authsvc_request_has_body(r)) {
         ct = apr_table_get(r->headers_in, "Content-Type");
         if (!authsvc_request_is_json(ct)) {
             return "a request signed in with the session cookie must send its body as "

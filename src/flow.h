@@ -206,8 +206,8 @@ const authsvc_fail_t *authsvc_flow_reauthenticate_session(request_rec *r,
 #define AUTHSVC_NOTE_BROWSER "authsvc-browser"
 
 /* In the transaction that created out->session for u: when this server issues tokens
- * (and the caller is not a page), a refresh token (a new family, bound to the session) and a signed access token in
- * out->tokens; else out->tokens is NULL. */
+ * (and the caller is not a page), a refresh token (a new family, bound to the session)
+ * and a signed access token in out->tokens; else out->tokens is NULL. */
 apr_status_t authsvc_flow_tokens_start(request_rec *r, authsvc_db_t *db,
                                        const authsvc_user_t *u, authsvc_login_out_t *out);
 

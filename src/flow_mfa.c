@@ -326,12 +326,28 @@ static const authsvc_fail_t *second_factor(request_rec *r, authsvc_db_t *db,
     return NULL;
 }
 
+/* The account's factor state; an enrollment left unconfirmed past
+ * AUTHSVC_MFA_PENDING_TTL counts as none (m->pending NULL). NULL or unavailable. */
+static const authsvc_fail_t *state(request_rec *r, authsvc_db_t *db, const char *uid,
+                                   authsvc_mfa_t *m)
+{
+    if (authsvc_mfa_get(db, uid, m) != APR_SUCCESS || !m->found) {
+        return authsvc_fail(r, "unavailable", "the account database is unreachable");
+    }
+    if (m->pending != NULL && AUTHSVC_NOW() - m->pending_at > AUTHSVC_MFA_PENDING_TTL) {
+        m->pending = NULL;
+    }
+    return NULL;
+}
+
 /* The enrolled account's factor state, or mfa_not_enabled / unavailable. */
 static const authsvc_fail_t *enrolled(request_rec *r, authsvc_db_t *db,
                                       const authsvc_user_t *u, authsvc_mfa_t *m)
 {
-    if (authsvc_mfa_get(db, u->id, m) != APR_SUCCESS || !m->found) {
-        return authsvc_fail(r, "unavailable", "the account database is unreachable");
+    const authsvc_fail_t *fail = state(r, db, u->id, m);
+
+    if (fail != NULL) {
+        return fail;
     }
     if (m->secret == NULL) {
         return authsvc_fail(r, "mfa_not_enabled", "two-step sign-in is not on");
@@ -577,13 +593,7 @@ const authsvc_fail_t *authsvc_flow_mfa_status(request_rec *r, authsvc_mfa_t *out
     if (fail != NULL) {
         return fail;
     }
-    if (authsvc_mfa_get(db, u->id, out) != APR_SUCCESS || !out->found) {
-        return authsvc_fail(r, "unavailable", "the account database is unreachable");
-    }
-    if (out->pending != NULL && AUTHSVC_NOW() - out->pending_at > AUTHSVC_MFA_PENDING_TTL) {
-        out->pending = NULL;
-    }
-    return NULL;
+    return state(r, db, u->id, out);
 }
 
 /* Who may enroll: the signed-in user of a fresh session, on a server with a key; with
@@ -594,13 +604,11 @@ static const authsvc_fail_t *enroller(request_rec *r, authsvc_db_t **db, authsvc
     authsvc_identity_t *id = NULL;
     const authsvc_fail_t *fail;
 
-    if ((fail = authsvc_flow_me_fresh(r, &id, db, u)) != NULL || (fail = keyring(r, kr)) != NULL) {
+    if ((fail = authsvc_flow_me_fresh(r, &id, db, u)) != NULL ||
+        (fail = keyring(r, kr)) != NULL) {
         return fail;
     }
-    if (authsvc_mfa_get(*db, (*u)->id, m) != APR_SUCCESS || !m->found) {
-        return authsvc_fail(r, "unavailable", "the account database is unreachable");
-    }
-    return NULL;
+    return state(r, *db, (*u)->id, m);
 }
 
 /* The otpauth URI and QR code of the secret out->secret for u. */
@@ -610,7 +618,8 @@ static const authsvc_fail_t *enrollment(request_rec *r, const authsvc_user_t *u,
     out->uri = authsvc_totp_uri(r->pool, authsvc_config_mfa_issuer(r->server), u->email,
                                 out->secret);
     out->qr_svg = out->uri ? authsvc_qr_svg(r->pool, out->uri) : NULL;
-    return out->qr_svg ? NULL : authsvc_fail(r, "unavailable", "the QR code could not be made");
+    return out->qr_svg ? NULL
+                       : authsvc_fail(r, "unavailable", "the QR code could not be made");
 }
 
 const authsvc_fail_t *authsvc_flow_mfa_begin(request_rec *r, authsvc_enroll_out_t *out)
@@ -667,8 +676,7 @@ const authsvc_fail_t *authsvc_flow_mfa_pending(request_rec *r, authsvc_enroll_ou
     if ((fail = enroller(r, &db, &u, &kr, &m)) != NULL) {
         return fail;
     }
-    if (m.secret != NULL || m.pending == NULL ||
-        AUTHSVC_NOW() - m.pending_at > AUTHSVC_MFA_PENDING_TTL) {
+    if (m.secret != NULL || m.pending == NULL) {
         return authsvc_fail(r, "mfa_not_pending", NULL);
     }
     if ((secret = open_secret(r, kr, u->id, m.pending)) == NULL) {
@@ -734,10 +742,10 @@ const authsvc_fail_t *authsvc_flow_mfa_confirm(request_rec *r, const authsvc_fie
         (fail = require_code(r, code)) != NULL || (fail = keyring(r, &kr)) != NULL) {
         return fail;
     }
-    if (authsvc_mfa_get(db, u->id, &m) != APR_SUCCESS || !m.found) {
-        return authsvc_fail(r, "unavailable", "the account database is unreachable");
+    if ((fail = state(r, db, u->id, &m)) != NULL) {
+        return fail;
     }
-    if (m.pending == NULL || AUTHSVC_NOW() - m.pending_at > AUTHSVC_MFA_PENDING_TTL) {
+    if (m.pending == NULL) {
         return authsvc_fail(r, "mfa_not_pending",
                             "start the setup again with POST /users/me/mfa");
     }

@@ -63,15 +63,6 @@ int authsvc_h_login(request_rec *r, const char *const *params)
     return authsvc_h_session_response(r, &res);
 }
 
-/* A body was sent (a declared length above 0, or chunked). */
-static int has_body(request_rec *r)
-{
-    const char *cl = apr_table_get(r->headers_in, "Content-Length");
-
-    return (cl != NULL && strcmp(cl, "0") != 0) ||
-           apr_table_get(r->headers_in, "Transfer-Encoding") != NULL;
-}
-
 int authsvc_h_logout(request_rec *r, const char *const *params)
 {
     const authsvc_fail_t *fail;
@@ -81,7 +72,7 @@ int authsvc_h_logout(request_rec *r, const char *const *params)
 
     (void)params;
     /* A token client signs out with its refresh token in the body. */
-    if (has_body(r)) {
+    if (authsvc_request_has_body(r)) {
         if (!authsvc_h_read(r, &body)) {
             return OK;
         }

@@ -66,7 +66,9 @@ static int read_form(request_rec *r, authsvc_json_t **body)
 
     code = authsvc_request_fields(r, authsvc_config_max_body(authsvc_dir(r)), body, &detail);
     if (code != NULL) {
-        authsvc_page_problem(r, code, detail);
+        authsvc_page_problem(r, code, strcmp(code, "unsupported_media_type") == 0
+                                          ? "send the form as application/x-www-form-urlencoded"
+                                          : detail);
         return 0;
     }
     if (authsvc_json_get_string(*body, AUTHSVC_CSRF_FIELD, &tok, &len) != AUTHSVC_JSON_OK ||

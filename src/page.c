@@ -55,30 +55,6 @@ static const struct {
 /* The names that may be inserted raw ({{&name}}): markup the module makes itself. */
 static const char *const raw_names[] = {"body", "alerts", "qr_svg", NULL};
 
-/* NULL when every {{&name}} of tpl is one of raw_names, else the complaint. */
-static const char *raw_only(apr_pool_t *p, const char *tpl)
-{
-    const char *q, *s;
-    int i, line;
-
-    for (q = strstr(tpl, "{{&"); q != NULL; q = strstr(q + 3, "{{&")) {
-        for (i = 0; raw_names[i] != NULL; i++) {
-            apr_size_t n = strlen(raw_names[i]);
-            if (strncmp(q + 3, raw_names[i], n) == 0 && strncmp(q + 3 + n, "}}", 2) == 0) {
-                break;
-            }
-        }
-        if (raw_names[i] == NULL) {
-            for (line = 1, s = tpl; s < q; s++) {
-                line += *s == '\n';
-            }
-            return apr_psprintf(p, "line %d: only body, alerts and qr_svg may be inserted "
-                                "unescaped ({{&...}})", line);
-        }
-    }
-    return NULL;
-}
-
 /* NULL-terminated list of the names file may use; NULL for a file that is no template
  * (the stylesheet). */
 static const char *const *names_of(apr_pool_t *p, const char *file)
@@ -125,8 +101,7 @@ const char *authsvc_pages_load(apr_pool_t *p, const char *dir, authsvc_pages_t *
         }
         names = names_of(p, t->t[i].name);
         if (err == NULL && names != NULL &&
-            ((err = authsvc_template_check(p, t->t[i].text, names)) != NULL ||
-             (err = raw_only(p, t->t[i].text)) != NULL)) {
+            (err = authsvc_template_check_raw(p, t->t[i].text, names, raw_names)) != NULL) {
             err = apr_psprintf(p, "%s: %s", where, err);
         }
     }

@@ -8,6 +8,14 @@
 
 /* Content types accepted as JSON: application/json and any application/...+json,
  * with or without parameters (charset is ignored: JSON is UTF-8, RFC 8259). */
+int authsvc_request_has_body(request_rec *r)
+{
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+
+    return (cl != NULL && strcmp(cl, "0") != 0) ||
+           apr_table_get(r->headers_in, "Transfer-Encoding") != NULL;
+}
+
 int authsvc_request_is_json(const char *ct)
 {
     const char *semi, *plus;

@@ -15,6 +15,9 @@ typedef struct {
     const char *request_id; /* mod_unique_id's UNIQUE_ID, or NULL */
 } authsvc_client_t;
 
+/* 1 when the request has a body: a declared length above 0, or chunked. */
+int authsvc_request_has_body(request_rec *r);
+
 /* 1 when the Content-Type ct is JSON: application/json or application/...+json, with
  * or without parameters. */
 int authsvc_request_is_json(const char *ct);

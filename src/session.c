@@ -550,7 +550,8 @@ apr_status_t authsvc_session_current(request_rec *r, authsvc_identity_t **out)
     int changed = 0;
 
     *out = NULL;
-    if ((val = authsvc_session_cookie_token(r)) == NULL || !authsvc_crypto_token_plausible(val, strlen(val)) ||
+    if ((val = authsvc_session_cookie_token(r)) == NULL ||
+        !authsvc_crypto_token_plausible(val, strlen(val)) ||
         !authsvc_crypto_sha256(val, strlen(val), digest)) {
         return APR_SUCCESS;
     }

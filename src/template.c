@@ -18,6 +18,7 @@ typedef struct {
     apr_pool_t *p;
     const char *start;         /* the whole template: line numbers, line starts */
     const char *const *names;  /* allowed names, or NULL */
+    const char *const *raw;    /* names allowed unescaped ({{&x}}), or NULL: any */
     int html;                  /* escape values for HTML */
     int depth;
     authsvc_json_t *ctx[SECTION_DEPTH + 1]; /* contexts, innermost last */
@@ -46,19 +47,31 @@ static const char *fail(walker_t *w, const char *at, const char *fmt, ...)
     return NULL;
 }
 
-static int allowed(const walker_t *w, const char *name)
+/* name is in the NULL-terminated list (NULL: every name is) */
+static int listed(const char *const *list, const char *name)
 {
-    const char *const *n;
-
-    if (w->names == NULL || strcmp(name, ".") == 0) {
+    if (list == NULL) {
         return 1;
     }
-    for (n = w->names; *n != NULL; n++) {
-        if (strcmp(*n, name) == 0) {
+    for (; *list != NULL; list++) {
+        if (strcmp(*list, name) == 0) {
             return 1;
         }
     }
     return 0;
+}
+
+/* "body, alerts and qr_svg" (or "none") for a message. */
+static const char *raw_list(apr_pool_t *p, const char *const *raw)
+{
+    const char *s = NULL;
+    int i;
+
+    for (i = 0; raw[i] != NULL; i++) {
+        s = s == NULL ? raw[i]
+                      : apr_pstrcat(p, s, raw[i + 1] != NULL ? ", " : " and ", raw[i], NULL);
+    }
+    return s;
 }
 
 /* Parse the tag at q ("{{"): an optional sigil and an allowed name. */
@@ -81,8 +94,17 @@ static int parse_tag(walker_t *w, const char *q, tag_t *t)
              apr_pstrmemdup(w->p, q, (apr_size_t)(t->next - q)));
         return 0;
     }
-    if (!allowed(w, t->name)) {
+    if (strcmp(t->name, ".") != 0 && !listed(w->names, t->name)) {
         fail(w, q, "unknown variable \"%s\"", t->name);
+        return 0;
+    }
+    if (t->sigil == '&' && !listed(w->raw, t->name)) {
+        if (*w->raw == NULL) {
+            fail(w, q, "values are always escaped here ({{&...}} is not allowed)");
+        }
+        else {
+            fail(w, q, "only %s may be inserted unescaped ({{&...}})", raw_list(w->p, w->raw));
+        }
         return 0;
     }
     return 1;
@@ -258,7 +280,8 @@ static const char *walk(walker_t *w, const char *s, const tag_t *open, int on)
 }
 
 static const char *run(apr_pool_t *p, const char *tpl, const char *const *names,
-                       authsvc_json_t *data, int html, int on, const char **err)
+                       const char *const *raw, authsvc_json_t *data, int html, int on,
+                       const char **err)
 {
     walker_t w;
 
@@ -266,6 +289,7 @@ static const char *run(apr_pool_t *p, const char *tpl, const char *const *names,
     w.p = p;
     w.start = tpl;
     w.names = names;
+    w.raw = raw;
     w.html = html;
     w.ctx[0] = data;
     w.out = apr_array_make(p, 32, sizeof(const char *));
@@ -278,15 +302,21 @@ static const char *run(apr_pool_t *p, const char *tpl, const char *const *names,
 
 const char *authsvc_template_check(apr_pool_t *p, const char *tpl, const char *const *names)
 {
+    return authsvc_template_check_raw(p, tpl, names, NULL);
+}
+
+const char *authsvc_template_check_raw(apr_pool_t *p, const char *tpl,
+                                       const char *const *names, const char *const *raw)
+{
     const char *err = NULL;
 
-    return run(p, tpl, names, NULL, 0, 0, &err) != NULL ? NULL : err;
+    return run(p, tpl, names, raw, NULL, 0, 0, &err) != NULL ? NULL : err;
 }
 
 const char *authsvc_template_render(apr_pool_t *p, const char *tpl, authsvc_json_t *data,
                                     int html, const char **err)
 {
-    return run(p, tpl, NULL, data, html, 1, err);
+    return run(p, tpl, NULL, NULL, data, html, 1, err);
 }
 
 const char *authsvc_template_read(apr_pool_t *p, const char *path, apr_size_t max,

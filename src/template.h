@@ -24,6 +24,11 @@
  * (NULL: any). NULL when it is fine, else "line N: <what is wrong>". */
 const char *authsvc_template_check(apr_pool_t *p, const char *tpl, const char *const *names);
 
+/* The same, where only the names of raw (NULL-terminated; empty: none) may be inserted
+ * unescaped: "line N: only body and alerts may be inserted unescaped ({{&...}})". */
+const char *authsvc_template_check_raw(apr_pool_t *p, const char *tpl,
+                                       const char *const *names, const char *const *raw);
+
 /* tpl filled in from data (a JSON object; NULL: no values), in p. html: values are
  * escaped for HTML text and attributes (& < > " '). NULL and *err on bad syntax. */
 const char *authsvc_template_render(apr_pool_t *p, const char *tpl, authsvc_json_t *data,

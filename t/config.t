@@ -496,6 +496,18 @@ for my $case (@refused) {
                                 . 'origin directives: starts') or diag($text);
 }
 
+# A plain-HTTP origin other than loopback is trusted with the cookie only with a warning.
+{
+    my ($file, $port) = conf_with("AuthsvcTrustedOrigin http://app.example.com\n"
+                                  . "AuthsvcCORS http://localhost:3000");
+    my ($status, $text, $up) = start_httpd($file, $port);
+    ok(!defined $status && $up, 'a plain-HTTP trusted origin: starts') or diag($text);
+    like($text, qr/warn.*AuthsvcTrustedOrigin http:\/\/app\.example\.com: a plain-HTTP origin/,
+         '... with a warning naming it');
+    unlike($text, qr/AuthsvcCORS http:\/\/localhost:3000: a plain-HTTP origin/,
+           '... and none for a loopback origin');
+}
+
 # Accepted spellings.
 for my $extra ('AuthsvcSessionIdleTimeout 90', 'AuthsvcSessionIdleTimeout 2H',
                'AuthsvcSessionMaxAge 1d', 'AuthsvcMaxBodySize 64',

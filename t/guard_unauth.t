@@ -87,6 +87,10 @@ unauthenticated_ok($c->get($asked, abs => 1, headers => [Accept => $HTML, 'Sec-F
     login_redirect_ok($c->get('/gu/no-login/?x=1', abs => 1, headers => [Accept => $HTML]),
                       '/api/login', '/gu/no-login/?x=1', 'no AuthsvcLoginURL, a browser');
     unauthenticated_ok($c->get('/gu/no-login/', abs => 1), 'no AuthsvcLoginURL, an API client');
+    # A virtual host with a mount of its own uses that mount's page.
+    login_redirect_ok(client(vhost => 'ownmount')->get('/own-private/x', abs => 1,
+                                                       headers => [Accept => $HTML]),
+                      '/own/login', '/own-private/x', 'no AuthsvcLoginURL, a vhost with its own mount');
 }
 
 # ---- AuthsvcUnauthAction ---------------------------------------------------------------

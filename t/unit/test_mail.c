@@ -533,6 +533,8 @@ static void test_override(void)
     bad_template(dir, "a\nb {{nme}}", "line 2: unknown variable \"nme\"",
                  "unknown variable");
     bad_template(dir, "{{ code }}", "bad placeholder", "blanks in a placeholder");
+    bad_template(dir, "a\n{{&code}}", "line 2: values are always escaped here",
+                 "a raw value ({{&code}}): mail values come from users");
     bad_template(dir, "{{#link}}x", "without \"{{/link}}\"", "unclosed section");
     bad_template(dir, "x{{/link}}", "closes no open section", "stray close");
     bad_template(dir, "{{#link}}{{/code}}", "closes no open section", "crossed sections");

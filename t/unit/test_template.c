@@ -436,6 +436,27 @@ static void test_names(void)
            "render itself takes any name (the list is for check)");
 }
 
+/* Which names may be raw ({{&x}}): any (check), those listed, or none. */
+static void test_raw_names(void)
+{
+    static const char *const raw[] = {"body", "alerts", "qr_svg", NULL};
+    static const char *const none[] = {NULL};
+    const char *err;
+
+    is_str(authsvc_template_check_raw(pool, "{{&body}}{{alerts}}{{&qr_svg}}", NULL, raw),
+           NULL, "raw list: listed names may be raw, any may be escaped");
+    err = authsvc_template_check_raw(pool, "ok\n{{&login}}", NULL, raw);
+    ok(err && strstr(err, "line 2: only body, alerts and qr_svg may be inserted unescaped"),
+       "raw list: another name refused at its line (%s)", err ? err : "accepted");
+    err = authsvc_template_check_raw(pool, "{{&code}}", NULL, none);
+    ok(err && strstr(err, "line 1: values are always escaped here"),
+       "empty raw list: no raw value (%s)", err ? err : "accepted");
+    is_str(authsvc_template_check_raw(pool, "{{code}}", NULL, none), NULL,
+           "empty raw list: escaped values fine");
+    is_str(authsvc_template_check(pool, "{{&anything}}", NULL), NULL,
+           "authsvc_template_check: raw allowed for any name");
+}
+
 /* ---- reading files ------------------------------------------------------- */
 
 static int write_bytes(const char *path, const char *bytes, apr_size_t len)
@@ -545,6 +566,7 @@ int main(void)
     test_nesting();
     test_errors();
     test_names();
+    test_raw_names();
     test_read();
     apr_pool_destroy(pool);
     apr_terminate();
