@@ -17,6 +17,7 @@
 #include "src/crypto.h"
 #include "src/guard.h"
 #include "src/hashcap.h"
+#include "src/metrics.h"
 #include "src/password.h"
 #include "src/router.h"
 #include "src/schema.h"
@@ -37,6 +38,10 @@ static int authsvc_handler(request_rec *r)
     if (strcmp(r->handler, AUTHSVC_HANDLER_HEALTH) == 0) {
         apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
         return authsvc_h_health(r);
+    }
+    if (strcmp(r->handler, AUTHSVC_HANDLER_METRICS) == 0) {
+        apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+        return authsvc_h_metrics(r);
     }
     return DECLINED;
 }
@@ -166,7 +171,8 @@ static int authsvc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
     make_realms(pconf, s);
     if ((err = authsvc_config_defaults(pconf, s)) != NULL ||
         (err = authsvc_abuse_post_config(pconf, s)) != NULL ||
-        (err = authsvc_outbox_post_config(pconf, s)) != NULL) {
+        (err = authsvc_outbox_post_config(pconf, s)) != NULL ||
+        (err = authsvc_metrics_post_config(pconf, s)) != NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -191,6 +197,7 @@ static void authsvc_register_hooks(apr_pool_t *p)
     ap_hook_child_init(authsvc_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(authsvc_handler, NULL, NULL, APR_HOOK_MIDDLE);
     authsvc_guard_register(p);
+    authsvc_metrics_register(p);
 }
 
 module AP_MODULE_DECLARE_DATA authsvc_module = {

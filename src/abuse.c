@@ -9,6 +9,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "hashcap.h"
+#include "metrics.h"
 #include "text.h"
 
 const char *authsvc_abuse_post_config(apr_pool_t *pconf, server_rec *s)
@@ -158,6 +159,9 @@ const authsvc_fail_t *authsvc_abuse_limit(request_rec *r, authsvc_rl_class_t cls
         (w = count(r, cls, AUTHSVC_RL_ACCOUNT, account, user_id, login)) > wait) {
         wait = w;
     }
+    if (wait > 0) {
+        authsvc_metrics_rate_limited(cls);
+    }
     return wait > 0 ? limited(r, wait) : NULL;
 }
 
@@ -223,6 +227,9 @@ const authsvc_fail_t *authsvc_abuse_backoff_check(request_rec *r, const char *ac
     if (account != NULL &&
         (w = backoff_wait(r, AUTHSVC_RL_ACCOUNT, account, user_id, login)) > wait) {
         wait = w;
+    }
+    if (wait > 0) {
+        authsvc_metrics_rate_limited(AUTHSVC_RL_LOGIN);
     }
     return wait > 0 ? limited(r, wait) : NULL;
 }

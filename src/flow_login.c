@@ -7,6 +7,7 @@
 #include "config.h"
 #include "flow.h"
 #include "json.h"
+#include "metrics.h"
 #include "text.h"
 #include "token.h"
 
@@ -96,15 +97,18 @@ static authsvc_pw_result_t verify(request_rec *r, const char *stored,
 {
     const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
     authsvc_pw_result_t res;
+    apr_time_t t0 = apr_time_now();
 
     if (stored == NULL) {
         if (c->dummy_hash != NULL) {
             authsvc_password_verify(r->pool, pw->s, pw->len, c->dummy_hash,
                                     authsvc_config_argon2(c));
+            authsvc_metrics_hash_time(t0);
         }
         return AUTHSVC_PW_MISMATCH;
     }
     res = authsvc_password_verify(r->pool, pw->s, pw->len, stored, authsvc_config_argon2(c));
+    authsvc_metrics_hash_time(t0);
     if (res == AUTHSVC_PW_BADHASH) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "a password hash in no format this module reads");
@@ -129,6 +133,7 @@ void authsvc_flow_lock(request_rec *r, authsvc_db_t *db, const char *uid,
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
                   "user %s locked for %" APR_INT64_T_FMT "s after %d failed attempts",
                   uid, d, claim->failures);
+    authsvc_metrics_inc(AUTHSVC_M_LOCKOUTS);
     detail = authsvc_json_object(r->pool);
     authsvc_json_set_int(detail, "failures", claim->failures);
     authsvc_json_set_int(detail, "until", now + d);
@@ -246,13 +251,16 @@ static void rehash(request_rec *r, authsvc_db_t *db, authsvc_user_t *u,
 {
     const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
     const char *h = NULL;
+    apr_time_t t0;
     apr_status_t rv;
     int slot;
 
     if (authsvc_hashcap_enter(r, &slot) != APR_SUCCESS) {
         return; /* busy: another sign-in will upgrade it */
     }
+    t0 = apr_time_now();
     rv = authsvc_password_hash(r->pool, pw->s, pw->len, authsvc_config_argon2(c), &h);
+    authsvc_metrics_hash_time(t0);
     authsvc_hashcap_leave(r, slot);
     if (rv != APR_SUCCESS ||
         authsvc_users_rehash(db, u->id, u->password_hash, h) != APR_SUCCESS) {
@@ -301,8 +309,8 @@ static apr_status_t session_tx(authsvc_db_t *db, void *baton)
     return rv;
 }
 
-const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_t *in,
-                                         authsvc_login_out_t *out)
+static const authsvc_fail_t *sign_in(request_rec *r, const authsvc_login_in_t *in,
+                                     authsvc_login_out_t *out)
 {
     apr_array_header_t *errs = NULL;
     const authsvc_fail_t *fail;
@@ -364,6 +372,16 @@ const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_
     }
     out->user = u;
     return NULL;
+}
+
+/* Every outcome is counted once, whichever front end signed in. */
+const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_t *in,
+                                         authsvc_login_out_t *out)
+{
+    const authsvc_fail_t *fail = sign_in(r, in, out);
+
+    authsvc_metrics_login(fail ? fail->code : NULL);
+    return fail;
 }
 
 const authsvc_fail_t *authsvc_flow_whoami(request_rec *r, authsvc_identity_t **out)

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "flow.h"
+#include "metrics.h"
 #include "outbox.h"
 #include "policy.h"
 
@@ -186,8 +187,10 @@ static int matches_any(request_rec *r, const authsvc_field_t *pw,
 
     for (i = 0; i < hashes->nelts; i++) {
         const char *h = APR_ARRAY_IDX(hashes, i, const char *);
+        apr_time_t t0 = apr_time_now();
         authsvc_pw_result_t res = authsvc_password_verify(r->pool, pw->s, pw->len, h,
                                                           authsvc_config_argon2(c));
+        authsvc_metrics_hash_time(t0);
         if (res == AUTHSVC_PW_OK || res == AUTHSVC_PW_REHASH) {
             return 1;
         }
@@ -279,9 +282,12 @@ static const authsvc_fail_t *hash(request_rec *r, const authsvc_field_t *pw,
                                   const char **out)
 {
     const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
+    apr_time_t t0 = apr_time_now();
+    apr_status_t rv = authsvc_password_hash(r->pool, pw->s, pw->len, authsvc_config_argon2(c),
+                                            out);
 
-    if (authsvc_password_hash(r->pool, pw->s, pw->len, authsvc_config_argon2(c), out) !=
-        APR_SUCCESS) {
+    authsvc_metrics_hash_time(t0);
+    if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "could not hash a new password");
         return authsvc_fail(r, "unavailable", "the password could not be processed");
     }

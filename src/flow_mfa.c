@@ -16,6 +16,7 @@
 #include "crypto.h"
 #include "flow.h"
 #include "json.h"
+#include "metrics.h"
 #include "qr.h"
 #include "secretbox.h"
 #include "totp.h"
@@ -167,6 +168,7 @@ typedef struct {
 static const authsvc_fail_t *bad_code(request_rec *r, authsvc_db_t *db, const factor_t *f,
                                       const char *why)
 {
+    authsvc_metrics_inc(AUTHSVC_M_MFA_FAILURE);
     authsvc_audit(r, db, "mfa_failure", f->u->id, f->login, reason(r, why, f->action));
     return authsvc_fail(r, "invalid_mfa_code", "the code is wrong or was used already");
 }
@@ -319,6 +321,7 @@ static const authsvc_fail_t *second_factor(request_rec *r, authsvc_db_t *db,
         authsvc_json_set_int(d, "remaining", f->codes_left > 0 ? f->codes_left - 1 : 0);
         authsvc_audit(r, db, "recovery_code_used", uid, f->login, d);
     }
+    authsvc_metrics_inc(AUTHSVC_M_MFA_SUCCESS);
     *method = rc ? "rc" : "otp";
     if (f->step != NULL) {
         *f->step = step;

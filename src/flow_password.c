@@ -5,6 +5,7 @@
 #include "abuse.h"
 #include "audit.h"
 #include "flow.h"
+#include "metrics.h"
 #include "text.h"
 
 /* ---- forgot -------------------------------------------------------------------- */
@@ -196,6 +197,7 @@ const authsvc_fail_t *authsvc_flow_reset_password(request_rec *r,
     if (rv != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the password could not be stored; try again");
     }
+    authsvc_metrics_inc(AUTHSVC_M_PASSWORD_RESETS);
     authsvc_flow_forget_all(r, tx.ended);
     authsvc_session_refresh_user(r, db, u->id);
     /* The owner proved the mailbox: no delay left from someone else's guesses. */

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "flow.h"
+#include "metrics.h"
 #include "text.h"
 
 /* Each field is checked and every complaint is reported at once. */
@@ -136,6 +137,7 @@ const authsvc_fail_t *authsvc_flow_register(request_rec *r, const authsvc_regist
     if (rv != APR_SUCCESS) {
         return authsvc_flow_mail_fail(r, rv, tx.why);
     }
+    authsvc_metrics_inc(AUTHSVC_M_REGISTRATIONS);
     *out = u;
     return NULL;
 }

@@ -15,6 +15,7 @@
 #include "flow.h"
 #include "json.h"
 #include "jwt.h"
+#include "metrics.h"
 #include "token.h"
 
 #define FAMILY_BYTES 16
@@ -194,6 +195,7 @@ const authsvc_fail_t *authsvc_flow_refresh(request_rec *r, const authsvc_field_t
         return authsvc_fail(r, "unavailable", "the token could not be refreshed; try again");
     }
     if (tx.reused) {
+        authsvc_metrics_inc(AUTHSVC_M_REFRESH_REUSE);
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, "a used refresh token was presented "
                       "again: its family and session (user %s) are revoked",
                       tx.row->user_id);

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "guard.h"
 #include "json.h"
+#include "metrics.h"
 #include "problem.h"
 #include "request.h"
 #include "router.h"
@@ -589,6 +590,7 @@ static int fixups(request_rec *r)
         scrub_headers(r);
     }
     if (id != NULL) {
+        authsvc_metrics_guard(r, NULL);
         if (r->user == NULL) {
             attach(r, id);
         }
@@ -703,6 +705,7 @@ static void audit_denial(request_rec *r, const char *code)
     authsvc_json_t *detail;
     apr_uint32_t n = authsvc_cache_count(r, apr_pstrcat(r->pool, "d:", ip, NULL), 60);
 
+    authsvc_metrics_guard(r, code);
     if (n > DENIALS_LOGGED || strcmp(code, "unavailable") == 0) {
         return;
     }

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 #include "h_common.h"
+#include "metrics.h"
 
 int authsvc_h_read(request_rec *r, authsvc_json_t **body)
 {
@@ -97,6 +98,8 @@ authsvc_json_t *authsvc_h_tokens(request_rec *r, authsvc_json_t *o,
         o = authsvc_json_object(r->pool);
     }
     if (t != NULL) {
+        authsvc_metrics_inc(AUTHSVC_M_TOKENS_ACCESS);
+        authsvc_metrics_inc(AUTHSVC_M_TOKENS_REFRESH);
         authsvc_json_set_str(o, "access_token", t->access_token);
         authsvc_json_set_str(o, "token_type", "Bearer");
         authsvc_json_set_int(o, "expires_in", t->expires_in);

@@ -17,6 +17,7 @@
 #include "crypto.h"
 #include "mail.h"
 #include "mail_transport.h"
+#include "metrics.h"
 #include "outbox.h"
 #include "secretbox.h"
 #include "request.h"
@@ -222,6 +223,7 @@ static void deliver(deliverer_t *d, authsvc_db_t *db, apr_pool_t *p,
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "mail %s sent via %s", m->id,
                      c->mail_transport_key);
         authsvc_outbox_sent(db, m->id);
+        authsvc_metrics_inc(AUTHSVC_M_MAIL_SENT);
         return;
     }
     if (error == NULL) {
@@ -231,11 +233,13 @@ static void deliver(deliverer_t *d, authsvc_db_t *db, apr_pool_t *p,
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mail %s failed for good after %d "
                      "attempts: %s", m->id, m->attempts + 1, error);
         authsvc_outbox_fail(db, m->id, error);
+        authsvc_metrics_inc(AUTHSVC_M_MAIL_FAILED);
         return;
     }
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mail %s not delivered (attempt %d): "
                  "%s; trying again later", m->id, m->attempts + 1, error);
     authsvc_outbox_retry(db, m->id, now + backoff(c, m->attempts + 1), error);
+    authsvc_metrics_inc(AUTHSVC_M_MAIL_RETRIED);
 }
 
 static void prune(deliverer_t *d, authsvc_db_t *db)

@@ -3,6 +3,7 @@
  */
 #include "config.h"
 #include "csrf.h"
+#include "metrics.h"
 #include "page.h"
 #include "problem.h"
 #include "router.h"
@@ -250,6 +251,7 @@ static int run(request_rec *r, const route_t *rt, const char *const *params)
     const char *why;
 
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "route %s %s", r->method, rt->pattern);
+    authsvc_metrics_route(r, (int)(rt - routes));
     if (!rt->page && (why = authsvc_csrf_json(r)) != NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "csrf_failed: %s", why);
         return authsvc_problem_send(r, "csrf_failed", why);
@@ -258,6 +260,15 @@ static int run(request_rec *r, const route_t *rt, const char *const *params)
         return rt->fn(r, params);
     }
     return ready(r, rt) ? rt->fn(r, params) : OK;
+}
+
+const char *authsvc_router_route(int i, int *page)
+{
+    if (i < 0 || i >= (int)(sizeof(routes) / sizeof(routes[0])) - 1) {
+        return NULL;
+    }
+    *page = routes[i].page;
+    return routes[i].pattern;
 }
 
 int authsvc_router_dispatch(request_rec *r)

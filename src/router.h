@@ -23,6 +23,10 @@ const char *authsvc_router_mount(request_rec *r);
  * AuthsvcLoginURL says otherwise. */
 const char *authsvc_router_login_url(request_rec *r);
 
+/* The pattern of route i of the table, and whether it is an HTML page, or NULL past
+ * the last route: the endpoints metrics.c times requests by. */
+const char *authsvc_router_route(int i, int *page);
+
 /* The endpoint handlers (h_*.c). */
 int authsvc_h_register(request_rec *r, const char *const *params);
 int authsvc_h_login(request_rec *r, const char *const *params);

@@ -6,6 +6,7 @@
 #include "apr_optional.h"
 #include "mod_dbd.h"
 
+#include "metrics.h"
 #include "store.h"
 
 struct authsvc_db {
@@ -40,7 +41,8 @@ static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) *dbd_acquire;
 static const authsvc_stmt_t *const all_tables[] = {
     authsvc_store_users_stmts, authsvc_store_sessions_stmts, authsvc_store_audit_stmts,
     authsvc_store_schema_stmts, authsvc_store_tokens_stmts, authsvc_store_outbox_stmts,
-    authsvc_store_lockout_stmts, authsvc_store_mfa_stmts, authsvc_store_refresh_stmts, NULL};
+    authsvc_store_lockout_stmts, authsvc_store_mfa_stmts, authsvc_store_refresh_stmts,
+    authsvc_store_metrics_stmts, NULL};
 
 const char *authsvc_store_init(void)
 {
@@ -106,6 +108,7 @@ authsvc_db_t *authsvc_store_db(request_rec *r)
     }
 
     if (dbd == NULL) {
+        authsvc_metrics_inc(AUTHSVC_M_DB_ERRORS);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "no database connection (see mod_dbd's messages above)");
         return NULL;
@@ -189,6 +192,7 @@ static apr_status_t failed(authsvc_db_t *db, const char *label, int rc)
 {
     const char *msg = apr_dbd_error(db->dbd->driver, db->dbd->handle, rc);
 
+    authsvc_metrics_inc(AUTHSVC_M_DB_ERRORS);
     DBLOG(db, APLOG_ERR, "%s failed (%d): %s", label, rc, msg ? msg : "(no message)");
     return APR_EGENERAL;
 }

@@ -8,13 +8,8 @@
     "s.idle_expires_at, s.expires_at, s.ip, s.user_agent, s.auth_at, s.mfa_at, s.amr, " \
     AUTHSVC_USER_COLS("u.") " FROM sessions s JOIN users u ON u.id = s.user_id "
 
-/* A session the user sees (and may end) in their list: not revoked or past its absolute
- * expiry, and either its cookie has not idled out or a token client still holds a
- * refresh token of it (three "now" parameters). */
-#define LISTED                                                                         \
-    "revoked_at IS NULL AND expires_at > %lld AND (idle_expires_at > %lld OR EXISTS "  \
-    "(SELECT 1 FROM refresh_tokens t WHERE t.session_hash = sessions.token_hash "      \
-    "AND t.revoked_at IS NULL AND t.rotated_at IS NULL AND t.expires_at > %lld))"
+/* A session the user sees (and may end) in their list (store.h). */
+#define LISTED AUTHSVC_SESSION_LIVE
 
 const authsvc_stmt_t authsvc_store_sessions_stmts[] = {
     {"authsvc_sessions_insert",
