@@ -1996,3 +1996,54 @@ sub signed_in {
 }
 
 1;
+
+# ---- issue 9: metrics (t/metrics.t) ---------------------------------------------------
+#
+#   my $res = metrics_get(vhost => 'metrics', headers => [...]);   # GET /metrics
+#   my ($samples, $families) = metrics_parse($res->content);
+#   $samples->{ metric_key('authsvc_logins_total', result => 'failure') }   # a number
+#   $families->{authsvc_logins_total}{type}                                 # 'counter'
+
+package AuthsvcTest;
+
+push @AuthsvcTest::EXPORT, qw(metrics_get metrics_parse metric_key);
+
+# GET /metrics on a server (client() options: vhost, headers ...).
+sub metrics_get {
+    my (%o) = @_;
+    return client(%o, prefix => '')->get('/metrics');
+}
+
+# The key of a sample in metrics_parse's hash: the name, and the labels sorted by name.
+sub metric_key {
+    my ($name, %l) = @_;
+    return $name unless %l;
+    return $name . '{' . join(',', map { "$_=\"$l{$_}\"" } sort keys %l) . '}';
+}
+
+# A text exposition (format 0.0.4) read back: {metric_key => value} and
+# {family => {help => TEXT, type => TYPE}}. Dies on a line it cannot read, or on a
+# sample seen twice.
+sub metrics_parse {
+    my ($text) = @_;
+    my (%s, %f);
+    for my $line (split /\n/, $text // '') {
+        if ($line =~ /^# (HELP|TYPE) (\w+) (.*)$/) {
+            $f{$2}{ lc $1 } = $3;
+            next;
+        }
+        my ($name, $labels, $value) = $line =~ /^(\w+)(?:\{(.*)\})? (\S+)$/
+            or die "metrics_parse: not a sample: '$line'\n";
+        my %l;
+        while (length($labels // '')) {
+            $labels =~ s/^(\w+)="((?:[^"\\]|\\.)*)",?// or die "metrics_parse: bad labels: '$line'\n";
+            $l{$1} = $2;
+        }
+        my $k = metric_key($name, %l);
+        die "metrics_parse: '$k' twice\n" if exists $s{$k};
+        $s{$k} = $value;
+    }
+    return (\%s, \%f);
+}
+
+1;
