@@ -11,6 +11,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 
 use File::Spec::Functions qw(catfile);
+use JSON::PP ();
 use Test::More;
 use Time::HiRes ();
 use AuthsvcTest;
@@ -158,6 +159,88 @@ sub event_ok {
         my $out = `/usr/bin/promtool check metrics < '$file' 2>&1`;
         is($? >> 8, 0, 'promtool check metrics: valid') or diag($out);
         is($out, '', '... and no lint complaint') or diag($out);
+        unlink $file;
+    }
+}
+
+# ---- the Grafana dashboard and the alert rules (conf/grafana/) -----------------------------
+
+{
+    my ($s) = eval { metrics_parse(metrics_get()->content) };
+    my %names = map { /^(\w+)/ ? ($1 => 1) : () } keys %{ $s || {} };
+    my %labels = map { $_ => 1 } qw(result class kind endpoint le instance job);
+    my $dir = catfile(serverroot(), '..', 'conf', 'grafana');
+    my $d = eval {
+        open(my $fh, '<', catfile($dir, 'authsvc.json')) or die "authsvc.json: $!\n";
+        local $/;
+        JSON::PP->new->decode(<$fh>);
+    };
+    ok(ref $d eq 'HASH', 'the dashboard is a JSON object') or diag($@);
+    $d = {} unless ref $d eq 'HASH';
+    my @vars = @{ $d->{templating}{list} || [] };
+    ok((grep { $_->{type} eq 'datasource' && $_->{name} eq 'datasource' && $_->{query} eq 'prometheus' } @vars),
+       'a Prometheus data source variable');
+    my @panels = map { ($_, @{ $_->{panels} || [] }) } @{ $d->{panels} || [] };
+    my @targets = map { @{ $_->{targets} || [] } } @panels;
+    my @exprs = map { $_->{expr} // '' } @targets;
+    ok(@exprs >= 10, scalar(@exprs) . ' queries');
+    is(scalar(grep { ($_->{datasource}{uid} // '') ne '${datasource}' } @targets), 0,
+       'every query uses the data source variable');
+    my %ids;
+    is(scalar(grep { !defined $_->{id} || $ids{ $_->{id} }++ || !$_->{gridPos} } @panels), 0,
+       'panels have ids of their own and a place');
+    my (@bad, %used);
+    for my $e (@exprs) {
+        for my $n ($e =~ /\b(authsvc_\w+)/g) {
+            $used{$n} = 1;
+            push @bad, "$n (in $e)" unless $names{$n};
+        }
+        for my $l (map { split /\s*,\s*/ } $e =~ /\b(?:by|without)\s*\(([^)]*)\)/g) {
+            push @bad, "label $l (in $e)" unless $labels{$l};
+        }
+        for my $sel ($e =~ /\{([^}]*)\}/g) {
+            for my $l ($sel =~ /(\w+)\s*(?:=~|!~|!=|=)/g) {
+                push @bad, "label $l (in $e)" unless $labels{$l};
+            }
+        }
+    }
+    ok(!@bad, 'every metric and label the dashboard names is exported') or diag(join "\n", @bad);
+    for my $n (qw(authsvc_logins_total authsvc_request_duration_seconds_bucket
+                  authsvc_password_hash_seconds_bucket authsvc_rate_limited_total authsvc_lockouts_total
+                  authsvc_mail_queue_depth authsvc_sessions_active authsvc_db_errors_total)) {
+        ok($used{$n}, "a panel shows $n");
+    }
+    for my $q (qw(0.5 0.95 0.99)) {
+        ok((grep { /histogram_quantile\(\Q$q\E,.*by \(le, endpoint\).*authsvc_request_duration_seconds_bucket/ } @exprs),
+           "request latency quantile $q by endpoint");
+    }
+    my $rules = eval {
+        open(my $fh, '<', catfile($dir, 'authsvc-alerts.yml')) or die "authsvc-alerts.yml: $!\n";
+        local $/;
+        <$fh>;
+    } // '';
+    my @rbad = grep { !$names{$_} } $rules =~ /\b(authsvc_\w+)/g;
+    ok($rules =~ /alert:/ && !@rbad, 'the alert rules name only exported metrics') or diag("@rbad");
+  SKIP: {
+        skip 'promtool is not installed (/usr/bin/promtool, Debian package prometheus)', 2
+            unless -x '/usr/bin/promtool';
+        my $out = `/usr/bin/promtool check rules '@{[catfile($dir, 'authsvc-alerts.yml')]}' 2>&1`;
+        is($? >> 8, 0, 'promtool check rules: the alert rules are valid') or diag($out);
+        # The dashboard's queries as recording rules, Grafana's variables filled in.
+        my $file = catfile(serverroot(), 'state', "dashboard-rules-$$.yml");
+        open(my $fh, '>', $file) or die "$file: $!";
+        print {$fh} "groups:\n  - name: dashboard\n    rules:\n";
+        my $i = 0;
+        for my $e (@exprs) {
+            (my $q = $e) =~ s/\$__rate_interval/5m/g;
+            $q =~ s/\$instance/.*/g;
+            $q =~ s/'/''/g;
+            $i++;
+            print {$fh} "      - record: dashboard:q$i\n        expr: '$q'\n";
+        }
+        close $fh;
+        $out = `/usr/bin/promtool check rules '$file' 2>&1`;
+        is($? >> 8, 0, 'promtool check rules: every dashboard query is valid PromQL') or diag($out);
         unlink $file;
     }
 }
