@@ -24,7 +24,6 @@
 
 #define SHM_KEY     "authsvc-metrics-shm"
 #define NOTE_ROUTE  "authsvc-metrics-endpoint"
-#define LAYOUT_TAG  UINT64_C(0x61757468)  /* "auth": bumped layouts change the size */
 #define HIST_MAX    11                    /* buckets of a histogram, +Inf not counted */
 
 /* ---- the shared segment ----------------------------------------------------------- */
@@ -35,7 +34,7 @@ typedef struct {
 } hist_t;
 
 typedef struct {
-    uint64_t layout;
+    uint64_t layout;                 /* layout_of() the build that made it */
     _Atomic uint64_t counter[AUTHSVC_M_NCOUNTERS];
     _Atomic int64_t gauges_at;       /* apr_time_t of the last gauge refresh, 0: never */
     _Atomic int64_t sessions_active;
@@ -128,16 +127,26 @@ static int nroutes, other_endpoint;
 
 static const char *endpoint_name(apr_pool_t *p, const char *pattern, int page)
 {
-    const char *s;
+    apr_size_t n = strlen(pattern), stars = 0, i, j = 0;
     char *out;
 
     if (page) {
         return "page";
     }
-    out = apr_pstrdup(p, "");
-    for (s = pattern; *s; s++) {
-        out = apr_pstrcat(p, out, *s == '*' ? "{id}" : apr_pstrndup(p, s, 1), NULL);
+    for (i = 0; i < n; i++) {
+        stars += pattern[i] == '*';
     }
+    out = apr_palloc(p, n + 3 * stars + 1);
+    for (i = 0; i < n; i++) {
+        if (pattern[i] == '*') {
+            memcpy(out + j, "{id}", 4);
+            j += 4;
+        }
+        else {
+            out[j++] = pattern[i];
+        }
+    }
+    out[j] = '\0';
     return out;
 }
 
@@ -174,6 +183,35 @@ static void make_endpoints(apr_pool_t *pconf)
 
 /* ---- start-up ----------------------------------------------------------------------- */
 
+/* FNV-1a of s into h (and of its NUL, so that "ab","c" differs from "a","bc"). */
+static uint64_t fnv(uint64_t h, const char *s)
+{
+    do {
+        h = (h ^ (unsigned char)*s) * UINT64_C(0x100000001b3);
+    } while (*s++ != '\0');
+    return h;
+}
+
+/* What the segment's slots mean: every family, label value and endpoint in order, and
+ * the size. A build that would read the slots otherwise gets a segment of its own. */
+static uint64_t layout_of(apr_size_t size)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    int i, v;
+
+    for (i = 0; i < NVALUES(families); i++) {
+        h = fnv(h, families[i].name);
+        for (v = 0; families[i].label != NULL && v < families[i].n; v++) {
+            h = fnv(h, families[i].values[v]);
+        }
+    }
+    for (i = 0; i < endpoints->nelts; i++) {
+        h = fnv(h, APR_ARRAY_IDX(endpoints, i, const char *));
+    }
+    h = fnv(h, apr_psprintf(endpoints->pool, "%" APR_SIZE_T_FMT "/%d", size, HIST_MAX));
+    return h ? h : 1; /* 0 is a zeroed segment's */
+}
+
 const char *authsvc_metrics_post_config(apr_pool_t *pconf, server_rec *s)
 {
     apr_pool_t *pp = s->process->pool;
@@ -184,7 +222,7 @@ const char *authsvc_metrics_post_config(apr_pool_t *pconf, server_rec *s)
     sh = NULL;
     make_endpoints(pconf);
     size = sizeof(shared_t) + sizeof(hist_t) * (apr_size_t)endpoints->nelts;
-    layout = (LAYOUT_TAG << 32) | (uint64_t)size;
+    layout = layout_of(size);
     apr_pool_userdata_get((void **)&shm, SHM_KEY, pp);
     if (shm != NULL && apr_shm_size_get(shm) >= size &&
         ((shared_t *)apr_shm_baseaddr_get(shm))->layout == layout) {
