@@ -58,8 +58,11 @@ mod_authsvc.so: mod_authsvc.c $(SRCS) $(GEN) $(HDRS)
 
 comma := ,
 
-tools/authsvc-admin: tools/authsvc-admin.c $(PURE) $(HDRS)
-	$(CC) $(WARN) -O2 -g $(APR_INC) -Isrc -o $@ tools/authsvc-admin.c $(sort $(PURE)) \
+# authsvc-admin: its main file, tools/admin/*.c and the pure units.
+ADMIN_SRCS = tools/authsvc-admin.c $(sort $(wildcard tools/admin/*.c))
+
+tools/authsvc-admin: $(ADMIN_SRCS) tools/admin/admin.h $(PURE) $(HDRS)
+	$(CC) $(WARN) -O2 -g $(APR_INC) -Isrc -o $@ $(ADMIN_SRCS) $(sort $(PURE)) \
 	    $(APR_LD) -ljansson -largon2 -lcrypto
 
 deps:
