@@ -1996,3 +1996,43 @@ sub signed_in {
 }
 
 1;
+
+# ---- issue 9: admin tool (t/admin_tool.t, t/admin_import.t) ----------------------------
+package AuthsvcTest;
+
+push @EXPORT, qw(run_admin_stdin scratch_do);
+
+# run_admin with $input on the tool's standard input (undef: an empty one).
+sub run_admin_stdin {
+    my ($input, @args) = @_;
+    require File::Temp;
+    my $in = File::Temp->new;
+    binmode $in;
+    print {$in} $input // '';
+    close $in;
+    my $err = catfile(serverroot(), 'state', "admin-$$.err");
+    my $cmd = join ' ', map { "'" . s/'/'\\''/gr . "'" } admin_bin(), @args;
+    my $out = `$cmd <'@{[$in->filename]}' 2>'$err'`;
+    my $rc = $? >> 8;
+    open(my $fh, '<', $err);
+    local $/;
+    my $e = $fh ? <$fh> : '';
+    unlink $err;
+    return ($rc, $out // '', $e // '');
+}
+
+# A statement on a scratch_db() database, given the tool arguments scratch_db returned.
+sub scratch_do {
+    my ($args, $sql) = @_;
+    my ($driver, $params) = @{$args}[1, 3];
+    if ($driver eq 'pgsql') {
+        my ($db) = $params =~ /dbname=(\S+)/;
+        _run(pg_psql($db), '-c', $sql);
+    }
+    else {
+        _run('sqlite3', '-bail', '-batch', '-cmd', '.timeout 5000', $params, $sql);
+    }
+    return 1;
+}
+
+1;

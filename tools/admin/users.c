@@ -660,7 +660,7 @@ int cmd_user_verify(admin_ctx_t *ctx, int argc, const char *const *argv)
 {
     const char *id = NULL, *at = NULL;
     apr_int64_t now = now_sec();
-    const char *args[2];
+    const char *args[3];
     int rc;
 
     (void)argc;
@@ -673,12 +673,11 @@ int cmd_user_verify(admin_ctx_t *ctx, int argc, const char *const *argv)
         printf("%s is already verified; nothing changed\n", id);
         return EXIT_OK;
     }
-    args[0] = int_text(ctx->pool, now);
-    args[1] = id;
+    args[0] = args[1] = int_text(ctx->pool, now);
+    args[2] = id;
     rc = finish(ctx, db_exec(ctx, "authsvc_admin_user_verify",
-                             "UPDATE users SET email_verified_at = %lld, updated_at = "
-                             "email_verified_at WHERE id = %s", "verifying the address", 2,
-                             args) == 1 &&
+                             "UPDATE users SET email_verified_at = %lld, updated_at = %lld "
+                             "WHERE id = %s", "verifying the address", 3, args) == 1 &&
                          audit_admin(ctx, "email_verified", id, argv[0], now, NULL));
     if (rc == EXIT_OK) {
         printf("verified the address of %s\n", id);

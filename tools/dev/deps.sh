@@ -8,7 +8,7 @@ PKGS="apache2 apache2-dev libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql
 libjansson-dev libargon2-dev libssl-dev libcurl4-openssl-dev sqlite3 postgresql
 libapache2-mod-perl2 libwww-perl libjson-perl curl wrk bc python3 procps
 liboath-dev libqrencode-dev oathtool zbar-tools librsvg2-bin libxml2-utils
-python3-cryptography python3-jwt openssl
+python3-cryptography python3-jwt openssl argon2 python3-bcrypt
 chromium chromium-driver python3-selenium"
 
 missing=""
