@@ -880,9 +880,16 @@ static int command_options(admin_ctx_t *ctx, const admin_cmd_t *cmd, int *argc,
     apr_status_t rv;
     int opt, i;
 
+    static const char dash_mark[] = "\001-";
+    const char **av = apr_pcalloc(ctx->pool, sizeof(*av) * (size_t)(*argc + 2));
+
     ctx->opts = apr_table_make(ctx->pool, 4);
-    /* apr_getopt skips argv[0]: the command's own name is just before. */
-    apr_getopt_init(&os, ctx->pool, *argc + 1, *argv - 1);
+    /* apr_getopt skips argv[0]: the command's own name is just before. A lone "-"
+     * (standard input) is an argument, which apr_getopt would take for an option. */
+    for (i = -1; i < *argc; i++) {
+        av[i + 1] = i >= 0 && strcmp((*argv)[i], "-") == 0 ? dash_mark : (*argv)[i];
+    }
+    apr_getopt_init(&os, ctx->pool, *argc + 1, av);
     os->interleave = 1;
     os->errfn = NULL;
     while ((rv = apr_getopt_long(os, cmd->opts, &opt, &arg)) == APR_SUCCESS) {
@@ -899,7 +906,7 @@ static int command_options(admin_ctx_t *ctx, const admin_cmd_t *cmd, int *argc,
                            os->argv[os->ind > 0 ? os->ind - 1 : 0]);
     }
     for (i = os->ind; i < os->argc; i++) {
-        APR_ARRAY_PUSH(rest, const char *) = os->argv[i];
+        APR_ARRAY_PUSH(rest, const char *) = os->argv[i] == dash_mark ? "-" : os->argv[i];
     }
     *argc = rest->nelts;
     *argv = (const char *const *)rest->elts;

@@ -35,6 +35,7 @@
 #define USERNAME_MAX  32
 #define NAME_MAX_CP   100
 #define ROLE_MAX      64
+#define ROLE_SEPARATORS " \t\r\n,"
 #define PASSWORD_READ_MAX 4096
 
 /* A session the user sees in their list (src/store_sessions.c LISTED): not revoked
@@ -108,14 +109,15 @@ int role_ok(const char *s)
     return 1;
 }
 
-/* The words of a role list (separated by blanks or commas), checked, deduplicated and
- * joined by single spaces into *out. NULL, or the message. */
+/* The words of a role list (separated by blanks, line breaks or commas), checked,
+ * deduplicated and joined by single spaces into *out. NULL, or the message. */
 static const char *roles_join(apr_pool_t *p, const char *list, const char **out)
 {
     char *copy = apr_pstrdup(p, list ? list : ""), *last = NULL, *w;
     const char *joined = "";
 
-    for (w = apr_strtok(copy, " \t,", &last); w; w = apr_strtok(NULL, " \t,", &last)) {
+    for (w = apr_strtok(copy, ROLE_SEPARATORS, &last); w;
+         w = apr_strtok(NULL, ROLE_SEPARATORS, &last)) {
         if (!role_ok(w)) {
             return apr_psprintf(p, "not a valid role: '%s' (1-64 letters, digits, '.', "
                                 "'_', '-', ':')", w);
