@@ -91,6 +91,8 @@ install: all
 	install -d $(DESTDIR)/etc/apache2/mods-available $(DESTDIR)/usr/sbin
 	install -m 644 conf/authsvc.load conf/authsvc.conf $(DESTDIR)/etc/apache2/mods-available/
 	install -m 755 tools/authsvc-admin $(DESTDIR)/usr/sbin/authsvc-admin
+	install -d $(DESTDIR)/usr/share/man/man8
+	install -m 644 docs/authsvc-admin.8 $(DESTDIR)/usr/share/man/man8/authsvc-admin.8
 	install -d $(DESTDIR)/usr/share/doc/libapache2-mod-authsvc
 	install -m 644 docs/*.md $(DESTDIR)/usr/share/doc/libapache2-mod-authsvc/
 	install -d $(DESTDIR)/usr/share/authsvc/templates $(DESTDIR)/usr/share/authsvc/mail
