@@ -20,9 +20,7 @@ my $ADMIN = admin_bin();
 plan skip_all => "no $ADMIN (run make)" unless -x $ADMIN;
 
 my $backend = backend();
-my @live = $backend eq 'pgsql'
-    ? ('--driver', 'pgsql', '--params', pg_admin_params($ENV{AUTHSVC_PG_DB} || 'authsvc'))
-    : ('--driver', 'sqlite3', '--params', AuthsvcTest::sqlite_file());
+my @live = admin_live_args();
 my $JSON = JSON::PP->new->canonical;
 
 sub admin    { run_admin(@live, @_) }

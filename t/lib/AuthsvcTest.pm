@@ -2000,7 +2000,7 @@ sub signed_in {
 # ---- issue 9: admin tool (t/admin_tool.t, t/admin_import.t) ----------------------------
 package AuthsvcTest;
 
-push @EXPORT, qw(run_admin_stdin scratch_do);
+push @EXPORT, qw(run_admin_stdin scratch_do admin_live_args);
 
 # run_admin with $input on the tool's standard input (undef: an empty one).
 sub run_admin_stdin {
@@ -2010,15 +2010,18 @@ sub run_admin_stdin {
     binmode $in;
     print {$in} $input // '';
     close $in;
-    my $err = catfile(serverroot(), 'state', "admin-$$.err");
-    my $cmd = join ' ', map { "'" . s/'/'\\''/gr . "'" } admin_bin(), @args;
-    my $out = `$cmd <'@{[$in->filename]}' 2>'$err'`;
-    my $rc = $? >> 8;
-    open(my $fh, '<', $err);
-    local $/;
-    my $e = $fh ? <$fh> : '';
-    unlink $err;
-    return ($rc, $out // '', $e // '');
+    open(my $saved, '<&', \*STDIN) or die "cannot dup STDIN: $!\n";
+    open(STDIN, '<', $in->filename) or die "cannot open $in: $!\n";
+    my @r = run_admin(@args);
+    open(STDIN, '<&', $saved) or die "cannot restore STDIN: $!\n";
+    return @r;
+}
+
+# The tool's --driver/--params for the server's own database.
+sub admin_live_args {
+    return backend() eq 'pgsql'
+        ? ('--driver', 'pgsql', '--params', pg_admin_params($ENV{AUTHSVC_PG_DB} || 'authsvc'))
+        : ('--driver', 'sqlite3', '--params', sqlite_file());
 }
 
 # A statement on a scratch_db() database, given the tool arguments scratch_db returned.

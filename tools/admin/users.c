@@ -72,6 +72,31 @@ int need_latest(admin_ctx_t *ctx)
     return need_version(ctx, authsvc_migrate_latest(ctx->driver_name));
 }
 
+/* The id of the account login names, for a command that only reads: EXIT_OK,
+ * EXIT_NOTFOUND or EXIT_FAIL (printed). */
+static int read_account(admin_ctx_t *ctx, const char *login, const char **id)
+{
+    const char *v = NULL;
+    int rc, found;
+
+    if ((rc = need_latest(ctx)) != EXIT_OK) {
+        return rc;
+    }
+    if ((found = find_account(ctx, login, "id", id, &v)) == 0) {
+        cmd_error(ctx, "no such user: '%s'", login);
+        return EXIT_NOTFOUND;
+    }
+    return found < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
+/* begin_on_account() for the commands that need this build's schema. */
+static int begin_latest(admin_ctx_t *ctx, const char *login, const char *column,
+                        const char **id, const char **value)
+{
+    return begin_on_account(ctx, authsvc_migrate_latest(ctx->driver_name), login, column,
+                            id, value);
+}
+
 /* ---- checks ------------------------------------------------------------------ */
 
 const char *check_username(const char *s)
@@ -443,18 +468,14 @@ static authsvc_json_t *user_json(apr_pool_t *p, const rows_t *r, int i, long ses
 
 int cmd_user_show(admin_ctx_t *ctx, int argc, const char *const *argv)
 {
-    const char *id = NULL, *v = NULL, *t = int_text(ctx->pool, now_sec());
+    const char *id = NULL, *t = int_text(ctx->pool, now_sec());
     const char *args[] = {t, t, t, NULL};
     rows_t rows;
-    int found, rc;
+    int rc;
 
     (void)argc;
-    if ((rc = need_latest(ctx)) != EXIT_OK) {
+    if ((rc = read_account(ctx, argv[0], &id)) != EXIT_OK) {
         return rc;
-    }
-    if ((found = find_account(ctx, argv[0], "id", &id, &v)) <= 0) {
-        return found < 0 ? EXIT_FAIL
-                         : (cmd_error(ctx, "no such user: '%s'", argv[0]), EXIT_NOTFOUND);
     }
     args[3] = id;
     if (!db_run(ctx, "authsvc_admin_user_show",
@@ -569,63 +590,51 @@ int cmd_user_list(admin_ctx_t *ctx, int argc, const char *const *argv)
 
 /* ---- user disable|enable|delete|verify ------------------------------------------- */
 
-int cmd_user_disable(admin_ctx_t *ctx, int argc, const char *const *argv)
+/* user disable / user enable: the status, and (disabling) every session revoked. */
+static int set_status(admin_ctx_t *ctx, const char *login, const char *status,
+                      const char *event)
 {
-    const char *id = NULL, *status = NULL;
+    int disable = strcmp(status, "disabled") == 0;
+    const char *id = NULL, *now_status = NULL;
     apr_int64_t now = now_sec();
-    const char *args[2];
+    const char *args[3];
     int rc, n = 0;
 
-    (void)argc;
-    if ((rc = need_latest(ctx)) != EXIT_OK ||
-        (rc = begin_on_account(ctx, 0, argv[0], "status", &id, &status)) != EXIT_OK) {
+    if ((rc = begin_latest(ctx, login, "status", &id, &now_status)) != EXIT_OK) {
         return rc;
     }
-    if (strcmp(status, "disabled") == 0) {
+    if (strcmp(now_status, status) == 0) {
         db_rollback(ctx);
-        printf("%s is already disabled; nothing changed\n", id);
+        printf("%s is already %s; nothing changed\n", id, status);
         return EXIT_OK;
     }
-    args[0] = int_text(ctx->pool, now);
-    args[1] = id;
-    rc = finish(ctx, db_exec(ctx, "authsvc_admin_user_disable",
-                             "UPDATE users SET status = 'disabled', updated_at = %lld "
-                             "WHERE id = %s", "disabling the account", 2, args) == 1 &&
-                         (n = revoke_user_sessions(ctx, id, now)) >= 0 &&
-                         audit_admin(ctx, "admin_user_disabled", id, argv[0], now, NULL));
-    if (rc == EXIT_OK) {
+    args[0] = status;
+    args[1] = int_text(ctx->pool, now);
+    args[2] = id;
+    rc = finish(ctx, db_exec(ctx, "authsvc_admin_user_status",
+                             "UPDATE users SET status = %s, updated_at = %lld WHERE id = %s",
+                             "changing the status", 3, args) == 1 &&
+                         (!disable || (n = revoke_user_sessions(ctx, id, now)) >= 0) &&
+                         audit_admin(ctx, event, id, login, now, NULL));
+    if (rc == EXIT_OK && disable) {
         printf("disabled %s; %d session(s) revoked\n", id, n);
+    }
+    else if (rc == EXIT_OK) {
+        printf("enabled %s\n", id);
     }
     return rc;
 }
 
+int cmd_user_disable(admin_ctx_t *ctx, int argc, const char *const *argv)
+{
+    (void)argc;
+    return set_status(ctx, argv[0], "disabled", "admin_user_disabled");
+}
+
 int cmd_user_enable(admin_ctx_t *ctx, int argc, const char *const *argv)
 {
-    const char *id = NULL, *status = NULL;
-    apr_int64_t now = now_sec();
-    const char *args[2];
-    int rc;
-
     (void)argc;
-    if ((rc = need_latest(ctx)) != EXIT_OK ||
-        (rc = begin_on_account(ctx, 0, argv[0], "status", &id, &status)) != EXIT_OK) {
-        return rc;
-    }
-    if (strcmp(status, "active") == 0) {
-        db_rollback(ctx);
-        printf("%s is already active; nothing changed\n", id);
-        return EXIT_OK;
-    }
-    args[0] = int_text(ctx->pool, now);
-    args[1] = id;
-    rc = finish(ctx, db_exec(ctx, "authsvc_admin_user_enable",
-                             "UPDATE users SET status = 'active', updated_at = %lld "
-                             "WHERE id = %s", "enabling the account", 2, args) == 1 &&
-                         audit_admin(ctx, "admin_user_enabled", id, argv[0], now, NULL));
-    if (rc == EXIT_OK) {
-        printf("enabled %s\n", id);
-    }
-    return rc;
+    return set_status(ctx, argv[0], "active", "admin_user_enabled");
 }
 
 int cmd_user_delete(admin_ctx_t *ctx, int argc, const char *const *argv)
@@ -635,8 +644,7 @@ int cmd_user_delete(admin_ctx_t *ctx, int argc, const char *const *argv)
     int rc;
 
     (void)argc;
-    if ((rc = need_latest(ctx)) != EXIT_OK ||
-        (rc = begin_on_account(ctx, 0, argv[0], "email", &id, &email)) != EXIT_OK) {
+    if ((rc = begin_latest(ctx, argv[0], "email", &id, &email)) != EXIT_OK) {
         return rc;
     }
     of[0] = id;
@@ -666,8 +674,7 @@ int cmd_user_verify(admin_ctx_t *ctx, int argc, const char *const *argv)
     int rc;
 
     (void)argc;
-    if ((rc = need_latest(ctx)) != EXIT_OK ||
-        (rc = begin_on_account(ctx, 0, argv[0], "email_verified_at", &id, &at)) != EXIT_OK) {
+    if ((rc = begin_latest(ctx, argv[0], "email_verified_at", &id, &at)) != EXIT_OK) {
         return rc;
     }
     if (at != NULL) {
@@ -704,7 +711,7 @@ int cmd_user_set_password(admin_ctx_t *ctx, int argc, const char *const *argv)
     if ((rc = need_latest(ctx)) != EXIT_OK || (rc = read_password(ctx, &pw, &len)) != EXIT_OK) {
         return rc;
     }
-    if ((rc = begin_on_account(ctx, 0, argv[0], "id", &id, &v)) != EXIT_OK) {
+    if ((rc = begin_latest(ctx, argv[0], "id", &id, &v)) != EXIT_OK) {
         OPENSSL_cleanse((char *)pw, len);
         return rc;
     }
@@ -768,8 +775,7 @@ int cmd_user_role(admin_ctx_t *ctx, int argc, const char *const *argv)
     const char *args[3];
 
     (void)argc;
-    if ((rc = need_latest(ctx)) != EXIT_OK ||
-        (rc = begin_on_account(ctx, 0, argv[1], "roles", &id, &roles)) != EXIT_OK) {
+    if ((rc = begin_latest(ctx, argv[1], "roles", &id, &roles)) != EXIT_OK) {
         return rc;
     }
     copy = apr_pstrdup(ctx->pool, roles ? roles : "");
@@ -810,19 +816,15 @@ int cmd_user_role(admin_ctx_t *ctx, int argc, const char *const *argv)
 
 int cmd_sessions_list(admin_ctx_t *ctx, int argc, const char *const *argv)
 {
-    const char *id = NULL, *v = NULL, *t = int_text(ctx->pool, now_sec());
+    const char *id = NULL, *t = int_text(ctx->pool, now_sec());
     const char *args[4];
     int json = opt_get(ctx, "json") != NULL;
     rows_t rows;
-    int found, rc, i;
+    int rc, i;
 
     (void)argc;
-    if ((rc = need_latest(ctx)) != EXIT_OK) {
+    if ((rc = read_account(ctx, argv[0], &id)) != EXIT_OK) {
         return rc;
-    }
-    if ((found = find_account(ctx, argv[0], "id", &id, &v)) <= 0) {
-        return found < 0 ? EXIT_FAIL
-                         : (cmd_error(ctx, "no such user: '%s'", argv[0]), EXIT_NOTFOUND);
     }
     args[0] = id;
     args[1] = args[2] = args[3] = t;
@@ -917,7 +919,7 @@ int cmd_sessions_revoke(admin_ctx_t *ctx, int argc, const char *const *argv)
     if (argc == 0) {
         return revoke_all(ctx);
     }
-    if ((rc = begin_on_account(ctx, 0, argv[0], "id", &id, &v)) != EXIT_OK) {
+    if ((rc = begin_latest(ctx, argv[0], "id", &id, &v)) != EXIT_OK) {
         return rc;
     }
     n = revoke_user_sessions(ctx, id, now);
