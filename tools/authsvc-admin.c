@@ -1012,6 +1012,7 @@ static int dispatch(admin_ctx_t *ctx, int argc, const char *const *argv)
     if (rc != EXIT_OK) {
         return rc;
     }
+    ctx->conn_pool = ctx->pool;
     rc = cmd->run(ctx, argc, argv);
     apr_dbd_close(ctx->driver, ctx->handle);
     return rc;

@@ -30,7 +30,8 @@ typedef struct {
     apr_dbd_t *handle;
     const char *command;        /* "migrate up", for messages */
     apr_table_t *opts;          /* the command's --options (flags: "") */
-    apr_hash_t *stmts;          /* prepared statements by label */
+    apr_pool_t *conn_pool;      /* lives as long as the connection */
+    apr_hash_t *stmts;          /* prepared statements by label (in conn_pool) */
 } admin_ctx_t;
 
 /* Rows of a query as strings: cells[row * ncols + col], NULL for SQL NULL. */

@@ -106,18 +106,20 @@ static const char *db_error(const admin_ctx_t *ctx, int rc)
 static apr_dbd_prepared_t *prepared(admin_ctx_t *ctx, const char *label, const char *sql,
                                     const char *what)
 {
+    apr_pool_t *p = ctx->conn_pool ? ctx->conn_pool : ctx->pool;
     apr_dbd_prepared_t *st;
     int rc;
 
-    /* A label is prepared once per connection (PostgreSQL refuses a name twice). */
+    /* A label is prepared once per connection (PostgreSQL refuses a name twice), in
+     * a pool as long-lived as the connection. */
     if (ctx->stmts == NULL) {
-        ctx->stmts = apr_hash_make(ctx->pool);
+        ctx->stmts = apr_hash_make(p);
     }
     st = apr_hash_get(ctx->stmts, label, APR_HASH_KEY_STRING);
     if (st != NULL) {
         return st;
     }
-    rc = apr_dbd_prepare(ctx->driver, ctx->pool, ctx->handle, sql, label, &st);
+    rc = apr_dbd_prepare(ctx->driver, p, ctx->handle, sql, label, &st);
     if (rc != 0) {
         fprintf(stderr, "%s: %s: %s: %s\n", progname, ctx->command, what,
                 db_error(ctx, rc));

@@ -28,9 +28,21 @@ static const char *const fields[] = {"email", "username", "first_name", "last_na
 typedef struct {
     admin_ctx_t *ctx;
     int dry_run;
+    apr_pool_t *pool;           /* the command's pool */
+    apr_pool_t *scratch;        /* one record's, cleared for the next */
     apr_hash_t *seen;           /* email and lower-case username -> first line */
     int ok, failed;
 } import_t;
+
+/* Work on one record in a pool of its own (ctx->pool while it lasts), so a large file
+ * takes the memory of one record at a time. */
+static void record_pool(import_t *im, int on)
+{
+    if (on) {
+        apr_pool_clear(im->scratch);
+    }
+    im->ctx->pool = on ? im->scratch : im->pool;
+}
 
 /* ---- one record ------------------------------------------------------------ */
 
@@ -66,7 +78,7 @@ static const char *record_check(apr_pool_t *p, admin_account_t *a)
 /* A key seen on an earlier line: that line's message, else NULL (and remembered). */
 static const char *seen_before(import_t *im, const char *what, const char *key, int line)
 {
-    apr_pool_t *p = im->ctx->pool;
+    apr_pool_t *p = im->pool;
     const char *k = apr_pstrcat(p, what, ":", key, NULL);
     const int *first = apr_hash_get(im->seen, k, APR_HASH_KEY_STRING);
     int *l;
@@ -197,8 +209,10 @@ static void import_jsonl(import_t *im, char *data, size_t size)
         for (i = 0; i < len && isspace((unsigned char)s[i]); i++) {
         }
         if (i < len) {
+            record_pool(im, 1);
             msg = jsonl_record(im->ctx->pool, s, len, &a);
             import_record(im, &a, line, msg);
+            record_pool(im, 0);
         }
         s += len + 1;
     }
@@ -207,17 +221,19 @@ static void import_jsonl(import_t *im, char *data, size_t size)
 /* ---- CSV ----------------------------------------------------------------------- */
 
 /* One RFC 4180 record from *s (quoted fields may hold commas, "" and line breaks):
- * its fields, *s moved past it, *lines advanced by the line breaks it spans. NULL with
- * *msg on a quoting error (the rest of the file is not read: its lines cannot be
- * told apart any more). */
+ * its fields, *s moved past it, *lines advanced by the line breaks it spans. The fields
+ * are unquoted in place (what is written never passes what is read). NULL with *msg on
+ * a quoting error (the rest of the file is not read: its lines cannot be told apart
+ * any more). */
 static apr_array_header_t *csv_record(apr_pool_t *p, char **s, char *end, int *lines,
                                       const char **msg)
 {
     apr_array_header_t *out = apr_array_make(p, 8, sizeof(const char *));
-    char *c = *s;
+    char *c = *s, *w = *s;
+    char sep;
 
     for (;;) {
-        char *buf = apr_palloc(p, (size_t)(end - c) + 1), *b = buf;
+        char *field = w;
 
         if (c < end && *c == '"') {
             for (c++;; c++) {
@@ -226,7 +242,7 @@ static apr_array_header_t *csv_record(apr_pool_t *p, char **s, char *end, int *l
                     return NULL;
                 }
                 if (*c == '"' && c + 1 < end && c[1] == '"') {
-                    *b++ = '"';
+                    *w++ = '"';
                     c++;
                 }
                 else if (*c == '"') {
@@ -235,7 +251,7 @@ static apr_array_header_t *csv_record(apr_pool_t *p, char **s, char *end, int *l
                 }
                 else {
                     *lines += *c == '\n';
-                    *b++ = *c;
+                    *w++ = *c;
                 }
             }
             if (c < end && *c != ',' && *c != '\n' && *c != '\r') {
@@ -249,20 +265,21 @@ static apr_array_header_t *csv_record(apr_pool_t *p, char **s, char *end, int *l
                     *msg = "a quote inside an unquoted field";
                     return NULL;
                 }
-                *b++ = *c++;
+                *w++ = *c++;
             }
         }
-        *b = '\0';
-        APR_ARRAY_PUSH(out, const char *) = buf;
-        if (c < end && *c == ',') {
+        sep = c < end ? *c : '\0';     /* read before the NUL may overwrite it */
+        *w++ = '\0';
+        APR_ARRAY_PUSH(out, const char *) = field;
+        if (sep == ',') {
             c++;
             continue;
         }
-        if (c < end && *c == '\r') {
+        if (sep == '\r' || sep == '\n') {      /* CR LF, LF, or a lone CR */
             c++;
-        }
-        if (c < end && *c == '\n') {
-            c++;
+            if (sep == '\r' && c < end && *c == '\n') {
+                c++;
+            }
             (*lines)++;
         }
         *s = c;
@@ -384,16 +401,19 @@ static int import_csv(import_t *im, char *data, size_t size)
         admin_account_t a = {0};
 
         line = next;
-        if ((rec = csv_record(p, &s, end, &next, &msg)) == NULL) {
+        record_pool(im, 1);
+        if ((rec = csv_record(im->scratch, &s, end, &next, &msg)) == NULL) {
             fprintf(stderr, "line %d: %s; the rest of the file is not read\n", line, msg);
             im->failed++;
+            record_pool(im, 0);
             return EXIT_FAIL;
         }
-        if (rec->nelts == 1 && *APR_ARRAY_IDX(rec, 0, const char *) == '\0') {
-            continue;                   /* an empty line */
+        /* An empty line is a record of one empty field: skipped. */
+        if (rec->nelts > 1 || *APR_ARRAY_IDX(rec, 0, const char *) != '\0') {
+            msg = csv_account(im->scratch, cols, ncols, rec, &a);
+            import_record(im, &a, line, msg);
         }
-        msg = csv_account(p, cols, ncols, rec, &a);
-        import_record(im, &a, line, msg);
+        record_pool(im, 0);
     }
     return EXIT_OK;
 }
@@ -456,7 +476,8 @@ static int read_all(admin_ctx_t *ctx, const char *path, char **data, size_t *siz
 int cmd_import(admin_ctx_t *ctx, int argc, const char *const *argv)
 {
     const char *path = argv[0], *fmt = opt_get(ctx, "format");
-    import_t im = {ctx, opt_get(ctx, "dry-run") != NULL, apr_hash_make(ctx->pool), 0, 0};
+    import_t im = {ctx, opt_get(ctx, "dry-run") != NULL, ctx->pool, NULL,
+                   apr_hash_make(ctx->pool), 0, 0};
     size_t size = 0, len = strlen(path);
     char *data = NULL;
     int rc;
@@ -465,7 +486,8 @@ int cmd_import(admin_ctx_t *ctx, int argc, const char *const *argv)
     if ((rc = need_latest(ctx)) != EXIT_OK) {
         return rc;
     }
-    if (!read_all(ctx, path, &data, &size)) {
+    if (!read_all(ctx, path, &data, &size) ||
+        apr_pool_create(&im.scratch, ctx->pool) != APR_SUCCESS) {
         return EXIT_FAIL;
     }
     if (fmt == NULL) {
