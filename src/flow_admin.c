@@ -107,6 +107,18 @@ static const char *cursor_make(apr_pool_t *p, const char *text)
                               APR_ENCODE_BASE64URL | APR_ENCODE_NOPADDING, NULL);
 }
 
+/* The items of a query that asked for one more than `limit` (to learn whether there
+ * is a next page), cut to limit: the last one kept when there is a next page, else
+ * NULL. */
+static const void *page_end(apr_array_header_t *items, int limit)
+{
+    if (items->nelts <= limit) {
+        return NULL;
+    }
+    items->nelts = limit;
+    return items->elts + (apr_size_t)(limit - 1) * (apr_size_t)items->elt_size;
+}
+
 /* The text of a cursor that starts with `kind`, without it; NULL when it is not one. */
 static const char *cursor_open(request_rec *r, const char *c, char kind)
 {
@@ -264,6 +276,7 @@ const authsvc_fail_t *authsvc_flow_admin_users(request_rec *r,
 {
     apr_array_header_t *errs = NULL;
     const authsvc_fail_t *fail;
+    const authsvc_user_admin_t *last;
     authsvc_user_search_t q;
     authsvc_user_t *me;
     authsvc_db_t *db;
@@ -296,14 +309,11 @@ const authsvc_fail_t *authsvc_flow_admin_users(request_rec *r,
     if (authsvc_users_search(db, &q, &out->users) != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the account database is unreachable");
     }
-    out->next = NULL;
-    if (out->users->nelts >= q.limit) {
-        const authsvc_user_t *last;
-        out->users->nelts = q.limit - 1;
-        last = APR_ARRAY_IDX(out->users, q.limit - 2, authsvc_user_admin_t).user;
-        out->next = cursor_make(r->pool, apr_psprintf(r->pool, "u%" APR_INT64_T_FMT ".%s",
-                                                      last->created_at, last->id));
-    }
+    last = page_end(out->users, q.limit - 1);
+    out->next = last ? cursor_make(r->pool, apr_psprintf(r->pool, "u%" APR_INT64_T_FMT ".%s",
+                                                         last->user->created_at,
+                                                         last->user->id))
+                     : NULL;
     return NULL;
 }
 
@@ -543,6 +553,7 @@ const authsvc_fail_t *authsvc_flow_admin_audit(request_rec *r,
 {
     apr_array_header_t *errs = NULL;
     const authsvc_fail_t *fail;
+    const authsvc_event_t *last;
     authsvc_audit_query_t q;
     authsvc_user_t *me;
     authsvc_db_t *db;
@@ -577,13 +588,7 @@ const authsvc_fail_t *authsvc_flow_admin_audit(request_rec *r,
     if (authsvc_audit_search(db, &q, &out->events) != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the audit trail is unreachable");
     }
-    out->next = NULL;
-    if (out->events->nelts >= q.limit) {
-        out->events->nelts = q.limit - 1;
-        out->next = cursor_make(
-            r->pool, apr_pstrcat(r->pool, "a",
-                                 APR_ARRAY_IDX(out->events, q.limit - 2, authsvc_event_t).id,
-                                 NULL));
-    }
+    last = page_end(out->events, q.limit - 1);
+    out->next = last ? cursor_make(r->pool, apr_pstrcat(r->pool, "a", last->id, NULL)) : NULL;
     return NULL;
 }

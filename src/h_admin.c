@@ -34,6 +34,16 @@ static apr_table_t *query(request_rec *r)
     return q ? q : apr_table_make(r->pool, 1);
 }
 
+/* 200 {"<name>": [...], "next": cursor or null}: a page of a list. */
+static int page(request_rec *r, const char *name, authsvc_json_t *items, const char *next)
+{
+    authsvc_json_t *out = authsvc_json_object(r->pool);
+
+    authsvc_json_set(out, name, items);
+    authsvc_json_set_str(out, "next", next);
+    return authsvc_request_send_json(r, HTTP_OK, out);
+}
+
 /* GET /admin/users?q=&status=&limit=&cursor= */
 int authsvc_h_admin_users(request_rec *r, const char *const *params)
 {
@@ -41,7 +51,7 @@ int authsvc_h_admin_users(request_rec *r, const char *const *params)
     authsvc_admin_search_in_t in;
     authsvc_admin_users_out_t res;
     const authsvc_fail_t *fail;
-    authsvc_json_t *out, *arr;
+    authsvc_json_t *arr;
     int i;
 
     (void)params;
@@ -57,10 +67,7 @@ int authsvc_h_admin_users(request_rec *r, const char *const *params)
         authsvc_json_append(arr, admin_user(r, &APR_ARRAY_IDX(res.users, i,
                                                               authsvc_user_admin_t), 0));
     }
-    out = authsvc_json_object(r->pool);
-    authsvc_json_set(out, "users", arr);
-    authsvc_json_set_str(out, "next", res.next);
-    return authsvc_request_send_json(r, HTTP_OK, out);
+    return page(r, "users", arr, res.next);
 }
 
 /* 200 {"user": ...} */
@@ -161,7 +168,7 @@ int authsvc_h_admin_audit(request_rec *r, const char *const *params)
     authsvc_admin_audit_in_t in;
     authsvc_events_out_t res;
     const authsvc_fail_t *fail;
-    authsvc_json_t *out, *arr;
+    authsvc_json_t *arr;
     int i;
 
     (void)params;
@@ -181,8 +188,5 @@ int authsvc_h_admin_audit(request_rec *r, const char *const *params)
         authsvc_json_set_str(o, "user_id", e->user_id);
         authsvc_json_append(arr, o);
     }
-    out = authsvc_json_object(r->pool);
-    authsvc_json_set(out, "events", arr);
-    authsvc_json_set_str(out, "next", res.next);
-    return authsvc_request_send_json(r, HTTP_OK, out);
+    return page(r, "events", arr, res.next);
 }
