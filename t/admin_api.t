@@ -30,6 +30,13 @@ sub admin_events {
     return map { $_->{d} = audit_detail($_); $_ } @{ audit_events($uid, $event) };
 }
 
+# The refresh tokens of a user not revoked, used or expired.
+sub live_refresh {
+    my ($uid) = @_;
+    return db_value('SELECT count(*) AS n FROM refresh_tokens WHERE revoked_at IS NULL '
+                    . 'AND rotated_at IS NULL AND user_id = ' . sql_str($uid));
+}
+
 # The administrator (MFA vhost, so that it may reset a second factor of an account
 # made there) and an ordinary account.
 my ($admin, $af, $au) = account(vhost => 'mfa', roles => 'admin', verified => 1);
@@ -292,6 +299,31 @@ is($tc2->login($tf->{email}, $tf->{password})->code, 200, 'the target signs in t
     problem_ok($admin->del("/admin/users/$aid"), 409, 'admin_self_action',
                '... nor delete themself');
     is(user_row($af->{email})->{status}, 'active', '... still active');
+}
+
+# ---- with Bearer tokens -------------------------------------------------------------------
+
+{
+    my $ta = token_account(roles => 'admin');
+    my $tp = token_account();
+    my $tt = token_account();
+    my $c = client(vhost => 'tok');
+    my $as = sub { (no_cookie => 1, headers => [bearer($_[0]{at})]) };
+    is(bearer_get($c, $ta->{at}, '/admin/users?limit=1', api => 1)->code, 200,
+       'an administrator with an access token');
+    is(bearer_get($c, $tp->{at}, '/admin/users', api => 1)->code, 403,
+       'an access token without the role: 403');
+    problem_ok(bearer_get($c, $tp->{at}, '/v1/accounts/admin/users'), 403, 'forbidden',
+               '... also from the handler itself');
+    is(live_refresh($tt->{u}{id}), 1, 'the target holds a live refresh token');
+    my $res = $c->post("/admin/users/$tt->{u}{id}/disable", undef, $as->($ta));
+    is($res->code, 200, 'disable with an access token (no Origin needed)');
+    token_invalid_ok(bearer_get($c, $tt->{at}, '/users/me', api => 1),
+                     "the disabled user's access token");
+    is(live_refresh($tt->{u}{id}), 0, '... its refresh tokens are revoked');
+    token_invalid_ok(refresh_post($c, $tt->{rt}), '... and refused');
+    problem_ok($c->post("/admin/users/$ta->{u}{id}/disable", undef, $as->($ta)), 409,
+               'admin_self_action', 'self-disable with an access token');
 }
 
 # ---- reset MFA ---------------------------------------------------------------------------
