@@ -13,10 +13,10 @@
 #include "guard.h"
 #include "session.h"
 
-#define ID_MAX     64  /* user ids are UUIDs; anything longer is no id of ours */
-#define QUERY_MAX  200 /* search text, in bytes */
-#define ROLE_MAX   64
-#define EVENT_MAX  64
+#define ID_MAX 64     /* user ids are UUIDs; anything longer is no id of ours */
+#define QUERY_MAX 200 /* search text, in bytes */
+#define ROLE_MAX 64
+#define EVENT_MAX 64
 
 /* The caller: an administrator, judged on the stored account (a cached identity may
  * predate a role change); *me is that account. */
@@ -92,9 +92,9 @@ static int limit_param(request_rec *r, const char *s, apr_array_header_t **errs)
     int n = s == NULL ? AUTHSVC_ADMIN_PAGE : count_param(s, AUTHSVC_ADMIN_MAX);
 
     if (n == 0) {
-        authsvc_problem_field(r, errs, "limit", "invalid",
-                              "must be a whole number from 1 to "
-                              APR_STRINGIFY(AUTHSVC_ADMIN_MAX));
+        authsvc_problem_field(
+            r, errs, "limit", "invalid",
+            "must be a whole number from 1 to " APR_STRINGIFY(AUTHSVC_ADMIN_MAX));
     }
     return n;
 }
@@ -196,8 +196,8 @@ static int iso8601(const char *s, apr_int64_t *out)
         else if (*s == '+' || *s == '-') {
             int h, m;
             sign = *s++ == '+' ? 1 : -1;
-            if ((h = fixed(&s, 2)) < 0 || h > 23 || *s++ != ':' || (m = fixed(&s, 2)) < 0 ||
-                m > 59) {
+            if ((h = fixed(&s, 2)) < 0 || h > 23 || *s++ != ':' ||
+                (m = fixed(&s, 2)) < 0 || m > 59) {
                 return 0;
             }
             off = sign * (h * 3600 + m * 60);
@@ -291,7 +291,8 @@ const authsvc_fail_t *authsvc_flow_admin_users(request_rec *r,
         authsvc_problem_field(r, &errs, "q", "too_long",
                               "must be at most " APR_STRINGIFY(QUERY_MAX) " bytes");
     }
-    if (status != NULL && strcmp(status, "active") != 0 && strcmp(status, "disabled") != 0) {
+    if (status != NULL && strcmp(status, "active") != 0 &&
+        strcmp(status, "disabled") != 0) {
         authsvc_problem_field(r, &errs, "status", "invalid",
                               "must be active or disabled");
     }
@@ -310,10 +311,10 @@ const authsvc_fail_t *authsvc_flow_admin_users(request_rec *r,
         return authsvc_fail(r, "unavailable", "the account database is unreachable");
     }
     last = page_end(out->users, q.limit - 1);
-    out->next = last ? cursor_make(r->pool, apr_psprintf(r->pool, "u%" APR_INT64_T_FMT ".%s",
-                                                         last->user->created_at,
-                                                         last->user->id))
-                     : NULL;
+    out->next =
+        last ? cursor_make(r->pool, apr_psprintf(r->pool, "u%" APR_INT64_T_FMT ".%s",
+                                                 last->user->created_at, last->user->id))
+             : NULL;
     return NULL;
 }
 
@@ -467,7 +468,8 @@ static apr_status_t act_tx(authsvc_db_t *db, void *baton)
 
 /* Refused before anything is written: an administrator locking themself out, a role
  * action without a valid role. */
-static const authsvc_fail_t *refused(request_rec *r, act_tx_t *tx, const authsvc_field_t *role)
+static const authsvc_fail_t *refused(request_rec *r, act_tx_t *tx,
+                                     const authsvc_field_t *role)
 {
     int self = strcmp(tx->me->id, tx->u->id) == 0;
     apr_array_header_t *errs = NULL;
@@ -477,8 +479,9 @@ static const authsvc_fail_t *refused(request_rec *r, act_tx_t *tx, const authsvc
             authsvc_problem_field(r, &errs, "role", "required", "is required");
         }
         else if (strlen(role->s) != role->len || !word(role->s, ROLE_MAX, "_.:-")) {
-            authsvc_problem_field(r, &errs, "role", "invalid",
-                                  "must be 1 to 64 letters, digits, '_', '.', ':' or '-'");
+            authsvc_problem_field(
+                r, &errs, "role", "invalid",
+                "must be 1 to 64 letters, digits, '_', '.', ':' or '-'");
         }
         if (errs != NULL) {
             return authsvc_fail_fields(r, errs);
@@ -529,12 +532,13 @@ const authsvc_fail_t *authsvc_flow_admin_act(request_rec *r, const char *id,
         return authsvc_fail(r, "unavailable", "the roles changed meanwhile; try again");
     }
     if (rv != APR_SUCCESS && rv != APR_EEXIST) { /* EEXIST: it was so already */
-        return authsvc_fail(r, "unavailable", "the change could not be stored; try again");
+        return authsvc_fail(r, "unavailable",
+                            "the change could not be stored; try again");
     }
     authsvc_flow_forget_all(r, tx.ended);
-    if (rv == APR_SUCCESS && (act == AUTHSVC_ADMIN_RESET_MFA ||
-                              act == AUTHSVC_ADMIN_ROLE_ADD ||
-                              act == AUTHSVC_ADMIN_ROLE_REMOVE) &&
+    if (rv == APR_SUCCESS &&
+        (act == AUTHSVC_ADMIN_RESET_MFA || act == AUTHSVC_ADMIN_ROLE_ADD ||
+         act == AUTHSVC_ADMIN_ROLE_REMOVE) &&
         authsvc_session_refresh_user(r, db, id) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "could not drop the cached sessions of user %s", id);
@@ -575,9 +579,8 @@ const authsvc_fail_t *authsvc_flow_admin_audit(request_rec *r,
     q.until = time_param(r, "until", given(in->until), APR_INT64_MAX, &errs);
     q.limit = limit_param(r, in->limit, &errs);
     q.before = APR_INT64_MAX;
-    if (given(in->cursor) != NULL &&
-        ((c = cursor_open(r, in->cursor, 'a')) == NULL ||
-         (q.before = digits(c, '\0', &rest)) < 1)) {
+    if (given(in->cursor) != NULL && ((c = cursor_open(r, in->cursor, 'a')) == NULL ||
+                                      (q.before = digits(c, '\0', &rest)) < 1)) {
         authsvc_problem_field(r, &errs, "cursor", "invalid",
                               "must be the next cursor of a previous page");
     }
@@ -589,6 +592,7 @@ const authsvc_fail_t *authsvc_flow_admin_audit(request_rec *r,
         return authsvc_fail(r, "unavailable", "the audit trail is unreachable");
     }
     last = page_end(out->events, q.limit - 1);
-    out->next = last ? cursor_make(r->pool, apr_pstrcat(r->pool, "a", last->id, NULL)) : NULL;
+    out->next =
+        last ? cursor_make(r->pool, apr_pstrcat(r->pool, "a", last->id, NULL)) : NULL;
     return NULL;
 }

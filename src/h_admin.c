@@ -8,7 +8,8 @@
 
 /* The public form of an account (as GET /users/me) plus what an administrator sees;
  * detail: the live session count and the lock's end too. */
-static authsvc_json_t *admin_user(request_rec *r, const authsvc_user_admin_t *a, int detail)
+static authsvc_json_t *admin_user(request_rec *r, const authsvc_user_admin_t *a,
+                                  int detail)
 {
     authsvc_json_t *o = authsvc_h_user(r, a->user);
     int locked = a->locked_until > AUTHSVC_NOW();
@@ -64,8 +65,8 @@ int authsvc_h_admin_users(request_rec *r, const char *const *params)
     }
     arr = authsvc_json_array(r->pool);
     for (i = 0; i < res.users->nelts; i++) {
-        authsvc_json_append(arr, admin_user(r, &APR_ARRAY_IDX(res.users, i,
-                                                              authsvc_user_admin_t), 0));
+        authsvc_json_append(
+            arr, admin_user(r, &APR_ARRAY_IDX(res.users, i, authsvc_user_admin_t), 0));
     }
     return page(r, "users", arr, res.next);
 }
@@ -100,7 +101,8 @@ static int act(request_rec *r, const char *const *params, authsvc_admin_action_t
     if (fail != NULL) {
         return authsvc_h_fail(r, fail);
     }
-    return with_user ? user_response(r, a) : authsvc_request_send_empty(r, HTTP_NO_CONTENT);
+    return with_user ? user_response(r, a)
+                     : authsvc_request_send_empty(r, HTTP_NO_CONTENT);
 }
 
 int authsvc_h_admin_disable(request_rec *r, const char *const *params)
