@@ -12,6 +12,7 @@
 #include "flow.h"
 #include "guard.h"
 #include "session.h"
+#include "text.h"
 
 #define ID_MAX 64     /* user ids are UUIDs; anything longer is no id of ours */
 #define QUERY_MAX 200 /* search text, in bytes */
@@ -551,6 +552,36 @@ const authsvc_fail_t *authsvc_flow_admin_act(request_rec *r, const char *id,
 
 /* ---- GET /admin/audit ---------------------------------------------------------- */
 
+/* The audit filter `user` is an account id, an email address (*s normalized here) or a
+ * username: 1 when it can be one. */
+static int audit_user_ok(request_rec *r, const char **s)
+{
+    if (strchr(*s, '@') != NULL) {
+        return authsvc_text_email_normalize(r->pool, *s, strlen(*s), s) == NULL;
+    }
+    return word(*s, ID_MAX, "-_.");
+}
+
+/* The id of the account the filter names; else the text itself, as an id (a deleted
+ * account's events keep its id). */
+static const authsvc_fail_t *audit_user(request_rec *r, authsvc_db_t *db, const char **s)
+{
+    authsvc_user_t *u = NULL;
+    apr_status_t rv;
+
+    if (strchr(*s, '@') != NULL) {
+        rv = authsvc_users_by_email(db, *s, &u);
+    }
+    else if ((rv = authsvc_users_by_id(db, *s, &u)) == APR_SUCCESS && u == NULL) {
+        rv = authsvc_users_by_username(db, *s, &u);
+    }
+    if (rv != APR_SUCCESS) {
+        return authsvc_fail(r, "unavailable", "the account database is unreachable");
+    }
+    *s = u != NULL ? u->id : *s;
+    return NULL;
+}
+
 const authsvc_fail_t *authsvc_flow_admin_audit(request_rec *r,
                                                const authsvc_admin_audit_in_t *in,
                                                authsvc_events_out_t *out)
@@ -569,8 +600,9 @@ const authsvc_fail_t *authsvc_flow_admin_audit(request_rec *r,
     memset(&q, 0, sizeof(q));
     q.user_id = given(in->user);
     q.event = given(in->event);
-    if (q.user_id != NULL && !word(q.user_id, ID_MAX, "-_")) {
-        authsvc_problem_field(r, &errs, "user", "invalid", "must be a user id");
+    if (q.user_id != NULL && !audit_user_ok(r, &q.user_id)) {
+        authsvc_problem_field(r, &errs, "user", "invalid",
+                              "must be a user id, an email address or a username");
     }
     if (q.event != NULL && !word(q.event, EVENT_MAX, "_")) {
         authsvc_problem_field(r, &errs, "event", "invalid", "must be an event name");
@@ -586,6 +618,9 @@ const authsvc_fail_t *authsvc_flow_admin_audit(request_rec *r,
     }
     if (errs != NULL) {
         return authsvc_fail_fields(r, errs);
+    }
+    if (q.user_id != NULL && (fail = audit_user(r, db, &q.user_id)) != NULL) {
+        return fail;
     }
     q.limit++; /* one more than asked for: whether there is a next page */
     if (authsvc_audit_search(db, &q, &out->events) != APR_SUCCESS) {

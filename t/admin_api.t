@@ -376,6 +376,11 @@ is($tc2->login($tf->{email}, $tf->{password})->code, 200, 'the target signs in t
     is($ev[0]{event}, 'login_success', '... the newest is the last sign-in');
     iso_time_ok($ev[0]{at}, '... at');
 
+    my $by = sub { [map { $_->{id} } @{ json_body($admin->get('/admin/audit?user=' . uri_esc($_[0])))->{events} }] };
+    is_deeply($by->(uc $tf->{email}), \@ids, 'user= an email address (any case): the same events');
+    is_deeply($by->($tf->{username}), \@ids, 'user= the username: the same events');
+    is_deeply($by->(unique_email('nobody')), [], 'user= an unknown address: none');
+
     my @only = @{ json_body($admin->get("/admin/audit?user=$tid&event=admin_role_added"))->{events} };
     is(scalar @only, 2, 'event= filters');
     is($only[0]{detail}{admin}, $aid, '... detail as JSON');
@@ -416,6 +421,7 @@ is($tc2->login($tf->{email}, $tf->{password})->code, 200, 'the target signs in t
                   ['limit=1000', {limit => 'invalid'}],
                   ['cursor=' . b64url_enc('u1.x'), {cursor => 'invalid'}],
                   ['user=' . uri_esc('x y'), {user => 'invalid'}],
+                  ['user=' . uri_esc('a@@b'), {user => 'invalid'}],
                   ['event=' . uri_esc("a'b"), {event => 'invalid'}]) {
         my ($qs, $fields) = @$case;
         fields_ok(problem_ok($admin->get("/admin/audit?$qs"), 422, 'validation_failed',
