@@ -9,6 +9,8 @@ Checks, one TAP line each:
     (openapi-3.0-schema.json, see openapi-3.0-schema.LICENSE), formats included where
     the jsonschema module can check them;
   - every "$ref" is a local JSON pointer ("#/...") that resolves in the document;
+  - every operation declares exactly the {name} parameters of its path template
+    (in: path, required), as OpenAPI requires and its JSON Schema cannot check;
   - every {M_METHOD, "/path", ...} entry of src/router.c has that operation in
     "paths" (a '*' segment is written {name}); one line per route;
   - no operation in "paths" lacks its route, except paths marked
@@ -87,6 +89,38 @@ def pointer(doc, ref):
     return node
 
 
+def deref(doc, node):
+    """node, or what its "$ref" points at."""
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        node = pointer(doc, node["$ref"])
+    return node
+
+
+def path_param_errors(doc):
+    """Operations whose path parameters differ from their path template's names."""
+    errors = []
+    for path, item in (doc.get("paths") or {}).items():
+        if not isinstance(item, dict):
+            continue
+        want = set(re.findall(r"\{([^/}]+)\}", path))
+        for method in METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            have = set()
+            for prm in (item.get("parameters") or []) + (op.get("parameters") or []):
+                prm = deref(doc, prm)
+                if isinstance(prm, dict) and prm.get("in") == "path":
+                    have.add(prm.get("name"))
+                    if prm.get("required") is not True:
+                        errors.append("%s %s: path parameter %s is not required: true"
+                                      % (method.upper(), path, prm.get("name")))
+            if have != want:
+                errors.append("%s %s: path parameters %s, template names %s"
+                              % (method.upper(), path, sorted(have), sorted(want)))
+    return errors
+
+
 def refs(node, where="#"):
     """Every ($ref, where it is) in the document."""
     if isinstance(node, dict):
@@ -140,6 +174,9 @@ def main():
         except (KeyError, IndexError, ValueError):
             bad.append("%s: %s does not resolve" % (where, ref))
     check(n > 0 and not bad, "all %d $ref resolve" % n, bad)
+    if not bad:
+        perr = path_param_errors(doc)
+        check(not perr, "every operation declares its path parameters", perr)
 
     routes = router_routes(ROUTER)
     routed, handled = spec_operations(doc)

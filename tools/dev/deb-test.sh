@@ -214,6 +214,11 @@ else
     not_ok "apache2ctl configtest"
     diag <"$WORK/configtest.log"
 fi
+if apache2ctl -M 2>/dev/null | grep -q 'authsvc_module'; then
+    ok "apache2ctl -M lists authsvc_module"
+else
+    not_ok "apache2ctl -M lists authsvc_module"
+fi
 STARTED=1
 check "apache2ctl start" quiet apache2ctl start
 up=
