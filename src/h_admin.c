@@ -3,7 +3,6 @@
  * render accounts and events.
  */
 #include "h_common.h"
-#include "util_script.h"
 #include "router.h"
 
 /* The public form of an account (as GET /users/me) plus what an administrator sees;
@@ -26,15 +25,6 @@ static authsvc_json_t *admin_user(request_rec *r, const authsvc_user_admin_t *a,
     return o;
 }
 
-/* The query parameters (an empty table when there are none). */
-static apr_table_t *query(request_rec *r)
-{
-    apr_table_t *q = NULL;
-
-    ap_args_to_table(r, &q);
-    return q ? q : apr_table_make(r->pool, 1);
-}
-
 /* 200 {"<name>": [...], "next": cursor or null}: a page of a list. */
 static int page(request_rec *r, const char *name, authsvc_json_t *items, const char *next)
 {
@@ -48,7 +38,6 @@ static int page(request_rec *r, const char *name, authsvc_json_t *items, const c
 /* GET /admin/users?q=&status=&limit=&cursor= */
 int authsvc_h_admin_users(request_rec *r, const char *const *params)
 {
-    apr_table_t *q = query(r);
     authsvc_admin_search_in_t in;
     authsvc_admin_users_out_t res;
     const authsvc_fail_t *fail;
@@ -56,10 +45,10 @@ int authsvc_h_admin_users(request_rec *r, const char *const *params)
     int i;
 
     (void)params;
-    in.q = apr_table_get(q, "q");
-    in.status = apr_table_get(q, "status");
-    in.limit = apr_table_get(q, "limit");
-    in.cursor = apr_table_get(q, "cursor");
+    in.q = authsvc_request_query(r, "q");
+    in.status = authsvc_request_query(r, "status");
+    in.limit = authsvc_request_query(r, "limit");
+    in.cursor = authsvc_request_query(r, "cursor");
     if ((fail = authsvc_flow_admin_users(r, &in, &res)) != NULL) {
         return authsvc_h_fail(r, fail);
     }
@@ -166,7 +155,6 @@ int authsvc_h_admin_role_remove(request_rec *r, const char *const *params)
 /* GET /admin/audit?user=&event=&since=&until=&limit=&cursor= */
 int authsvc_h_admin_audit(request_rec *r, const char *const *params)
 {
-    apr_table_t *q = query(r);
     authsvc_admin_audit_in_t in;
     authsvc_events_out_t res;
     const authsvc_fail_t *fail;
@@ -174,12 +162,12 @@ int authsvc_h_admin_audit(request_rec *r, const char *const *params)
     int i;
 
     (void)params;
-    in.user = apr_table_get(q, "user");
-    in.event = apr_table_get(q, "event");
-    in.since = apr_table_get(q, "since");
-    in.until = apr_table_get(q, "until");
-    in.limit = apr_table_get(q, "limit");
-    in.cursor = apr_table_get(q, "cursor");
+    in.user = authsvc_request_query(r, "user");
+    in.event = authsvc_request_query(r, "event");
+    in.since = authsvc_request_query(r, "since");
+    in.until = authsvc_request_query(r, "until");
+    in.limit = authsvc_request_query(r, "limit");
+    in.cursor = authsvc_request_query(r, "cursor");
     if ((fail = authsvc_flow_admin_audit(r, &in, &res)) != NULL) {
         return authsvc_h_fail(r, fail);
     }

@@ -438,6 +438,9 @@ apr_status_t authsvc_outbox_retry(authsvc_db_t *db, const char *id, apr_int64_t 
 apr_status_t authsvc_outbox_fail(authsvc_db_t *db, const char *id, const char *error);
 /* Delete sent and failed messages queued before `before`. */
 apr_status_t authsvc_outbox_prune(authsvc_db_t *db, apr_int64_t before);
+/* The queued messages: their number and the oldest one's created_at (0 when none). */
+apr_status_t authsvc_outbox_backlog(authsvc_db_t *db, apr_int64_t *queued,
+                                    apr_int64_t *oldest);
 
 /* One audit row. detail is JSON text or NULL. */
 typedef struct {
@@ -454,6 +457,10 @@ apr_status_t authsvc_audit_insert(authsvc_db_t *db, apr_int64_t at,
 
 /* Remove the personal data (login, ip, agent, detail) from the user's audit rows. */
 apr_status_t authsvc_audit_scrub(authsvc_db_t *db, const char *user_id);
+/* Delete up to `batch` audit rows older than `before` (Unix seconds); *deleted says
+ * how many went. */
+apr_status_t authsvc_audit_prune(authsvc_db_t *db, apr_int64_t before, int batch,
+                                 int *deleted);
 
 /* The highest applied migration (0 if none). */
 apr_status_t authsvc_schema_version(authsvc_db_t *db, int *version);

@@ -18,6 +18,11 @@ const authsvc_stmt_t authsvc_store_audit_stmts[] = {
      "SELECT id, at, event, login, ip, user_agent, detail FROM audit_log "
      "WHERE user_id = %s AND id < %lld AND event <> 'access_denied' "
      "ORDER BY id DESC LIMIT %d"},
+    /* AuthsvcAuditRetention: a batch at a time, so that SQLite's write lock is held
+     * briefly; the subquery form is the one both databases accept. */
+    {"authsvc_audit_prune",
+     "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < %lld "
+     "ORDER BY id LIMIT %d)"},
     /* GET /admin/audit: every event, filtered by user and event when given (an empty
      * filter is none), newest first by id. */
     {"authsvc_audit_search",
@@ -106,4 +111,13 @@ apr_status_t authsvc_audit_search(authsvc_db_t *db, const authsvc_audit_query_t 
 
     *out = events(p, rv == APR_SUCCESS ? &rows : NULL);
     return rv;
+}
+
+apr_status_t authsvc_audit_prune(authsvc_db_t *db, apr_int64_t before, int batch,
+                                 int *deleted)
+{
+    apr_pool_t *p = authsvc_store_pool(db);
+    const char *args[2] = {authsvc_store_int(p, before), authsvc_store_int(p, batch)};
+
+    return authsvc_store_exec(db, "authsvc_audit_prune", deleted, 2, args);
 }
