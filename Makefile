@@ -7,6 +7,7 @@
 #                 PostgreSQL, each under the event and the prefork MPM
 #   make bench    throughput figures (see docs/operations.md)
 #   make install  install the module and its Debian conf files (a2enmod authsvc)
+#   make deb      build libapache2-mod-authsvc_<version>_<arch>.deb here (debian/)
 
 APXS      ?= apxs
 CC        ?= cc
@@ -30,7 +31,7 @@ PURE      = src/migrate.c $(filter-out src/page_data.c,$(GEN)) src/password.c sr
 UNIT_SRCS = $(sort $(PURE) src/mail.c src/mail_transport.c src/ratelimit.c src/totp.c \
             src/qr.c)
 
-.PHONY: all run stop test unit bench install clean deps check-docs
+.PHONY: all run stop test unit bench install clean deps check-docs deb
 
 all: mod_authsvc.so tools/authsvc-admin
 
@@ -58,8 +59,11 @@ mod_authsvc.so: mod_authsvc.c $(SRCS) $(GEN) $(HDRS)
 
 comma := ,
 
-tools/authsvc-admin: tools/authsvc-admin.c $(PURE) $(HDRS)
-	$(CC) $(WARN) -O2 -g $(APR_INC) -Isrc -o $@ tools/authsvc-admin.c $(sort $(PURE)) \
+# authsvc-admin: its main file, tools/admin/*.c and the pure units.
+ADMIN_SRCS = tools/authsvc-admin.c $(sort $(wildcard tools/admin/*.c))
+
+tools/authsvc-admin: $(ADMIN_SRCS) tools/admin/admin.h $(PURE) $(HDRS)
+	$(CC) $(WARN) -O2 -g $(APR_INC) -Isrc -o $@ $(ADMIN_SRCS) $(sort $(PURE)) \
 	    $(APR_LD) -ljansson -largon2 -lcrypto
 
 deps:
@@ -83,17 +87,30 @@ bench: deps all
 check-docs:
 	@tools/dev/check-docs.sh
 
+# DESTDIR stages everything, the module too (make deb stages through it).
 install: all
-	$(APXS) -i -n authsvc mod_authsvc.so
+	install -d $(DESTDIR)$(shell $(APXS) -q LIBEXECDIR)
+	install -m 644 mod_authsvc.so $(DESTDIR)$(shell $(APXS) -q LIBEXECDIR)/mod_authsvc.so
 	install -d $(DESTDIR)/etc/apache2/mods-available $(DESTDIR)/usr/sbin
 	install -m 644 conf/authsvc.load conf/authsvc.conf $(DESTDIR)/etc/apache2/mods-available/
 	install -m 755 tools/authsvc-admin $(DESTDIR)/usr/sbin/authsvc-admin
+	install -d $(DESTDIR)/usr/share/man/man8
+	install -m 644 docs/authsvc-admin.8 $(DESTDIR)/usr/share/man/man8/authsvc-admin.8
 	install -d $(DESTDIR)/usr/share/doc/libapache2-mod-authsvc
 	install -m 644 docs/*.md $(DESTDIR)/usr/share/doc/libapache2-mod-authsvc/
 	install -d $(DESTDIR)/usr/share/authsvc/templates $(DESTDIR)/usr/share/authsvc/mail
 	install -m 644 conf/templates/* $(DESTDIR)/usr/share/authsvc/templates/
 	install -m 644 conf/mail/* $(DESTDIR)/usr/share/authsvc/mail/
 
+# debian/rules binary: make, make install DESTDIR=, debhelper (see debian/rules).
+deb: all
+	@command -v dh >/dev/null || { echo "make deb needs debhelper: apt-get install debhelper"; exit 1; }
+	@rm -f libapache2-mod-authsvc_*.deb
+	debian/rules binary >deb.log 2>&1 || { cat deb.log; exit 1; }
+	@debian/rules clean >>deb.log 2>&1
+	@ls libapache2-mod-authsvc_*.deb
+
 clean:
 	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs $(GEN) \
-	    mod_authsvc.so tools/authsvc-admin t/unit/build build.log
+	    mod_authsvc.so tools/authsvc-admin t/unit/build build.log deb.log \
+	    libapache2-mod-authsvc_*.deb

@@ -2,7 +2,30 @@
  * audit.c - audit rows and audit log lines.
  */
 #include "audit.h"
+#include "config.h"
 #include "request.h"
+
+/* The outcome a log shipper filters on; every other event is a success. */
+static const struct {
+    const char *event;
+    const char *result;
+} outcomes[] = {
+    {"login_failure", "failure"}, {"mfa_failure", "failure"},
+    {"totp_replay", "failure"},   {"login_refused", "denied"},
+    {"access_denied", "denied"},  {"refresh_reuse", "denied"},
+    {"account_locked", "locked"}, {NULL, NULL}};
+
+static const char *result_of(const char *event)
+{
+    int i;
+
+    for (i = 0; outcomes[i].event != NULL; i++) {
+        if (strcmp(outcomes[i].event, event) == 0) {
+            return outcomes[i].result;
+        }
+    }
+    return "success";
+}
 
 apr_status_t authsvc_audit(request_rec *r, authsvc_db_t *db, const char *event,
                            const char *user_id, const char *login, authsvc_json_t *detail)
@@ -10,6 +33,7 @@ apr_status_t authsvc_audit(request_rec *r, authsvc_db_t *db, const char *event,
     const authsvc_client_t *c = authsvc_request_client(r);
     const char *d = detail ? authsvc_json_dump(r->pool, detail) : NULL;
     authsvc_audit_row_t row;
+    int to = authsvc_config_audit_to(authsvc_srv(r->server));
     apr_status_t rv = APR_EGENERAL;
 
     row.event = event;
@@ -19,14 +43,21 @@ apr_status_t authsvc_audit(request_rec *r, authsvc_db_t *db, const char *event,
     row.user_agent = c->user_agent;
     row.request_id = c->request_id;
     row.detail = d;
-    if (db != NULL) {
+    if (!(to & AUTHSVC_AUDIT_TO_DB)) {
+        rv = APR_SUCCESS; /* AuthsvcAuditLog log: the line below is the record */
+    }
+    else if (db != NULL) {
         rv = authsvc_audit_insert(db, AUTHSVC_NOW(), &row);
     }
-    /* Stable key=value form for log shippers; every value is ours or already cleaned. */
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                  "audit event=%s user=%s ip=%s request_id=%s detail=%s stored=%s", event,
-                  user_id ? user_id : "-", c->ip ? c->ip : "-",
-                  c->request_id ? c->request_id : "-", d ? d : "-",
-                  rv == APR_SUCCESS ? "yes" : "no");
+    /* Stable key=value form for log shippers; every value is ours or already cleaned.
+     * A row that could not be stored is logged whatever AuthsvcAuditLog says. */
+    if ((to & AUTHSVC_AUDIT_TO_LOG) || rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "audit event=%s user=%s ip=%s request_id=%s result=%s detail=%s "
+                      "stored=%s",
+                      event, user_id ? user_id : "-", c->ip ? c->ip : "-",
+                      c->request_id ? c->request_id : "-", result_of(event), d ? d : "-",
+                      !(to & AUTHSVC_AUDIT_TO_DB) ? "off" : rv == APR_SUCCESS ? "yes" : "no");
+    }
     return rv;
 }

@@ -12,8 +12,9 @@
 /* Record `event` for user_id (may be NULL) with the login name as typed (may be NULL,
  * stored in the database only, never logged: people type passwords into login fields)
  * and an optional detail object. Uses the request's client IP, agent and UNIQUE_ID.
- * Returns the database status so that a caller inside a transaction can roll back; the
- * log line is written either way. */
+ * AuthsvcAuditLog says whether the row, the log line or both are written; a row that
+ * could not be stored is logged anyway. Returns the database status (APR_SUCCESS when
+ * no row is wanted) so that a caller inside a transaction can roll back. */
 apr_status_t authsvc_audit(request_rec *r, authsvc_db_t *db, const char *event,
                            const char *user_id, const char *login, authsvc_json_t *detail);
 

@@ -321,3 +321,25 @@ apr_status_t authsvc_cache_remove(request_rec *r, const char *key)
     }
     return APR_SUCCESS;
 }
+
+const char *authsvc_cache_provider_name(void)
+{
+    return authsvc_cache_enabled() ? provider->name : NULL;
+}
+
+int authsvc_cache_probe(request_rec *r)
+{
+    static const unsigned char mark[] = "ok";
+    unsigned char buf[sizeof(mark)];
+    unsigned int len = sizeof(buf);
+    const char *key;
+
+    if (!authsvc_cache_enabled()) {
+        return -1;
+    }
+    /* A key of this process alone, so that probes from several children do not race. */
+    key = apr_psprintf(r->pool, "health:%" APR_PID_T_FMT, getpid());
+    authsvc_cache_put(r, key, mark, sizeof(mark), apr_time_now() + apr_time_from_sec(5));
+    return authsvc_cache_get(r, key, buf, &len) == APR_SUCCESS && len == sizeof(mark) &&
+           memcmp(buf, mark, sizeof(mark)) == 0;
+}

@@ -73,4 +73,11 @@ int authsvc_cache_local_only(void);
 /* Forget key. Returns the provider's status (APR_NOTFOUND is success for callers). */
 apr_status_t authsvc_cache_remove(request_rec *r, const char *key);
 
+/* The socache provider's name ("shmcb", "redis" ...), NULL with AuthsvcCache none. */
+const char *authsvc_cache_provider_name(void);
+
+/* Store a short-lived key and read it back (for the health check): 1 when the cache
+ * answered, 0 when it failed, -1 when there is no cache (AuthsvcCache none). */
+int authsvc_cache_probe(request_rec *r);
+
 #endif

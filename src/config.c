@@ -38,6 +38,8 @@ void *authsvc_config_create_srv(apr_pool_t *p, server_rec *s)
     c->reset_ttl = AUTHSVC_UNSET;
     c->pw_complexity = AUTHSVC_UNSET;
     c->pw_history = AUTHSVC_UNSET;
+    c->audit_to = AUTHSVC_UNSET;
+    c->audit_days = AUTHSVC_UNSET;
     c->retry_base = AUTHSVC_UNSET;
     c->retry_max = AUTHSVC_UNSET;
     c->retry_giveup = AUTHSVC_UNSET;
@@ -89,6 +91,8 @@ void *authsvc_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     n->blocklist = add->blocklist_set ? add->blocklist : base->blocklist;
     MERGE_INT(pw_complexity);
     MERGE_INT(pw_history);
+    MERGE_INT(audit_to);
+    MERGE_INT(audit_days);
     n->mail_from = add->mail_from ? add->mail_from : base->mail_from;
     n->mail_from_name = add->mail_from ? add->mail_from_name : base->mail_from_name;
     n->mail_transport = add->mail_transport ? add->mail_transport : base->mail_transport;
@@ -212,6 +216,16 @@ apr_int64_t authsvc_config_max_age(const authsvc_srv_cfg_t *c)
 apr_int64_t authsvc_config_cache_ttl(const authsvc_srv_cfg_t *c)
 {
     return DEFAULTED(c->cache_ttl, AUTHSVC_DEFAULT_CACHE_TTL);
+}
+
+int authsvc_config_audit_to(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->audit_to, AUTHSVC_AUDIT_TO_DB | AUTHSVC_AUDIT_TO_LOG);
+}
+
+int authsvc_config_audit_days(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->audit_days, 0);
 }
 
 int authsvc_config_require_verified(const authsvc_srv_cfg_t *c)
@@ -717,6 +731,34 @@ static const char *set_pw_count(cmd_parms *cmd, void *dcfg, const char *arg)
     (void)dcfg;
     if (err == NULL) {
         *(cmd->info == (void *)0 ? &c->pw_complexity : &c->pw_history) = (int)v;
+    }
+    return err;
+}
+
+static const char *set_audit_log(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    static const keyword_t words[] = {
+        {"db", AUTHSVC_AUDIT_TO_DB},
+        {"log", AUTHSVC_AUDIT_TO_LOG},
+        {"both", AUTHSVC_AUDIT_TO_DB | AUTHSVC_AUDIT_TO_LOG},
+        {NULL, 0}};
+    int v = 0;
+    const char *err = parse_keyword(cmd, arg, words, "db, log or both", &v);
+
+    (void)dcfg;
+    SRV(cmd)->audit_to = v;
+    return err;
+}
+
+/* Days, 0 to keep everything; at most 100 years. */
+static const char *set_audit_retention(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    apr_int64_t v;
+    const char *err = parse_scaled(cmd, arg, no_units, 0, 36500, &v);
+
+    (void)dcfg;
+    if (err == NULL) {
+        SRV(cmd)->audit_days = (int)v;
     }
     return err;
 }
@@ -1405,6 +1447,11 @@ const command_rec authsvc_cmds[] = {
                   "Character classes a password needs, 0-4 (default 0)"),
     AP_INIT_TAKE1("AuthsvcPasswordHistory", set_pw_count, (void *)1, RSRC_CONF,
                   "Passwords remembered against reuse, 0-24 (default 0)"),
+    AP_INIT_TAKE1("AuthsvcAuditLog", set_audit_log, NULL, RSRC_CONF,
+                  "where audit events go: db (the audit_log table), log (the error "
+                  "log at info) or both"),
+    AP_INIT_TAKE1("AuthsvcAuditRetention", set_audit_retention, NULL, RSRC_CONF,
+                  "days audit rows are kept; 0 keeps them all"),
     AP_INIT_TAKE12("AuthsvcMailFrom", set_mail_from, NULL, RSRC_CONF,
                    "Sender address of mail, and an optional display name"),
     AP_INIT_TAKE12("AuthsvcMailTransport", set_mail_transport, NULL, RSRC_CONF,

@@ -61,6 +61,10 @@ typedef enum {
     AUTHSVC_SAMESITE_NONE
 } authsvc_samesite_t;
 
+/* AuthsvcAuditLog: where audit events go (bits). */
+#define AUTHSVC_AUDIT_TO_DB  1
+#define AUTHSVC_AUDIT_TO_LOG 2
+
 /* Per virtual host. */
 typedef struct {
     int auto_migrate;                 /* AuthsvcAutoMigrate */
@@ -85,6 +89,8 @@ typedef struct {
     const authsvc_blocklist_t *blocklist; /* ... NULL for "none" */
     int pw_complexity;                /* AuthsvcPasswordComplexity */
     int pw_history;                   /* AuthsvcPasswordHistory */
+    int audit_to;                     /* AuthsvcAuditLog: AUTHSVC_AUDIT_TO_* bits */
+    int audit_days;                   /* AuthsvcAuditRetention, days; 0 keeps all */
     const char *mail_from;            /* AuthsvcMailFrom address */
     const char *mail_from_name;       /* ... and display name (may be NULL) */
     authsvc_mail_transport_t *mail_transport; /* AuthsvcMailTransport */
@@ -191,6 +197,10 @@ apr_int64_t authsvc_config_reset_ttl(const authsvc_srv_cfg_t *c);
 /* The password policy in force (lengths, complexity, blocklist). */
 void authsvc_config_policy(const authsvc_srv_cfg_t *c, authsvc_policy_t *pol);
 int authsvc_config_pw_history(const authsvc_srv_cfg_t *c);
+/* AuthsvcAuditLog as AUTHSVC_AUDIT_TO_* bits (default both). */
+int authsvc_config_audit_to(const authsvc_srv_cfg_t *c);
+/* AuthsvcAuditRetention in days; 0 (the default) keeps every row. */
+int authsvc_config_audit_days(const authsvc_srv_cfg_t *c);
 /* post_config: resolve the defaults that need loading (mail transport, templates,
  * sender; page templates) of every server. NULL or an error for the admin. */
 const char *authsvc_config_defaults(apr_pool_t *p, server_rec *s);

@@ -337,6 +337,64 @@ int authsvc_flow_check_username(request_rec *r, const authsvc_field_t *f,
 int authsvc_flow_check_name(request_rec *r, const char *field, const authsvc_field_t *f,
                             apr_array_header_t **errs);
 
+/* ---- administration (flow_admin.c) ------------------------------------------------ */
+
+/* In the caller's transaction: every row of account u goes (its sessions, ended, in
+ * *ended for the caches) and the goodbye mail is queued; the audit row is the caller's. */
+apr_status_t authsvc_flow_erase_account(request_rec *r, authsvc_db_t *db,
+                                        const authsvc_user_t *u, apr_array_header_t **ended);
+/* In the caller's transaction: u's second factor off (recovery codes gone, no session
+ * counts as having passed it) and the notice queued; APR_EEXIST when it was not on.
+ * The audit row is the caller's. */
+apr_status_t authsvc_flow_mfa_off(request_rec *r, authsvc_db_t *db, const authsvc_user_t *u);
+
+#define AUTHSVC_ADMIN_ROLE "admin"
+#define AUTHSVC_ADMIN_PAGE 20
+#define AUTHSVC_ADMIN_MAX  100
+
+/* GET /admin/users: the query parameters as sent (NULL when absent). */
+typedef struct {
+    const char *q, *status, *limit, *cursor;
+} authsvc_admin_search_in_t;
+typedef struct {
+    apr_array_header_t *users; /* authsvc_user_admin_t */
+    const char *next;          /* the cursor of the next page, NULL at the end */
+} authsvc_admin_users_out_t;
+const authsvc_fail_t *authsvc_flow_admin_users(request_rec *r,
+                                               const authsvc_admin_search_in_t *in,
+                                               authsvc_admin_users_out_t *out);
+
+/* GET /admin/users/{id}: the account with its live session count. */
+const authsvc_fail_t *authsvc_flow_admin_user(request_rec *r, const char *id,
+                                              authsvc_user_admin_t **out);
+
+/* What an administrator does to an account. */
+typedef enum {
+    AUTHSVC_ADMIN_DISABLE,
+    AUTHSVC_ADMIN_ENABLE,
+    AUTHSVC_ADMIN_UNLOCK,
+    AUTHSVC_ADMIN_DELETE,
+    AUTHSVC_ADMIN_REVOKE_SESSIONS,
+    AUTHSVC_ADMIN_RESET_MFA,
+    AUTHSVC_ADMIN_ROLE_ADD,
+    AUTHSVC_ADMIN_ROLE_REMOVE
+} authsvc_admin_action_t;
+/* One action on account id (role: the role of a role action), audited on the account
+ * with the administrator's id, in the transaction of the change. *out (may be NULL)
+ * gets the account afterwards (NULL once deleted). */
+const authsvc_fail_t *authsvc_flow_admin_act(request_rec *r, const char *id,
+                                             authsvc_admin_action_t act,
+                                             const authsvc_field_t *role,
+                                             authsvc_user_admin_t **out);
+
+/* GET /admin/audit: the query parameters as sent (NULL when absent). */
+typedef struct {
+    const char *user, *event, *since, *until, *limit, *cursor;
+} authsvc_admin_audit_in_t;
+const authsvc_fail_t *authsvc_flow_admin_audit(request_rec *r,
+                                               const authsvc_admin_audit_in_t *in,
+                                               authsvc_events_out_t *out);
+
 /* The value of an optional field: NULL when absent or null. */
 #define AUTHSVC_FIELD_VALUE(f) ((f)->state == AUTHSVC_FIELD_SET ? (f)->s : NULL)
 

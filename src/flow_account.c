@@ -96,21 +96,31 @@ typedef struct {
 
 /* Everything of the account goes, explicitly (SQLite does not enforce foreign keys on
  * mod_dbd's connections); the audit trail keeps its events without personal data. */
+apr_status_t authsvc_flow_erase_account(request_rec *r, authsvc_db_t *db,
+                                        const authsvc_user_t *u, apr_array_header_t **ended)
+{
+    const char *id = u->id;
+    apr_status_t rv;
+
+    if ((rv = authsvc_sessions_delete_user(db, id, ended)) != APR_SUCCESS ||
+        (rv = authsvc_tokens_delete_user(db, id)) != APR_SUCCESS ||
+        (rv = authsvc_refresh_delete_user(db, id)) != APR_SUCCESS ||
+        (rv = authsvc_mfa_delete_user(db, id)) != APR_SUCCESS ||
+        (rv = authsvc_history_record(db, id, NULL, 0)) != APR_SUCCESS || /* keep none */
+        (rv = authsvc_users_delete(db, id)) != APR_SUCCESS ||
+        (rv = authsvc_audit_scrub(db, id)) != APR_SUCCESS) {
+        return rv;
+    }
+    return authsvc_flow_notify(r, db, u, "account_deleted", u->email, NULL);
+}
+
 static apr_status_t delete_tx(authsvc_db_t *db, void *baton)
 {
     delete_tx_t *tx = baton;
     const char *id = tx->u->id;
     apr_status_t rv;
 
-    if ((rv = authsvc_sessions_delete_user(db, id, &tx->ended)) != APR_SUCCESS ||
-        (rv = authsvc_tokens_delete_user(db, id)) != APR_SUCCESS ||
-        (rv = authsvc_refresh_delete_user(db, id)) != APR_SUCCESS ||
-        (rv = authsvc_mfa_delete_user(db, id)) != APR_SUCCESS ||
-        (rv = authsvc_history_record(db, id, NULL, 0)) != APR_SUCCESS || /* keep none */
-        (rv = authsvc_users_delete(db, id)) != APR_SUCCESS ||
-        (rv = authsvc_audit_scrub(db, id)) != APR_SUCCESS ||
-        (rv = authsvc_flow_notify(tx->r, db, tx->u, "account_deleted", tx->u->email,
-                                  NULL)) != APR_SUCCESS) {
+    if ((rv = authsvc_flow_erase_account(tx->r, db, tx->u, &tx->ended)) != APR_SUCCESS) {
         return rv;
     }
     /* Not through authsvc_audit: that would store the client's address again. */

@@ -790,23 +790,29 @@ typedef struct {
     const authsvc_user_t *u;
 } disable_tx_t;
 
-static apr_status_t disable_tx(authsvc_db_t *db, void *baton)
+apr_status_t authsvc_flow_mfa_off(request_rec *r, authsvc_db_t *db, const authsvc_user_t *u)
 {
-    disable_tx_t *tx = baton;
     int done = 0;
-    apr_status_t rv = authsvc_mfa_disable(db, tx->u->id, &done);
+    apr_status_t rv = authsvc_mfa_disable(db, u->id, &done);
 
     if (rv == APR_SUCCESS && !done) {
         return APR_EEXIST; /* turned off meanwhile: nothing to tell twice */
     }
     if (rv != APR_SUCCESS ||
-        (rv = authsvc_mfa_codes_replace(db, tx->u->id, NULL)) != APR_SUCCESS ||
-        (rv = authsvc_sessions_clear_mfa(db, tx->u->id)) != APR_SUCCESS ||
-        (rv = authsvc_flow_notify(tx->r, db, tx->u, "mfa_disabled", tx->u->email, NULL)) !=
-            APR_SUCCESS) {
+        (rv = authsvc_mfa_codes_replace(db, u->id, NULL)) != APR_SUCCESS ||
+        (rv = authsvc_sessions_clear_mfa(db, u->id)) != APR_SUCCESS) {
         return rv;
     }
-    return authsvc_audit(tx->r, db, "mfa_disabled", tx->u->id, NULL, NULL);
+    return authsvc_flow_notify(r, db, u, "mfa_disabled", u->email, NULL);
+}
+
+static apr_status_t disable_tx(authsvc_db_t *db, void *baton)
+{
+    disable_tx_t *tx = baton;
+    apr_status_t rv = authsvc_flow_mfa_off(tx->r, db, tx->u);
+
+    return rv == APR_SUCCESS ? authsvc_audit(tx->r, db, "mfa_disabled", tx->u->id, NULL, NULL)
+                             : rv;
 }
 
 const authsvc_fail_t *authsvc_flow_mfa_disable(request_rec *r,

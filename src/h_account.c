@@ -2,7 +2,6 @@
  * h_account.c - JSON adapters for /users/me.
  */
 #include "h_common.h"
-#include "util_script.h"
 #include "router.h"
 
 int authsvc_h_me(request_rec *r, const char *const *params)
@@ -114,16 +113,14 @@ authsvc_json_t *authsvc_h_event_json(request_rec *r, const authsvc_event_t *e)
 /* GET /users/me/events?limit=N&before=ID */
 int authsvc_h_events(request_rec *r, const char *const *params)
 {
-    apr_table_t *q = NULL;
     authsvc_events_out_t res;
     const authsvc_fail_t *fail;
     authsvc_json_t *out, *arr;
     int i;
 
     (void)params;
-    ap_args_to_table(r, &q);
-    fail = authsvc_flow_events(r, q ? apr_table_get(q, "limit") : NULL,
-                               q ? apr_table_get(q, "before") : NULL, &res);
+    fail = authsvc_flow_events(r, authsvc_request_query(r, "limit"),
+                               authsvc_request_query(r, "before"), &res);
     if (fail != NULL) {
         return authsvc_h_fail(r, fail);
     }

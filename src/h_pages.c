@@ -16,7 +16,6 @@
 #include "page.h"
 #include "returnto.h"
 #include "router.h"
-#include "util_script.h"
 
 #define MFA_COOKIE "authsvc-mfa"
 #define ACCOUNT_EVENTS "10"
@@ -26,14 +25,6 @@
 static const char *mount_path(request_rec *r, const char *path)
 {
     return apr_pstrcat(r->pool, authsvc_router_mount(r), path, NULL);
-}
-
-static const char *query(request_rec *r, const char *name)
-{
-    apr_table_t *q = NULL;
-
-    ap_args_to_table(r, &q);
-    return q != NULL ? apr_table_get(q, name) : NULL;
 }
 
 /* A string field of a form, empty when absent. */
@@ -202,8 +193,8 @@ static int login_page(request_rec *r, int status, authsvc_json_t *d, const char 
 
 int authsvc_h_page_login(request_rec *r, const char *const *params)
 {
-    const char *rt = return_to(r, query(r, "return_to"));
-    const char *prompt = query(r, "prompt");
+    const char *rt = return_to(r, authsvc_request_query(r, "return_to"));
+    const char *prompt = authsvc_request_query(r, "prompt");
     authsvc_identity_t *id = who(r);
     authsvc_json_t *d;
 
@@ -215,7 +206,7 @@ int authsvc_h_page_login(request_rec *r, const char *const *params)
         return land(r, rt);
     }
     d = data_for(r, id, rt);
-    authsvc_json_set_bool(d, "logged_out", query(r, "logged_out") != NULL);
+    authsvc_json_set_bool(d, "logged_out", authsvc_request_query(r, "logged_out") != NULL);
     return login_page(r, HTTP_OK, d, prompt, id);
 }
 
@@ -279,7 +270,7 @@ int authsvc_h_page_login_post(request_rec *r, const char *const *params)
 
 int authsvc_h_page_mfa(request_rec *r, const char *const *params)
 {
-    const char *rt = return_to(r, query(r, "return_to"));
+    const char *rt = return_to(r, authsvc_request_query(r, "return_to"));
 
     (void)params;
     if (authsvc_cookie_get(r, MFA_COOKIE) == NULL) {
@@ -332,7 +323,8 @@ int authsvc_h_page_register(request_rec *r, const char *const *params)
         return authsvc_page_problem(r, "registration_closed", NULL);
     }
     return authsvc_page_send(r, HTTP_OK, "register", "Create an account",
-                             data_for(r, NULL, return_to(r, query(r, "return_to"))));
+                             data_for(r, NULL,
+                                      return_to(r, authsvc_request_query(r, "return_to"))));
 }
 
 int authsvc_h_page_register_post(request_rec *r, const char *const *params)
@@ -437,7 +429,7 @@ int authsvc_h_page_forgot_post(request_rec *r, const char *const *params)
 /* The token pages: GET shows a button (a mail scanner's GET consumes nothing). */
 static int token_page(request_rec *r, const char *page, const char *title)
 {
-    const char *t = query(r, "token");
+    const char *t = authsvc_request_query(r, "token");
     authsvc_json_t *d = data_for(r, NULL, "");
 
     authsvc_json_set_str(d, "token", t && authsvc_crypto_is_b64url(t, strlen(t)) ? t : "");
@@ -590,7 +582,8 @@ static int to_login(request_rec *r, const char *prompt)
 int authsvc_h_page_account(request_rec *r, const char *const *params)
 {
     authsvc_identity_t *id = who(r);
-    const char *done = query(r, "done"), *prompt = query(r, "prompt");
+    const char *done = authsvc_request_query(r, "done");
+    const char *prompt = authsvc_request_query(r, "prompt");
     authsvc_json_t *d;
     int i;
 

@@ -29,6 +29,7 @@
 #define KEEP_TOKENS    86400          /* expired tokens a day (for support questions) */
 #define WARN_EVERY     60             /* "database unreachable" at most once a minute */
 #define TICK_BUDGET    apr_time_from_sec(5) /* one callback delivers for this long at most */
+#define AUDIT_BATCH    1000           /* audit rows pruned per statement */
 
 /* ---- queueing ------------------------------------------------------------------ */
 
@@ -98,6 +99,7 @@ typedef struct {
     const dbd_cfg_t *cfg;
     apr_hash_t *by_transport;   /* transport key -> server_rec * */
     apr_array_header_t *keyrings; /* the servers' distinct AuthsvcSecretKeyFile keys */
+    int audit_days;             /* the longest AuthsvcAuditRetention of them; 0 keeps all */
     /* per child process, built on first use */
     apr_pool_t *pool;
     ap_dbd_t dbd;
@@ -123,7 +125,7 @@ static int open_db(deliverer_t *d)
     /* What the deliverer runs: delivery, and the pruning of what has expired. */
     static const authsvc_stmt_t *const tables[] = {
         authsvc_store_outbox_stmts, authsvc_store_tokens_stmts, authsvc_store_mfa_stmts,
-        authsvc_store_refresh_stmts, NULL};
+        authsvc_store_refresh_stmts, authsvc_store_audit_stmts, NULL};
     const char *err = NULL;
     apr_status_t rv;
     int i;
@@ -242,6 +244,29 @@ static void deliver(deliverer_t *d, authsvc_db_t *db, apr_pool_t *p,
     authsvc_metrics_inc(AUTHSVC_M_MAIL_RETRIED);
 }
 
+/* AuthsvcAuditRetention: a batch at a time, for at most a tick's budget (the rest
+ * waits for the next hour). */
+static void prune_audit(deliverer_t *d, authsvc_db_t *db, apr_int64_t now)
+{
+    apr_time_t start = apr_time_now();
+    apr_int64_t total = 0;
+    int n = AUDIT_BATCH;
+
+    while (d->audit_days > 0 && n == AUDIT_BATCH && apr_time_now() - start < TICK_BUDGET) {
+        if (authsvc_audit_prune(db, now - (apr_int64_t)d->audit_days * 86400, AUDIT_BATCH,
+                                &n) != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, d->s, "could not prune audit_log");
+            return;
+        }
+        total += n;
+    }
+    if (total > 0) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, d->s,
+                     "pruned %" APR_INT64_T_FMT " audit rows older than %d days", total,
+                     d->audit_days);
+    }
+}
+
 static void prune(deliverer_t *d, authsvc_db_t *db)
 {
     apr_int64_t now = AUTHSVC_NOW();
@@ -254,6 +279,7 @@ static void prune(deliverer_t *d, authsvc_db_t *db)
     authsvc_tokens_prune(db, now - KEEP_TOKENS);
     authsvc_mfa_challenge_prune(db, now - KEEP_TOKENS);
     authsvc_refresh_prune(db, now - KEEP_TOKENS);
+    prune_audit(d, db, now);
 }
 
 static apr_status_t tick(int state, void *data, apr_pool_t *p)
@@ -326,7 +352,15 @@ static apr_hash_t *group(apr_pool_t *pconf, server_rec *s)
             d->cfg = cfg;
             d->by_transport = apr_hash_make(pconf);
             d->keyrings = apr_array_make(pconf, 2, sizeof(const authsvc_keyring_t *));
+            d->audit_days = -1;
             apr_hash_set(by_realm, c->realm, APR_HASH_KEY_STRING, d);
+        }
+        /* Servers sharing a database keep its rows as long as the longest asks. */
+        if (authsvc_config_audit_days(c) == 0 || d->audit_days == 0) {
+            d->audit_days = 0;
+        }
+        else if (authsvc_config_audit_days(c) > d->audit_days) {
+            d->audit_days = authsvc_config_audit_days(c);
         }
         add_keyring(d, c->keyring);
         if (apr_hash_get(d->by_transport, c->mail_transport_key, APR_HASH_KEY_STRING) ==

@@ -37,6 +37,7 @@ static const problem_def_t catalogue[] = {
     {"mfa_already_enabled", 409, "Two-step sign-in is already on", NULL},
     {"mfa_not_enabled", 409, "Two-step sign-in is not on", NULL},
     {"mfa_not_pending", 409, "No two-step sign-in setup is in progress", NULL},
+    {"admin_self_action", 409, "Administrators cannot do this to their own account", NULL},
     {"payload_too_large", 413, "The request body is too large", NULL},
     {"unsupported_media_type", 415, "The request body must be application/json", NULL},
     {"validation_failed", 422, "The request has invalid fields", NULL},

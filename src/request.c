@@ -5,6 +5,7 @@
 
 #include "json.h"
 #include "request.h"
+#include "util_script.h"
 
 /* Content types accepted as JSON: application/json and any application/...+json,
  * with or without parameters (charset is ignored: JSON is UTF-8, RFC 8259). */
@@ -259,4 +260,12 @@ const char *authsvc_request_iso8601(apr_pool_t *p, apr_int64_t secs)
     apr_time_exp_gmt(&t, apr_time_from_sec(secs));
     apr_strftime(buf, &n, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &t);
     return apr_pstrmemdup(p, buf, n);
+}
+
+const char *authsvc_request_query(request_rec *r, const char *name)
+{
+    apr_table_t *q = NULL;
+
+    ap_args_to_table(r, &q);
+    return q != NULL ? apr_table_get(q, name) : NULL;
 }

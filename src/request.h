@@ -36,6 +36,9 @@ const char *authsvc_request_fields(request_rec *r, apr_size_t max_body, authsvc_
 /* The client's identity for this request, in r->pool. */
 const authsvc_client_t *authsvc_request_client(request_rec *r);
 
+/* The value of query parameter `name` (decoded; the first if repeated), or NULL. */
+const char *authsvc_request_query(request_rec *r, const char *name);
+
 /* Write status + body (an object, serialised) with the given content type. Sets
  * Cache-Control: no-store. Returns OK, for the handler to return. */
 int authsvc_request_send(request_rec *r, int status, const char *content_type,

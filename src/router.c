@@ -62,6 +62,18 @@ static const route_t routes[] = {
     {M_POST, "/auth/verify-email/resend", authsvc_h_verify_resend, 0},
     {M_POST, "/auth/forgot-password", authsvc_h_forgot_password, 0},
     {M_POST, "/auth/reset-password", authsvc_h_reset_password, 0},
+    /* The administration API (h_admin.c). */
+    {M_GET, "/admin/users", authsvc_h_admin_users, 0},
+    {M_GET, "/admin/users/*", authsvc_h_admin_user, 0},
+    {M_DELETE, "/admin/users/*", authsvc_h_admin_delete, 0},
+    {M_POST, "/admin/users/*/disable", authsvc_h_admin_disable, 0},
+    {M_POST, "/admin/users/*/enable", authsvc_h_admin_enable, 0},
+    {M_POST, "/admin/users/*/unlock", authsvc_h_admin_unlock, 0},
+    {M_DELETE, "/admin/users/*/sessions", authsvc_h_admin_sessions_revoke, 0},
+    {M_DELETE, "/admin/users/*/mfa", authsvc_h_admin_mfa_reset, 0},
+    {M_POST, "/admin/users/*/roles", authsvc_h_admin_role_add, 0},
+    {M_DELETE, "/admin/users/*/roles/*", authsvc_h_admin_role_remove, 0},
+    {M_GET, "/admin/audit", authsvc_h_admin_audit, 0},
     /* The pages (h_pages.c). */
     {M_GET, "/login", authsvc_h_page_login, 1},
     {M_POST, "/login", authsvc_h_page_login_post, 1},

@@ -55,6 +55,18 @@ int authsvc_h_mfa_codes(request_rec *r, const char *const *params);
 int authsvc_h_refresh(request_rec *r, const char *const *params);
 int authsvc_h_introspect(request_rec *r, const char *const *params);
 int authsvc_h_jwks(request_rec *r, const char *const *params);
+/* The administration API (h_admin.c). */
+int authsvc_h_admin_users(request_rec *r, const char *const *params);
+int authsvc_h_admin_user(request_rec *r, const char *const *params);
+int authsvc_h_admin_disable(request_rec *r, const char *const *params);
+int authsvc_h_admin_enable(request_rec *r, const char *const *params);
+int authsvc_h_admin_unlock(request_rec *r, const char *const *params);
+int authsvc_h_admin_delete(request_rec *r, const char *const *params);
+int authsvc_h_admin_sessions_revoke(request_rec *r, const char *const *params);
+int authsvc_h_admin_mfa_reset(request_rec *r, const char *const *params);
+int authsvc_h_admin_role_add(request_rec *r, const char *const *params);
+int authsvc_h_admin_role_remove(request_rec *r, const char *const *params);
+int authsvc_h_admin_audit(request_rec *r, const char *const *params);
 
 /* The pages (h_pages.c). */
 int authsvc_h_page_login(request_rec *r, const char *const *params);

@@ -191,6 +191,38 @@ apr_status_t authsvc_users_delete(authsvc_db_t *db, const char *id);
 /* Lock the account's row until the transaction ends. */
 apr_status_t authsvc_users_lock(authsvc_db_t *db, const char *id);
 
+/* ---- administration (store_users.c) ---- */
+
+/* An account as an administrator sees it. */
+typedef struct {
+    authsvc_user_t *user;
+    apr_int64_t locked_until; /* 0 when never locked */
+    int sessions;             /* live sessions, -1 when not counted */
+} authsvc_user_admin_t;
+
+/* A search: pattern is a lower-case LIKE pattern with backslash as escape character
+ * ("%" for everything); status "active", "disabled" or NULL (both); the page after the
+ * row (after_created, after_id), newest first (APR_INT64_MAX, NULL: from the newest). */
+typedef struct {
+    const char *pattern;
+    const char *status;
+    apr_int64_t after_created;
+    const char *after_id;
+    int limit;
+} authsvc_user_search_t;
+/* Up to q->limit accounts (authsvc_user_admin_t, sessions not counted). */
+apr_status_t authsvc_users_search(authsvc_db_t *db, const authsvc_user_search_t *q,
+                                  apr_array_header_t **out);
+/* One account with its lockout state; *out NULL if none. */
+apr_status_t authsvc_users_admin_get(authsvc_db_t *db, const char *id,
+                                     authsvc_user_admin_t **out);
+/* Set the status ("active", "disabled"); *done 0 when it was already that. */
+apr_status_t authsvc_users_set_status(authsvc_db_t *db, const char *id, const char *status,
+                                      int *done);
+/* Replace the roles if they are still old_roles; *done 0 otherwise. */
+apr_status_t authsvc_users_set_roles(authsvc_db_t *db, const char *id, const char *old_roles,
+                                     const char *roles, int *done);
+
 /* ---- lockout (store_lockout.c) ---- */
 
 /* NIST SP 800-63B: never more than this many failed attempts per account per hour. */
@@ -284,11 +316,22 @@ typedef struct {
     const char *id;
     apr_int64_t at;
     const char *event, *login, *ip, *user_agent, *detail;
+    const char *user_id; /* set by authsvc_audit_search only */
 } authsvc_event_t;
 /* Up to `limit` events of user_id with id < before, newest first (authsvc_event_t). */
 apr_status_t authsvc_audit_list_user(authsvc_db_t *db, const char *user_id,
                                      apr_int64_t before, int limit,
                                      apr_array_header_t **out);
+
+/* GET /admin/audit: events newest first with id < before, at in [since, until], of
+ * user_id and of event when not NULL; up to limit (authsvc_event_t with user_id). */
+typedef struct {
+    const char *user_id, *event;
+    apr_int64_t since, until, before;
+    int limit;
+} authsvc_audit_query_t;
+apr_status_t authsvc_audit_search(authsvc_db_t *db, const authsvc_audit_query_t *q,
+                                  apr_array_header_t **out);
 
 apr_status_t authsvc_sessions_insert(authsvc_db_t *db, const authsvc_session_t *s);
 /* The live session with this token hash (not revoked, not expired at `now`, account
@@ -337,6 +380,10 @@ apr_status_t authsvc_sessions_revoke_id(authsvc_db_t *db, const char *user_id,
 apr_status_t authsvc_sessions_revoke_others(authsvc_db_t *db, const char *user_id,
                                             const char *keep_hash,
                                             apr_array_header_t **hashes);
+
+/* How many sessions of the user authsvc_sessions_list would list at `now`. */
+apr_status_t authsvc_sessions_count(authsvc_db_t *db, const char *user_id, apr_int64_t now,
+                                    int *count);
 
 /* Delete every session row of the user; *hashes as above. */
 apr_status_t authsvc_sessions_delete_user(authsvc_db_t *db, const char *user_id,
@@ -400,6 +447,9 @@ apr_status_t authsvc_outbox_retry(authsvc_db_t *db, const char *id, apr_int64_t 
 apr_status_t authsvc_outbox_fail(authsvc_db_t *db, const char *id, const char *error);
 /* Delete sent and failed messages queued before `before`. */
 apr_status_t authsvc_outbox_prune(authsvc_db_t *db, apr_int64_t before);
+/* The queued messages: their number and the oldest one's created_at (0 when none). */
+apr_status_t authsvc_outbox_backlog(authsvc_db_t *db, apr_int64_t *queued,
+                                    apr_int64_t *oldest);
 
 /* One audit row. detail is JSON text or NULL. */
 typedef struct {
@@ -416,6 +466,10 @@ apr_status_t authsvc_audit_insert(authsvc_db_t *db, apr_int64_t at,
 
 /* Remove the personal data (login, ip, agent, detail) from the user's audit rows. */
 apr_status_t authsvc_audit_scrub(authsvc_db_t *db, const char *user_id);
+/* Delete up to `batch` audit rows older than `before` (Unix seconds); *deleted says
+ * how many went. */
+apr_status_t authsvc_audit_prune(authsvc_db_t *db, apr_int64_t before, int batch,
+                                 int *deleted);
 
 /* The highest applied migration (0 if none). */
 apr_status_t authsvc_schema_version(authsvc_db_t *db, int *version);

@@ -18,6 +18,18 @@ const authsvc_stmt_t authsvc_store_audit_stmts[] = {
      "SELECT id, at, event, login, ip, user_agent, detail FROM audit_log "
      "WHERE user_id = %s AND id < %lld AND event <> 'access_denied' "
      "ORDER BY id DESC LIMIT %d"},
+    /* AuthsvcAuditRetention: a batch at a time, so that SQLite's write lock is held
+     * briefly; the subquery form is the one both databases accept. */
+    {"authsvc_audit_prune",
+     "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < %lld "
+     "ORDER BY id LIMIT %d)"},
+    /* GET /admin/audit: every event, filtered by user and event when given (an empty
+     * filter is none), newest first by id. */
+    {"authsvc_audit_search",
+     "SELECT id, at, event, login, ip, user_agent, detail, user_id FROM audit_log "
+     "WHERE (CAST(%s AS TEXT) = '' OR user_id = %s) "
+     "AND (CAST(%s AS TEXT) = '' OR event = %s) "
+     "AND at >= %lld AND at <= %lld AND id < %lld ORDER BY id DESC LIMIT %d"},
     {NULL, NULL}};
 
 const authsvc_stmt_t authsvc_store_schema_stmts[] = {
@@ -51,6 +63,27 @@ apr_status_t authsvc_schema_version(authsvc_db_t *db, int *version)
     return rv;
 }
 
+/* The events of a list or search result (columns id, at, event, login, ip, user_agent,
+ * detail, and user_id when there is an eighth); rows NULL: none. */
+static apr_array_header_t *events(apr_pool_t *p, const authsvc_rows_t *rows)
+{
+    int n = rows ? rows->nrows : 0, i;
+    apr_array_header_t *out = apr_array_make(p, n > 0 ? n : 1, sizeof(authsvc_event_t));
+
+    for (i = 0; i < n; i++) {
+        authsvc_event_t *e = apr_array_push(out);
+        e->id = authsvc_store_cell(rows, i, 0);
+        e->at = authsvc_store_cell_int(rows, i, 1, 0);
+        e->event = authsvc_store_cell(rows, i, 2);
+        e->login = authsvc_store_cell(rows, i, 3);
+        e->ip = authsvc_store_cell(rows, i, 4);
+        e->user_agent = authsvc_store_cell(rows, i, 5);
+        e->detail = authsvc_store_cell(rows, i, 6);
+        e->user_id = authsvc_store_cell(rows, i, 7);
+    }
+    return out;
+}
+
 apr_status_t authsvc_audit_list_user(authsvc_db_t *db, const char *user_id,
                                      apr_int64_t before, int limit,
                                      apr_array_header_t **out)
@@ -60,18 +93,31 @@ apr_status_t authsvc_audit_list_user(authsvc_db_t *db, const char *user_id,
                            authsvc_store_int(p, limit)};
     authsvc_rows_t rows = {0, 0, NULL};
     apr_status_t rv = authsvc_store_select(db, "authsvc_audit_list_user", 3, args, &rows);
-    int i;
 
-    *out = apr_array_make(p, rows.nrows > 0 ? rows.nrows : 1, sizeof(authsvc_event_t));
-    for (i = 0; rv == APR_SUCCESS && i < rows.nrows; i++) {
-        authsvc_event_t *e = apr_array_push(*out);
-        e->id = authsvc_store_cell(&rows, i, 0);
-        e->at = authsvc_store_cell_int(&rows, i, 1, 0);
-        e->event = authsvc_store_cell(&rows, i, 2);
-        e->login = authsvc_store_cell(&rows, i, 3);
-        e->ip = authsvc_store_cell(&rows, i, 4);
-        e->user_agent = authsvc_store_cell(&rows, i, 5);
-        e->detail = authsvc_store_cell(&rows, i, 6);
-    }
+    *out = events(p, rv == APR_SUCCESS ? &rows : NULL);
     return rv;
+}
+
+apr_status_t authsvc_audit_search(authsvc_db_t *db, const authsvc_audit_query_t *q,
+                                  apr_array_header_t **out)
+{
+    apr_pool_t *p = authsvc_store_pool(db);
+    const char *user = q->user_id ? q->user_id : "", *event = q->event ? q->event : "";
+    const char *args[8] = {user, user, event, event, authsvc_store_int(p, q->since),
+                           authsvc_store_int(p, q->until), authsvc_store_int(p, q->before),
+                           authsvc_store_int(p, q->limit)};
+    authsvc_rows_t rows = {0, 0, NULL};
+    apr_status_t rv = authsvc_store_select(db, "authsvc_audit_search", 8, args, &rows);
+
+    *out = events(p, rv == APR_SUCCESS ? &rows : NULL);
+    return rv;
+}
+
+apr_status_t authsvc_audit_prune(authsvc_db_t *db, apr_int64_t before, int batch,
+                                 int *deleted)
+{
+    apr_pool_t *p = authsvc_store_pool(db);
+    const char *args[2] = {authsvc_store_int(p, before), authsvc_store_int(p, batch)};
+
+    return authsvc_store_exec(db, "authsvc_audit_prune", deleted, 2, args);
 }

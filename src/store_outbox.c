@@ -30,6 +30,9 @@ const authsvc_stmt_t authsvc_store_outbox_stmts[] = {
     {"authsvc_outbox_fail",
      "UPDATE mail_outbox SET status = 'failed', attempts = attempts + 1, recipient = NULL, "
      "message = NULL, locked_until = NULL, last_error = %s WHERE id = %lld"},
+    /* The health check: how many wait, and since when. */
+    {"authsvc_outbox_backlog",
+     "SELECT COUNT(*), MIN(created_at) FROM mail_outbox WHERE status = 'queued'"},
     {"authsvc_outbox_prune",
      "DELETE FROM mail_outbox WHERE status <> 'queued' AND created_at < %lld"},
     {NULL, NULL}};
@@ -108,4 +111,15 @@ apr_status_t authsvc_outbox_prune(authsvc_db_t *db, apr_int64_t before)
     const char *args[1] = {authsvc_store_int(authsvc_store_pool(db), before)};
 
     return authsvc_store_exec(db, "authsvc_outbox_prune", NULL, 1, args);
+}
+
+apr_status_t authsvc_outbox_backlog(authsvc_db_t *db, apr_int64_t *queued,
+                                    apr_int64_t *oldest)
+{
+    authsvc_rows_t rows;
+    apr_status_t rv = authsvc_store_select(db, "authsvc_outbox_backlog", 0, NULL, &rows);
+
+    *queued = rv == APR_SUCCESS ? authsvc_store_cell_int(&rows, 0, 0, 0) : 0;
+    *oldest = rv == APR_SUCCESS ? authsvc_store_cell_int(&rows, 0, 1, 0) : 0;
+    return rv;
 }

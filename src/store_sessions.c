@@ -64,6 +64,8 @@ const authsvc_stmt_t authsvc_store_sessions_stmts[] = {
      "AND revoked_at IS NULL RETURNING token_hash, id"},
     /* SQLite does not enforce the foreign key on mod_dbd's connections: account
      * deletion removes the sessions itself. */
+    {"authsvc_sessions_count",
+     "SELECT COUNT(*) FROM sessions WHERE user_id = %s AND " LISTED},
     {"authsvc_sessions_delete_user",
      "DELETE FROM sessions WHERE user_id = %s RETURNING token_hash, id"},
     {NULL, NULL}};
@@ -269,4 +271,16 @@ apr_status_t authsvc_sessions_delete_user(authsvc_db_t *db, const char *user_id,
     const char *args[1] = {user_id};
 
     return revoked_hashes(db, "authsvc_sessions_delete_user", 1, args, hashes);
+}
+
+apr_status_t authsvc_sessions_count(authsvc_db_t *db, const char *user_id, apr_int64_t now,
+                                    int *count)
+{
+    const char *t = authsvc_store_int(authsvc_store_pool(db), now);
+    const char *args[4] = {user_id, t, t, t};
+    authsvc_rows_t rows = {0, 0, NULL};
+    apr_status_t rv = authsvc_store_select(db, "authsvc_sessions_count", 4, args, &rows);
+
+    *count = rv == APR_SUCCESS ? (int)authsvc_store_cell_int(&rows, 0, 0, 0) : 0;
+    return rv;
 }

@@ -1,9 +1,10 @@
 # tools/authsvc-admin mfa reset LOGIN: for a user who lost the authenticator and every
 # recovery code. In one transaction it clears the TOTP columns of users, deletes the
 # recovery codes and the pending sign-in challenges, and writes an mfa_disabled audit
-# row {"reason":"admin"}; the next sign-in is one step. An account without two-step
-# sign-in is left as it is (no audit row). Other accounts untouched; no mail; exit 1
-# for an unknown account or a database below schema version 4, exit 2 for usage errors.
+# row {"reason":"admin","via":"authsvc-admin"}; the next sign-in is one step. An account
+# without two-step sign-in is left as it is (no audit row). Other accounts untouched; no
+# mail; exit 3 for an unknown account, exit 1 for a database below schema version 4,
+# exit 2 for usage errors.
 # Accounts are enrolled through the API (vhost mfa of extra.conf.in, codes from oathtool).
 use strict;
 use warnings;
@@ -75,7 +76,8 @@ sub audit_ok {
     is(scalar @$rows, $count, "$name: $count mfa_disabled row(s) for the user")
         or diag(json_enc($rows));
     my $r = $rows->[-1] || {};
-    is_deeply(audit_detail($r), {reason => 'admin'}, "$name: detail {\"reason\":\"admin\"}")
+    is_deeply(audit_detail($r), {reason => 'admin', via => 'authsvc-admin'},
+              "$name: detail {\"reason\":\"admin\",\"via\":\"authsvc-admin\"}")
         or diag('detail: ' . ($r->{detail} // 'NULL'));
     is($r->{login}, $login, "$name: login as given");
     ok(defined $r->{at} && $r->{at} >= $t0 && $r->{at} <= time,
@@ -180,7 +182,7 @@ one_step_ok($a, 'after the second reset');
     is(scalar @{ reset_rows($pu->{id}) }, 0, '... no audit row');
 }
 
-# ---- unknown accounts: exit 1, nothing written ----------------------------------------
+# ---- unknown accounts: exit 3, nothing written ----------------------------------------
 
 for my $case ([unique_email('nobody'), 'an unknown email'],
               [unique_username('nobody'), 'an unknown username'],
@@ -188,7 +190,7 @@ for my $case ([unique_email('nobody'), 'an unknown email'],
               ["x' OR '1'='1", 'SQL in the login']) {
     my ($login, $name) = @$case;
     ($rc, $out, $err) = admin(@live, qw(mfa reset), $login);
-    is($rc, 1, "$name: exit 1");
+    is($rc, 3, "$name: exit 3");
     like($err, qr/no such user/, "... $name: says no such user") or diag($err);
     is($out, '', "... $name: nothing on stdout");
     is(db_value("SELECT count(*) AS n FROM audit_log WHERE event = 'mfa_disabled' AND login = "

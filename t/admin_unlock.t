@@ -1,7 +1,7 @@
 # tools/authsvc-admin user unlock LOGIN: clears an account's lockout columns (by
 # email in any case, username in any case, or user id) and writes an account_unlocked
-# audit row in the same transaction; other accounts untouched; exit 1 for an unknown
-# account or a database below schema version 3, exit 2 for usage errors.
+# audit row in the same transaction; other accounts untouched; exit 3 for an unknown
+# account, exit 1 for a database below schema version 3, exit 2 for usage errors.
 # Accounts are written straight into the server's database (no HTTP needed).
 use strict;
 use warnings;
@@ -95,7 +95,8 @@ sub audit_ok {
         or diag(json_enc($rows));
     my $r = $rows->[-1] || {};
     my $d = defined $r->{detail} ? eval { JSON::PP->new->decode($r->{detail}) } : undef;
-    is_deeply($d, {reason => 'admin'}, "$name: detail {\"reason\":\"admin\"}")
+    is_deeply($d, {reason => 'admin', via => 'authsvc-admin'},
+              "$name: detail {\"reason\":\"admin\",\"via\":\"authsvc-admin\"}")
         or diag('detail: ' . ($r->{detail} // 'NULL'));
     is($r->{login}, $login, "$name: login as given");
     ok(defined $r->{at} && $r->{at} >= $t0 && $r->{at} <= time,
@@ -162,7 +163,7 @@ cleared_ok($id, 'ended lock');
 audit_ok($id, $email, $t0, 5, 'ended lock');
 still_locked_ok($other, $other_until, 'another account, after all that');
 
-# ---- unknown accounts: exit 1, nothing written ----------------------------------------
+# ---- unknown accounts: exit 3, nothing written ----------------------------------------
 
 for my $case ([unique_email('nobody'), 'an unknown email'],
               [unique_username('nobody'), 'an unknown username'],
@@ -171,7 +172,7 @@ for my $case ([unique_email('nobody'), 'an unknown email'],
               ['%', 'a LIKE wildcard']) {
     my ($login, $name) = @$case;
     ($rc, $out, $err) = admin(@live, qw(user unlock), $login);
-    is($rc, 1, "$name: exit 1");
+    is($rc, 3, "$name: exit 3");
     like($err, qr/no such user/, "... $name: says no such user") or diag($err);
     is($out, '', "... $name: nothing on stdout");
     is(db_value("SELECT count(*) AS n FROM audit_log WHERE event = 'account_unlocked' AND login = "

@@ -182,9 +182,10 @@ sub one_row_ip {
 # ---- the error log -------------------------------------------------------------------
 
 my $log = error_log_since($mark);
-like($log, qr/\[authsvc:info\].*audit event=login_failure user=- ip=127\.0\.0\.1 request_id=\S+ detail=\{"reason":"unknown_login"\} stored=yes/,
+like($log, qr/\[authsvc:info\].*audit event=login_failure user=- ip=127\.0\.0\.1 request_id=\S+ result=failure detail=\{"reason":"unknown_login"\} stored=yes/,
      'login failures are logged at info with the request id');
-like($log, qr/audit event=login_success user=\Q$uid\E /, 'login success is logged');
+like($log, qr/audit event=login_success user=\Q$uid\E ip=\S+ request_id=\S+ result=success /,
+     'login success is logged, result=success');
 like($log, qr/audit event=logout user=\Q$uid\E /, 'logout is logged');
 
 # Malformed bodies that contain a password: the parser's message must not carry it

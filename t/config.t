@@ -450,6 +450,12 @@ my @refused = (
     ['AuthsvcLoginSuccessURL //evil.example',  qr/AuthsvcLoginSuccessURL must be a path/],
     ['AuthsvcLoginSuccessURL javascript:alert(1)', qr/AuthsvcLoginSuccessURL must be a path/],
     ["<Location /x>\nAuthsvcCORS https://a.example\n</Location>", qr/AuthsvcCORS.*not allowed/],
+    # Operations (issue 9).
+    ['AuthsvcAuditLog syslog',                 qr/AuthsvcAuditLog must be db, log or both/],
+    ['AuthsvcAuditRetention -1',               qr/AuthsvcAuditRetention.*not a number/],
+    ['AuthsvcAuditRetention 30d',              qr/AuthsvcAuditRetention: unknown unit/],
+    ['AuthsvcAuditRetention 36501',            qr/AuthsvcAuditRetention.*between 0 and 36500/],
+    ["<Location /x>\nAuthsvcAuditLog log\n</Location>", qr/AuthsvcAuditLog.*not allowed/],
 );
 for my $case (@refused) {
     my ($extra, $why) = @$case;

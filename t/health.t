@@ -30,17 +30,64 @@ my $LATEST = () = glob catfile(serverroot(), '..', 'sql', 'sqlite', '*.up.sql');
     no_store_ok($res, '...');
     ok(!defined $res->header('Retry-After'), '... no Retry-After');
     my $b = json_body($res) || {};
-    is_deeply([sort keys %$b], [qw(database schema_version status time)], '... its members');
+    is_deeply([sort keys %$b],
+              [qw(cache database mail probe schema_expected schema_version status time)],
+              '... its members');
     is($b->{status}, 'ok', '... status ok');
+    is($b->{probe}, 'ready', '... the readiness probe by default');
     is($b->{database}{status}, 'ok', '... database ok');
+    is($b->{database}{driver}, backend() eq 'pgsql' ? 'pgsql' : 'sqlite3', '... its driver');
     like($b->{database}{latency_ms} // '', qr/^\d+$/, '... latency_ms a whole number');
     is($b->{schema_version}, $LATEST, "... schema_version $LATEST (the latest migration)");
+    is($b->{schema_expected}, $LATEST, "... schema_expected $LATEST");
+    is_deeply($b->{cache}, {status => 'ok', provider => 'shmcb'}, '... the cache answers');
+    is($b->{mail}{status}, 'ok', '... mail ok');
+    like($b->{mail}{queued} // '', qr/^\d+$/, '... mail queued a count');
     iso_time_ok($b->{time}, '... time');
 
     $res = $c->head('/health');
     is($res->code, 200, 'HEAD /health: 200');
     is($res->content, '', '... no body');
-    is($c->get('/health?verbose=1')->code, 200, 'a query string is ignored');
+    is($c->get('/health?verbose=1')->code, 200, 'another query parameter is ignored');
+    $res = $c->get('/health?probe=ready');
+    is($res->code, 200, 'probe=ready: 200');
+    is((json_body($res) || {})->{probe}, 'ready', '... the readiness answer');
+}
+
+# probe=live answers without the database: its members are only these.
+{
+    my $res = $c->get('/health?probe=live');
+    is($res->code, 200, 'probe=live: 200');
+    no_store_ok($res, '...');
+    my $b = json_body($res) || {};
+    is_deeply([sort keys %$b], [qw(probe status time)], '... status, probe and time only');
+    is($b->{status}, 'ok', '... ok');
+    iso_time_ok($b->{time}, '... time');
+}
+
+# A probe we do not know is refused, not taken for readiness.
+for my $p ('bogus', 'LIVE', '') {
+    my $res = $c->get("/health?probe=$p");
+    my $pb = problem_ok($res, 422, 'validation_failed', "probe=$p");
+    fields_ok($pb, {probe => 'invalid'}, "probe=$p: the field");
+}
+
+# Mail waiting longer than 15 minutes makes the node degraded, still ready (200).
+{
+    my $old = time - 3600;
+    db_do("INSERT INTO mail_outbox (created_at, template, transport, sender, recipient, "
+          . "message, status, attempts, next_attempt_at) VALUES ($old, 'health', "
+          . "'file:/nonexistent', 'a\@example.test', NULL, NULL, 'queued', 0, "
+          . (time + 86400 * 365) . ')');
+    my $res = $c->get('/health');
+    is($res->code, 200, 'a stale mail queue: still 200');
+    my $b = json_body($res) || {};
+    is($b->{status}, 'degraded', '... status degraded');
+    is($b->{mail}{status}, 'delayed', '... mail delayed');
+    cmp_ok($b->{mail}{queued} // 0, '>=', 1, '... the message counted');
+    cmp_ok($b->{mail}{oldest_age_seconds} // 0, '>=', 3600, '... its age');
+    db_do("DELETE FROM mail_outbox WHERE template = 'health'");
+    is((json_body($c->get('/health')) || {})->{mail}{status}, 'ok', '... ok once it is gone');
 }
 
 # The server uses the backend under test (tools/dev/test.sh: -defines AUTHSVC_PGSQL and
@@ -74,6 +121,23 @@ is(client(vhost => 'idle', prefix => '')->get('/health')->code, 200, 'health on 
     ok(!defined $b->{schema_version} || $b->{schema_version} == 0,
        '... schema_version 0 or null');
     iso_time_ok($b->{time}, '... time');
+}
+
+# A database that does not answer: not ready (503), but alive.
+{
+    my $d = client(vhost => 'deaddb', prefix => '');
+    my $res = $d->get('/health');
+    is($res->code, 503, 'the database down: 503');
+    like($res->header('Retry-After') // '', qr/^\d+$/, '... Retry-After');
+    my $b = json_body($res) || {};
+    is($b->{status}, 'unavailable', '... status unavailable');
+    is($b->{database}{status}, 'unavailable', '... database unavailable');
+    is($b->{database}{driver}, 'pgsql', '... its driver');
+    is($b->{mail}{status}, 'unknown', '... the mail queue unknown');
+    ok(!defined $b->{schema_version}, '... schema_version null');
+    $res = $d->get('/health?probe=live');
+    is($res->code, 200, '... yet probe=live: 200');
+    is((json_body($res) || {})->{status}, 'ok', '... alive');
 }
 
 # The start-up line saying what is wrong and how to fix it.

@@ -1,24 +1,29 @@
 /* authsvc-admin — command-line administration for mod_authsvc.
  *
- *   authsvc-admin [--driver sqlite3|pgsql] [--params STRING] GROUP COMMAND
- *                 [ARGS]
+ *   authsvc-admin [--driver sqlite3|pgsql] [--params STRING] [--config FILE]
+ *                 GROUP COMMAND [ARGS]
  *   authsvc-admin migrate status|up [N]|down N
- *   authsvc-admin user unlock LOGIN
+ *   authsvc-admin user add|show|list|disable|enable|delete|unlock|verify|
+ *                 set-password|role ...
+ *   authsvc-admin sessions list|revoke ...
  *   authsvc-admin mfa reset LOGIN
+ *   authsvc-admin audit [...]
+ *   authsvc-admin import FILE [--format jsonl|csv] [--dry-run]
  *   authsvc-admin keygen [--alg EdDSA|ES256|RS256|HS256] [--out FILE]
  *
  * --driver and --params take the same strings as mod_dbd's DBDriver and
- * DBDParams; they default to $AUTHSVC_DBD_DRIVER and $AUTHSVC_DBD_PARAMS.
- * Exit status: 0 ok, 1 the operation failed (message on stderr), 2 usage.
+ * DBDParams; --config reads them from an httpd configuration file; else
+ * $AUTHSVC_DBD_DRIVER and $AUTHSVC_DBD_PARAMS. Exit status: 0 ok, 1 the
+ * operation failed (message on stderr), 2 usage, 3 no such account.
  *
- * Commands live in one table (group, name, arguments, help, handler); a new
- * command is a handler plus a row. "authsvc-admin GROUP COMMAND --help"
- * prints a command's help without touching the database. A command of one
- * word (keygen) is a row with an empty name; a local one needs no database.
+ * Commands live in one table (group, name, arguments, help, handler,
+ * options); a new command is a handler plus a row. "authsvc-admin GROUP
+ * COMMAND --help" prints a command's help without touching the database. A
+ * command of one word (keygen) is a row with an empty name; a local one
+ * needs no database. This file holds the table, the dispatcher and the
+ * migrate, unlock, mfa and keygen commands; tools/admin/ the rest (admin.h).
  *
- * Build (the Makefile has the rule; src/migrations_data.c comes from
- * tools/embed-sql.pl):
- *   cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(apr-1-config --cflags --cppflags --includes) $(apu-1-config --includes) -Isrc -o tools/authsvc-admin tools/authsvc-admin.c src/migrate.c src/migrations_data.c src/text.c $(apu-1-config --link-ld) $(apr-1-config --link-ld)
+ * Build: the Makefile's ADMIN_SRCS with its PURE units.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,26 +46,8 @@
 #include "jwt.h"
 #include "migrate.h"
 #include "text.h"
+#include "admin/admin.h"
 
-#define EXIT_OK    0
-#define EXIT_FAIL  1
-#define EXIT_USAGE 2
-
-/* What a command handler gets: an open connection and its arguments. */
-typedef struct {
-    apr_pool_t *pool;
-    const char *driver_name;
-    const char *params;
-    const apr_dbd_driver_t *driver;
-    apr_dbd_t *handle;
-    const char *command;        /* "migrate up", for messages */
-} admin_ctx_t;
-
-typedef int (*admin_run_fn)(admin_ctx_t *ctx, int argc,
-                            const char *const *argv);
-/* Validates the arguments before the database is opened: 0 ok, else an
- * exit status (the message printed). */
-typedef int (*admin_check_fn)(int argc, const char *const *argv);
 
 typedef struct {
     const char *group;
@@ -73,18 +60,59 @@ typedef struct {
     admin_check_fn check;       /* may be NULL */
     admin_run_fn run;
     int local;                  /* 1: runs without a database */
+    const apr_getopt_option_t *opts;  /* its --options (NULL: parses its own) */
 } admin_cmd_t;
 
-static int check_versions(int argc, const char *const *argv);
+static int check_versions(const admin_ctx_t *ctx, int argc, const char *const *argv);
 static int cmd_migrate_status(admin_ctx_t *ctx, int argc,
                               const char *const *argv);
 static int cmd_migrate_up(admin_ctx_t *ctx, int argc, const char *const *argv);
 static int cmd_migrate_down(admin_ctx_t *ctx, int argc,
                             const char *const *argv);
-static int check_login(int argc, const char *const *argv);
 static int cmd_user_unlock(admin_ctx_t *ctx, int argc, const char *const *argv);
 static int cmd_mfa_reset(admin_ctx_t *ctx, int argc, const char *const *argv);
 static int cmd_keygen(admin_ctx_t *ctx, int argc, const char *const *argv);
+
+/* The --options of the commands that take some (a flag has has_arg 0). */
+static const apr_getopt_option_t no_opts[] = {{ NULL, 0, 0, NULL }};
+static const apr_getopt_option_t json_opts[] = {
+    { "json", 'j', 0, "JSON lines" }, { NULL, 0, 0, NULL }};
+static const apr_getopt_option_t pw_opts[] = {
+    { "password-stdin", 'P', 0, "password from stdin" }, { NULL, 0, 0, NULL }};
+static const apr_getopt_option_t all_opts[] = {
+    { "all", 'A', 0, "every account" }, { NULL, 0, 0, NULL }};
+static const apr_getopt_option_t add_opts[] = {
+    { "username", 'u', 1, "username" },
+    { "first-name", 'f', 1, "first name" },
+    { "last-name", 'l', 1, "last name" },
+    { "role", 'r', 1, "role" },
+    { "verified", 'v', 0, "verified" },
+    { "password-stdin", 'P', 0, "password from stdin" },
+    { NULL, 0, 0, NULL }};
+static const apr_getopt_option_t list_opts[] = {
+    { "search", 's', 1, "substring" },
+    { "status", 't', 1, "active or disabled" },
+    { "limit", 'n', 1, "page size" },
+    { "after", 'a', 1, "cursor" },
+    { "json", 'j', 0, "JSON lines" },
+    { NULL, 0, 0, NULL }};
+static const apr_getopt_option_t audit_opts[] = {
+    { "user", 'u', 1, "account" },
+    { "event", 'e', 1, "event name" },
+    { "since", 's', 1, "from" },
+    { "until", 't', 1, "to" },
+    { "limit", 'n', 1, "count" },
+    { "before", 'b', 1, "cursor" },
+    { NULL, 0, 0, NULL }};
+static const apr_getopt_option_t import_opts[] = {
+    { "format", 'f', 1, "jsonl or csv" },
+    { "dry-run", 'd', 0, "write nothing" },
+    { NULL, 0, 0, NULL }};
+
+/* The tool cannot reach the module's cache. */
+#define SESSIONS_CACHE_NOTE \
+    "\nA session a server has cached stays usable on that server for up to the\n" \
+    "module's cache lifetime (AuthsvcCacheTTL, and the per-process cache).\n"
 
 static const admin_cmd_t commands[] = {
     { "migrate", "status", "", 0, 0,
@@ -92,39 +120,120 @@ static const admin_cmd_t commands[] = {
       "Prints the database's schema version, the latest version this build\n"
       "knows, and the migrations not yet applied (or \"up to date\").\n"
       "Creates nothing in the database.\n",
-      NULL, cmd_migrate_status, 0 },
+      NULL, cmd_migrate_status, 0, NULL },
     { "migrate", "up", "[N]", 0, 1,
       "apply pending migrations (up to version N)",
       "Applies the pending migrations up to version N (default: the latest),\n"
       "each in its own transaction. Safe to run while httpd runs the same\n"
       "migrations. Refuses a database newer than this build.\n",
-      check_versions, cmd_migrate_up, 0 },
+      check_versions, cmd_migrate_up, 0, NULL },
     { "migrate", "down", "N", 1, 1,
       "roll back to version N (0 = empty schema)",
       "Runs the down scripts of every migration above version N, newest\n"
       "first, each in its own transaction. This drops tables and their data;\n"
       "it does not ask for confirmation.\n",
-      check_versions, cmd_migrate_down, 0 },
+      check_versions, cmd_migrate_down, 0, NULL },
     { "user", "unlock", "LOGIN", 1, 1,
       "clear an account's sign-in lockout",
       "Clears the lockout state of one account: the failed sign-in counter,\n"
       "the lock (locked_until), the count of earlier locks that lengthens the\n"
       "next one, and the hourly failure cap. Writes an account_unlocked audit\n"
-      "row ({\"reason\":\"admin\"}) in the same transaction, whether or not the\n"
-      "account was locked.\n"
+      "row in the same transaction, whether or not the account was locked.\n"
       "\n"
       "LOGIN is an email address when it contains '@' (compared as the module\n"
       "stores it: lower-cased), else a user id or a username (any case).\n"
       "Prints \"unlocked ID (was locked until TIME)\" or \"ID was not locked;\n"
-      "failure counter cleared\". Exit 1 when no account matches or the\n"
+      "failure counter cleared\". Exit 3 when no account matches, 1 when the\n"
       "database is below schema version 3 (run migrate up).\n",
-      check_login, cmd_user_unlock, 0 },
+      check_login, cmd_user_unlock, 0, no_opts },
+    { "user", "add", "EMAIL [OPTIONS]", 1, 1,
+      "create an account (password from standard input)",
+      "Creates an active account. The password is read from standard input\n"
+      "(one line; on a terminal it is asked twice without echo), never from the\n"
+      "command line, and must pass the module's default policy: 12 to 128\n"
+      "characters, not a common password, not containing the email's local part,\n"
+      "the username or a name. It is stored as Argon2id at the default\n"
+      "parameters (the module rehashes it at first sign-in if yours differ).\n"
+      "\n"
+      "  --username NAME      3-32 letters, digits, '.', '_', '-'\n"
+      "  --first-name NAME    --last-name NAME   up to 100 characters\n"
+      "  --role ROLE          a role (repeat, or separate with spaces or commas)\n"
+      "  --verified           mark the email address as verified\n"
+      "  --password-stdin     read the password from standard input (the default)\n"
+      "\n"
+      "Prints the new account's id. Audit event admin_user_created. Exit 1 when\n"
+      "the email or username is taken or the password is refused.\n",
+      check_user_add, cmd_user_add, 0, add_opts },
+    { "user", "show", "LOGIN", 1, 1,
+      "print one account as JSON",
+      "Prints the account LOGIN names as one JSON object: id, email, username,\n"
+      "first_name, last_name, email_verified, mfa_enabled, roles, created_at (as\n"
+      "GET /users/me), plus status, updated_at, locked, locked_until, mfa and\n"
+      "sessions (the number of live sessions). Exit 3 when no account matches.\n",
+      check_login, cmd_user_show, 0, no_opts },
+    { "user", "list", "[OPTIONS]", 0, 0,
+      "list or search accounts",
+      "Lists accounts in id order, a page at a time.\n"
+      "\n"
+      "  --search S     only accounts whose email, username, first or last name\n"
+      "                 contains S (any case; % and _ are literal)\n"
+      "  --status ST    active or disabled\n"
+      "  --limit N      page size, 1 to 1000 (default 50)\n"
+      "  --after ID     the page after the account ID (the cursor printed as\n"
+      "                 \"next: ID\" on standard error after a full page)\n"
+      "  --json         one JSON object per line (as user show, without the\n"
+      "                 session count) instead of a table\n",
+      check_user_list, cmd_user_list, 0, list_opts },
+    { "user", "disable", "LOGIN", 1, 1,
+      "disable an account and end its sessions",
+      "Sets the account's status to disabled (it can no longer sign in) and, in\n"
+      "the same transaction, revokes all its sessions and refresh tokens.\n"
+      "Audit event admin_user_disabled. A disabled account is left as it is.\n"
+      SESSIONS_CACHE_NOTE,
+      check_login, cmd_user_disable, 0, no_opts },
+    { "user", "enable", "LOGIN", 1, 1,
+      "enable a disabled account",
+      "Sets the account's status back to active. Audit event admin_user_enabled.\n"
+      "An active account is left as it is.\n",
+      check_login, cmd_user_enable, 0, no_opts },
+    { "user", "delete", "LOGIN", 1, 1,
+      "delete an account and everything it owns",
+      "Deletes the account with its sessions, refresh tokens, mailed tokens,\n"
+      "recovery codes and password history, as DELETE /users/me does. Its audit\n"
+      "rows stay, without personal data (login, ip, user agent, detail); an\n"
+      "admin_user_deleted row is added. There is no confirmation.\n"
+      SESSIONS_CACHE_NOTE,
+      check_login, cmd_user_delete, 0, no_opts },
+    { "user", "verify", "LOGIN", 1, 1,
+      "mark an account's email address as verified",
+      "Marks the account's email address as verified (as the mailed link does).\n"
+      "Audit event email_verified. An address already verified is left as it\n"
+      "is.\n",
+      check_login, cmd_user_verify, 0, no_opts },
+    { "user", "set-password", "LOGIN", 1, 1,
+      "set an account's password (from standard input)",
+      "Reads the new password from standard input (as user add; never from the\n"
+      "command line), checks it against the module's default policy, stores it\n"
+      "as Argon2id and, in the same transaction, revokes all the account's\n"
+      "sessions and refresh tokens. Audit event password_changed. The module's\n"
+      "AuthsvcPasswordHistory is not consulted.\n"
+      SESSIONS_CACHE_NOTE,
+      check_login, cmd_user_set_password, 0, pw_opts },
+    { "user", "role", "add|remove LOGIN ROLE", 3, 3,
+      "grant or take away a role",
+      "Adds ROLE to the account's roles, or removes it. ROLE is 1 to 64 letters,\n"
+      "digits, '.', '_', '-' or ':'. Audit event admin_role_added or\n"
+      "admin_role_removed (detail with the role); nothing is written when the\n"
+      "account already has (or lacks) the role.\n"
+      "Sessions the module has cached keep their old roles for up to the\n"
+      "module's cache lifetime (AuthsvcCacheTTL).\n",
+      check_user_role, cmd_user_role, 0, no_opts },
     { "mfa", "reset", "LOGIN", 1, 1,
       "turn off an account's two-step sign-in",
       "Turns two-step sign-in (MFA) off for one account whose owner lost the\n"
       "authenticator and every recovery code. In one transaction it removes the\n"
       "TOTP secret, the recovery codes and any sign-in waiting for its second\n"
-      "step, and writes an mfa_disabled audit row ({\"reason\":\"admin\"}). An\n"
+      "step, and writes an mfa_disabled audit row. An\n"
       "account without two-step sign-in is left as it is, without an audit row.\n"
       "\n"
       "The user then signs in with the password alone and should enroll again.\n"
@@ -137,9 +246,57 @@ static const admin_cmd_t commands[] = {
       "\n"
       "LOGIN is an email address, a username or a user id, as for user unlock.\n"
       "Prints \"two-step sign-in turned off for ID\" or \"ID had no two-step\n"
-      "sign-in; nothing changed\". Exit 1 when no account matches or the\n"
+      "sign-in; nothing changed\". Exit 3 when no account matches, 1 when the\n"
       "database is below schema version 4 (run migrate up).\n",
-      check_login, cmd_mfa_reset, 0 },
+      check_login, cmd_mfa_reset, 0, no_opts },
+    { "sessions", "list", "LOGIN [--json]", 1, 1,
+      "list an account's live sessions",
+      "Lists the sessions of one account that are still live (as GET\n"
+      "/users/me/sessions): id, created, last seen, expiry, address, user\n"
+      "agent. --json prints one JSON object per line.\n",
+      check_login, cmd_sessions_list, 0, json_opts },
+    { "sessions", "revoke", "LOGIN | --all", 0, 1,
+      "end the sessions of one account, or of every account",
+      "Revokes every live session and refresh token of the account LOGIN, or\n"
+      "with --all of every account, and writes one admin_sessions_revoked audit\n"
+      "row per account that had any, in one transaction. Prints the number of\n"
+      "sessions ended.\n"
+      SESSIONS_CACHE_NOTE,
+      check_sessions_revoke, cmd_sessions_revoke, 0, all_opts },
+    { "audit", "", "[OPTIONS]", 0, 0,
+      "print audit events as JSON lines",
+      "Prints audit events, newest first, one JSON object per line: id, at\n"
+      "(ISO 8601), event, user_id, login, ip, user_agent, request_id, detail.\n"
+      "\n"
+      "  --user LOGIN   events of this account (an email, username or user id;\n"
+      "                 the id of a deleted account works too)\n"
+      "  --event E      only this event name\n"
+      "  --since T      at or after T, --until T  before T: ISO 8601\n"
+      "                 (2026-11-21, 2026-11-21T08:00:00Z) or Unix seconds\n"
+      "  --limit N      at most N events, 1 to 10000 (default 100)\n"
+      "  --before ID    events older than the event ID (for paging)\n",
+      check_audit, cmd_audit, 0, audit_opts },
+    { "import", "", "FILE [--format jsonl|csv] [--dry-run]", 1, 1,
+      "create accounts from a file of password hashes",
+      "Creates one account per record of FILE ('-': standard input). JSON lines:\n"
+      "one object per line; CSV: a header line naming the columns, RFC 4180\n"
+      "quoting. Fields: email (required), password_hash (required), username,\n"
+      "first_name, last_name, verified (true/false; CSV also 1/0, yes/no),\n"
+      "roles (space-separated, or a JSON array). --format defaults to csv for a\n"
+      "name ending in .csv, else jsonl.\n"
+      "\n"
+      "password_hash is any format the module verifies: $argon2id$/$argon2i$,\n"
+      "bcrypt $2a$/$2b$/$2y$, Werkzeug pbkdf2:sha256:... and scrypt:..., passlib\n"
+      "$pbkdf2-sha256$... The module verifies it at the first sign-in and\n"
+      "replaces it with Argon2id. Checking a hash computes it once (with an\n"
+      "empty password), so a large file of slow hashes takes a while.\n"
+      "\n"
+      "Each record is checked and written on its own (all or nothing per line,\n"
+      "audit event admin_user_imported). A bad record is reported on standard\n"
+      "error as \"line N: reason\" and skipped; the summary goes to standard\n"
+      "output. --dry-run checks everything (also against the database) and\n"
+      "writes nothing. Exit 1 when any record failed.\n",
+      check_import, cmd_import, 0, import_opts },
     { "keygen", "", "[--alg ALG] [--out FILE]", 0, 4,
       "make a token signing key",
       "Makes a new key for AuthsvcTokenSigningKey and writes it to FILE,\n"
@@ -152,12 +309,11 @@ static const admin_cmd_t commands[] = {
       "              secret, 32 random bytes as 64 hex digits (the directive\n"
       "              must then name HS256)\n"
       "  --out FILE  where to write it (default: standard output)\n",
-      NULL, cmd_keygen, 1 },
+      NULL, cmd_keygen, 1, NULL },
 };
 
 #define NCOMMANDS ((int)(sizeof(commands) / sizeof(commands[0])))
 
-static const char *progname = "authsvc-admin";
 
 /* "group name args", without the blanks of an empty name or arguments. */
 static const char *synopsis(apr_pool_t *pool, const admin_cmd_t *c)
@@ -171,21 +327,25 @@ static void print_overview(apr_pool_t *pool, FILE *out, const char *group)
     int i;
 
     fprintf(out,
-            "usage: %s [--driver sqlite3|pgsql] [--params STRING] "
-            "GROUP COMMAND [ARGS]\n\n"
-            "  --driver NAME    apr_dbd driver, as DBDriver "
-            "(default $AUTHSVC_DBD_DRIVER)\n"
-            "  --params STRING  connection string, as DBDParams "
-            "(default $AUTHSVC_DBD_PARAMS)\n"
+            "usage: %s [--driver sqlite3|pgsql] [--params STRING] [--config FILE]\n"
+            "                     GROUP COMMAND [ARGS]\n\n"
+            "  --driver NAME    apr_dbd driver, as DBDriver\n"
+            "  --params STRING  connection string, as DBDParams\n"
+            "  --config FILE    read DBDriver and DBDParams from this httpd\n"
+            "                   configuration file (and the files it Includes)\n"
             "  -h, --help       this help; GROUP COMMAND --help for a "
-            "command's help\n\ncommands:\n", progname);
+            "command's help\n\n"
+            "--driver and --params win over --config, which wins over\n"
+            "$AUTHSVC_DBD_DRIVER and $AUTHSVC_DBD_PARAMS.\n"
+            "Exit status: 0 ok, 1 failed, 2 usage error, 3 no such account.\n"
+            "\ncommands:\n", progname);
     for (i = 0; i < NCOMMANDS; i++) {
         const admin_cmd_t *c = &commands[i];
 
         if (group && strcmp(group, c->group) != 0) {
             continue;
         }
-        fprintf(out, "  %-31s %s\n", synopsis(pool, c), c->summary);
+        fprintf(out, "  %-38s %s\n", synopsis(pool, c), c->summary);
     }
 }
 
@@ -193,25 +353,10 @@ static void print_command_help(apr_pool_t *pool, FILE *out,
                                const admin_cmd_t *c)
 {
     fprintf(out, "usage: %s %s%s\n\n%s", progname,
-            c->local ? "" : "[--driver NAME] [--params STRING] ",
+            c->local ? "" : "[--driver NAME] [--params STRING] [--config FILE]\n       ",
             synopsis(pool, c), c->help);
 }
 
-static int usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-/* Print "authsvc-admin: <message>" and a hint; returns EXIT_USAGE. */
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "%s: ", progname);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nTry '%s --help'.\n", progname);
-    return EXIT_USAGE;
-}
 
 static int group_exists(const char *group)
 {
@@ -322,11 +467,12 @@ static int open_db(admin_ctx_t *ctx)
 }
 
 /* Every argument must be a schema version. */
-static int check_versions(int argc, const char *const *argv)
+static int check_versions(const admin_ctx_t *ctx, int argc, const char *const *argv)
 {
     int i;
     int v;
 
+    (void)ctx;
     for (i = 0; i < argc; i++) {
         if (!parse_version(argv[i], &v)) {
             return usage_error("not a version number: '%s'", argv[i]);
@@ -335,14 +481,6 @@ static int check_versions(int argc, const char *const *argv)
     return EXIT_OK;
 }
 
-static int fail(const admin_ctx_t *ctx, apr_status_t rv, const char *err)
-{
-    char buf[256];
-
-    fprintf(stderr, "%s: %s: %s\n", progname, ctx->command,
-            err ? err : apr_strerror(rv, buf, sizeof(buf)));
-    return EXIT_FAIL;
-}
 
 static int cmd_migrate_status(admin_ctx_t *ctx, int argc,
                               const char *const *argv)
@@ -432,250 +570,6 @@ static int cmd_migrate_down(admin_ctx_t *ctx, int argc,
 /* 0003_abuse added the lockout columns to users. */
 #define UNLOCK_MIN_VERSION 3
 
-/* Rows of a query as strings: cells[row * ncols + col], NULL for SQL NULL. */
-typedef struct {
-    int nrows;
-    int ncols;
-    const char **cells;
-} rows_t;
-
-/* The driver's message for rc without trailing newlines (libpq ends with one). */
-static const char *db_error(const admin_ctx_t *ctx, int rc)
-{
-    const char *msg = apr_dbd_error(ctx->driver, ctx->handle, rc);
-    size_t len;
-
-    if (!msg || !*msg) {
-        return apr_psprintf(ctx->pool, "%s driver error %d", ctx->driver_name, rc);
-    }
-    len = strlen(msg);
-    while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r'
-                       || msg[len - 1] == ' ')) {
-        len--;
-    }
-    return apr_pstrmemdup(ctx->pool, msg, len);
-}
-
-/* Prepare sql (apr_dbd placeholders: %s, %lld) and run it with string arguments.
- * With rows NULL it is a statement without result rows; else every row is read
- * (to the end, so the connection is left clean) into *rows. On failure prints
- * "authsvc-admin: COMMAND: WHAT: message" and returns 0. */
-static int db_run(admin_ctx_t *ctx, const char *label, const char *sql,
-                  const char *what, int nargs, const char **args, rows_t *rows)
-{
-    apr_dbd_prepared_t *st = NULL;
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    apr_array_header_t *cells;
-    int rc, n = 0, c;
-
-    rc = apr_dbd_prepare(ctx->driver, ctx->pool, ctx->handle, sql, label, &st);
-    if (rc == 0 && rows == NULL) {
-        rc = apr_dbd_pquery(ctx->driver, ctx->pool, ctx->handle, &n, st, nargs, args);
-    }
-    else if (rc == 0) {
-        /* random access (1): the pgsql driver then reports an error here rather
-         * than as "no rows" later. */
-        rc = apr_dbd_pselect(ctx->driver, ctx->pool, ctx->handle, &res, st, 1, nargs,
-                             args);
-    }
-    if (rc != 0) {
-        fprintf(stderr, "%s: %s: %s: %s\n", progname, ctx->command, what,
-                db_error(ctx, rc));
-        return 0;
-    }
-    if (rows == NULL) {
-        return 1;
-    }
-    rows->ncols = apr_dbd_num_cols(ctx->driver, res);
-    rows->nrows = 0;
-    cells = apr_array_make(ctx->pool, 4, sizeof(const char *));
-    while ((rc = apr_dbd_get_row(ctx->driver, ctx->pool, res, &row, -1)) == 0) {
-        for (c = 0; c < rows->ncols; c++) {
-            char *v = NULL;
-
-            if (apr_dbd_datum_get(ctx->driver, row, c, APR_DBD_TYPE_STRING, &v)
-                != APR_SUCCESS) {
-                v = NULL;               /* APR_ENOENT: SQL NULL */
-            }
-            APR_ARRAY_PUSH(cells, const char *) = v ? apr_pstrdup(ctx->pool, v) : NULL;
-        }
-        rows->nrows++;
-    }
-    if (rc != -1) {
-        fprintf(stderr, "%s: %s: %s: %s\n", progname, ctx->command, what,
-                db_error(ctx, rc));
-        return 0;
-    }
-    rows->cells = (const char **)cells->elts;
-    return 1;
-}
-
-/* A statement of our own (BEGIN, COMMIT): 1 on success, else the error printed. */
-static int db_plain(admin_ctx_t *ctx, const char *sql)
-{
-    int n = 0;
-    int rc = apr_dbd_query(ctx->driver, ctx->handle, &n, sql);
-
-    if (rc != 0) {
-        fprintf(stderr, "%s: %s: %s: %s\n", progname, ctx->command, sql,
-                db_error(ctx, rc));
-        return 0;
-    }
-    return 1;
-}
-
-/* Best effort: after a failure the transaction may already be gone. */
-static void db_rollback(admin_ctx_t *ctx)
-{
-    int n = 0;
-
-    (void)apr_dbd_query(ctx->driver, ctx->handle, &n, "ROLLBACK");
-}
-
-static int is_sqlite(const admin_ctx_t *ctx)
-{
-    return strcmp(ctx->driver_name, "sqlite3") == 0;
-}
-
-/* LOGIN: not empty, valid UTF-8 (PostgreSQL refuses anything else), and a valid
- * address when it has an '@' (no other can be stored). */
-static int check_login(int argc, const char *const *argv)
-{
-    const char *login = argv[0];
-    size_t len = strlen(login);
-    const char *msg = NULL;
-    const char *email = NULL;
-    apr_pool_t *p = NULL;
-    int rc = EXIT_OK;
-
-    (void)argc;
-    if (len == 0) {
-        return usage_error("LOGIN must not be empty");
-    }
-    if (authsvc_text_utf8_length(login, len) < 0) {
-        return usage_error("LOGIN is not valid UTF-8");
-    }
-    if (memchr(login, '@', len) == NULL) {
-        return EXIT_OK;
-    }
-    if (apr_pool_create(&p, NULL) != APR_SUCCESS) {
-        fprintf(stderr, "%s: out of memory\n", progname);
-        return EXIT_FAIL;
-    }
-    msg = authsvc_text_email_normalize(p, login, len, &email);
-    if (msg != NULL) {
-        rc = usage_error("'%s' is not a valid email address (%s); give the user id "
-                         "instead", login, msg);
-    }
-    apr_pool_destroy(p);
-    return rc;
-}
-
-/* The account LOGIN names, read inside the transaction (and, on PostgreSQL, locked
- * FOR UPDATE): 1 with *id and *value, the value of the SQL expression `column` in
- * that row (NULL for SQL NULL), 0 when there is none, -1 on a database error
- * (printed). An email is looked up as the module stores it; anything else as a
- * user id first, then as a username in any case. */
-static int find_account(admin_ctx_t *ctx, const char *login, const char *column,
-                        const char **id, const char **value)
-{
-    static const char *const by[][2] = {
-        {"authsvc_admin_user_by_email", "email = %s"},
-        {"authsvc_admin_user_by_id", "id = %s"},
-        {"authsvc_admin_user_by_username", "lower(username) = lower(%s)"},
-    };
-    const char *key = login;
-    int first = 1, last = 2, i;
-
-    if (strchr(login, '@') != NULL) {
-        /* check_login() accepted it: normalising cannot fail here. */
-        if (authsvc_text_email_normalize(ctx->pool, login, strlen(login), &key)
-            != NULL) {
-            return 0;
-        }
-        first = last = 0;
-    }
-    for (i = first; i <= last; i++) {
-        const char *sql = apr_pstrcat(ctx->pool, "SELECT id, ", column, " FROM users "
-                                      "WHERE ", by[i][1],
-                                      is_sqlite(ctx) ? "" : " FOR UPDATE", NULL);
-        rows_t rows;
-
-        if (!db_run(ctx, by[i][0], sql, "looking up the account", 1, &key, &rows)) {
-            return -1;
-        }
-        if (rows.nrows > 0) {
-            *id = rows.cells[0];
-            *value = rows.cells[1];
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* How a command on one account starts: the schema must be at min_version or later;
- * then BEGIN (IMMEDIATE on SQLite: the command reads, then writes) and
- * find_account(). EXIT_OK with the transaction open and *id, *value set; else
- * EXIT_FAIL, the message printed and no transaction left open. */
-static int begin_on_account(admin_ctx_t *ctx, int min_version, const char *login,
-                            const char *column, const char **id, const char **value)
-{
-    const char *err = NULL;
-    apr_status_t rv;
-    int version = 0, found;
-
-    rv = authsvc_migrate_current(ctx->pool, ctx->driver, ctx->handle, &version, &err);
-    if (rv != APR_SUCCESS) {
-        return fail(ctx, rv, err);
-    }
-    if (version < min_version) {
-        fprintf(stderr, "%s: %s: the database is at schema version %d; this command "
-                "needs version %d or later (run '%s migrate up')\n", progname,
-                ctx->command, version, min_version, progname);
-        return EXIT_FAIL;
-    }
-    if (!db_plain(ctx, is_sqlite(ctx) ? "BEGIN IMMEDIATE" : "BEGIN")) {
-        return EXIT_FAIL;
-    }
-    found = find_account(ctx, login, column, id, value);
-    if (found <= 0) {
-        db_rollback(ctx);
-        if (found == 0) {
-            fprintf(stderr, "%s: %s: no such user: '%s' (not the email, username or "
-                    "id of any account)\n", progname, ctx->command, login);
-        }
-        return EXIT_FAIL;
-    }
-    return EXIT_OK;
-}
-
-/* COMMIT the command's transaction: 1, or 0 with the error printed (and the
- * transaction rolled back). */
-static int db_commit(admin_ctx_t *ctx)
-{
-    if (!db_plain(ctx, "COMMIT")) {
-        db_rollback(ctx);
-        return 0;
-    }
-    return 1;
-}
-
-/* The audit row of an administrator's change to account id, in the open
- * transaction: event, detail {"reason":"admin"}, the login as given, no ip, user
- * agent or request id. 1 on success, 0 on failure (printed). */
-static int audit_admin(admin_ctx_t *ctx, const char *event, const char *id,
-                       const char *login, apr_int64_t now)
-{
-    const char *args[] = {apr_psprintf(ctx->pool, "%" APR_INT64_T_FMT, now), event, id,
-                          login};
-
-    return db_run(ctx, "authsvc_admin_audit",
-                  "INSERT INTO audit_log (at, event, user_id, login, ip, user_agent, "
-                  "request_id, detail) VALUES (%lld, %s, %s, %s, NULL, NULL, NULL, "
-                  "'{\"reason\":\"admin\"}')",
-                  "writing the audit row", 4, args, NULL);
-}
 
 /* Clear the lockout columns of account id and write the audit row, in the open
  * transaction. 1 on success, 0 on failure (printed). */
@@ -689,23 +583,9 @@ static int clear_lockout(admin_ctx_t *ctx, const char *id, const char *login,
                   "locked_until = NULL, lockouts = 0, hour_failures = 0, "
                   "hour_start = NULL WHERE id = %s",
                   "clearing the lockout", 1, set, NULL)
-        && audit_admin(ctx, "account_unlocked", id, login, now);
+        && audit_admin(ctx, "account_unlocked", id, login, now, NULL);
 }
 
-/* Epoch seconds as 2026-11-21T08:00:00Z. */
-static const char *iso8601(apr_pool_t *p, apr_int64_t t)
-{
-    apr_time_exp_t tm;
-    apr_size_t len = 0;
-    char buf[32];
-
-    if (apr_time_exp_gmt(&tm, apr_time_from_sec(t)) != APR_SUCCESS
-        || apr_strftime(buf, &len, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm)
-           != APR_SUCCESS) {
-        return apr_psprintf(p, "%" APR_INT64_T_FMT, t);
-    }
-    return apr_pstrmemdup(p, buf, len);
-}
 
 /* user unlock LOGIN: one transaction that finds the account, clears its lockout
  * and writes the audit row. */
@@ -777,7 +657,7 @@ static int clear_mfa(admin_ctx_t *ctx, const char *id, const char *login,
         && db_run(ctx, "authsvc_admin_mfa_sessions",
                   "UPDATE sessions SET mfa_at = NULL WHERE user_id = %s",
                   "clearing the sessions' second factor", 1, of, NULL)
-        && audit_admin(ctx, "mfa_disabled", id, login, now);
+        && audit_admin(ctx, "mfa_disabled", id, login, now, NULL);
 }
 
 /* mfa reset LOGIN: one transaction that finds the account and, when it has
@@ -934,29 +814,36 @@ static int cmd_keygen(admin_ctx_t *ctx, int argc, const char *const *argv)
 }
 
 /* Global options; returns EXIT_OK and the index of the first non-option
- * argument in *first, or an exit status (help printed: -1). */
+ * argument in *first, or an exit status (help printed: -1). The connection
+ * settings already in ctx (from the environment) give way to those of
+ * --config, which give way to --driver and --params. */
 static int parse_options(admin_ctx_t *ctx, int argc, const char *const *argv,
                          int *first)
 {
     static const apr_getopt_option_t opts[] = {
         { "driver", 'd', 1, "apr_dbd driver name" },
         { "params", 'p', 1, "connection parameters" },
+        { "config", 'c', 1, "httpd configuration file" },
         { "help",   'h', 0, "help" },
         { NULL, 0, 0, NULL }
     };
+    const char *driver = NULL, *params = NULL, *config = NULL;
     apr_getopt_t *os;
     const char *arg;
     apr_status_t rv;
-    int opt;
+    int opt, rc;
 
     apr_getopt_init(&os, ctx->pool, argc, argv);
     while ((rv = apr_getopt_long(os, opts, &opt, &arg)) == APR_SUCCESS) {
         switch (opt) {
         case 'd':
-            ctx->driver_name = arg;
+            driver = arg;
             break;
         case 'p':
-            ctx->params = arg;
+            params = arg;
+            break;
+        case 'c':
+            config = arg;
             break;
         case 'h':
             print_overview(ctx->pool, stdout, NULL);
@@ -967,7 +854,62 @@ static int parse_options(admin_ctx_t *ctx, int argc, const char *const *argv,
         fprintf(stderr, "Try '%s --help'.\n", progname);
         return EXIT_USAGE;
     }
+    if (config != NULL) {
+        const char *cd = NULL, *cp = NULL;
+
+        if ((rc = config_read(ctx->pool, config, &cd, &cp)) != EXIT_OK) {
+            return rc;
+        }
+        ctx->driver_name = cd ? cd : ctx->driver_name;
+        ctx->params = cp ? cp : ctx->params;
+    }
+    ctx->driver_name = driver ? driver : ctx->driver_name;
+    ctx->params = params ? params : ctx->params;
     *first = os->ind;
+    return EXIT_OK;
+}
+
+/* A command's --options into ctx->opts (a repeated one adds a value), the other
+ * arguments left in *argc and *argv. EXIT_OK, or EXIT_USAGE with the message printed. */
+static int command_options(admin_ctx_t *ctx, const admin_cmd_t *cmd, int *argc,
+                           const char *const **argv)
+{
+    apr_array_header_t *rest = apr_array_make(ctx->pool, 4, sizeof(const char *));
+    apr_getopt_t *os;
+    const char *arg;
+    apr_status_t rv;
+    int opt, i;
+
+    static const char dash_mark[] = "\001-";
+    const char **av = apr_pcalloc(ctx->pool, sizeof(*av) * (size_t)(*argc + 2));
+
+    ctx->opts = apr_table_make(ctx->pool, 4);
+    /* apr_getopt skips argv[0]: the command's own name is just before. A lone "-"
+     * (standard input) is an argument, which apr_getopt would take for an option. */
+    for (i = -1; i < *argc; i++) {
+        av[i + 1] = i >= 0 && strcmp((*argv)[i], "-") == 0 ? dash_mark : (*argv)[i];
+    }
+    apr_getopt_init(&os, ctx->pool, *argc + 1, av);
+    os->interleave = 1;
+    os->errfn = NULL;
+    while ((rv = apr_getopt_long(os, cmd->opts, &opt, &arg)) == APR_SUCCESS) {
+        for (i = 0; cmd->opts[i].name != NULL; i++) {
+            if (cmd->opts[i].optch == opt) {
+                apr_table_add(ctx->opts, cmd->opts[i].name, arg ? arg : "");
+            }
+        }
+    }
+    if (rv != APR_EOF) {
+        return usage_error("%s%s%s: %s '%s'", cmd->group, *cmd->name ? " " : "",
+                           cmd->name, rv == APR_BADARG ? "a value is missing after"
+                                                       : "unknown option",
+                           os->argv[os->ind > 0 ? os->ind - 1 : 0]);
+    }
+    for (i = os->ind; i < os->argc; i++) {
+        APR_ARRAY_PUSH(rest, const char *) = os->argv[i] == dash_mark ? "-" : os->argv[i];
+    }
+    *argc = rest->nelts;
+    *argv = (const char *const *)rest->elts;
     return EXIT_OK;
 }
 
@@ -1038,21 +980,24 @@ static int dispatch(admin_ctx_t *ctx, int argc, const char *const *argv)
         print_command_help(ctx->pool, stdout, cmd);
         return EXIT_OK;
     }
+    if (cmd->opts && (rc = command_options(ctx, cmd, &argc, &argv)) != EXIT_OK) {
+        return rc;
+    }
     if (argc < cmd->min_args || argc > cmd->max_args) {
         fprintf(stderr, "%s: wrong number of arguments\n", progname);
         print_command_help(ctx->pool, stderr, cmd);
         return EXIT_USAGE;
     }
-    if (cmd->check && (rc = cmd->check(argc, argv)) != EXIT_OK) {
-        return rc;
-    }
     ctx->command = apr_pstrcat(ctx->pool, cmd->group, *cmd->name ? " " : "",
                                cmd->name, NULL);
+    if (cmd->check && (rc = cmd->check(ctx, argc, argv)) != EXIT_OK) {
+        return rc;
+    }
     if (cmd->local) {
         return cmd->run(ctx, argc, argv);
     }
     if (!ctx->driver_name || !*ctx->driver_name) {
-        return usage_error("no database driver: use --driver or set "
+        return usage_error("no database driver: use --driver or --config, or set "
                            "AUTHSVC_DBD_DRIVER");
     }
     if (!authsvc_migrate_list(ctx->driver_name, NULL)) {
@@ -1060,13 +1005,14 @@ static int dispatch(admin_ctx_t *ctx, int argc, const char *const *argv)
                            ctx->driver_name);
     }
     if (!ctx->params) {
-        return usage_error("no connection parameters: use --params or set "
-                           "AUTHSVC_DBD_PARAMS");
+        return usage_error("no connection parameters: use --params or --config, or "
+                           "set AUTHSVC_DBD_PARAMS");
     }
     rc = open_db(ctx);
     if (rc != EXIT_OK) {
         return rc;
     }
+    ctx->conn_pool = ctx->pool;
     rc = cmd->run(ctx, argc, argv);
     apr_dbd_close(ctx->driver, ctx->handle);
     return rc;

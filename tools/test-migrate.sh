@@ -74,11 +74,15 @@ LIBS="$(apu-1-config --link-ld) $(apr-1-config --link-ld) -ljansson -largon2 -lc
 PURE=$(make -s -C "$ROOT" --no-print-directory --eval 'print-pure: ; @echo $(PURE)' print-pure |
     tr ' ' '\n' | grep -v '^src/migrations_data.c$' | sed "s|^|$ROOT/|" | tr '\n' ' ')
 
+# ... and the tool's own files (the Makefile's ADMIN_SRCS).
+ADMIN_SRCS=$(make -s -C "$ROOT" --no-print-directory --eval 'print-admin: ; @echo $(ADMIN_SRCS)' print-admin |
+    tr ' ' '\n' | sed "s|^|$ROOT/|" | tr '\n' ' ')
+
 # build SQLDIR OUTDIR: embed SQLDIR's migrations, compile OUTDIR/authsvc-admin.
 build() {
     mkdir -p "$2" &&
     perl "$EMBED" --sql-dir "$1" "$2/migrations_data.c" &&
-    cc $CFLAGS -o "$2/authsvc-admin" "$ROOT/tools/authsvc-admin.c" $PURE \
+    cc $CFLAGS -o "$2/authsvc-admin" $ADMIN_SRCS $PURE \
         "$2/migrations_data.c" $LIBS
 }
 

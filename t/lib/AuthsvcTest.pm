@@ -1997,6 +1997,49 @@ sub signed_in {
 
 1;
 
+# ---- issue 9: admin tool (t/admin_tool.t, t/admin_import.t) ----------------------------
+package AuthsvcTest;
+
+push @EXPORT, qw(run_admin_stdin scratch_do admin_live_args);
+
+# run_admin with $input on the tool's standard input (undef: an empty one).
+sub run_admin_stdin {
+    my ($input, @args) = @_;
+    require File::Temp;
+    my $in = File::Temp->new;
+    binmode $in;
+    print {$in} $input // '';
+    close $in;
+    open(my $saved, '<&', \*STDIN) or die "cannot dup STDIN: $!\n";
+    open(STDIN, '<', $in->filename) or die "cannot open $in: $!\n";
+    my @r = run_admin(@args);
+    open(STDIN, '<&', $saved) or die "cannot restore STDIN: $!\n";
+    return @r;
+}
+
+# The tool's --driver/--params for the server's own database.
+sub admin_live_args {
+    return backend() eq 'pgsql'
+        ? ('--driver', 'pgsql', '--params', pg_admin_params($ENV{AUTHSVC_PG_DB} || 'authsvc'))
+        : ('--driver', 'sqlite3', '--params', sqlite_file());
+}
+
+# A statement on a scratch_db() database, given the tool arguments scratch_db returned.
+sub scratch_do {
+    my ($args, $sql) = @_;
+    my ($driver, $params) = @{$args}[1, 3];
+    if ($driver eq 'pgsql') {
+        my ($db) = $params =~ /dbname=(\S+)/;
+        _run(pg_psql($db), '-c', $sql);
+    }
+    else {
+        _run('sqlite3', '-bail', '-batch', '-cmd', '.timeout 5000', $params, $sql);
+    }
+    return 1;
+}
+
+1;
+
 # ---- issue 9: metrics (t/metrics.t) ---------------------------------------------------
 #
 #   my $res = metrics_get(vhost => 'metrics', headers => [...]);   # GET /metrics

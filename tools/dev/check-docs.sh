@@ -5,11 +5,14 @@
 #   - Directives: every name in AP_INIT_*("Authsvc...", ...) in mod_authsvc.c and
 #     src/*.c (a symbol defined as "Authsvc..." in src/ counts too) must have a
 #     "## Name" section in docs/directives.md, and that section must have the labels
-#     Description, Syntax, Default, Context (as **Label** or a "| Label |" table cell)
-#     and Example (the same, or a "### Example" heading).
+#     Description, Syntax, Default, Context, Override (as **Label** or a "| Label |"
+#     table cell) and Example (the same, or a "### Example" heading).
 #   - No "## Authsvc..." section may document a directive the command table lacks.
 #   - Routes: every {M_METHOD, "/path", ...} entry of src/router.c must appear in
 #     docs/api.md as "METHOD /path"; a '*' segment is written {name}, e.g. {id}.
+#   - docs/openapi.yaml: tools/dev/check-openapi.py's checks (a valid OpenAPI 3.0
+#     document, every $ref resolves, its paths are exactly the router's routes),
+#     numbered into this script's plan.
 #
 # Exit status 0 when all is documented, 1 otherwise (each gap is a "not ok" line).
 # AUTHSVC_DOCS_DIRECTIVES / AUTHSVC_DOCS_API name other files (to test this script).
@@ -19,7 +22,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DIRECTIVES_MD=${AUTHSVC_DOCS_DIRECTIVES:-$ROOT/docs/directives.md}
 API_MD=${AUTHSVC_DOCS_API:-$ROOT/docs/api.md}
 ROUTER=$ROOT/src/router.c
-LABELS="Description Syntax Default Context Example"
+LABELS="Description Syntax Default Context Override Example"
 
 n=0
 failed=0
@@ -90,7 +93,10 @@ DIRS=$(directives)
 ROUTES=$(routes)
 ndirs=$(printf '%s\n' "$DIRS" | grep -c . || true)
 nroutes=$(printf '%s\n' "$ROUTES" | grep -c . || true)
-echo "1..$((ndirs + nroutes + 3))"
+OPENAPI_TAP=$(python3 "$ROOT/tools/dev/check-openapi.py" 2>&1)
+nopenapi=$(printf '%s\n' "$OPENAPI_TAP" | grep -cE '^(not )?ok ' || true)
+[ "$nopenapi" -gt 0 ] || nopenapi=1
+echo "1..$((ndirs + nroutes + 3 + nopenapi))"
 
 if [ "$ndirs" -gt 0 ] && [ -f "$DIRECTIVES_MD" ]; then
     ok "found $ndirs directives in the command table; $DIRECTIVES_MD exists"
@@ -148,8 +154,25 @@ for rt in $ROUTES; do
 done
 IFS=$oldifs
 
+# check-openapi.py's lines, renumbered; its diagnostics ("# ...") pass through.
+if printf '%s\n' "$OPENAPI_TAP" | grep -qE '^(not )?ok '; then
+    while IFS= read -r line; do
+        case $line in
+        "not ok "*) not_ok "openapi: $(printf '%s\n' "$line" | sed -E 's/^not ok [0-9]+ - //')" ;;
+        "ok "*) ok "openapi: $(printf '%s\n' "$line" | sed -E 's/^ok [0-9]+ - //')" ;;
+        "# "*" checks failed") ;;
+        "#"*) printf '%s\n' "$line" ;;
+        esac
+    done <<EOF
+$OPENAPI_TAP
+EOF
+else
+    not_ok "openapi: tools/dev/check-openapi.py gave no result"
+    printf '%s\n' "$OPENAPI_TAP" | sed 's/^/# /'
+fi
+
 if [ "$failed" -gt 0 ]; then
-    echo "# $failed of $n checks failed: document them in docs/directives.md / docs/api.md"
+    echo "# $failed of $n checks failed: document them in docs/directives.md / docs/api.md / docs/openapi.yaml"
     exit 1
 fi
 exit 0

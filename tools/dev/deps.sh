@@ -8,8 +8,9 @@ PKGS="apache2 apache2-dev libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql
 libjansson-dev libargon2-dev libssl-dev libcurl4-openssl-dev sqlite3 postgresql
 libapache2-mod-perl2 libwww-perl libjson-perl curl wrk bc python3 procps
 liboath-dev libqrencode-dev oathtool zbar-tools librsvg2-bin libxml2-utils
-python3-cryptography python3-jwt openssl prometheus
-chromium chromium-driver python3-selenium"
+python3-cryptography python3-jwt openssl argon2 python3-bcrypt prometheus
+chromium chromium-driver python3-selenium
+debhelper python3-yaml python3-jsonschema"
 
 missing=""
 for p in $PKGS; do

@@ -2,8 +2,9 @@
 # tools/dev/test.sh - the whole test suite; `make test` runs it after building.
 #
 #   1. the C unit tests (t/unit/run.sh), the migration tool's TAP test
-#      (prove tools/test-migrate.sh) and, if present, the docs check
-#      (prove tools/dev/check-docs.sh);
+#      (prove tools/test-migrate.sh), as root the Debian package's smoke test
+#      (tools/dev/deb-test.sh, run before handing over) and, if present, the docs
+#      check (prove tools/dev/check-docs.sh);
 #   2. the Apache::Test suite in t/ four times: SQLite and PostgreSQL (a throwaway
 #      cluster, tools/dev/pg.sh), each under the event and the prefork MPM, each run on
 #      a fresh database.
@@ -56,6 +57,11 @@ as_root() {
     if [ "${st[0]}" -gt 1 ] || [ "${st[1]}" -ne 0 ]; then
         echo "cannot copy the tree to $work"; echo "0 passed, 1 failed"; exit 1
     fi
+    # The .deb smoke test needs root: run here, its TAP counted with step 1 below.
+    if [ -z "${AUTHSVC_TEST_SKIP_PRE:-}" ] && [ -x "$ROOT/tools/dev/deb-test.sh" ]; then
+        echo "== Debian package (tools/dev/deb-test.sh, as root)"
+        "$ROOT/tools/dev/deb-test.sh" >"$work/deb.tap" 2>&1
+    fi
     chown -R "$TEST_USER:" "$work"
     chmod 755 "$work"
     echo "running the suite as $TEST_USER in $work/tree"
@@ -64,6 +70,7 @@ as_root() {
         HOME="$work" TMPDIR="$work/tmp" LANG=C.UTF-8 PGBIN="$PGBIN" \
         AUTHSVC_TEST_RUNS="$RUNS" AUTHSVC_TEST_SKIP_PRE="${AUTHSVC_TEST_SKIP_PRE:-}" \
         AUTHSVC_TEST_KEEP="$work/failed-runs" AUTHSVC_TEST_SUMMARY="$work/summary" \
+        AUTHSVC_TEST_DEB_TAP="$([ -f "$work/deb.tap" ] && echo "$work/deb.tap")" \
         bash "$work/tree/tools/dev/test.sh" "$@"
     rc=$?
     # Test artefacts (t/e2e.t's screenshots) replace those of the last run in the tree.
@@ -170,6 +177,12 @@ if [ -z "${AUTHSVC_TEST_SKIP_PRE:-}" ]; then
         keep_logs unit "$SCRATCH/unit.log"
     harness "migration tool" "$SCRATCH/migrate.log" prove -fo tools/test-migrate.sh ||
         keep_logs migrate "$SCRATCH/migrate.log"
+    if [ -n "${AUTHSVC_TEST_DEB_TAP:-}" ]; then
+        harness "Debian package" "$SCRATCH/deb.log" prove -fo --exec cat "$AUTHSVC_TEST_DEB_TAP" ||
+            keep_logs deb "$SCRATCH/deb.log"
+    else
+        echo "== Debian package: skipped (tools/dev/deb-test.sh installs a package: run make test as root)"
+    fi
     if [ -x tools/dev/check-docs.sh ]; then
         harness "docs" "$SCRATCH/docs.log" prove -fo tools/dev/check-docs.sh ||
             keep_logs docs "$SCRATCH/docs.log"

@@ -1,0 +1,213 @@
+/* config.c - authsvc-admin --config FILE: DBDriver and DBDParams from an httpd
+ * configuration file.
+ *
+ * A line scan, not httpd's parser: lines joined at a trailing backslash, comments
+ * skipped, directive names in any case, Include and IncludeOptional followed (wildcards
+ * and directories too; relative paths from ServerRoot when the files set it, else from
+ * the directory of FILE, as Debian's apache2.conf expects). The first DBDriver and the
+ * first DBDParams met win, whatever <VirtualHost>, <IfModule> or <IfDefine> they are
+ * in; ${VARIABLES} are not expanded. A second, different value is reported on stderr.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <glob.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <apr_strings.h>
+
+#include "admin.h"
+
+#define CONFIG_DEPTH_MAX 16
+#define CONFIG_LINE_MAX  16384
+
+typedef struct {
+    apr_pool_t *p;
+    const char *root;           /* where relative Include paths start */
+    const char *driver;
+    const char *params;
+} config_scan_t;
+
+static int scan_file(config_scan_t *cs, const char *path, int depth, int optional);
+
+/* The value of a directive: the rest of the line, without surrounding blanks and one
+ * pair of double quotes around all of it. */
+static const char *directive_value(apr_pool_t *p, const char *s)
+{
+    size_t len;
+
+    while (isspace((unsigned char)*s)) {
+        s++;
+    }
+    len = strlen(s);
+    while (len > 0 && isspace((unsigned char)s[len - 1])) {
+        len--;
+    }
+    if (len >= 2 && s[0] == '"' && s[len - 1] == '"') {
+        s++;
+        len -= 2;
+    }
+    return apr_pstrmemdup(p, s, len);
+}
+
+/* Include PATTERN: every file it names (a directory: every file in it, sorted). */
+static int scan_include(config_scan_t *cs, const char *pattern, int depth, int optional)
+{
+    const char *full = pattern[0] == '/' ? pattern
+                                         : apr_pstrcat(cs->p, cs->root, "/", pattern, NULL);
+    struct stat st;
+    glob_t g;
+    size_t i;
+    int rc = EXIT_OK, grc;
+
+    if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+        full = apr_pstrcat(cs->p, full, "/*", NULL);
+        optional = 1;           /* an empty directory is fine */
+    }
+    grc = glob(full, 0, NULL, &g);
+    if (grc == GLOB_NOMATCH) {
+        globfree(&g);
+        if (optional || strpbrk(full, "*?[") != NULL) {
+            return EXIT_OK;
+        }
+        fprintf(stderr, "%s: --config: Include %s: no such file\n", progname, full);
+        return EXIT_FAIL;
+    }
+    for (i = 0; grc == 0 && rc == EXIT_OK && i < g.gl_pathc; i++) {
+        if (stat(g.gl_pathv[i], &st) == 0 && S_ISREG(st.st_mode)) {
+            rc = scan_file(cs, g.gl_pathv[i], depth + 1, optional);
+        }
+    }
+    globfree(&g);
+    return rc;
+}
+
+/* One value: the first wins, a different later one is reported. */
+static void take(config_scan_t *cs, const char **slot, const char *name, const char *v,
+                 const char *path, int line)
+{
+    if (*slot == NULL) {
+        *slot = v;
+    }
+    else if (strcmp(*slot, v) != 0) {
+        fprintf(stderr, "%s: --config: %s:%d: another %s ignored (the first one is "
+                "used)\n", progname, path, line, name);
+    }
+    (void)cs;
+}
+
+static int scan_line(config_scan_t *cs, char *line, const char *path, int lineno,
+                     int depth)
+{
+    char *s = line, *name;
+    size_t n;
+
+    while (isspace((unsigned char)*s)) {
+        s++;
+    }
+    if (*s == '#' || *s == '\0' || *s == '<') {
+        return EXIT_OK;
+    }
+    name = s;
+    while (*s && !isspace((unsigned char)*s)) {
+        s++;
+    }
+    n = (size_t)(s - name);
+    if (n == 8 && strncasecmp(name, "DBDriver", n) == 0) {
+        take(cs, &cs->driver, "DBDriver", directive_value(cs->p, s), path, lineno);
+    }
+    else if (n == 9 && strncasecmp(name, "DBDParams", n) == 0) {
+        take(cs, &cs->params, "DBDParams", directive_value(cs->p, s), path, lineno);
+    }
+    else if (n == 10 && strncasecmp(name, "ServerRoot", n) == 0) {
+        cs->root = directive_value(cs->p, s);
+    }
+    else if (n == 7 && strncasecmp(name, "Include", n) == 0) {
+        return scan_include(cs, directive_value(cs->p, s), depth, 0);
+    }
+    else if (n == 15 && strncasecmp(name, "IncludeOptional", n) == 0) {
+        return scan_include(cs, directive_value(cs->p, s), depth, 1);
+    }
+    return EXIT_OK;
+}
+
+static int scan_file(config_scan_t *cs, const char *path, int depth, int optional)
+{
+    char *buf = apr_palloc(cs->p, CONFIG_LINE_MAX);
+    char *line = apr_palloc(cs->p, CONFIG_LINE_MAX);
+    size_t used = 0;
+    int lineno = 0, start = 1, rc = EXIT_OK;
+    FILE *f;
+
+    if (depth > CONFIG_DEPTH_MAX) {
+        fprintf(stderr, "%s: --config: %s: Includes nested more than %d deep\n",
+                progname, path, CONFIG_DEPTH_MAX);
+        return EXIT_FAIL;
+    }
+    if ((f = fopen(path, "r")) == NULL) {
+        if (optional && errno == ENOENT) {
+            return EXIT_OK;
+        }
+        fprintf(stderr, "%s: --config: cannot read %s: %s\n", progname, path,
+                strerror(errno));
+        return EXIT_FAIL;
+    }
+    line[0] = '\0';
+    while (rc == EXIT_OK && fgets(buf, CONFIG_LINE_MAX, f) != NULL) {
+        size_t len = strlen(buf);
+
+        lineno++;
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) {
+            buf[--len] = '\0';
+        }
+        if (used == 0) {
+            start = lineno;
+        }
+        if (used + len + 1 > CONFIG_LINE_MAX) {
+            fprintf(stderr, "%s: --config: %s:%d: line too long\n", progname, path,
+                    lineno);
+            rc = EXIT_FAIL;
+            break;
+        }
+        memcpy(line + used, buf, len + 1);
+        used += len;
+        if (used > 0 && line[used - 1] == '\\') {
+            line[used - 1] = ' ';       /* continued on the next line */
+            continue;
+        }
+        rc = scan_line(cs, line, path, start, depth);
+        used = 0;
+    }
+    if (rc == EXIT_OK && used > 0) {
+        rc = scan_line(cs, line, path, start, depth);
+    }
+    fclose(f);
+    return rc;
+}
+
+int config_read(apr_pool_t *p, const char *file, const char **driver,
+                const char **params)
+{
+    config_scan_t cs = {p, NULL, NULL, NULL};
+    const char *slash = strrchr(file, '/');
+    int rc;
+
+    cs.root = slash ? apr_pstrmemdup(p, file, (size_t)(slash - file)) : ".";
+    if (slash == file) {
+        cs.root = "/";
+    }
+    rc = scan_file(&cs, file, 0, 0);
+    if (rc != EXIT_OK) {
+        return rc;
+    }
+    if (cs.driver == NULL && cs.params == NULL) {
+        fprintf(stderr, "%s: --config: no DBDriver or DBDParams in %s or the files it "
+                "includes\n", progname, file);
+        return EXIT_FAIL;
+    }
+    *driver = cs.driver;
+    *params = cs.params;
+    return EXIT_OK;
+}
