@@ -95,7 +95,10 @@ mod_authsvc demo is running (stop it with: make stop)
   private page   http://127.0.0.1:8080/private/   (Require authsvc)
   step-up page   http://127.0.0.1:8080/secure/    (Require authsvc mfa)
   JSON API       http://127.0.0.1:8080/api/
-  health         http://127.0.0.1:8080/health
+  health         http://127.0.0.1:8080/health   (?probe=live: without the database)
+  metrics        http://127.0.0.1:8080/metrics  (Prometheus; from this machine only)
+  admin API      http://127.0.0.1:8080/api/admin/users  (role admin and two-step sign-in)
+  admin tool     tools/authsvc-admin --driver sqlite3 --params $STATE/authsvc.db user list
   database       $STATE/authsvc.db
   error log      $STATE/error.log
   mail           $STATE/mail/*.eml   (verification and reset links land here)
