@@ -352,6 +352,8 @@ is($tc2->login($tf->{email}, $tf->{password})->code, 200, 'the target signs in t
 {
     my ($dc, $df, $du) = account(vhost => 'mfa');
     my $did = $du->{id};
+    is($admin->post("/admin/users/$did/roles", {role => 'scrubtest'})->code, 200,
+       'a role added by the administrator');
     my $res = $admin->del("/admin/users/$did");
     is($res->code, 204, 'DELETE /admin/users/{id}');
     ok(!user_row($df->{email}), '... the account is gone');
@@ -359,6 +361,14 @@ is($tc2->login($tf->{email}, $tf->{password})->code, 200, 'the target signs in t
     problem_ok($admin->get("/admin/users/$did"), 404, 'not_found', '... GET: 404');
     my ($e) = admin_events($did, 'admin_user_deleted');
     is($e && $e->{d}{admin}, $aid, 'admin_user_deleted with the admin id');
+    # The deletion scrubs the account's own rows, not the record of who administered it.
+    my ($ra) = admin_events($did, 'admin_role_added');
+    is($ra && $ra->{d}{admin}, $aid, '... the earlier admin_role_added keeps its admin id');
+    is($ra && $ra->{d}{role}, 'scrubtest', '... and its role');
+    ok($ra && defined $ra->{ip}, "... and the administrator's address");
+    my ($li) = audit_events($did, 'login_success');
+    ok($li && !defined $li->{ip} && !defined $li->{detail},
+       "... while the account's own sign-in lost its address");
     problem_ok($admin->del("/admin/users/$did"), 404, 'not_found', 'DELETE again: 404');
 }
 
