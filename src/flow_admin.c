@@ -489,12 +489,16 @@ static const authsvc_fail_t *refused(request_rec *r, act_tx_t *tx,
         }
         tx->role = role->s;
     }
+    /* Their own second factor too: DELETE /users/me/mfa asks for the password and a
+     * code, which this route does not. */
     if (self && (tx->act == AUTHSVC_ADMIN_DISABLE || tx->act == AUTHSVC_ADMIN_DELETE ||
+                 tx->act == AUTHSVC_ADMIN_RESET_MFA ||
                  (tx->act == AUTHSVC_ADMIN_ROLE_REMOVE &&
                   strcmp(tx->role, AUTHSVC_ADMIN_ROLE) == 0))) {
         return authsvc_fail(r, "admin_self_action",
-                            "administrators cannot disable or delete their own account, "
-                            "nor take their own admin role; ask another administrator");
+                            "administrators cannot disable, delete or reset the second "
+                            "factor of their own account, nor take their own admin role; "
+                            "ask another administrator (or use DELETE /users/me/mfa)");
     }
     return NULL;
 }

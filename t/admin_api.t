@@ -343,6 +343,15 @@ is($tc2->login($tf->{email}, $tf->{password})->code, 200, 'the target signs in t
     is($e && $e->{d}{admin}, $aid, 'mfa_disabled with the admin id');
     is($e && $e->{d}{reason}, 'admin', '... reason admin');
     problem_ok($admin->del("/admin/users/$mid/mfa"), 409, 'mfa_not_enabled', 'again: 409');
+
+    # An administrator resets another's second factor, never their own (no password, no
+    # code here): with MFA on, the administrator's own reset is refused and changes nothing.
+    my $ma = mfa_account(roles => 'admin');
+    my $mc = mfa_login($ma);
+    problem_ok($mc->del("/admin/users/$ma->{u}{id}/mfa"), 409, 'admin_self_action',
+               'an administrator cannot reset their own MFA');
+    ok(defined user_row($ma->{f}{email})->{mfa_enabled_at}, '... it stays on');
+    is(scalar(admin_events($ma->{u}{id}, 'mfa_disabled')), 0, '... no audit row');
     is(client(vhost => 'mfa')->login($m->{f}{email}, $m->{f}{password})->code, 200,
        'the user signs in with the password alone');
 }
