@@ -586,6 +586,20 @@ static const authsvc_fail_t *audit_user(request_rec *r, authsvc_db_t *db, const 
     return NULL;
 }
 
+/* The login of an event without an account is only what someone typed, maybe a
+ * password in the wrong field: it stays in the table, and is not shown. */
+static void hide_stray_logins(apr_array_header_t *events)
+{
+    int i;
+
+    for (i = 0; i < events->nelts; i++) {
+        authsvc_event_t *e = &APR_ARRAY_IDX(events, i, authsvc_event_t);
+        if (e->user_id == NULL) {
+            e->login = NULL;
+        }
+    }
+}
+
 const authsvc_fail_t *authsvc_flow_admin_audit(request_rec *r,
                                                const authsvc_admin_audit_in_t *in,
                                                authsvc_events_out_t *out)
@@ -633,5 +647,6 @@ const authsvc_fail_t *authsvc_flow_admin_audit(request_rec *r,
     last = page_end(out->events, q.limit - 1);
     out->next =
         last ? cursor_make(r->pool, apr_pstrcat(r->pool, "a", last->id, NULL)) : NULL;
+    hide_stray_logins(out->events);
     return NULL;
 }

@@ -446,6 +446,18 @@ is($tc2->login($tf->{email}, $tf->{password})->code, 200, 'the target signs in t
         fields_ok(problem_ok($admin->get("/admin/audit?$qs"), 422, 'validation_failed',
                              "GET /admin/audit?$qs"), $fields, $qs);
     }
+    # What was typed for an unknown login (it may be a password) is not shown.
+    my $typed = 'typed-' . random_token();
+    client(vhost => 'mfa')->login($typed, 'whatever password');
+    my ($stray) = grep { defined $_->{login} && $_->{login} eq $typed }
+        @{ audit_rows('user_id IS NULL AND event = ' . sql_str('login_failure')) };
+    ok($stray, 'an unknown login is stored with what was typed');
+    my @fails = @{ json_body($admin->get('/admin/audit?event=login_failure&limit=100'))->{events} };
+    my ($shown) = grep { $stray && $_->{id} == $stray->{id} } @fails;
+    ok($shown, '... GET /admin/audit lists it');
+    ok($shown && exists $shown->{login} && !defined $shown->{login}, '... with login null');
+    ok(!(grep { !defined $_->{user_id} && defined $_->{login} } @fails),
+       '... as every event without an account');
     is($plain->get('/admin/audit')->code, 403, 'the audit trail: not for others');
     for my $path ("/admin/users/$tid", '/admin/users?limit=1', "/admin/audit?user=$tid") {
         my $r = $admin->get($path);
