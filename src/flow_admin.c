@@ -8,6 +8,7 @@
 #include "apr_lib.h"
 
 #include "audit.h"
+#include "config.h"
 #include "crypto.h"
 #include "flow.h"
 #include "guard.h"
@@ -19,8 +20,37 @@
 #define ROLE_MAX 64
 #define EVENT_MAX 64
 
+/* AuthsvcAdminRequireMFA: the caller's session (or access token, whose amr says so)
+ * passed a second factor, by the rule of "Require authsvc mfa". NULL when it did or
+ * need not; else the guard's step-up problem (mfa_enrollment_required for an account
+ * without a second factor, reauthentication_required for a session without one). */
+static const authsvc_fail_t *second_factor(request_rec *r, const authsvc_identity_t *id)
+{
+    authsvc_require_t *req = NULL;
+    const char *prompt = NULL, *code;
+
+    if (!authsvc_config_admin_mfa(authsvc_srv(r->server))) {
+        return NULL;
+    }
+    if (authsvc_guard_parse(r->pool, "mfa", &req) != NULL ||
+        (code = authsvc_guard_step_up(id, req, 0, AUTHSVC_NOW(), &prompt)) == NULL) {
+        return NULL;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "admin API refused to user %s: no second factor in this session "
+                  "(AuthsvcAdminRequireMFA)", id->user->id);
+    return authsvc_fail(r, code,
+                        strcmp(code, "mfa_enrollment_required") == 0
+                            ? "the admin API needs two-step sign-in: set it up (POST "
+                              "/users/me/mfa), then sign in with it"
+                            : "the admin API needs a session that passed the second "
+                              "factor: sign in again (or POST /auth/reauthenticate) "
+                              "with your code");
+}
+
 /* The caller: an administrator, judged on the stored account (a cached identity may
- * predate a role change); *me is that account. */
+ * predate a role change), with a second factor where AuthsvcAdminRequireMFA says so;
+ * *me is that account. */
 static const authsvc_fail_t *admin(request_rec *r, authsvc_db_t **db, authsvc_user_t **me)
 {
     authsvc_identity_t *id = NULL, stored;
@@ -38,7 +68,7 @@ static const authsvc_fail_t *admin(request_rec *r, authsvc_db_t **db, authsvc_us
                       "admin API refused to user %s: not an administrator", (*me)->id);
         return authsvc_fail(r, "forbidden", "this needs the role " AUTHSVC_ADMIN_ROLE);
     }
-    return NULL;
+    return second_factor(r, &stored);
 }
 
 /* 1 when s has 1 to max characters, each a letter, a digit or one of `extra`. */

@@ -375,7 +375,7 @@ is($tc2->login($tf->{email}, $tf->{password})->code, 200, 'the target signs in t
     is($ra && $ra->{d}{admin}, $aid, '... the earlier admin_role_added keeps its admin id');
     is($ra && $ra->{d}{role}, 'scrubtest', '... and its role');
     ok($ra && defined $ra->{ip}, "... and the administrator's address");
-    my ($li) = audit_events($did, 'login_success');
+    my ($li) = @{ audit_events($did, 'login_success') };
     ok($li && !defined $li->{ip} && !defined $li->{detail},
        "... while the account's own sign-in lost its address");
     problem_ok($admin->del("/admin/users/$did"), 404, 'not_found', 'DELETE again: 404');
