@@ -356,6 +356,26 @@ is($tc2->login($tf->{email}, $tf->{password})->code, 200, 'the target signs in t
        'the user signs in with the password alone');
 }
 
+# ---- AuthsvcAdminRequireMFA (On on the vhost adminmfa) ------------------------------------
+
+{
+    my ($pc, $pf2, $pu2) = account(vhost => 'adminmfa', roles => 'admin', verified => 1);
+    problem_ok($pc->get('/admin/users?limit=1'), 403, 'mfa_enrollment_required',
+               'AuthsvcAdminRequireMFA: a password-only administrator is refused');
+    problem_ok($pc->post("/admin/users/$pu->{id}/disable", undef), 403,
+               'mfa_enrollment_required', '... for an action too');
+    is(user_row($pf->{email})->{status}, 'active', '... which changed nothing');
+    my $ma = mfa_account(vhost => 'adminmfa', roles => 'admin');
+    problem_ok($ma->{c}->get('/admin/users?limit=1'), 401, 'reauthentication_required',
+               '... an MFA administrator whose session passed no second factor');
+    my $mc = mfa_login($ma);
+    my $res = $mc->get('/admin/users?limit=1');
+    is($res->code, 200, '... signed in with the second factor: allowed') or diag($res->content);
+    is($mc->get("/admin/users/$pu->{id}")->code, 200, '... GET one account');
+    is($admin->get('/admin/users?limit=1')->code, 200,
+       'AuthsvcAdminRequireMFA Off (elsewhere): a password-only administrator passes');
+}
+
 # ---- delete ------------------------------------------------------------------------------
 
 {
