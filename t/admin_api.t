@@ -253,6 +253,39 @@ is($tc2->login($tf->{email}, $tf->{password})->code, 200, 'the target signs in t
                'an administrator cannot drop their own admin role');
 }
 
+# An action rolled back leaves no record: no row, and no audit line in the error log (the
+# line waits for the commit). A trigger refuses the audit row of one role, so the change
+# and its row roll back together.
+{
+    my (undef, $xf, $xu) = account(vhost => 'mfa');
+    my $xid = $xu->{id};
+    my $detail = '%"role":"failaudit"%';
+    if (backend() eq 'pgsql') {
+        db_do(q{CREATE FUNCTION authsvc_test_refuse() RETURNS trigger LANGUAGE plpgsql AS }
+              . q{$$ BEGIN RAISE EXCEPTION 'test: audit row refused'; END $$});
+        db_do(q{CREATE TRIGGER authsvc_test_refuse BEFORE INSERT ON audit_log FOR EACH ROW }
+              . "WHEN (NEW.detail LIKE '$detail') EXECUTE FUNCTION authsvc_test_refuse()");
+    }
+    else {
+        db_do(q{CREATE TRIGGER authsvc_test_refuse BEFORE INSERT ON audit_log }
+              . "WHEN NEW.detail LIKE '$detail' BEGIN SELECT RAISE(ABORT, 'test: audit "
+              . 'row refused'); END');
+    }
+    my $mark = error_log_mark();
+    my $res = $admin->post("/admin/users/$xid/roles", {role => 'failaudit'});
+    my $log = error_log_since($mark);
+    db_do('DROP TRIGGER authsvc_test_refuse' . (backend() eq 'pgsql' ? ' ON audit_log' : ''));
+    db_do('DROP FUNCTION authsvc_test_refuse()') if backend() eq 'pgsql';
+    problem_ok($res, 503, 'unavailable', 'an action whose audit row fails: 503');
+    unlike(user_row($xf->{email})->{roles}, qr/failaudit/, '... the change rolled back');
+    unlike($log, qr/audit event=admin_role_added user=\Q$xid\E/, '... and no audit line');
+    like($log, qr/rolled back: audit line admin_role_added dropped/, '... dropped (debug)');
+    is($admin->post("/admin/users/$xid/roles", {role => 'afterfail'})->code, 200,
+       'the next action works');
+    like(error_log_since($mark), qr/audit event=admin_role_added user=\Q$xid\E .*stored=yes/,
+         '... and has its line after the commit');
+}
+
 # ---- end every session -------------------------------------------------------------------
 
 {
