@@ -269,7 +269,7 @@ is($tc2->login($tf->{email}, $tf->{password})->code, 200, 'the target signs in t
     else {
         db_do(q{CREATE TRIGGER authsvc_test_refuse BEFORE INSERT ON audit_log }
               . "WHEN NEW.detail LIKE '$detail' BEGIN SELECT RAISE(ABORT, 'test: audit "
-              . 'row refused'); END');
+              . "row refused'); END");
     }
     my $mark = error_log_mark();
     my $res = $admin->post("/admin/users/$xid/roles", {role => 'failaudit'});
