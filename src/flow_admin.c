@@ -117,7 +117,7 @@ static int count_param(const char *s, int max)
     return v >= 1 && v <= max ? (int)v : 0;
 }
 
-/* limit: AUTHSVC_ADMIN_PAGE when absent; 0 after adding a field error. */
+/* limit: AUTHSVC_ADMIN_PAGE when absent (or empty); 0 after adding a field error. */
 static int limit_param(request_rec *r, const char *s, apr_array_header_t **errs)
 {
     int n = s == NULL ? AUTHSVC_ADMIN_PAGE : count_param(s, AUTHSVC_ADMIN_MAX);
@@ -171,10 +171,10 @@ static apr_int64_t digits(const char *s, char end, const char **rest)
     apr_int64_t v = 0;
     int n = 0;
 
-    for (; apr_isdigit(*s) && n < 19; s++, n++) {
+    for (; apr_isdigit(*s) && n < 18; s++, n++) { /* a 19th would overflow */
         v = v * 10 + (*s - '0');
     }
-    if (n == 0 || n > 18 || *s != end) {
+    if (n == 0 || *s != end) {
         return -1;
     }
     *rest = s;
@@ -195,6 +195,15 @@ static int fixed(const char **s, int n)
     return v;
 }
 
+/* The days of month mon (0-11) of year (from 1900, as struct tm has it). */
+static int month_days(int year, int mon)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y = year + 1900;
+
+    return mon == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 29 : days[mon];
+}
+
 /* ISO 8601 in UTC or with an offset: 2026-11-21, 2026-11-21T08:00:00Z,
  * 2026-11-21T09:00:00.5+01:00. 1 with *out in Unix seconds. */
 static int iso8601(const char *s, apr_int64_t *out)
@@ -206,8 +215,8 @@ static int iso8601(const char *s, apr_int64_t *out)
     memset(&tm, 0, sizeof(tm));
     tm.tm_year = fixed(&s, 4) - 1900;
     if (*s++ != '-' || (tm.tm_mon = fixed(&s, 2) - 1) < 0 || tm.tm_mon > 11 ||
-        *s++ != '-' || (tm.tm_mday = fixed(&s, 2)) < 1 || tm.tm_mday > 31 ||
-        tm.tm_year < 70) {
+        *s++ != '-' || (tm.tm_mday = fixed(&s, 2)) < 1 || tm.tm_year < 70 ||
+        tm.tm_mday > month_days(tm.tm_year, tm.tm_mon)) {
         return 0;
     }
     if (*s == 'T' || *s == 't') {
@@ -263,10 +272,20 @@ static apr_int64_t time_param(request_rec *r, const char *name, const char *s,
     return dflt;
 }
 
-/* Empty query values count as absent. */
-static const char *given(const char *s)
+/* A query parameter's value: NULL when absent or empty (empty values count as
+ * absent); NULL after adding a field error when it is not UTF-8 (the databases would
+ * refuse it: PostgreSQL fails the whole statement). */
+static const char *param(request_rec *r, const char *name, const char *s,
+                         apr_array_header_t **errs)
 {
-    return s != NULL && *s != '\0' ? s : NULL;
+    if (s == NULL || *s == '\0') {
+        return NULL;
+    }
+    if (authsvc_text_utf8_length(s, strlen(s)) < 0) {
+        authsvc_problem_field(r, errs, name, "invalid", "must be UTF-8 text");
+        return NULL;
+    }
+    return s;
 }
 
 /* ---- GET /admin/users, GET /admin/users/{id} ----------------------------------- */
@@ -311,7 +330,8 @@ const authsvc_fail_t *authsvc_flow_admin_users(request_rec *r,
     authsvc_user_search_t q;
     authsvc_user_t *me;
     authsvc_db_t *db;
-    const char *text = given(in->q), *status = given(in->status);
+    const char *text = param(r, "q", in->q, &errs), *cursor;
+    const char *status = param(r, "status", in->status, &errs);
 
     if ((fail = admin(r, &db, &me)) != NULL) {
         return fail;
@@ -327,8 +347,9 @@ const authsvc_fail_t *authsvc_flow_admin_users(request_rec *r,
         authsvc_problem_field(r, &errs, "status", "invalid",
                               "must be active or disabled");
     }
-    q.limit = limit_param(r, in->limit, &errs);
-    if (given(in->cursor) != NULL && !users_cursor(r, in->cursor, &q)) {
+    q.limit = limit_param(r, param(r, "limit", in->limit, &errs), &errs);
+    if ((cursor = param(r, "cursor", in->cursor, &errs)) != NULL &&
+        !users_cursor(r, cursor, &q)) {
         authsvc_problem_field(r, &errs, "cursor", "invalid",
                               "must be the next cursor of a previous page");
     }
@@ -646,8 +667,8 @@ const authsvc_fail_t *authsvc_flow_admin_audit(request_rec *r,
         return fail;
     }
     memset(&q, 0, sizeof(q));
-    q.user_id = given(in->user);
-    q.event = given(in->event);
+    q.user_id = param(r, "user", in->user, &errs);
+    q.event = param(r, "event", in->event, &errs);
     if (q.user_id != NULL && !audit_user_ok(r, &q.user_id)) {
         authsvc_problem_field(r, &errs, "user", "invalid",
                               "must be a user id, an email address or a username");
@@ -655,12 +676,13 @@ const authsvc_fail_t *authsvc_flow_admin_audit(request_rec *r,
     if (q.event != NULL && !word(q.event, EVENT_MAX, "_")) {
         authsvc_problem_field(r, &errs, "event", "invalid", "must be an event name");
     }
-    q.since = time_param(r, "since", given(in->since), 0, &errs);
-    q.until = time_param(r, "until", given(in->until), APR_INT64_MAX, &errs);
-    q.limit = limit_param(r, in->limit, &errs);
+    q.since = time_param(r, "since", param(r, "since", in->since, &errs), 0, &errs);
+    q.until =
+        time_param(r, "until", param(r, "until", in->until, &errs), APR_INT64_MAX, &errs);
+    q.limit = limit_param(r, param(r, "limit", in->limit, &errs), &errs);
     q.before = APR_INT64_MAX;
-    if (given(in->cursor) != NULL && ((c = cursor_open(r, in->cursor, 'a')) == NULL ||
-                                      (q.before = digits(c, '\0', &rest)) < 1)) {
+    if ((c = param(r, "cursor", in->cursor, &errs)) != NULL &&
+        ((c = cursor_open(r, c, 'a')) == NULL || (q.before = digits(c, '\0', &rest)) < 1)) {
         authsvc_problem_field(r, &errs, "cursor", "invalid",
                               "must be the next cursor of a previous page");
     }

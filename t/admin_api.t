@@ -161,7 +161,8 @@ for my $i (1 .. 5) {
 # Bad parameters.
 for my $case (['limit=0', {limit => 'invalid'}], ['limit=101', {limit => 'invalid'}],
               ['limit=abc', {limit => 'invalid'}], ['limit=-1', {limit => 'invalid'}],
-              ['limit=', {limit => 'invalid'}],
+              ['q=%FF', {q => 'invalid'}], ['q=ab%C3', {q => 'invalid'}],
+              ['q=%ED%A0%80', {q => 'invalid'}], ['status=%FF', {status => 'invalid'}],
               ['status=gone', {status => 'invalid'}], ['cursor=%21%21', {cursor => 'invalid'}],
               ['cursor=' . b64url_enc('a42'), {cursor => 'invalid'}],
               ['cursor=' . b64url_enc('u12.bad id'), {cursor => 'invalid'}],
@@ -171,6 +172,14 @@ for my $case (['limit=0', {limit => 'invalid'}], ['limit=101', {limit => 'invali
     my $p = problem_ok($admin->get("/admin/users?$qs"), 422, 'validation_failed',
                        "GET /admin/users?" . substr($qs, 0, 30));
     fields_ok($p, $fields, $qs =~ s/=.*//r);
+}
+# Empty values count as absent, limit= too.
+{
+    my $res = $admin->get('/admin/users?' . q_of(q => $tag) . '&limit=&cursor=&status=');
+    is($res->code, 200, 'empty limit=, cursor=, status=: as absent');
+    is(scalar @{ json_body($res)->{users} }, 5, '... the default page');
+    my $u8 = json_body($admin->get('/admin/users?q=%C3%A9' . $tag));
+    is(ref $u8->{users}, 'ARRAY', 'q= valid UTF-8 (non-ASCII): a list');
 }
 
 # ---- one account -------------------------------------------------------------------------
@@ -255,27 +264,24 @@ is($tc2->login($tf->{email}, $tf->{password})->code, 200, 'the target signs in t
 
 # An action rolled back leaves no record: no row, and no audit line in the error log (the
 # line waits for the commit). A trigger refuses the audit row of one role, so the change
-# and its row roll back together.
-{
+# and its row roll back together. PostgreSQL only: on SQLite, creating a trigger changes
+# the schema under mod_dbd's prepared statements, which apr_dbd's driver never prepares
+# again ("database schema has changed" for the rest of the run).
+SKIP: {
+    skip 'the rollback test needs PostgreSQL (a trigger under live prepared statements)', 6
+        unless backend() eq 'pgsql';
     my (undef, $xf, $xu) = account(vhost => 'mfa');
     my $xid = $xu->{id};
-    my $detail = '%"role":"failaudit"%';
-    if (backend() eq 'pgsql') {
-        db_do(q{CREATE FUNCTION authsvc_test_refuse() RETURNS trigger LANGUAGE plpgsql AS }
-              . q{$$ BEGIN RAISE EXCEPTION 'test: audit row refused'; END $$});
-        db_do(q{CREATE TRIGGER authsvc_test_refuse BEFORE INSERT ON audit_log FOR EACH ROW }
-              . "WHEN (NEW.detail LIKE '$detail') EXECUTE FUNCTION authsvc_test_refuse()");
-    }
-    else {
-        db_do(q{CREATE TRIGGER authsvc_test_refuse BEFORE INSERT ON audit_log }
-              . "WHEN NEW.detail LIKE '$detail' BEGIN SELECT RAISE(ABORT, 'test: audit "
-              . "row refused'); END");
-    }
+    db_do(q{CREATE FUNCTION authsvc_test_refuse() RETURNS trigger LANGUAGE plpgsql AS }
+          . q{$$ BEGIN RAISE EXCEPTION 'test: audit row refused'; END $$});
+    db_do(q{CREATE TRIGGER authsvc_test_refuse BEFORE INSERT ON audit_log FOR EACH ROW }
+          . q{WHEN (NEW.detail LIKE '%"role":"failaudit"%') }
+          . q{EXECUTE FUNCTION authsvc_test_refuse()});
     my $mark = error_log_mark();
     my $res = $admin->post("/admin/users/$xid/roles", {role => 'failaudit'});
     my $log = error_log_since($mark);
-    db_do('DROP TRIGGER authsvc_test_refuse' . (backend() eq 'pgsql' ? ' ON audit_log' : ''));
-    db_do('DROP FUNCTION authsvc_test_refuse()') if backend() eq 'pgsql';
+    db_do('DROP TRIGGER authsvc_test_refuse ON audit_log');
+    db_do('DROP FUNCTION authsvc_test_refuse()');
     problem_ok($res, 503, 'unavailable', 'an action whose audit row fails: 503');
     unlike(user_row($xf->{email})->{roles}, qr/failaudit/, '... the change rolled back');
     unlike($log, qr/audit event=admin_role_added user=\Q$xid\E/, '... and no audit line');
@@ -480,6 +486,9 @@ is($tc2->login($tf->{email}, $tf->{password})->code, 200, 'the target signs in t
        scalar @ids, 'until tomorrow: everything');
     is(scalar @{ json_body($admin->get("/admin/audit?user=$tid&until=2000-01-01"))->{events} }, 0,
        'until 2000-01-01: nothing');
+    is($admin->get("/admin/audit?user=$tid&until=2024-02-29")->code, 200,
+       'until 2024-02-29 (a leap day): valid');
+    is($admin->get("/admin/audit?user=$tid&limit=")->code, 200, 'limit= empty: the default');
     my $since = time - 2 * 86400;
     my @s = gmtime($since);
     my $off = sprintf '%04d-%02d-%02dT%02d:%02d:%02d+02:00', $s[5] + 1900, $s[4] + 1, $s[3],
@@ -489,6 +498,13 @@ is($tc2->login($tf->{email}, $tf->{password})->code, 200, 'the target signs in t
 
     for my $case (['since=yesterday', {since => 'invalid'}],
                   ['until=2026-13-01', {until => 'invalid'}],
+                  ['until=2026-02-31', {until => 'invalid'}],
+                  ['until=2025-02-29', {until => 'invalid'}],
+                  ['since=2026-04-31T00:00:00Z', {since => 'invalid'}],
+                  ['since=1234567890123456789', {since => 'invalid'}],
+                  ['cursor=' . b64url_enc('a1234567890123456789'), {cursor => 'invalid'}],
+                  ['user=%FF', {user => 'invalid'}], ['event=%C3%28', {event => 'invalid'}],
+                  ['since=%FF', {since => 'invalid'}],
                   ['since=2026-01-01T25:00:00Z', {since => 'invalid'}],
                   ['limit=1000', {limit => 'invalid'}],
                   ['cursor=' . b64url_enc('u1.x'), {cursor => 'invalid'}],
