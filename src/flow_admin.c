@@ -18,6 +18,8 @@
 #define ID_MAX 64     /* user ids are UUIDs; anything longer is no id of ours */
 #define QUERY_MAX 200 /* search text, in bytes */
 #define ROLE_MAX 64
+#define ROLES_MAX 32          /* roles an account may have ... */
+#define ROLES_BYTES_MAX 1024  /* ... and their length, spaces included */
 #define EVENT_MAX 64
 
 /* AuthsvcAdminRequireMFA: the caller's session (or access token, whose amr says so)
@@ -445,6 +447,18 @@ static const char *roles_with(apr_pool_t *p, const char *roles, const char *role
     return out;
 }
 
+/* 1 when roles (space-separated) are more than an account may have. */
+static int too_many(const char *roles)
+{
+    int n = *roles != '\0';
+    const char *p;
+
+    for (p = roles; (p = strchr(p, ' ')) != NULL; p++) {
+        n++;
+    }
+    return n > ROLES_MAX || strlen(roles) > ROLES_BYTES_MAX;
+}
+
 /* The change itself; the event to audit in *event, and what to add to the detail. */
 static apr_status_t change(authsvc_db_t *db, act_tx_t *tx, const char **event,
                            authsvc_json_t *d)
@@ -496,6 +510,9 @@ static apr_status_t change(authsvc_db_t *db, act_tx_t *tx, const char **event,
         tx->roles = roles_with(tx->r->pool, tx->u->roles, tx->role, add, &done);
         if (!done) {
             return APR_EEXIST;
+        }
+        if (add && too_many(tx->roles)) {
+            return APR_ENOSPC;
         }
         rv = authsvc_users_set_roles(db, id, tx->u->roles, tx->roles, &done);
         return rv == APR_SUCCESS && !done ? APR_EAGAIN : rv;
@@ -586,6 +603,13 @@ const authsvc_fail_t *authsvc_flow_admin_act(request_rec *r, const char *id,
     }
     if (rv == APR_EAGAIN) {
         return authsvc_fail(r, "unavailable", "the roles changed meanwhile; try again");
+    }
+    if (rv == APR_ENOSPC) {
+        apr_array_header_t *errs = NULL;
+        authsvc_problem_field(r, &errs, "role", "too_many",
+                              "an account has at most " APR_STRINGIFY(ROLES_MAX) " roles, "
+                              APR_STRINGIFY(ROLES_BYTES_MAX) " bytes in all; remove one first");
+        return authsvc_fail_fields(r, errs);
     }
     if (rv != APR_SUCCESS && rv != APR_EEXIST) { /* EEXIST: it was so already */
         return authsvc_fail(r, "unavailable",

@@ -260,6 +260,21 @@ is($tc2->login($tf->{email}, $tf->{password})->code, 200, 'the target signs in t
                'invalid_json', 'broken JSON');
     problem_ok($admin->del("/admin/users/$aid/roles/admin"), 409, 'admin_self_action',
                'an administrator cannot drop their own admin role');
+
+    # At most 32 roles, 1024 bytes in all.
+    my (undef, $rf, $ru) = account(vhost => 'mfa');
+    db_do('UPDATE users SET roles = ' . sql_str(join ' ', map { "r$_" } 1 .. 31)
+          . ' WHERE id = ' . sql_str($ru->{id}));
+    is($admin->post("/admin/users/$ru->{id}/roles", {role => 'r32'})->code, 200,
+       'a 32nd role');
+    fields_ok(problem_ok($admin->post("/admin/users/$ru->{id}/roles", {role => 'r33'}), 422,
+                         'validation_failed', 'a 33rd role'), {role => 'too_many'}, 'role');
+    db_do('UPDATE users SET roles = ' . sql_str(join ' ', map { sprintf 'long%02d' . ('x' x 58), $_ } 1 .. 15)
+          . ' WHERE id = ' . sql_str($ru->{id}));
+    fields_ok(problem_ok($admin->post("/admin/users/$ru->{id}/roles", {role => 'y' x 64}), 422,
+                         'validation_failed', 'a role past 1024 bytes'), {role => 'too_many'},
+              'role');
+    is(scalar(split / /, user_row($rf->{email})->{roles}), 15, '... nothing added');
 }
 
 # An action rolled back leaves no record: no row, and no audit line in the error log (the
