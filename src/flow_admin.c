@@ -571,6 +571,35 @@ static const authsvc_fail_t *refused(request_rec *r, act_tx_t *tx,
     return NULL;
 }
 
+/* The answer to a transaction that did not go through; NULL when it did (APR_EEXIST:
+ * it was so already). */
+static const authsvc_fail_t *act_failed(request_rec *r, authsvc_admin_action_t act,
+                                        apr_status_t rv)
+{
+    apr_array_header_t *errs = NULL;
+
+    if (rv == APR_EEXIST && act == AUTHSVC_ADMIN_RESET_MFA) {
+        return authsvc_fail(r, "mfa_not_enabled", "this account has no second factor");
+    }
+    if (rv == APR_EAGAIN) {
+        return authsvc_fail(r, "unavailable", "the roles changed meanwhile; try again");
+    }
+    if (rv == APR_ENOENT) { /* deleted by a concurrent request */
+        return authsvc_fail(r, "not_found", "no such user");
+    }
+    if (rv == APR_ENOSPC) {
+        authsvc_problem_field(r, &errs, "role", "too_many",
+                              "an account has at most " APR_STRINGIFY(ROLES_MAX) " roles, "
+                              APR_STRINGIFY(ROLES_BYTES_MAX) " bytes in all; remove one "
+                              "first");
+        return authsvc_fail_fields(r, errs);
+    }
+    if (rv != APR_SUCCESS && rv != APR_EEXIST) {
+        return authsvc_fail(r, "unavailable", "the change could not be stored; try again");
+    }
+    return NULL;
+}
+
 const authsvc_fail_t *authsvc_flow_admin_act(request_rec *r, const char *id,
                                              authsvc_admin_action_t act,
                                              const authsvc_field_t *role,
@@ -598,22 +627,8 @@ const authsvc_fail_t *authsvc_flow_admin_act(request_rec *r, const char *id,
         return fail;
     }
     rv = authsvc_store_transaction(db, act_tx, &tx);
-    if (rv == APR_EEXIST && act == AUTHSVC_ADMIN_RESET_MFA) {
-        return authsvc_fail(r, "mfa_not_enabled", "this account has no second factor");
-    }
-    if (rv == APR_EAGAIN) {
-        return authsvc_fail(r, "unavailable", "the roles changed meanwhile; try again");
-    }
-    if (rv == APR_ENOSPC) {
-        apr_array_header_t *errs = NULL;
-        authsvc_problem_field(r, &errs, "role", "too_many",
-                              "an account has at most " APR_STRINGIFY(ROLES_MAX) " roles, "
-                              APR_STRINGIFY(ROLES_BYTES_MAX) " bytes in all; remove one first");
-        return authsvc_fail_fields(r, errs);
-    }
-    if (rv != APR_SUCCESS && rv != APR_EEXIST) { /* EEXIST: it was so already */
-        return authsvc_fail(r, "unavailable",
-                            "the change could not be stored; try again");
+    if ((fail = act_failed(r, act, rv)) != NULL) {
+        return fail;
     }
     authsvc_flow_forget_all(r, tx.ended);
     if (rv == APR_SUCCESS &&

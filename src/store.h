@@ -186,6 +186,7 @@ apr_status_t authsvc_users_set_email(authsvc_db_t *db, const char *id, const cha
                                      int *done);
 apr_status_t authsvc_users_verify(authsvc_db_t *db, const char *id, const char *email,
                                   int *done);
+/* Delete the account's row; APR_ENOENT when there was none (deleted meanwhile). */
 apr_status_t authsvc_users_delete(authsvc_db_t *db, const char *id);
 /* Lock the account's row until the transaction ends. */
 apr_status_t authsvc_users_lock(authsvc_db_t *db, const char *id);
