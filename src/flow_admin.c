@@ -589,13 +589,14 @@ static const authsvc_fail_t *act_failed(request_rec *r, authsvc_admin_action_t a
     }
     if (rv == APR_ENOSPC) {
         authsvc_problem_field(r, &errs, "role", "too_many",
-                              "an account has at most " APR_STRINGIFY(ROLES_MAX) " roles, "
-                              APR_STRINGIFY(ROLES_BYTES_MAX) " bytes in all; remove one "
-                              "first");
+                              "an account has at most " APR_STRINGIFY(ROLES_MAX)
+                              " roles, " APR_STRINGIFY(ROLES_BYTES_MAX)
+                              " bytes in all; remove one first");
         return authsvc_fail_fields(r, errs);
     }
     if (rv != APR_SUCCESS && rv != APR_EEXIST) {
-        return authsvc_fail(r, "unavailable", "the change could not be stored; try again");
+        return authsvc_fail(r, "unavailable",
+                            "the change could not be stored; try again");
     }
     return NULL;
 }
