@@ -722,7 +722,8 @@ const authsvc_fail_t *authsvc_flow_admin_audit(request_rec *r,
     q.limit = limit_param(r, param(r, "limit", in->limit, &errs), &errs);
     q.before = APR_INT64_MAX;
     if ((c = param(r, "cursor", in->cursor, &errs)) != NULL &&
-        ((c = cursor_open(r, c, 'a')) == NULL || (q.before = digits(c, '\0', &rest)) < 1)) {
+        ((c = cursor_open(r, c, 'a')) == NULL ||
+         (q.before = digits(c, '\0', &rest)) < 1)) {
         authsvc_problem_field(r, &errs, "cursor", "invalid",
                               "must be the next cursor of a previous page");
     }
