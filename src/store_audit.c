@@ -27,10 +27,12 @@ const authsvc_stmt_t authsvc_store_audit_stmts[] = {
      "WHERE user_id = %s AND id < %lld AND event <> 'access_denied' "
      "ORDER BY id DESC LIMIT %d"},
     /* AuthsvcAuditRetention: a batch at a time, so that SQLite's write lock is held
-     * briefly; the subquery form is the one both databases accept. */
+     * briefly; the subquery form is the one both databases accept. Oldest first by
+     * time, so that both walk the index on at (0006) and stop at the first young row;
+     * by id, SQLite scanned the whole table whenever nothing was old enough. */
     {"authsvc_audit_prune",
      "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < %lld "
-     "ORDER BY id LIMIT %d)"},
+     "ORDER BY at LIMIT %d)"},
     /* GET /admin/audit: every event, filtered by event when given (an empty filter is
      * none), newest first by id (the primary key). */
     {"authsvc_audit_search",
