@@ -40,6 +40,7 @@ void *authsvc_config_create_srv(apr_pool_t *p, server_rec *s)
     c->pw_history = AUTHSVC_UNSET;
     c->audit_to = AUTHSVC_UNSET;
     c->audit_days = AUTHSVC_UNSET;
+    c->admin_mfa = AUTHSVC_UNSET;
     c->retry_base = AUTHSVC_UNSET;
     c->retry_max = AUTHSVC_UNSET;
     c->retry_giveup = AUTHSVC_UNSET;
@@ -93,6 +94,7 @@ void *authsvc_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(pw_history);
     MERGE_INT(audit_to);
     MERGE_INT(audit_days);
+    MERGE_INT(admin_mfa);
     n->mail_from = add->mail_from ? add->mail_from : base->mail_from;
     n->mail_from_name = add->mail_from ? add->mail_from_name : base->mail_from_name;
     n->mail_transport = add->mail_transport ? add->mail_transport : base->mail_transport;
@@ -226,6 +228,11 @@ int authsvc_config_audit_to(const authsvc_srv_cfg_t *c)
 int authsvc_config_audit_days(const authsvc_srv_cfg_t *c)
 {
     return DEFAULTED(c->audit_days, 0);
+}
+
+int authsvc_config_admin_mfa(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->admin_mfa, 1);
 }
 
 int authsvc_config_require_verified(const authsvc_srv_cfg_t *c)
@@ -1091,6 +1098,13 @@ static const char *set_lock_reveal(cmd_parms *cmd, void *dcfg, int on)
     return NULL;
 }
 
+static const char *set_admin_mfa(cmd_parms *cmd, void *dcfg, int on)
+{
+    (void)dcfg;
+    SRV(cmd)->admin_mfa = on;
+    return NULL;
+}
+
 /* A JSON member name (or form field, later): 1-64 printable ASCII, no spaces, and none
  * of the fields the endpoints read. */
 static const char real_fields[] = "email\0password\0login\0username\0first_name\0"
@@ -1452,6 +1466,9 @@ const command_rec authsvc_cmds[] = {
                   "log at info) or both"),
     AP_INIT_TAKE1("AuthsvcAuditRetention", set_audit_retention, NULL, RSRC_CONF,
                   "days audit rows are kept; 0 keeps them all"),
+    AP_INIT_FLAG("AuthsvcAdminRequireMFA", set_admin_mfa, NULL, RSRC_CONF,
+                 "The admin API only for a session that passed a second factor "
+                 "(default On)"),
     AP_INIT_TAKE12("AuthsvcMailFrom", set_mail_from, NULL, RSRC_CONF,
                    "Sender address of mail, and an optional display name"),
     AP_INIT_TAKE12("AuthsvcMailTransport", set_mail_transport, NULL, RSRC_CONF,

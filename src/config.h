@@ -91,6 +91,7 @@ typedef struct {
     int pw_history;                   /* AuthsvcPasswordHistory */
     int audit_to;                     /* AuthsvcAuditLog: AUTHSVC_AUDIT_TO_* bits */
     int audit_days;                   /* AuthsvcAuditRetention, days; 0 keeps all */
+    int admin_mfa;                    /* AuthsvcAdminRequireMFA */
     const char *mail_from;            /* AuthsvcMailFrom address */
     const char *mail_from_name;       /* ... and display name (may be NULL) */
     authsvc_mail_transport_t *mail_transport; /* AuthsvcMailTransport */
@@ -201,6 +202,8 @@ int authsvc_config_pw_history(const authsvc_srv_cfg_t *c);
 int authsvc_config_audit_to(const authsvc_srv_cfg_t *c);
 /* AuthsvcAuditRetention in days; 0 (the default) keeps every row. */
 int authsvc_config_audit_days(const authsvc_srv_cfg_t *c);
+/* AuthsvcAdminRequireMFA: 1 (the default) when the admin API wants a second factor. */
+int authsvc_config_admin_mfa(const authsvc_srv_cfg_t *c);
 /* post_config: resolve the defaults that need loading (mail transport, templates,
  * sender; page templates) of every server. NULL or an error for the admin. */
 const char *authsvc_config_defaults(apr_pool_t *p, server_rec *s);

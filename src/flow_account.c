@@ -123,10 +123,8 @@ static apr_status_t delete_tx(authsvc_db_t *db, void *baton)
     if ((rv = authsvc_flow_erase_account(tx->r, db, tx->u, &tx->ended)) != APR_SUCCESS) {
         return rv;
     }
-    /* Not through authsvc_audit: that would store the client's address again. */
-    return authsvc_audit_insert(db, AUTHSVC_NOW(),
-                                &(authsvc_audit_row_t){.event = "account_deleted",
-                                                       .user_id = id});
+    /* Event, time and id only: the erasure stores no address of the client again. */
+    return authsvc_audit_erased(tx->r, db, "account_deleted", id);
 }
 
 const authsvc_fail_t *authsvc_flow_delete_account(request_rec *r,
@@ -150,6 +148,5 @@ const authsvc_fail_t *authsvc_flow_delete_account(request_rec *r,
         return authsvc_fail(r, "unavailable", "the account could not be deleted; try again");
     }
     authsvc_flow_forget_all(r, tx.ended);
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "audit event=account_deleted user=%s", u->id);
     return NULL;
 }

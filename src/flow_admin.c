@@ -8,6 +8,7 @@
 #include "apr_lib.h"
 
 #include "audit.h"
+#include "config.h"
 #include "crypto.h"
 #include "flow.h"
 #include "guard.h"
@@ -17,10 +18,41 @@
 #define ID_MAX 64     /* user ids are UUIDs; anything longer is no id of ours */
 #define QUERY_MAX 200 /* search text, in bytes */
 #define ROLE_MAX 64
+#define ROLES_MAX 32          /* roles an account may have ... */
+#define ROLES_BYTES_MAX 1024  /* ... and their length, spaces included */
 #define EVENT_MAX 64
 
+/* AuthsvcAdminRequireMFA: the caller's session (or access token, whose amr says so)
+ * passed a second factor, by the rule of "Require authsvc mfa". NULL when it did or
+ * need not; else the guard's step-up problem (mfa_enrollment_required for an account
+ * without a second factor, reauthentication_required for a session without one). */
+static const authsvc_fail_t *second_factor(request_rec *r, const authsvc_identity_t *id)
+{
+    authsvc_require_t *req = NULL;
+    const char *prompt = NULL, *code;
+
+    if (!authsvc_config_admin_mfa(authsvc_srv(r->server))) {
+        return NULL;
+    }
+    if (authsvc_guard_parse(r->pool, "mfa", &req) != NULL ||
+        (code = authsvc_guard_step_up(id, req, 0, AUTHSVC_NOW(), &prompt)) == NULL) {
+        return NULL;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "admin API refused to user %s: no second factor in this session "
+                  "(AuthsvcAdminRequireMFA)", id->user->id);
+    return authsvc_fail(r, code,
+                        strcmp(code, "mfa_enrollment_required") == 0
+                            ? "the admin API needs two-step sign-in: set it up (POST "
+                              "/users/me/mfa), then sign in with it"
+                            : "the admin API needs a session that passed the second "
+                              "factor: sign in again (or POST /auth/reauthenticate) "
+                              "with your code");
+}
+
 /* The caller: an administrator, judged on the stored account (a cached identity may
- * predate a role change); *me is that account. */
+ * predate a role change), with a second factor where AuthsvcAdminRequireMFA says so;
+ * *me is that account. */
 static const authsvc_fail_t *admin(request_rec *r, authsvc_db_t **db, authsvc_user_t **me)
 {
     authsvc_identity_t *id = NULL, stored;
@@ -38,7 +70,7 @@ static const authsvc_fail_t *admin(request_rec *r, authsvc_db_t **db, authsvc_us
                       "admin API refused to user %s: not an administrator", (*me)->id);
         return authsvc_fail(r, "forbidden", "this needs the role " AUTHSVC_ADMIN_ROLE);
     }
-    return NULL;
+    return second_factor(r, &stored);
 }
 
 /* 1 when s has 1 to max characters, each a letter, a digit or one of `extra`. */
@@ -87,7 +119,7 @@ static int count_param(const char *s, int max)
     return v >= 1 && v <= max ? (int)v : 0;
 }
 
-/* limit: AUTHSVC_ADMIN_PAGE when absent; 0 after adding a field error. */
+/* limit: AUTHSVC_ADMIN_PAGE when absent (or empty); 0 after adding a field error. */
 static int limit_param(request_rec *r, const char *s, apr_array_header_t **errs)
 {
     int n = s == NULL ? AUTHSVC_ADMIN_PAGE : count_param(s, AUTHSVC_ADMIN_MAX);
@@ -141,10 +173,10 @@ static apr_int64_t digits(const char *s, char end, const char **rest)
     apr_int64_t v = 0;
     int n = 0;
 
-    for (; apr_isdigit(*s) && n < 19; s++, n++) {
+    for (; apr_isdigit(*s) && n < 18; s++, n++) { /* a 19th would overflow */
         v = v * 10 + (*s - '0');
     }
-    if (n == 0 || n > 18 || *s != end) {
+    if (n == 0 || *s != end) {
         return -1;
     }
     *rest = s;
@@ -165,6 +197,15 @@ static int fixed(const char **s, int n)
     return v;
 }
 
+/* The days of month mon (0-11) of year (from 1900, as struct tm has it). */
+static int month_days(int year, int mon)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y = year + 1900;
+
+    return mon == 1 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0) ? 29 : days[mon];
+}
+
 /* ISO 8601 in UTC or with an offset: 2026-11-21, 2026-11-21T08:00:00Z,
  * 2026-11-21T09:00:00.5+01:00. 1 with *out in Unix seconds. */
 static int iso8601(const char *s, apr_int64_t *out)
@@ -176,8 +217,8 @@ static int iso8601(const char *s, apr_int64_t *out)
     memset(&tm, 0, sizeof(tm));
     tm.tm_year = fixed(&s, 4) - 1900;
     if (*s++ != '-' || (tm.tm_mon = fixed(&s, 2) - 1) < 0 || tm.tm_mon > 11 ||
-        *s++ != '-' || (tm.tm_mday = fixed(&s, 2)) < 1 || tm.tm_mday > 31 ||
-        tm.tm_year < 70) {
+        *s++ != '-' || (tm.tm_mday = fixed(&s, 2)) < 1 || tm.tm_year < 70 ||
+        tm.tm_mday > month_days(tm.tm_year, tm.tm_mon)) {
         return 0;
     }
     if (*s == 'T' || *s == 't') {
@@ -233,10 +274,20 @@ static apr_int64_t time_param(request_rec *r, const char *name, const char *s,
     return dflt;
 }
 
-/* Empty query values count as absent. */
-static const char *given(const char *s)
+/* A query parameter's value: NULL when absent or empty (empty values count as
+ * absent); NULL after adding a field error when it is not UTF-8 (the databases would
+ * refuse it: PostgreSQL fails the whole statement). */
+static const char *param(request_rec *r, const char *name, const char *s,
+                         apr_array_header_t **errs)
 {
-    return s != NULL && *s != '\0' ? s : NULL;
+    if (s == NULL || *s == '\0') {
+        return NULL;
+    }
+    if (authsvc_text_utf8_length(s, strlen(s)) < 0) {
+        authsvc_problem_field(r, errs, name, "invalid", "must be UTF-8 text");
+        return NULL;
+    }
+    return s;
 }
 
 /* ---- GET /admin/users, GET /admin/users/{id} ----------------------------------- */
@@ -281,7 +332,8 @@ const authsvc_fail_t *authsvc_flow_admin_users(request_rec *r,
     authsvc_user_search_t q;
     authsvc_user_t *me;
     authsvc_db_t *db;
-    const char *text = given(in->q), *status = given(in->status);
+    const char *text = param(r, "q", in->q, &errs), *cursor;
+    const char *status = param(r, "status", in->status, &errs);
 
     if ((fail = admin(r, &db, &me)) != NULL) {
         return fail;
@@ -297,8 +349,9 @@ const authsvc_fail_t *authsvc_flow_admin_users(request_rec *r,
         authsvc_problem_field(r, &errs, "status", "invalid",
                               "must be active or disabled");
     }
-    q.limit = limit_param(r, in->limit, &errs);
-    if (given(in->cursor) != NULL && !users_cursor(r, in->cursor, &q)) {
+    q.limit = limit_param(r, param(r, "limit", in->limit, &errs), &errs);
+    if ((cursor = param(r, "cursor", in->cursor, &errs)) != NULL &&
+        !users_cursor(r, cursor, &q)) {
         authsvc_problem_field(r, &errs, "cursor", "invalid",
                               "must be the next cursor of a previous page");
     }
@@ -394,6 +447,18 @@ static const char *roles_with(apr_pool_t *p, const char *roles, const char *role
     return out;
 }
 
+/* 1 when roles (space-separated) are more than an account may have. */
+static int too_many(const char *roles)
+{
+    int n = *roles != '\0';
+    const char *p;
+
+    for (p = roles; (p = strchr(p, ' ')) != NULL; p++) {
+        n++;
+    }
+    return n > ROLES_MAX || strlen(roles) > ROLES_BYTES_MAX;
+}
+
 /* The change itself; the event to audit in *event, and what to add to the detail. */
 static apr_status_t change(authsvc_db_t *db, act_tx_t *tx, const char **event,
                            authsvc_json_t *d)
@@ -446,6 +511,9 @@ static apr_status_t change(authsvc_db_t *db, act_tx_t *tx, const char **event,
         if (!done) {
             return APR_EEXIST;
         }
+        if (add && too_many(tx->roles)) {
+            return APR_ENOSPC;
+        }
         rv = authsvc_users_set_roles(db, id, tx->u->roles, tx->roles, &done);
         return rv == APR_SUCCESS && !done ? APR_EAGAIN : rv;
     }
@@ -489,12 +557,46 @@ static const authsvc_fail_t *refused(request_rec *r, act_tx_t *tx,
         }
         tx->role = role->s;
     }
+    /* Their own second factor too: DELETE /users/me/mfa asks for the password and a
+     * code, which this route does not. */
     if (self && (tx->act == AUTHSVC_ADMIN_DISABLE || tx->act == AUTHSVC_ADMIN_DELETE ||
+                 tx->act == AUTHSVC_ADMIN_RESET_MFA ||
                  (tx->act == AUTHSVC_ADMIN_ROLE_REMOVE &&
                   strcmp(tx->role, AUTHSVC_ADMIN_ROLE) == 0))) {
         return authsvc_fail(r, "admin_self_action",
-                            "administrators cannot disable or delete their own account, "
-                            "nor take their own admin role; ask another administrator");
+                            "administrators cannot disable, delete or reset the second "
+                            "factor of their own account, nor take their own admin role; "
+                            "ask another administrator (or use DELETE /users/me/mfa)");
+    }
+    return NULL;
+}
+
+/* The answer to a transaction that did not go through; NULL when it did (APR_EEXIST:
+ * it was so already). */
+static const authsvc_fail_t *act_failed(request_rec *r, authsvc_admin_action_t act,
+                                        apr_status_t rv)
+{
+    apr_array_header_t *errs = NULL;
+
+    if (rv == APR_EEXIST && act == AUTHSVC_ADMIN_RESET_MFA) {
+        return authsvc_fail(r, "mfa_not_enabled", "this account has no second factor");
+    }
+    if (rv == APR_EAGAIN) {
+        return authsvc_fail(r, "unavailable", "the roles changed meanwhile; try again");
+    }
+    if (rv == APR_ENOENT) { /* deleted by a concurrent request */
+        return authsvc_fail(r, "not_found", "no such user");
+    }
+    if (rv == APR_ENOSPC) {
+        authsvc_problem_field(r, &errs, "role", "too_many",
+                              "an account has at most " APR_STRINGIFY(ROLES_MAX)
+                              " roles, " APR_STRINGIFY(ROLES_BYTES_MAX)
+                              " bytes in all; remove one first");
+        return authsvc_fail_fields(r, errs);
+    }
+    if (rv != APR_SUCCESS && rv != APR_EEXIST) {
+        return authsvc_fail(r, "unavailable",
+                            "the change could not be stored; try again");
     }
     return NULL;
 }
@@ -526,15 +628,8 @@ const authsvc_fail_t *authsvc_flow_admin_act(request_rec *r, const char *id,
         return fail;
     }
     rv = authsvc_store_transaction(db, act_tx, &tx);
-    if (rv == APR_EEXIST && act == AUTHSVC_ADMIN_RESET_MFA) {
-        return authsvc_fail(r, "mfa_not_enabled", "this account has no second factor");
-    }
-    if (rv == APR_EAGAIN) {
-        return authsvc_fail(r, "unavailable", "the roles changed meanwhile; try again");
-    }
-    if (rv != APR_SUCCESS && rv != APR_EEXIST) { /* EEXIST: it was so already */
-        return authsvc_fail(r, "unavailable",
-                            "the change could not be stored; try again");
+    if ((fail = act_failed(r, act, rv)) != NULL) {
+        return fail;
     }
     authsvc_flow_forget_all(r, tx.ended);
     if (rv == APR_SUCCESS &&
@@ -582,6 +677,20 @@ static const authsvc_fail_t *audit_user(request_rec *r, authsvc_db_t *db, const 
     return NULL;
 }
 
+/* The login of an event without an account is only what someone typed, maybe a
+ * password in the wrong field: it stays in the table, and is not shown. */
+static void hide_stray_logins(apr_array_header_t *events)
+{
+    int i;
+
+    for (i = 0; i < events->nelts; i++) {
+        authsvc_event_t *e = &APR_ARRAY_IDX(events, i, authsvc_event_t);
+        if (e->user_id == NULL) {
+            e->login = NULL;
+        }
+    }
+}
+
 const authsvc_fail_t *authsvc_flow_admin_audit(request_rec *r,
                                                const authsvc_admin_audit_in_t *in,
                                                authsvc_events_out_t *out)
@@ -598,8 +707,8 @@ const authsvc_fail_t *authsvc_flow_admin_audit(request_rec *r,
         return fail;
     }
     memset(&q, 0, sizeof(q));
-    q.user_id = given(in->user);
-    q.event = given(in->event);
+    q.user_id = param(r, "user", in->user, &errs);
+    q.event = param(r, "event", in->event, &errs);
     if (q.user_id != NULL && !audit_user_ok(r, &q.user_id)) {
         authsvc_problem_field(r, &errs, "user", "invalid",
                               "must be a user id, an email address or a username");
@@ -607,12 +716,14 @@ const authsvc_fail_t *authsvc_flow_admin_audit(request_rec *r,
     if (q.event != NULL && !word(q.event, EVENT_MAX, "_")) {
         authsvc_problem_field(r, &errs, "event", "invalid", "must be an event name");
     }
-    q.since = time_param(r, "since", given(in->since), 0, &errs);
-    q.until = time_param(r, "until", given(in->until), APR_INT64_MAX, &errs);
-    q.limit = limit_param(r, in->limit, &errs);
+    q.since = time_param(r, "since", param(r, "since", in->since, &errs), 0, &errs);
+    q.until =
+        time_param(r, "until", param(r, "until", in->until, &errs), APR_INT64_MAX, &errs);
+    q.limit = limit_param(r, param(r, "limit", in->limit, &errs), &errs);
     q.before = APR_INT64_MAX;
-    if (given(in->cursor) != NULL && ((c = cursor_open(r, in->cursor, 'a')) == NULL ||
-                                      (q.before = digits(c, '\0', &rest)) < 1)) {
+    if ((c = param(r, "cursor", in->cursor, &errs)) != NULL &&
+        ((c = cursor_open(r, c, 'a')) == NULL ||
+         (q.before = digits(c, '\0', &rest)) < 1)) {
         authsvc_problem_field(r, &errs, "cursor", "invalid",
                               "must be the next cursor of a previous page");
     }
@@ -629,5 +740,6 @@ const authsvc_fail_t *authsvc_flow_admin_audit(request_rec *r,
     last = page_end(out->events, q.limit - 1);
     out->next =
         last ? cursor_make(r->pool, apr_pstrcat(r->pool, "a", last->id, NULL)) : NULL;
+    hide_stray_logins(out->events);
     return NULL;
 }

@@ -36,7 +36,8 @@ const char *authsvc_request_fields(request_rec *r, apr_size_t max_body, authsvc_
 /* The client's identity for this request, in r->pool. */
 const authsvc_client_t *authsvc_request_client(request_rec *r);
 
-/* The value of query parameter `name` (decoded; the first if repeated), or NULL. */
+/* The value of query parameter `name` (decoded; the last if repeated, as
+ * ap_args_to_table keeps it), or NULL. */
 const char *authsvc_request_query(request_rec *r, const char *name);
 
 /* Write status + body (an object, serialised) with the given content type. Sets

@@ -16,7 +16,15 @@ struct authsvc_db {
     ap_dbd_t *dbd;
     int in_tx;     /* between our BEGIN and COMMIT/ROLLBACK */
     int recovered; /* a reconnect was already tried for this request */
+    apr_array_header_t *after; /* after_t: what waits for the open transaction's commit */
 };
+
+/* Work that must wait for the transaction to commit (authsvc_store_after_commit). */
+typedef struct {
+    authsvc_commit_fn fn;
+    void *baton;
+    const char *what;
+} after_t;
 
 /* SQLite's SQLITE_BUSY. apr-util's sqlite3 driver already retries a busy statement 16
  * times 100 ms apart, releasing its process-wide mutex while it sleeps; when the write
@@ -322,6 +330,43 @@ static apr_status_t run(authsvc_db_t *db, const char *sql)
     return rc == 0 ? APR_SUCCESS : failed(db, sql, rc);
 }
 
+void authsvc_store_after_commit(authsvc_db_t *db, authsvc_commit_fn fn, void *baton,
+                                const char *what)
+{
+    after_t *a;
+
+    if (!db->in_tx) {
+        fn(baton);
+        return;
+    }
+    if (db->after == NULL) {
+        db->after = apr_array_make(db->p, 2, sizeof(after_t));
+    }
+    a = apr_array_push(db->after);
+    a->fn = fn;
+    a->baton = baton;
+    a->what = what;
+}
+
+/* The transaction ended: its waiting work runs (committed) or goes (rolled back). */
+static void settle(authsvc_db_t *db, int committed)
+{
+    int i, n = db->after ? db->after->nelts : 0;
+
+    for (i = 0; i < n; i++) {
+        after_t *a = &APR_ARRAY_IDX(db->after, i, after_t);
+        if (committed) {
+            a->fn(a->baton);
+        }
+        else {
+            DBLOG(db, APLOG_DEBUG, "transaction rolled back: %s dropped", a->what);
+        }
+    }
+    if (db->after != NULL) {
+        apr_array_clear(db->after);
+    }
+}
+
 apr_status_t authsvc_store_begin(authsvc_db_t *db)
 {
     int sqlite = strcmp(authsvc_store_driver(db), "sqlite3") == 0;
@@ -337,8 +382,10 @@ apr_status_t authsvc_store_commit(authsvc_db_t *db)
 
     if (rv != APR_SUCCESS) {
         authsvc_store_rollback(db);
+        return rv;
     }
     db->in_tx = 0;
+    settle(db, 1);
     return rv;
 }
 
@@ -350,6 +397,7 @@ void authsvc_store_rollback(authsvc_db_t *db)
         (void)apr_dbd_query(db->dbd->driver, db->dbd->handle, &n, "ROLLBACK");
         db->in_tx = 0;
     }
+    settle(db, 0);
 }
 
 apr_status_t authsvc_store_transaction(authsvc_db_t *db, authsvc_tx_fn fn, void *baton)

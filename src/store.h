@@ -104,6 +104,14 @@ apr_status_t authsvc_store_begin(authsvc_db_t *db);
 apr_status_t authsvc_store_commit(authsvc_db_t *db);
 void authsvc_store_rollback(authsvc_db_t *db);
 
+/* Work that must happen only if the open transaction commits (the audit log line of
+ * what it records): fn(baton) runs after a successful commit, in the order given, and
+ * is dropped on rollback (said at debug level, naming `what`). Without an open
+ * transaction fn runs at once. */
+typedef void (*authsvc_commit_fn)(void *baton);
+void authsvc_store_after_commit(authsvc_db_t *db, authsvc_commit_fn fn, void *baton,
+                                const char *what);
+
 /* Run fn(db, baton) in a write transaction: committed when fn returns APR_SUCCESS,
  * rolled back otherwise, and fn's status returned (so a caller can pass its own
  * "nothing to commit" status through, e.g. APR_EEXIST for a duplicate). */
@@ -187,6 +195,7 @@ apr_status_t authsvc_users_set_email(authsvc_db_t *db, const char *id, const cha
                                      int *done);
 apr_status_t authsvc_users_verify(authsvc_db_t *db, const char *id, const char *email,
                                   int *done);
+/* Delete the account's row; APR_ENOENT when there was none (deleted meanwhile). */
 apr_status_t authsvc_users_delete(authsvc_db_t *db, const char *id);
 /* Lock the account's row until the transaction ends. */
 apr_status_t authsvc_users_lock(authsvc_db_t *db, const char *id);

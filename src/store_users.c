@@ -235,8 +235,10 @@ apr_status_t authsvc_users_set_email(authsvc_db_t *db, const char *id, const cha
 apr_status_t authsvc_users_delete(authsvc_db_t *db, const char *id)
 {
     const char *args[1] = {id};
+    int n = 0;
+    apr_status_t rv = authsvc_store_exec(db, "authsvc_users_delete", &n, 1, args);
 
-    return authsvc_store_exec(db, "authsvc_users_delete", NULL, 1, args);
+    return rv == APR_SUCCESS && n == 0 ? APR_ENOENT : rv;
 }
 
 apr_status_t authsvc_users_lock(authsvc_db_t *db, const char *id)

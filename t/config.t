@@ -456,6 +456,9 @@ my @refused = (
     ['AuthsvcAuditRetention 30d',              qr/AuthsvcAuditRetention: unknown unit/],
     ['AuthsvcAuditRetention 36501',            qr/AuthsvcAuditRetention.*between 0 and 36500/],
     ["<Location /x>\nAuthsvcAuditLog log\n</Location>", qr/AuthsvcAuditLog.*not allowed/],
+    ['AuthsvcAdminRequireMFA maybe',           qr/AuthsvcAdminRequireMFA must be On or Off/],
+    ["<Location /x>\nAuthsvcAdminRequireMFA Off\n</Location>",
+     qr/AuthsvcAdminRequireMFA.*not allowed/],
 );
 for my $case (@refused) {
     my ($extra, $why) = @$case;

@@ -77,6 +77,7 @@ ok((grep { defined $_->{ip} || defined $_->{login} || defined $_->{user_agent} }
 
 {
     my $old_cookie = $c->cookie_header;
+    my $mark = error_log_mark();
     my $res = $c->del('/users/me', json => {password => $f->{password}});
     is($res->code, 204, 'DELETE /users/me: 204') or diag($res->content);
     is($res->content, '', '... no body');
@@ -102,7 +103,14 @@ ok((grep { defined $_->{ip} || defined $_->{login} || defined $_->{user_agent} }
                           || defined $_->{detail} } @$audit;
     is(scalar @personal, 0, '... without login, ip, user_agent or detail')
         or diag(json_enc($personal[0]));
-    ok((grep { $_->{event} eq 'account_deleted' } @$audit), '... and the deletion is recorded');
+    my ($gone) = grep { $_->{event} eq 'account_deleted' } @$audit;
+    ok($gone, '... and the deletion is recorded');
+    ok($gone && !defined $gone->{request_id}, '... with its event, time and id only');
+    # Its log line is the audit line of every event, without the client's address.
+    my @lines = grep { /audit event=account_deleted / } split /\n/, error_log_since($mark);
+    is(scalar @lines, 1, 'one audit line for the deletion') or diag(join "\n", @lines);
+    like($lines[0] // '', qr/ user=\Q$uid\E ip=- request_id=- result=success detail=- stored=yes/,
+         '... in the key=value form, with result= and stored=, no address');
 
     problem_ok($c->get('/users/me', cookie => $old_cookie), 401, 'unauthenticated',
                'the old cookie on /users/me');

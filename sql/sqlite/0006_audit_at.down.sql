@@ -1,0 +1,3 @@
+-- 0006_audit_at down (SQLite): drop the index on audit_log (at).
+
+DROP INDEX audit_log_at_idx;
