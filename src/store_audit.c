@@ -3,24 +3,15 @@
  */
 #include <stdlib.h>
 
+#include "audit_sql.h"
 #include "store.h"
 
 const authsvc_stmt_t authsvc_store_audit_stmts[] = {
     {"authsvc_audit_insert",
      "INSERT INTO audit_log (at, event, user_id, login, ip, user_agent, request_id, "
      "detail) VALUES (%lld, %s, %s, %s, %s, %s, %s, %s)"},
-    /* A deleted account: its events stay (with the id), its personal data goes. The
-     * rows of an administrator's action on it stay whole: their detail names the
-     * administrator ({"admin":"<id>"} from the API, "via":"authsvc-admin" from the
-     * tool) and their ip and agent are the administrator's. The detail is compact JSON
-     * (no space after ':') and a quote inside a JSON string is escaped, so these
-     * patterns match only a real key; they hold no '_' nor backslash and our keys are
-     * lower case, so SQLite's case-insensitive LIKE and PostgreSQL's agree. (%% is how
-     * apr_dbd's statement syntax writes %.) */
-    {"authsvc_audit_scrub",
-     "UPDATE audit_log SET login = NULL, ip = NULL, user_agent = NULL, detail = NULL "
-     "WHERE user_id = %s AND (detail IS NULL OR (detail NOT LIKE '%%\"admin\":\"%%' "
-     "AND detail NOT LIKE '%%\"via\":\"authsvc-admin\"%%'))"},
+    /* A deleted account (the rule is in audit_sql.h, shared with authsvc-admin). */
+    {"authsvc_audit_scrub", AUTHSVC_SQL_AUDIT_SCRUB},
     /* GET /users/me/events: a page by id, newest first (index user_id, id). */
     {"authsvc_audit_list_user",
      "SELECT id, at, event, login, ip, user_agent, detail FROM audit_log "

@@ -451,6 +451,7 @@ SKIP: {
     is($ra && $ra->{d}{admin}, $aid, '... the earlier admin_role_added keeps its admin id');
     is($ra && $ra->{d}{role}, 'scrubtest', '... and its role');
     ok($ra && defined $ra->{ip}, "... and the administrator's address");
+    ok($ra && !defined $ra->{login}, '... but not the login as typed');
     my ($li) = @{ audit_events($did, 'login_success') };
     ok($li && !defined $li->{ip} && !defined $li->{detail},
        "... while the account's own sign-in lost its address");

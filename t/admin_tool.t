@@ -376,6 +376,8 @@ isnt(refresh_post($t->{c}, $t->{rt})->code, 200, '... the refresh token no longe
 # ---- delete ----------------------------------------------------------------------------------
 
 my ($xc, $xf, $xu) = account(vhost => 'fresh');
+($rc) = admin(qw(user role add), $xf->{email}, 'doomed');
+is($rc, 0, 'a role added before the deletion');
 ($rc, $out, $err) = admin(qw(user delete), $xf->{email});
 is($rc, 0, 'user delete: exit 0') or diag($err);
 is($out, "deleted $xu->{id}\n", '... says so');
@@ -383,8 +385,12 @@ ok(!user_by_id($xu->{id}), '... the account is gone');
 is(db_value('SELECT count(*) AS n FROM sessions WHERE user_id = ' . sql_str($xu->{id})), 0,
    '... and its sessions');
 my $xrows = db_rows('SELECT * FROM audit_log WHERE user_id = ' . sql_str($xu->{id}) . ' ORDER BY id');
-ok(!grep({ $_->{event} ne 'admin_user_deleted' && (defined $_->{login} || defined $_->{ip}) } @$xrows),
+ok(!grep({ $_->{event} !~ /^admin_/ && (defined $_->{login} || defined $_->{ip} || defined $_->{detail}) } @$xrows),
    '... its earlier audit rows keep no personal data');
+ok(!grep({ defined $_->{login} } @$xrows), '... no row keeps the login as typed');
+my ($xrole) = grep { $_->{event} eq 'admin_role_added' } @$xrows;
+like($xrole->{detail} // '', qr/"via":"authsvc-admin"/,
+     '... the administrator\'s row keeps who did it');
 tool_audit_ok($xu->{id}, 'admin_user_deleted', 1, 'user delete');
 sleep 2;
 is($xc->get('/users/me')->code, 401, '... its session is dead');

@@ -19,6 +19,8 @@
 
 #include <openssl/crypto.h>
 
+#include "audit_sql.h"
+
 #include "admin.h"
 #include "crypto.h"
 #include "json.h"
@@ -655,9 +657,7 @@ int cmd_user_delete(admin_ctx_t *ctx, int argc, const char *const *argv)
     rc = finish(ctx, db_exec(ctx, "authsvc_admin_user_delete",
                              "DELETE FROM users WHERE id = %s", "deleting the account", 1,
                              of) == 1 &&
-                         db_exec(ctx, "authsvc_admin_audit_scrub",
-                                 "UPDATE audit_log SET login = NULL, ip = NULL, "
-                                 "user_agent = NULL, detail = NULL WHERE user_id = %s",
+                         db_exec(ctx, "authsvc_admin_audit_scrub", AUTHSVC_SQL_AUDIT_SCRUB,
                                  "removing personal data from the audit trail", 1, of) >= 0 &&
                          audit_admin(ctx, "admin_user_deleted", id, NULL, now_sec(), NULL));
     if (rc == EXIT_OK) {
@@ -1029,6 +1029,11 @@ static authsvc_json_t *audit_json(apr_pool_t *p, const rows_t *r, int i)
     return o;
 }
 
+#define AUDIT_COLUMNS "id, at, event, user_id, login, ip, user_agent, request_id, detail"
+#define AUDIT_FILTER                                                                   \
+    "(%s = '' OR event = %s) AND at >= %lld AND at < %lld AND id < %lld "              \
+    "ORDER BY id DESC LIMIT %d"
+
 int cmd_audit(admin_ctx_t *ctx, int argc, const char *const *argv)
 {
     const char *user = opt_get(ctx, "user"), *event = opt_get(ctx, "event");
@@ -1037,7 +1042,7 @@ int cmd_audit(admin_ctx_t *ctx, int argc, const char *const *argv)
     apr_int64_t from = 0, to = APR_INT64_C(0x7fffffffffffffff);
     const char *uid = "", *v = NULL, *args[8];
     rows_t rows;
-    int rc, i;
+    int rc, i, n;
 
     (void)argc;
     (void)argv;
@@ -1057,17 +1062,23 @@ int cmd_audit(admin_ctx_t *ctx, int argc, const char *const *argv)
         }
         uid = user;
     }
-    args[0] = args[1] = uid;
-    args[2] = args[3] = event ? event : "";
-    args[4] = int_text(ctx->pool, from);
-    args[5] = int_text(ctx->pool, to);
-    args[6] = before ? before : "9223372036854775807";
-    args[7] = lim ? lim : "100";
-    if (!db_run(ctx, "authsvc_admin_audit_list",
-                "SELECT id, at, event, user_id, login, ip, user_agent, request_id, detail "
-                "FROM audit_log WHERE (%s = '' OR user_id = %s) AND (%s = '' OR event = %s) "
-                "AND at >= %lld AND at < %lld AND id < %lld ORDER BY id DESC LIMIT %d",
-                "reading the audit log", 8, args, &rows)) {
+    /* With a user, its own statement: "(%s = '' OR user_id = %s)" would keep the
+     * planner off the (user_id, id) index. */
+    n = 0;
+    if (*uid) {
+        args[n++] = uid;
+    }
+    args[n++] = event ? event : "";
+    args[n++] = event ? event : "";
+    args[n++] = int_text(ctx->pool, from);
+    args[n++] = int_text(ctx->pool, to);
+    args[n++] = before ? before : "9223372036854775807";
+    args[n++] = lim ? lim : "100";
+    if (!db_run(ctx, *uid ? "authsvc_admin_audit_list_user" : "authsvc_admin_audit_list",
+                *uid ? "SELECT " AUDIT_COLUMNS " FROM audit_log WHERE user_id = %s AND "
+                       AUDIT_FILTER
+                     : "SELECT " AUDIT_COLUMNS " FROM audit_log WHERE " AUDIT_FILTER,
+                "reading the audit log", n, args, &rows)) {
         return EXIT_FAIL;
     }
     for (i = 0; i < rows.nrows; i++) {
