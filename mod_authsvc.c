@@ -171,10 +171,14 @@ static int authsvc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
     make_realms(pconf, s);
     if ((err = authsvc_config_defaults(pconf, s)) != NULL ||
         (err = authsvc_abuse_post_config(pconf, s)) != NULL ||
-        (err = authsvc_outbox_post_config(pconf, s)) != NULL ||
-        (err = authsvc_metrics_post_config(pconf, s)) != NULL) {
+        (err = authsvc_outbox_post_config(pconf, s)) != NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    /* Counting is not worth refusing to serve sign-ins for. */
+    if ((err = authsvc_metrics_post_config(pconf, s)) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s; SetHandler authsvc-metrics "
+                     "answers 503", err);
     }
     if (make_dummy_hashes(pconf, s) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "cannot compute password hashes");

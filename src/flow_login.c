@@ -122,12 +122,18 @@ void authsvc_flow_lock(request_rec *r, authsvc_db_t *db, const char *uid,
 {
     apr_int64_t d = authsvc_ratelimit_lock_duration(pol, claim->lockouts);
     authsvc_json_t *detail;
+    apr_status_t rv;
 
     if (!pol->threshold || claim->failures < pol->threshold) {
         return;
     }
-    if (authsvc_lockout_lock(db, uid, now + d, pol->threshold) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "could not lock user %s", uid);
+    if ((rv = authsvc_lockout_lock(db, uid, now + d, pol->threshold)) != APR_SUCCESS) {
+        if (APR_STATUS_IS_ENOENT(rv)) { /* the streak ended meanwhile: no lock, no event */
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "user %s: the streak ended before "
+                          "the lock", uid);
+            return;
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "could not lock user %s", uid);
         return;
     }
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,

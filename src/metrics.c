@@ -192,23 +192,38 @@ static uint64_t fnv(uint64_t h, const char *s)
     return h;
 }
 
-/* What the segment's slots mean: every family, label value and endpoint in order, and
- * the size. A build that would read the slots otherwise gets a segment of its own. */
+/* A histogram's bucket bounds, into h. */
+static uint64_t fnv_bounds(uint64_t h, apr_pool_t *p, const bounds_t *b)
+{
+    int i;
+
+    for (i = 0; i < b->n; i++) {
+        h = fnv(h, apr_psprintf(p, "%" APR_INT64_T_FMT, b->us[i]));
+    }
+    return h;
+}
+
+/* What the segment's slots mean: every family with its slots and label values, every
+ * endpoint in order, the bucket bounds and the size. A build that would read the slots
+ * otherwise gets a segment of its own. */
 static uint64_t layout_of(apr_size_t size)
 {
+    apr_pool_t *p = endpoints->pool;
     uint64_t h = UINT64_C(0xcbf29ce484222325);
     int i, v;
 
     for (i = 0; i < NVALUES(families); i++) {
         h = fnv(h, families[i].name);
+        h = fnv(h, apr_psprintf(p, "%d+%d", families[i].first, families[i].n));
         for (v = 0; families[i].label != NULL && v < families[i].n; v++) {
             h = fnv(h, families[i].values[v]);
         }
     }
+    h = fnv_bounds(fnv_bounds(h, p, &request_bounds), p, &hash_bounds);
     for (i = 0; i < endpoints->nelts; i++) {
         h = fnv(h, APR_ARRAY_IDX(endpoints, i, const char *));
     }
-    h = fnv(h, apr_psprintf(endpoints->pool, "%" APR_SIZE_T_FMT "/%d", size, HIST_MAX));
+    h = fnv(h, apr_psprintf(p, "%" APR_SIZE_T_FMT "/%d", size, HIST_MAX));
     return h ? h : 1; /* 0 is a zeroed segment's */
 }
 

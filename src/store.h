@@ -250,7 +250,7 @@ apr_status_t authsvc_lockout_claim(authsvc_db_t *db, const char *id, apr_int64_t
                                    const authsvc_lockout_t *pol, authsvc_claim_t *out);
 /* Lock until `until`: the window starts again, and the next lock lasts twice as long.
  * Only while THRESHOLD attempts are still counted: a right password that came in
- * between (authsvc_lockout_success) wins. */
+ * between (authsvc_lockout_success) wins, and the answer is APR_ENOENT (no lock). */
 apr_status_t authsvc_lockout_lock(authsvc_db_t *db, const char *id, apr_int64_t until,
                                   int threshold);
 /* A claim whose password was not checked after all (server busy): handed back. */

@@ -82,8 +82,10 @@ apr_status_t authsvc_lockout_lock(authsvc_db_t *db, const char *id, apr_int64_t 
 {
     apr_pool_t *p = authsvc_store_pool(db);
     const char *args[3] = {authsvc_store_int(p, until), id, authsvc_store_int(p, threshold)};
+    int n = 0;
+    apr_status_t rv = authsvc_store_exec(db, "authsvc_lockout_lock", &n, 3, args);
 
-    return authsvc_store_exec(db, "authsvc_lockout_lock", NULL, 3, args);
+    return rv == APR_SUCCESS && n == 0 ? APR_ENOENT : rv;
 }
 
 apr_status_t authsvc_lockout_success(authsvc_db_t *db, const char *id)
