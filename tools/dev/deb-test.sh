@@ -15,9 +15,14 @@
 # system logs are cut back to their old length. ports.conf is emptied while the test
 # runs so that apache2 does not need port 80 (Debian's default site stays as it is).
 #
+# The package is purged at the end in whatever state dpkg has it (apt-get purge, else
+# dpkg --purge --force-remove-reinstreq); the files set aside are put back only once
+# it is gone, and the packages apt-get pulled in for it are purged too. Whatever could
+# not be put back is left in the work directory, which the last line names.
+#
 # Skips (exit 0, "1..0 # SKIP ...") when not root, not on Debian, when the system
 # apache2 is already running (the test does not restart a server it did not start),
-# or when libapache2-mod-authsvc is installed already.
+# or when dpkg knows libapache2-mod-authsvc already (installed, or its conffiles left).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -41,8 +46,16 @@ diag() { sed 's/^/# /'; echo; }
 command -v dpkg >/dev/null && command -v apt-get >/dev/null && [ -x /usr/sbin/apache2ctl ] ||
     skip_all "needs Debian with apache2 installed"
 command -v dh >/dev/null || skip_all "needs debhelper (make deps installs it)"
-if dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null | grep -q 'install ok installed'; then
-    skip_all "$PKG is installed already: not touching it"
+# dpkg's state of the package: not-installed when dpkg does not know it at all.
+pkg_state() {
+    local s
+    s=$(dpkg-query -W -f='${db:Status-Status}' "$PKG" 2>/dev/null) || s=
+    echo "${s:-not-installed}"
+}
+# The packages selected for installation, sorted.
+selections() { dpkg --get-selections | awk '$2 == "install" { print $1 }' | sort; }
+if [ "$(pkg_state)" != not-installed ]; then
+    skip_all "dpkg has $PKG already ($(pkg_state)): not touching it"
 fi
 # shellcheck disable=SC1091
 APACHE_PID_FILE=$(set +u; . /etc/apache2/envvars && echo "$APACHE_PID_FILE")
@@ -77,7 +90,7 @@ restore_tree() { # dir: remove what was added, put back what was there
 }
 
 cleanup() {
-    local f size
+    local f size purged='' kept=''
     if [ -n "$STARTED" ]; then
         apache2ctl stop >/dev/null 2>&1
         for _ in $(seq 50); do
@@ -85,9 +98,23 @@ cleanup() {
             sleep 0.2
         done
     fi
-    if [ -n "$INSTALLED" ] &&
-        dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null | grep -q installed; then
-        DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=300 "$PKG" >/dev/null 2>&1
+    if [ -n "$INSTALLED" ] && [ "$(pkg_state)" != not-installed ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=300 "$PKG" \
+            >>"$WORK/cleanup.log" 2>&1 ||
+            dpkg --purge --force-remove-reinstreq "$PKG" >>"$WORK/cleanup.log" 2>&1
+    fi
+    [ "$(pkg_state)" = not-installed ] && purged=1
+    if [ -z "$purged" ]; then
+        echo "# cleanup: $PKG could not be purged ($(pkg_state)), see $WORK/cleanup.log"
+        kept=1
+    elif [ -s "$WORK/pulled-in" ]; then
+        # The packages apt-get installed with ours (none of them was there before).
+        # shellcheck disable=SC2046
+        DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=300 \
+            $(cat "$WORK/pulled-in") >>"$WORK/cleanup.log" 2>&1 || {
+            echo "# cleanup: could not purge the packages pulled in: $(tr '\n' ' ' <"$WORK/pulled-in")"
+            kept=1
+        }
     fi
     restore_tree /etc/apache2
     restore_tree /var/lib/apache2
@@ -97,9 +124,15 @@ cleanup() {
         rm -rf /var/lib/authsvc
         tar -C / -xpf "$WORK/saved/varlib-authsvc.tar"
     fi
-    # Files of an earlier `make install` that the package replaced.
-    if [ -d "$WORK/aside" ]; then
-        tar -C "$WORK/aside" -cpf - . | tar -C / -xpf -
+    # Files of an earlier `make install` that the package replaced: back only once the
+    # package is gone (dpkg still owns those paths otherwise).
+    if [ -n "$(ls -A "$WORK/aside" 2>/dev/null)" ]; then
+        if [ -n "$purged" ]; then
+            tar -C "$WORK/aside" -cpf - . | tar -C / -xpf - || kept=1
+        else
+            echo "# cleanup: the files of an earlier make install are still in $WORK/aside"
+            kept=1
+        fi
     fi
     # The system logs, back to their length before the test.
     if [ -f "$WORK/saved/logs" ]; then
@@ -107,7 +140,11 @@ cleanup() {
             [ -f "$f" ] && truncate -s "$size" "$f"
         done <"$WORK/saved/logs"
     fi
-    rm -rf "$WORK"
+    if [ -n "$kept" ]; then
+        echo "# cleanup: not everything could be put back: $WORK kept"
+    else
+        rm -rf "$WORK"
+    fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -115,7 +152,16 @@ trap 'exit 130' INT TERM HUP
 mkdir -p "$WORK/saved" "$WORK/aside" "$WORK/logs"
 save_tree /etc/apache2 && save_tree /var/lib/apache2 || {
     echo "1..1"; not_ok "cannot save /etc/apache2 and /var/lib/apache2"; exit 1; }
-[ -n "$VARLIB_EXISTED" ] && tar -C / -cpf "$WORK/saved/varlib-authsvc.tar" var/lib/authsvc
+if [ -n "$VARLIB_EXISTED" ] && ! tar -C / -cpf "$WORK/saved/varlib-authsvc.tar" var/lib/authsvc \
+    2>"$WORK/varlib-tar.log"; then
+    # Nothing is changed yet; without the copy, no cleanup may touch /var/lib/authsvc.
+    echo "1..1"
+    not_ok "cannot back up the existing /var/lib/authsvc: not installing"
+    diag <"$WORK/varlib-tar.log"
+    trap - EXIT
+    rm -rf "$WORK"
+    exit 1
+fi
 for f in /var/log/apache2/*; do
     [ -f "$f" ] && echo "$(stat -c %s "$f") $f"
 done >"$WORK/saved/logs"
@@ -141,9 +187,14 @@ dpkg-deb -c "$DEB" | awk '$1 !~ /^d/ { sub(/^\.\//, "", $6); print $6 }' |
     done
 rm -f /etc/apache2/mods-available/authsvc.load /etc/apache2/mods-available/authsvc.conf
 
+selections >"$WORK/selections.before"
 INSTALLED=1
-if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "$DEB" \
-    >"$WORK/apt.log" 2>&1; then
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "$DEB" \
+    >"$WORK/apt.log" 2>&1
+rc=$?
+# What apt-get added besides the package: the cleanup purges it.
+selections | comm -13 "$WORK/selections.before" - | grep -vx "$PKG" >"$WORK/pulled-in"
+if [ "$rc" -eq 0 ]; then
     ok "apt-get install ./$(basename "$DEB")"
 else
     not_ok "apt-get install ./$(basename "$DEB")"
@@ -291,7 +342,7 @@ else
 fi
 check "purged: no module, no conffile, no tool" test ! -e /usr/lib/apache2/modules/mod_authsvc.so \
     -a ! -e /etc/apache2/mods-available/authsvc.load -a ! -e /usr/sbin/authsvc-admin
-check "purged: /var/lib/authsvc removed" test ! -e /var/lib/authsvc
+check "purged: /var/lib/authsvc and its database kept" test -s /var/lib/authsvc/authsvc.db
 INSTALLED=
 
 echo "1..$N"
