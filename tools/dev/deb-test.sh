@@ -20,6 +20,9 @@
 # it is gone, and the packages apt-get pulled in for it are purged too. Whatever could
 # not be put back is left in the work directory, which the last line names.
 #
+# It also checks that /usr/sbin/authsvc-admin was built hardened (hardening-check,
+# else readelf: stack protector, _FORTIFY_SOURCE, PIE, relro and bind-now).
+#
 # Skips (exit 0, "1..0 # SKIP ...") when not root, not on Debian, when the system
 # apache2 is already running (the test does not restart a server it did not start),
 # or when dpkg knows libapache2-mod-authsvc already (installed, or its conffiles left).
@@ -209,6 +212,22 @@ for f in /usr/lib/apache2/modules/mod_authsvc.so /usr/sbin/authsvc-admin \
     /usr/share/authsvc/mail/verify_email.txt /usr/share/doc/$PKG/directives.md; do
     check "installed $f" test -f "$f"
 done
+# hardened ELF: the tool is built with dpkg-buildflags (debian/rules).
+hardened() { # file: hardening-check, or readelf's view of the same properties
+    local f=$1 dyn syms
+    if command -v hardening-check >/dev/null; then
+        hardening-check "$f" >"$WORK/hardening.log" 2>&1 || { diag <"$WORK/hardening.log"; return 1; }
+        return 0
+    fi
+    dyn=$(readelf -d "$f") && syms=$(readelf --dyn-syms -W "$f") || return 1
+    readelf -h "$f" | grep -q 'Type:[[:space:]]*DYN' || { echo "# $f: not PIE"; return 1; }
+    readelf -l -W "$f" | grep -q GNU_RELRO || { echo "# $f: no relro"; return 1; }
+    grep -q 'BIND_NOW\|FLAGS.*[[:space:]]NOW' <<<"$dyn" || { echo "# $f: no bind-now"; return 1; }
+    grep -q '__stack_chk_fail' <<<"$syms" || { echo "# $f: no stack protector"; return 1; }
+    grep -q '__[a-z_]*_chk@' <<<"$syms" || { echo "# $f: no _FORTIFY_SOURCE"; return 1; }
+}
+check "/usr/sbin/authsvc-admin is hardened (PIE, relro, bind-now, stack protector, fortify)" \
+    hardened /usr/sbin/authsvc-admin
 check "/etc/apache2/mods-available/authsvc.load is a conffile" \
     grep -qx /etc/apache2/mods-available/authsvc.load "/var/lib/dpkg/info/$PKG.conffiles"
 check "/var/lib/authsvc belongs to www-data" \
