@@ -59,12 +59,14 @@ mod_authsvc.so: mod_authsvc.c $(SRCS) $(GEN) $(HDRS)
 
 comma := ,
 
-# authsvc-admin: its main file, tools/admin/*.c and the pure units.
+# authsvc-admin: its main file, tools/admin/*.c and the pure units. CPPFLAGS, CFLAGS
+# and LDFLAGS (empty unless given; debian/rules passes dpkg-buildflags' hardening)
+# come after the defaults, so that they can override them.
 ADMIN_SRCS = tools/authsvc-admin.c $(sort $(wildcard tools/admin/*.c))
 
 tools/authsvc-admin: $(ADMIN_SRCS) tools/admin/admin.h $(PURE) $(HDRS)
-	$(CC) $(WARN) -O2 -g $(APR_INC) -Isrc -o $@ $(ADMIN_SRCS) $(sort $(PURE)) \
-	    $(APR_LD) -ljansson -largon2 -lcrypto
+	$(CC) $(WARN) -O2 -g $(CPPFLAGS) $(CFLAGS) $(APR_INC) -Isrc -o $@ $(ADMIN_SRCS) \
+	    $(sort $(PURE)) $(LDFLAGS) $(APR_LD) -ljansson -largon2 -lcrypto
 
 deps:
 	@tools/dev/deps.sh
@@ -102,8 +104,9 @@ install: all
 	install -m 644 conf/templates/* $(DESTDIR)/usr/share/authsvc/templates/
 	install -m 644 conf/mail/* $(DESTDIR)/usr/share/authsvc/mail/
 
-# debian/rules binary: make, make install DESTDIR=, debhelper (see debian/rules).
-deb: all
+# debian/rules binary: make (with dpkg-buildflags), make install DESTDIR=, debhelper
+# (see debian/rules).
+deb:
 	@command -v dh >/dev/null || { echo "make deb needs debhelper: apt-get install debhelper"; exit 1; }
 	@rm -f libapache2-mod-authsvc_*.deb
 	debian/rules binary >deb.log 2>&1 || { cat deb.log; exit 1; }

@@ -15,9 +15,17 @@
 # system logs are cut back to their old length. ports.conf is emptied while the test
 # runs so that apache2 does not need port 80 (Debian's default site stays as it is).
 #
+# The package is purged at the end in whatever state dpkg has it (apt-get purge, else
+# dpkg --purge --force-remove-reinstreq); the files set aside are put back only once
+# it is gone, and the packages apt-get pulled in for it are purged too. Whatever could
+# not be put back is left in the work directory, which the last line names.
+#
+# It also checks that /usr/sbin/authsvc-admin was built hardened (hardening-check,
+# else readelf: stack protector, _FORTIFY_SOURCE, PIE, relro and bind-now).
+#
 # Skips (exit 0, "1..0 # SKIP ...") when not root, not on Debian, when the system
 # apache2 is already running (the test does not restart a server it did not start),
-# or when libapache2-mod-authsvc is installed already.
+# or when dpkg knows libapache2-mod-authsvc already (installed, or its conffiles left).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -41,8 +49,16 @@ diag() { sed 's/^/# /'; echo; }
 command -v dpkg >/dev/null && command -v apt-get >/dev/null && [ -x /usr/sbin/apache2ctl ] ||
     skip_all "needs Debian with apache2 installed"
 command -v dh >/dev/null || skip_all "needs debhelper (make deps installs it)"
-if dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null | grep -q 'install ok installed'; then
-    skip_all "$PKG is installed already: not touching it"
+# dpkg's state of the package: not-installed when dpkg does not know it at all.
+pkg_state() {
+    local s
+    s=$(dpkg-query -W -f='${db:Status-Status}' "$PKG" 2>/dev/null) || s=
+    echo "${s:-not-installed}"
+}
+# The packages selected for installation, sorted.
+selections() { dpkg --get-selections | awk '$2 == "install" { print $1 }' | sort; }
+if [ "$(pkg_state)" != not-installed ]; then
+    skip_all "dpkg has $PKG already ($(pkg_state)): not touching it"
 fi
 # shellcheck disable=SC1091
 APACHE_PID_FILE=$(set +u; . /etc/apache2/envvars && echo "$APACHE_PID_FILE")
@@ -77,7 +93,7 @@ restore_tree() { # dir: remove what was added, put back what was there
 }
 
 cleanup() {
-    local f size
+    local f size purged='' kept=''
     if [ -n "$STARTED" ]; then
         apache2ctl stop >/dev/null 2>&1
         for _ in $(seq 50); do
@@ -85,9 +101,23 @@ cleanup() {
             sleep 0.2
         done
     fi
-    if [ -n "$INSTALLED" ] &&
-        dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null | grep -q installed; then
-        DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=300 "$PKG" >/dev/null 2>&1
+    if [ -n "$INSTALLED" ] && [ "$(pkg_state)" != not-installed ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=300 "$PKG" \
+            >>"$WORK/cleanup.log" 2>&1 ||
+            dpkg --purge --force-remove-reinstreq "$PKG" >>"$WORK/cleanup.log" 2>&1
+    fi
+    [ "$(pkg_state)" = not-installed ] && purged=1
+    if [ -z "$purged" ]; then
+        echo "# cleanup: $PKG could not be purged ($(pkg_state)), see $WORK/cleanup.log"
+        kept=1
+    elif [ -s "$WORK/pulled-in" ]; then
+        # The packages apt-get installed with ours (none of them was there before).
+        # shellcheck disable=SC2046
+        DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq -o DPkg::Lock::Timeout=300 \
+            $(cat "$WORK/pulled-in") >>"$WORK/cleanup.log" 2>&1 || {
+            echo "# cleanup: could not purge the packages pulled in: $(tr '\n' ' ' <"$WORK/pulled-in")"
+            kept=1
+        }
     fi
     restore_tree /etc/apache2
     restore_tree /var/lib/apache2
@@ -97,9 +127,15 @@ cleanup() {
         rm -rf /var/lib/authsvc
         tar -C / -xpf "$WORK/saved/varlib-authsvc.tar"
     fi
-    # Files of an earlier `make install` that the package replaced.
-    if [ -d "$WORK/aside" ]; then
-        tar -C "$WORK/aside" -cpf - . | tar -C / -xpf -
+    # Files of an earlier `make install` that the package replaced: back only once the
+    # package is gone (dpkg still owns those paths otherwise).
+    if [ -n "$(ls -A "$WORK/aside" 2>/dev/null)" ]; then
+        if [ -n "$purged" ]; then
+            tar -C "$WORK/aside" -cpf - . | tar -C / -xpf - || kept=1
+        else
+            echo "# cleanup: the files of an earlier make install are still in $WORK/aside"
+            kept=1
+        fi
     fi
     # The system logs, back to their length before the test.
     if [ -f "$WORK/saved/logs" ]; then
@@ -107,7 +143,11 @@ cleanup() {
             [ -f "$f" ] && truncate -s "$size" "$f"
         done <"$WORK/saved/logs"
     fi
-    rm -rf "$WORK"
+    if [ -n "$kept" ]; then
+        echo "# cleanup: not everything could be put back: $WORK kept"
+    else
+        rm -rf "$WORK"
+    fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -115,7 +155,16 @@ trap 'exit 130' INT TERM HUP
 mkdir -p "$WORK/saved" "$WORK/aside" "$WORK/logs"
 save_tree /etc/apache2 && save_tree /var/lib/apache2 || {
     echo "1..1"; not_ok "cannot save /etc/apache2 and /var/lib/apache2"; exit 1; }
-[ -n "$VARLIB_EXISTED" ] && tar -C / -cpf "$WORK/saved/varlib-authsvc.tar" var/lib/authsvc
+if [ -n "$VARLIB_EXISTED" ] && ! tar -C / -cpf "$WORK/saved/varlib-authsvc.tar" var/lib/authsvc \
+    2>"$WORK/varlib-tar.log"; then
+    # Nothing is changed yet; without the copy, no cleanup may touch /var/lib/authsvc.
+    echo "1..1"
+    not_ok "cannot back up the existing /var/lib/authsvc: not installing"
+    diag <"$WORK/varlib-tar.log"
+    trap - EXIT
+    rm -rf "$WORK"
+    exit 1
+fi
 for f in /var/log/apache2/*; do
     [ -f "$f" ] && echo "$(stat -c %s "$f") $f"
 done >"$WORK/saved/logs"
@@ -141,9 +190,14 @@ dpkg-deb -c "$DEB" | awk '$1 !~ /^d/ { sub(/^\.\//, "", $6); print $6 }' |
     done
 rm -f /etc/apache2/mods-available/authsvc.load /etc/apache2/mods-available/authsvc.conf
 
+selections >"$WORK/selections.before"
 INSTALLED=1
-if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "$DEB" \
-    >"$WORK/apt.log" 2>&1; then
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "$DEB" \
+    >"$WORK/apt.log" 2>&1
+rc=$?
+# What apt-get added besides the package: the cleanup purges it.
+selections | comm -13 "$WORK/selections.before" - | grep -vx "$PKG" >"$WORK/pulled-in"
+if [ "$rc" -eq 0 ]; then
     ok "apt-get install ./$(basename "$DEB")"
 else
     not_ok "apt-get install ./$(basename "$DEB")"
@@ -158,6 +212,22 @@ for f in /usr/lib/apache2/modules/mod_authsvc.so /usr/sbin/authsvc-admin \
     /usr/share/authsvc/mail/verify_email.txt /usr/share/doc/$PKG/directives.md; do
     check "installed $f" test -f "$f"
 done
+# hardened ELF: the tool is built with dpkg-buildflags (debian/rules).
+hardened() { # file: hardening-check, or readelf's view of the same properties
+    local f=$1 dyn syms
+    if command -v hardening-check >/dev/null; then
+        hardening-check "$f" >"$WORK/hardening.log" 2>&1 || { diag <"$WORK/hardening.log"; return 1; }
+        return 0
+    fi
+    dyn=$(readelf -d "$f") && syms=$(readelf --dyn-syms -W "$f") || return 1
+    readelf -h "$f" | grep -q 'Type:[[:space:]]*DYN' || { echo "# $f: not PIE"; return 1; }
+    readelf -l -W "$f" | grep -q GNU_RELRO || { echo "# $f: no relro"; return 1; }
+    grep -q 'BIND_NOW\|FLAGS.*[[:space:]]NOW' <<<"$dyn" || { echo "# $f: no bind-now"; return 1; }
+    grep -q '__stack_chk_fail' <<<"$syms" || { echo "# $f: no stack protector"; return 1; }
+    grep -q '__[a-z_]*_chk@' <<<"$syms" || { echo "# $f: no _FORTIFY_SOURCE"; return 1; }
+}
+check "/usr/sbin/authsvc-admin is hardened (PIE, relro, bind-now, stack protector, fortify)" \
+    hardened /usr/sbin/authsvc-admin
 check "/etc/apache2/mods-available/authsvc.load is a conffile" \
     grep -qx /etc/apache2/mods-available/authsvc.load "/var/lib/dpkg/info/$PKG.conffiles"
 check "/var/lib/authsvc belongs to www-data" \
@@ -291,7 +361,7 @@ else
 fi
 check "purged: no module, no conffile, no tool" test ! -e /usr/lib/apache2/modules/mod_authsvc.so \
     -a ! -e /etc/apache2/mods-available/authsvc.load -a ! -e /usr/sbin/authsvc-admin
-check "purged: /var/lib/authsvc removed" test ! -e /var/lib/authsvc
+check "purged: /var/lib/authsvc and its database kept" test -s /var/lib/authsvc/authsvc.db
 INSTALLED=
 
 echo "1..$N"
