@@ -19,6 +19,7 @@
 
 #include <openssl/crypto.h>
 
+#include "account_limits.h"
 #include "audit_sql.h"
 
 #include "admin.h"
@@ -36,7 +37,6 @@
 #define USERNAME_MIN  3
 #define USERNAME_MAX  32
 #define NAME_MAX_CP   100
-#define ROLE_MAX      64
 #define ROLE_SEPARATORS " \t\r\n,"
 #define PASSWORD_READ_MAX 4096
 
@@ -84,7 +84,7 @@ static int read_account(admin_ctx_t *ctx, const char *login, const char **id)
     if ((rc = need_latest(ctx)) != EXIT_OK) {
         return rc;
     }
-    if ((found = find_account(ctx, login, "id", id, &v)) == 0) {
+    if ((found = find_account(ctx, login, "id", 0, id, &v)) == 0) {
         cmd_error(ctx, "no such user: '%s'", login);
         return EXIT_NOTFOUND;
     }
@@ -123,7 +123,7 @@ int role_ok(const char *s)
 {
     size_t i, len = strlen(s);
 
-    if (len == 0 || len > ROLE_MAX) {
+    if (len == 0 || len > AUTHSVC_ROLE_MAX) {
         return 0;
     }
     for (i = 0; i < len; i++) {
@@ -136,8 +136,14 @@ int role_ok(const char *s)
     return 1;
 }
 
+/* The message for a role list longer than the module accepts (flow_admin.c). */
+#define ROLES_TOO_MANY                                                                 \
+    "an account has at most " APR_STRINGIFY(AUTHSVC_ROLES_MAX) " roles, "             \
+    APR_STRINGIFY(AUTHSVC_ROLES_BYTES_MAX) " bytes in all"
+
 /* The words of a role list (separated by blanks, line breaks or commas), checked,
- * deduplicated and joined by single spaces into *out. NULL, or the message. */
+ * deduplicated and joined by single spaces into *out; no more than the module allows.
+ * NULL, or the message. */
 static const char *roles_join(apr_pool_t *p, const char *list, const char **out)
 {
     char *copy = apr_pstrdup(p, list ? list : ""), *last = NULL, *w;
@@ -153,6 +159,9 @@ static const char *roles_join(apr_pool_t *p, const char *list, const char **out)
                     apr_pstrcat(p, " ", w, " ", NULL))) {
             joined = *joined ? apr_pstrcat(p, joined, " ", w, NULL) : w;
         }
+    }
+    if (authsvc_roles_too_many(joined)) {
+        return ROLES_TOO_MANY;
     }
     *out = joined;
     return NULL;
@@ -796,6 +805,11 @@ int cmd_user_role(admin_ctx_t *ctx, int argc, const char *const *argv)
     }
     if (add) {
         out = *out ? apr_pstrcat(ctx->pool, out, " ", role, NULL) : role;
+        if (authsvc_roles_too_many(out)) {
+            db_rollback(ctx);
+            return cmd_error(ctx, "%s already has too many roles (" ROLES_TOO_MANY
+                             "); remove one first", id);
+        }
     }
     args[0] = out;
     args[1] = int_text(ctx->pool, now);
@@ -1056,7 +1070,7 @@ int cmd_audit(admin_ctx_t *ctx, int argc, const char *const *argv)
         parse_time(until, &to);
     }
     /* An id that is no account (any more) still names the events of a deleted one. */
-    if (user && (rc = find_account(ctx, user, "id", &uid, &v)) <= 0) {
+    if (user && (rc = find_account(ctx, user, "id", 0, &uid, &v)) <= 0) {
         if (rc < 0) {
             return EXIT_FAIL;
         }
