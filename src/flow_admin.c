@@ -7,6 +7,7 @@
 #include "apr_encode.h"
 #include "apr_lib.h"
 
+#include "account_limits.h"
 #include "audit.h"
 #include "config.h"
 #include "crypto.h"
@@ -17,9 +18,6 @@
 
 #define ID_MAX 64     /* user ids are UUIDs; anything longer is no id of ours */
 #define QUERY_MAX 200 /* search text, in bytes */
-#define ROLE_MAX 64
-#define ROLES_MAX 32          /* roles an account may have ... */
-#define ROLES_BYTES_MAX 1024  /* ... and their length, spaces included */
 #define EVENT_MAX 64
 
 /* AuthsvcAdminRequireMFA: the caller's session (or access token, whose amr says so)
@@ -447,18 +445,6 @@ static const char *roles_with(apr_pool_t *p, const char *roles, const char *role
     return out;
 }
 
-/* 1 when roles (space-separated) are more than an account may have. */
-static int too_many(const char *roles)
-{
-    int n = *roles != '\0';
-    const char *p;
-
-    for (p = roles; (p = strchr(p, ' ')) != NULL; p++) {
-        n++;
-    }
-    return n > ROLES_MAX || strlen(roles) > ROLES_BYTES_MAX;
-}
-
 /* The change itself; the event to audit in *event, and what to add to the detail. */
 static apr_status_t change(authsvc_db_t *db, act_tx_t *tx, const char **event,
                            authsvc_json_t *d)
@@ -511,7 +497,7 @@ static apr_status_t change(authsvc_db_t *db, act_tx_t *tx, const char **event,
         if (!done) {
             return APR_EEXIST;
         }
-        if (add && too_many(tx->roles)) {
+        if (add && authsvc_roles_too_many(tx->roles)) {
             return APR_ENOSPC;
         }
         rv = authsvc_users_set_roles(db, id, tx->u->roles, tx->roles, &done);
@@ -547,7 +533,7 @@ static const authsvc_fail_t *refused(request_rec *r, act_tx_t *tx,
         if (role == NULL || role->state != AUTHSVC_FIELD_SET) {
             authsvc_problem_field(r, &errs, "role", "required", "is required");
         }
-        else if (strlen(role->s) != role->len || !word(role->s, ROLE_MAX, "_.:-")) {
+        else if (strlen(role->s) != role->len || !word(role->s, AUTHSVC_ROLE_MAX, "_.:-")) {
             authsvc_problem_field(
                 r, &errs, "role", "invalid",
                 "must be 1 to 64 letters, digits, '_', '.', ':' or '-'");
@@ -589,8 +575,8 @@ static const authsvc_fail_t *act_failed(request_rec *r, authsvc_admin_action_t a
     }
     if (rv == APR_ENOSPC) {
         authsvc_problem_field(r, &errs, "role", "too_many",
-                              "an account has at most " APR_STRINGIFY(ROLES_MAX)
-                              " roles, " APR_STRINGIFY(ROLES_BYTES_MAX)
+                              "an account has at most " APR_STRINGIFY(AUTHSVC_ROLES_MAX)
+                              " roles, " APR_STRINGIFY(AUTHSVC_ROLES_BYTES_MAX)
                               " bytes in all; remove one first");
         return authsvc_fail_fields(r, errs);
     }

@@ -13,6 +13,7 @@
 #include "apr_dbd.h"
 #include "mod_dbd.h"
 #include "ratelimit.h"
+#include "session_sql.h"
 
 /* A labelled statement in apr_dbd syntax (%s text, %lld integer). */
 typedef struct {
@@ -31,14 +32,6 @@ extern const authsvc_stmt_t authsvc_store_lockout_stmts[];
 extern const authsvc_stmt_t authsvc_store_mfa_stmts[];
 extern const authsvc_stmt_t authsvc_store_refresh_stmts[];
 extern const authsvc_stmt_t authsvc_store_metrics_stmts[];
-
-/* A live session, as its user sees it listed (and may end it): not revoked or past its
- * absolute expiry, and either its cookie has not idled out or a token client still
- * holds a refresh token of it. Three "now" parameters; the table is named sessions. */
-#define AUTHSVC_SESSION_LIVE                                                           \
-    "revoked_at IS NULL AND expires_at > %lld AND (idle_expires_at > %lld OR EXISTS "  \
-    "(SELECT 1 FROM refresh_tokens t WHERE t.session_hash = sessions.token_hash "      \
-    "AND t.revoked_at IS NULL AND t.rotated_at IS NULL AND t.expires_at > %lld))"
 
 /* A result set read in full: rows x cols strings, NULL for SQL NULL. */
 typedef struct {

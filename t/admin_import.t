@@ -256,6 +256,75 @@ for my $case (["email,username\nx\@example.org,xx\n", qr/^line 1: the header mus
     like($err, $re, "... $name: says so") or diag($err);
 }
 
+# ---- a NUL in CSV, keys of failed records, role caps, the size cap ---------------------------
+
+{
+    my ($n1, $n2, $n3) = map { unique_email("imp.nul$_") } 1 .. 3;
+    my $f = file_of('nul.csv', "email,password_hash,first_name\n$n1,$good,A\0B\n"
+                    . "$n2,$good,\"C\0D\"\n$n3,$good,ok\n");
+    ($rc, $out, $err) = admin('import', $f);
+    is($rc, 1, 'CSV with a NUL in a field: exit 1');
+    my %got = map { /^line (\d+): (.*)$/ ? ($1 => $2) : () } split /\n/, $err;
+    is_deeply(\%got, {2 => 'a field contains a NUL character',
+                      3 => 'a field contains a NUL character'},
+              '... a line error, unquoted and quoted') or diag($err);
+    is(count_of($n1) + count_of($n2), 0, '... those records not written');
+    is(count_of($n3), 1, '... the next one is');
+    ($rc, $out, $err) = admin('import', file_of('nulh.csv', "email,password_hash\0\n"));
+    is($rc, 1, 'CSV with a NUL in the header: exit 1');
+    like($err, qr/^line 1: the header contains a NUL character/, '... says so') or diag($err);
+}
+{
+    # Line 1 fails in the database (its username is taken): its email stays free for
+    # line 2; line 3 repeats the email line 2 wrote.
+    my $taken = 'imp_' . substr(unique_username('tk'), 0, 24);
+    my ($owner, $e) = map { unique_email("imp.k$_") } 1 .. 2;
+    ($rc, $out, $err) = admin('import', file_of('owner.jsonl', $JSON->encode(
+        {email => $owner, username => $taken, password_hash => $good}) . "\n"));
+    is($rc, 0, 'an account that holds a username') or diag($err);
+    my $text = join '', map { $JSON->encode({email => $e, password_hash => $good, %$_}) . "\n" }
+        {username => $taken}, {username => "${taken}2"}, {username => "${taken}3"};
+    my $f = file_of('keys.jsonl', $text);
+    for my $dry (1, 0) {
+        my $what = $dry ? 'dry run' : 'import';
+        ($rc, $out, $err) = admin('import', ($dry ? '--dry-run' : ()), $f);
+        my %got = map { /^line (\d+): (.*)$/ ? ($1 => $2) : () } split /\n/, $err;
+        is_deeply([sort keys %got], [1, 3], "$what: lines 1 and 3 fail") or diag($err);
+        like($got{1} // '', qr/exists/, "$what: line 1 in the database");
+        like($got{3} // '', qr/email is the same as on line 2/,
+             "$what: line 3 repeats line 2, not line 1 that failed");
+    }
+    is(db_value('SELECT username FROM users WHERE email = ' . sql_str($e)), "${taken}2",
+       '... the record of line 2 written');
+}
+{
+    my @r = map { "r$_" } 1 .. 33;
+    my @long = map { ('x' x 62) . sprintf('%02d', $_) } 1 .. 16;
+    my ($e33, $elong, $e32) = map { unique_email("imp.r$_") } 1 .. 3;
+    my $text = join '', map { $JSON->encode($_) . "\n" }
+        {email => $e33, password_hash => $good, roles => \@r},
+        {email => $elong, password_hash => $good, roles => \@long},
+        {email => $e32, password_hash => $good, roles => [@r[0 .. 31]]};
+    ($rc, $out, $err) = admin('import', file_of('roles.jsonl', $text));
+    my %got = map { /^line (\d+): (.*)$/ ? ($1 => $2) : () } split /\n/, $err;
+    is_deeply([sort keys %got], [1, 2], 'import: 33 roles and 1039 bytes of roles refused')
+        or diag($err);
+    like($got{$_} // '', qr/at most 32 roles, 1024 bytes/, "... line $_ says the cap") for 1, 2;
+    is(count_of($e33) + count_of($elong), 0, '... not written');
+    is(db_value('SELECT roles FROM users WHERE email = ' . sql_str($e32)), join(' ', @r[0 .. 31]),
+       '... 32 roles are');
+}
+{
+    my $big = file_of('big.jsonl', '');
+    open(my $fh, '+<', $big) or die $!;
+    truncate($fh, (1 << 30) + 1) or die $!;                  # sparse: no disk used
+    close $fh;
+    ($rc, $out, $err) = admin('import', $big);
+    unlink $big;
+    is($rc, 1, 'a file over 1 GiB: exit 1');
+    like($err, qr/is larger than 1 GiB/, '... says so') or diag($err);
+}
+
 # ---- formats, files and usage -------------------------------------------------------------
 
 my $e7 = unique_email('imp.fmt');

@@ -295,6 +295,36 @@ for my $bad ([qw(grant x r)], ['add', $pf->{email}, 'a b'], ['add', $pf->{email}
 ($rc) = admin(qw(user role add), unique_email('nobody'), 'x');
 is($rc, 3, 'user role add to an unknown account: exit 3');
 
+# The API's caps (src/account_limits.h): 32 roles, 1024 bytes with the spaces.
+{
+    my @r32 = map { "r$_" } 1 .. 32;
+    my $many = unique_email('tool.r33');
+    ($rc, $out, $err) = admin_in("$pw\n", qw(user add), $many, '--role', join(',', @r32, 'r33'));
+    is($rc, 2, 'user add with 33 roles: exit 2') or diag($err);
+    like($err, qr/at most 32 roles, 1024 bytes/, '... says the cap');
+    is(db_value('SELECT count(*) AS n FROM users WHERE email = ' . sql_str($many)), 0,
+       '... no account');
+    my @long = map { ('x' x 62) . sprintf('%02d', $_) } 1 .. 16;      # 16 * 65 - 1 bytes
+    ($rc, $out, $err) = admin_in("$pw\n", qw(user add), unique_email('tool.rlong'), '--role',
+                                 join(',', @long));
+    is($rc, 2, 'user add with 1039 bytes of roles: exit 2') or diag($err);
+    like($err, qr/at most 32 roles/, '... says the cap');
+    my $full = unique_email('tool.r32');
+    ($rc, $out, $err) = admin_in("$pw\n", qw(user add), $full, '--role', join(',', @r32));
+    is($rc, 0, 'user add with 32 roles: exit 0') or diag($err);
+    my $fid = db_value('SELECT id FROM users WHERE email = ' . sql_str($full));
+    ($rc, $out, $err) = admin(qw(user role add), $full, 'r33');
+    is($rc, 1, 'user role add of a 33rd role: exit 1') or diag($out);
+    like($err, qr/too many roles \(an account has at most 32 roles/, '... says the cap');
+    is(user_by_id($fid)->{roles}, join(' ', @r32), '... roles unchanged');
+    tool_audit_ok($fid, 'admin_role_added', 0, '... no audit row');
+    ($rc, $out, $err) = admin(qw(user role remove), $full, 'r1');
+    is($rc, 0, '... removing one still works') or diag($err);
+    ($rc, $out, $err) = admin(qw(user role add), $full, 'r33');
+    is($rc, 0, '... and then the 33rd fits as the 32nd') or diag($err);
+    is(user_by_id($fid)->{roles}, join(' ', @r32[1 .. 31], 'r33'), '... stored');
+}
+
 # ---- sessions list|revoke ------------------------------------------------------------------
 
 my ($sc, $sf, $su) = account(vhost => 'fresh');
@@ -425,9 +455,15 @@ ok(scalar(split /\n/, $out) >= 5, 'audit --since an ISO time: the events');
 ($rc, $out) = admin(qw(audit --user), $xu->{id});
 ok(scalar(grep { /"admin_user_deleted"/ } split /\n/, $out), 'audit --user ID of a deleted account');
 for my $bad (['--since', 'yesterday'], ['--until', '2026-13-01'], ['--limit', '0'],
-             ['--before', 'x'], ['--user', '']) {
+             ['--before', 'x'], ['--user', ''], ['--since', '2026-02-31'],
+             ['--until', '2025-02-29T00:00:00Z'], ['--since', '2026-04-31'],
+             ['--since', '2026-00-10'], ['--before', '99999999999999999999']) {
     ($rc, $out, $err) = admin('audit', @$bad);
     is($rc, 2, "audit @$bad: exit 2");
+}
+for my $good (qw(2024-02-29 2000-02-29 2026-12-31T23:59:59Z 2026-01-31)) {
+    ($rc, $out, $err) = admin(qw(audit --limit 1 --since), $good);
+    is($rc, 0, "audit --since $good: exit 0") or diag($err);
 }
 
 # ---- --config --------------------------------------------------------------------------------
@@ -466,6 +502,42 @@ for my $bad (['--since', 'yesterday'], ['--until', '2026-13-01'], ['--limit', '0
     ($rc, $out, $err) = run_admin('--config', catfile($dir, 'broken.conf'), qw(migrate status));
     is($rc, 1, '--config with a missing Include: exit 1');
     like($err, qr/nothere\.conf/, '... names it');
+
+    # Include loops: through a wildcard, and a file including itself. The same file
+    # included twice side by side is no loop.
+    make_path(catfile($dir, 'loop'));
+    my %loop = ('loop/a.conf' => "Include b*.conf\n",     # from the directory of FILE
+                'loop/b1.conf' => "IncludeOptional a.conf\n",
+                'self.conf' => "DBDriver $driver\nInclude self.conf\n",
+                'twice.conf' => "Include conf.d/db.conf\nInclude conf.d/*.conf\n");
+    for my $name (sort keys %loop) {
+        open($fh, '>', catfile($dir, $name)) or die $!;
+        print {$fh} $loop{$name};
+        close $fh;
+    }
+    ($rc, $out, $err) = run_admin('--config', catfile($dir, 'loop', 'a.conf'), qw(migrate status));
+    is($rc, 1, '--config with an Include loop: exit 1');
+    like($err, qr{Include loop: \S*/loop/a\.conf includes \S*/loop/b1\.conf includes \S*/loop/a\.conf again},
+         '... names the chain') or diag($err);
+    ($rc, $out, $err) = run_admin('--config', catfile($dir, 'self.conf'), qw(migrate status));
+    is($rc, 1, '--config including itself: exit 1');
+    like($err, qr{Include loop: \S*/self\.conf includes \S*/self\.conf again}, '... says so')
+        or diag($err);
+    ($rc, $out, $err) = run_admin('--config', catfile($dir, 'twice.conf'), qw(migrate status));
+    is($rc, 0, '--config including one file twice: no loop') or diag($err);
+  SKIP: {
+        skip 'root reads any directory', 2 if $> == 0;
+        make_path(catfile($dir, 'closed'));
+        chmod 0, catfile($dir, 'closed');
+        open($fh, '>', catfile($dir, 'closed.conf')) or die $!;
+        print {$fh} "DBDriver $driver\nIncludeOptional closed/*.conf\n";
+        close $fh;
+        ($rc, $out, $err) = run_admin('--config', catfile($dir, 'closed.conf'),
+                                      qw(migrate status));
+        chmod 0755, catfile($dir, 'closed');
+        is($rc, 1, '--config with a wildcard in an unreadable directory: exit 1');
+        like($err, qr{cannot read \S*/closed: Permission denied}, '... says so') or diag($err);
+    }
 }
 
 done_testing();

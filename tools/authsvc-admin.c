@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1024,7 +1025,10 @@ int main(int argc, const char *const *argv)
     char *env = NULL;
     int first = 0;
     int rc;
+    struct rlimit no_core = {0, 0};
 
+    /* Passwords and connection strings pass through memory: never into a core file. */
+    setrlimit(RLIMIT_CORE, &no_core);
     if (apr_app_initialize(&argc, &argv, NULL) != APR_SUCCESS
         || apr_pool_create(&ctx.pool, NULL) != APR_SUCCESS
         || apr_dbd_init(ctx.pool) != APR_SUCCESS) {

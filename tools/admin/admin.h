@@ -64,7 +64,7 @@ int db_begin(admin_ctx_t *ctx);
 int is_sqlite(const admin_ctx_t *ctx);
 int need_version(admin_ctx_t *ctx, int min_version);
 int check_login(const admin_ctx_t *ctx, int argc, const char *const *argv);
-int find_account(admin_ctx_t *ctx, const char *login, const char *column,
+int find_account(admin_ctx_t *ctx, const char *login, const char *column, int lock,
                  const char **id, const char **value);
 int begin_on_account(admin_ctx_t *ctx, int min_version, const char *login,
                      const char *column, const char **id, const char **value);

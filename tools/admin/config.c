@@ -7,11 +7,15 @@
  * the directory of FILE, as Debian's apache2.conf expects). The first DBDriver and the
  * first DBDParams met win, whatever <VirtualHost>, <IfModule> or <IfDefine> they are
  * in; ${VARIABLES} are not expanded. A second, different value is reported on stderr.
+ * A file that includes itself (through any chain) and a directory a wildcard cannot be
+ * read in are errors.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <glob.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -28,7 +32,12 @@ typedef struct {
     const char *root;           /* where relative Include paths start */
     const char *driver;
     const char *params;
+    apr_array_header_t *open;   /* realpath()s of the files being read, outermost first */
 } config_scan_t;
+
+/* The directory glob() could not read, for its error message (set by glob_failed). */
+static char glob_path[PATH_MAX];
+static int glob_errno;
 
 static int scan_file(config_scan_t *cs, const char *path, int depth, int optional);
 
@@ -52,7 +61,20 @@ static const char *directive_value(apr_pool_t *p, const char *s)
     return apr_pstrmemdup(p, s, len);
 }
 
-/* Include PATTERN: every file it names (a directory: every file in it, sorted). */
+/* glob()'s error callback: a directory that is not there matches nothing; any other
+ * failure is remembered, and stops glob() (GLOB_ABORTED). */
+static int glob_failed(const char *epath, int eerrno)
+{
+    if (eerrno == ENOENT || eerrno == ENOTDIR) {
+        return 0;
+    }
+    apr_cpystrn(glob_path, epath, sizeof(glob_path));
+    glob_errno = eerrno;
+    return 1;
+}
+
+/* Include PATTERN: every file it names (a directory: every file in it, sorted). A
+ * directory the pattern cannot be matched in is an error, not an empty match. */
 static int scan_include(config_scan_t *cs, const char *pattern, int depth, int optional)
 {
     const char *full = pattern[0] == '/' ? pattern
@@ -66,7 +88,21 @@ static int scan_include(config_scan_t *cs, const char *pattern, int depth, int o
         full = apr_pstrcat(cs->p, full, "/*", NULL);
         optional = 1;           /* an empty directory is fine */
     }
-    grc = glob(full, 0, NULL, &g);
+    glob_path[0] = '\0';
+    glob_errno = 0;
+    grc = glob(full, 0, glob_failed, &g);
+    if (grc != 0 && grc != GLOB_NOMATCH) {
+        globfree(&g);
+        if (grc == GLOB_ABORTED && glob_path[0] != '\0') {
+            fprintf(stderr, "%s: --config: Include %s: cannot read %s: %s\n", progname,
+                    full, glob_path, strerror(glob_errno));
+        }
+        else {
+            fprintf(stderr, "%s: --config: Include %s: %s\n", progname, full,
+                    grc == GLOB_NOSPACE ? "out of memory" : "cannot be expanded");
+        }
+        return EXIT_FAIL;
+    }
     if (grc == GLOB_NOMATCH) {
         globfree(&g);
         if (optional || strpbrk(full, "*?[") != NULL) {
@@ -133,8 +169,33 @@ static int scan_line(config_scan_t *cs, char *line, const char *path, int lineno
     return EXIT_OK;
 }
 
+/* 1 when the file at real path `real` is already being read (an Include loop), the
+ * chain that leads back to it printed; 0 otherwise. */
+static int include_loop(const config_scan_t *cs, const char *real)
+{
+    int i, at = -1;
+
+    for (i = 0; i < cs->open->nelts && at < 0; i++) {
+        if (strcmp(APR_ARRAY_IDX(cs->open, i, const char *), real) == 0) {
+            at = i;
+        }
+    }
+    if (at < 0) {
+        return 0;
+    }
+    fprintf(stderr, "%s: --config: Include loop: %s", progname, real);
+    for (i = at + 1; i < cs->open->nelts; i++) {
+        fprintf(stderr, " includes %s", APR_ARRAY_IDX(cs->open, i, const char *));
+    }
+    fprintf(stderr, " includes %s again\n", real);
+    return 1;
+}
+
+/* One configuration file, scanned line by line: EXIT_OK, or EXIT_FAIL with the
+ * reason printed (unreadable, a line too long, an Include loop or nested too deep). */
 static int scan_file(config_scan_t *cs, const char *path, int depth, int optional)
 {
+    char real[PATH_MAX];
     char *buf = apr_palloc(cs->p, CONFIG_LINE_MAX);
     char *line = apr_palloc(cs->p, CONFIG_LINE_MAX);
     size_t used = 0;
@@ -154,6 +215,16 @@ static int scan_file(config_scan_t *cs, const char *path, int depth, int optiona
                 strerror(errno));
         return EXIT_FAIL;
     }
+    if (realpath(path, real) == NULL) {
+        fprintf(stderr, "%s: --config: %s: %s\n", progname, path, strerror(errno));
+        fclose(f);
+        return EXIT_FAIL;
+    }
+    if (include_loop(cs, real)) {
+        fclose(f);
+        return EXIT_FAIL;
+    }
+    APR_ARRAY_PUSH(cs->open, const char *) = apr_pstrdup(cs->p, real);
     line[0] = '\0';
     while (rc == EXIT_OK && fgets(buf, CONFIG_LINE_MAX, f) != NULL) {
         size_t len = strlen(buf);
@@ -184,13 +255,15 @@ static int scan_file(config_scan_t *cs, const char *path, int depth, int optiona
         rc = scan_line(cs, line, path, start, depth);
     }
     fclose(f);
+    apr_array_pop(cs->open);
     return rc;
 }
 
 int config_read(apr_pool_t *p, const char *file, const char **driver,
                 const char **params)
 {
-    config_scan_t cs = {p, NULL, NULL, NULL};
+    config_scan_t cs = {p, NULL, NULL, NULL, apr_array_make(p, CONFIG_DEPTH_MAX + 1,
+                                                             sizeof(const char *))};
     const char *slash = strrchr(file, '/');
     int rc;
 

@@ -262,12 +262,29 @@ int check_login(const admin_ctx_t *ctx, int argc, const char *const *argv)
     return rc;
 }
 
-/* The account LOGIN names, read inside the transaction (and, on PostgreSQL, locked
- * FOR UPDATE): 1 with *id and *value, the value of the SQL expression `column` in
- * that row (NULL for SQL NULL), 0 when there is none, -1 on a database error
- * (printed). An email is looked up as the module stores it; anything else as a
- * user id first, then as a username in any case. */
-int find_account(admin_ctx_t *ctx, const char *login, const char *column,
+/* The statement label of a lookup by `by` reading `column`, locked or not: the
+ * prepared statements are cached by label, so the label names everything that
+ * changes the SQL. A column that is no plain name (an SQL expression) is named by a
+ * hash of its text, to stay within PostgreSQL's 63 bytes for a statement name. */
+static const char *lookup_label(apr_pool_t *p, const char *by, const char *column,
+                                int lock)
+{
+    apr_ssize_t len = (apr_ssize_t)strlen(column);
+    const char *name = column;
+
+    if (len > 20 || strspn(column, "abcdefghijklmnopqrstuvwxyz_") != (size_t)len) {
+        name = apr_psprintf(p, "x%08x", apr_hashfunc_default(column, &len));
+    }
+    return apr_pstrcat(p, by, lock ? "_locked_" : "_", name, NULL);
+}
+
+/* The account LOGIN names: 1 with *id and *value, the value of the SQL expression
+ * `column` in that row (NULL for SQL NULL), 0 when there is none, -1 on a database
+ * error (printed). With lock (inside the command's transaction) the row is locked
+ * FOR UPDATE on PostgreSQL; a command that only reads passes 0. An email is looked
+ * up as the module stores it; anything else as a user id first, then as a username
+ * in any case. */
+int find_account(admin_ctx_t *ctx, const char *login, const char *column, int lock,
                  const char **id, const char **value)
 {
     const char *const by[][2] = {
@@ -278,6 +295,7 @@ int find_account(admin_ctx_t *ctx, const char *login, const char *column,
     const char *key = login;
     int first = 1, last = 2, i;
 
+    lock = lock && !is_sqlite(ctx); /* SQLite: BEGIN IMMEDIATE holds the write lock */
     if (strchr(login, '@') != NULL) {
         /* check_login() accepted it: normalising cannot fail here. */
         if (authsvc_text_email_normalize(ctx->pool, login, strlen(login), &key)
@@ -288,11 +306,12 @@ int find_account(admin_ctx_t *ctx, const char *login, const char *column,
     }
     for (i = first; i <= last; i++) {
         const char *sql = apr_pstrcat(ctx->pool, "SELECT id, ", column, " FROM users "
-                                      "WHERE ", by[i][1],
-                                      is_sqlite(ctx) ? "" : " FOR UPDATE", NULL);
+                                      "WHERE ", by[i][1], lock ? " FOR UPDATE" : "",
+                                      NULL);
         rows_t rows;
 
-        if (!db_run(ctx, by[i][0], sql, "looking up the account", 1, &key, &rows)) {
+        if (!db_run(ctx, lookup_label(ctx->pool, by[i][0], column, lock), sql,
+                    "looking up the account", 1, &key, &rows)) {
             return -1;
         }
         if (rows.nrows > 0) {
@@ -319,7 +338,7 @@ int begin_on_account(admin_ctx_t *ctx, int min_version, const char *login,
     if (!db_begin(ctx)) {
         return EXIT_FAIL;
     }
-    found = find_account(ctx, login, column, id, value);
+    found = find_account(ctx, login, column, 1, id, value);
     if (found <= 0) {
         db_rollback(ctx);
         if (found == 0) {

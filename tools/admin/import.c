@@ -10,6 +10,7 @@
  */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -20,6 +21,10 @@
 #include "admin.h"
 #include "json.h"
 #include "password.h"
+
+/* The largest file import reads (it is held in memory whole). */
+#define IMPORT_BYTES_MAX ((apr_off_t)1 << 30)
+#define IMPORT_BYTES_MAX_TEXT "1 GiB"
 
 /* The fields of a record; email and password_hash are required. */
 static const char *const fields[] = {"email", "username", "first_name", "last_name",
@@ -75,21 +80,38 @@ static const char *record_check(apr_pool_t *p, admin_account_t *a)
     return NULL;
 }
 
-/* A key seen on an earlier line: that line's message, else NULL (and remembered). */
-static const char *seen_before(import_t *im, const char *what, const char *key, int line)
+/* The key of a record written (or, in a dry run, that would be): "what:key". */
+static const char *seen_key(import_t *im, const char *what, const char *key)
 {
-    apr_pool_t *p = im->pool;
-    const char *k = apr_pstrcat(p, what, ":", key, NULL);
-    const int *first = apr_hash_get(im->seen, k, APR_HASH_KEY_STRING);
-    int *l;
+    return apr_pstrcat(im->ctx->pool, what, ":", key, NULL);
+}
 
-    if (first != NULL) {
-        return apr_psprintf(p, "%s is the same as on line %d", what, *first);
-    }
-    l = apr_palloc(p, sizeof(*l));
+/* A key of a record written on an earlier line: that line's message, else NULL. */
+static const char *seen_before(import_t *im, const char *what, const char *key)
+{
+    const int *first = apr_hash_get(im->seen, seen_key(im, what, key),
+                                    APR_HASH_KEY_STRING);
+
+    return first ? apr_psprintf(im->ctx->pool, "%s is the same as on line %d", what,
+                                *first)
+                 : NULL;
+}
+
+/* Remember the keys of a record written (or passed in a dry run) on line: a record
+ * that failed leaves its email and username free for a later line. */
+static void remember(import_t *im, const admin_account_t *a, int line)
+{
+    int *l = apr_palloc(im->pool, sizeof(*l));
+
     *l = line;
-    apr_hash_set(im->seen, k, APR_HASH_KEY_STRING, l);
-    return NULL;
+    apr_hash_set(im->seen, apr_pstrcat(im->pool, "email:", a->email, NULL),
+                 APR_HASH_KEY_STRING, l);
+    if (a->username) {
+        apr_hash_set(im->seen,
+                     apr_pstrcat(im->pool, "username:", lower(im->ctx->pool, a->username),
+                                 NULL),
+                     APR_HASH_KEY_STRING, l);
+    }
 }
 
 /* Check a record and, unless a dry run, write it; counts and reports the outcome. */
@@ -103,10 +125,10 @@ static void import_record(import_t *im, admin_account_t *a, int line, const char
         msg = record_check(ctx->pool, a);
     }
     if (msg == NULL) {
-        msg = seen_before(im, "email", a->email, line);
+        msg = seen_before(im, "email", a->email);
     }
     if (msg == NULL && a->username) {
-        msg = seen_before(im, "username", lower(ctx->pool, a->username), line);
+        msg = seen_before(im, "username", lower(ctx->pool, a->username));
     }
     if (msg == NULL && im->dry_run) {
         n = account_taken(ctx, a);
@@ -130,6 +152,7 @@ static void import_record(import_t *im, admin_account_t *a, int line, const char
         im->failed++;
     }
     else {
+        remember(im, a, line);
         im->ok++;
     }
 }
@@ -222,11 +245,12 @@ static void import_jsonl(import_t *im, char *data, size_t size)
 
 /* One RFC 4180 record from *s (quoted fields may hold commas, "" and line breaks):
  * its fields, *s moved past it, *lines advanced by the line breaks it spans. The fields
- * are unquoted in place (what is written never passes what is read). NULL with *msg on
- * a quoting error (the rest of the file is not read: its lines cannot be told apart
- * any more). */
+ * are unquoted in place (what is written never passes what is read); *nul set when a
+ * field holds a NUL byte (the record is refused, as in JSON lines: the field would be
+ * cut there). NULL with *msg on a quoting error (the rest of the file is not read: its
+ * lines cannot be told apart any more). */
 static apr_array_header_t *csv_record(apr_pool_t *p, char **s, char *end, int *lines,
-                                      const char **msg)
+                                      int *nul, const char **msg)
 {
     apr_array_header_t *out = apr_array_make(p, 8, sizeof(const char *));
     char *c = *s, *w = *s;
@@ -251,6 +275,7 @@ static apr_array_header_t *csv_record(apr_pool_t *p, char **s, char *end, int *l
                 }
                 else {
                     *lines += *c == '\n';
+                    *nul |= *c == '\0';
                     *w++ = *c;
                 }
             }
@@ -265,6 +290,7 @@ static apr_array_header_t *csv_record(apr_pool_t *p, char **s, char *end, int *l
                     *msg = "a quote inside an unquoted field";
                     return NULL;
                 }
+                *nul |= *c == '\0';
                 *w++ = *c++;
             }
         }
@@ -384,13 +410,13 @@ static int import_csv(import_t *im, char *data, size_t size)
     const char **cols = NULL;
     const char *msg = NULL;
     apr_array_header_t *rec;
-    int line = 1, next = 1, ncols;
+    int line = 1, next = 1, ncols, nul = 0;
 
     if (size >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
         s += 3;                         /* a byte order mark, as spreadsheets write */
     }
-    if ((rec = csv_record(p, &s, end, &next, &msg)) == NULL) {
-        fprintf(stderr, "line 1: %s\n", msg);
+    if ((rec = csv_record(p, &s, end, &next, &nul, &msg)) == NULL || nul) {
+        fprintf(stderr, "line 1: %s\n", rec ? "the header contains a NUL character" : msg);
         return EXIT_FAIL;
     }
     if (!csv_header(p, rec, &cols)) {
@@ -401,8 +427,9 @@ static int import_csv(import_t *im, char *data, size_t size)
         admin_account_t a = {0};
 
         line = next;
+        nul = 0;
         record_pool(im, 1);
-        if ((rec = csv_record(im->scratch, &s, end, &next, &msg)) == NULL) {
+        if ((rec = csv_record(im->scratch, &s, end, &next, &nul, &msg)) == NULL) {
             fprintf(stderr, "line %d: %s; the rest of the file is not read\n", line, msg);
             im->failed++;
             record_pool(im, 0);
@@ -410,7 +437,8 @@ static int import_csv(import_t *im, char *data, size_t size)
         }
         /* An empty line is a record of one empty field: skipped. */
         if (rec->nelts > 1 || *APR_ARRAY_IDX(rec, 0, const char *) != '\0') {
-            msg = csv_account(im->scratch, cols, ncols, rec, &a);
+            msg = nul ? "a field contains a NUL character"
+                      : csv_account(im->scratch, cols, ncols, rec, &a);
             import_record(im, &a, line, msg);
         }
         record_pool(im, 0);
@@ -432,42 +460,74 @@ int check_import(const admin_ctx_t *ctx, int argc, const char *const *argv)
     return EXIT_OK;
 }
 
-/* The whole of path ("-": standard input) in memory: 1, or 0 (printed). */
+/* Frees the buffer read_all() grows with realloc (a pool would keep every superseded
+ * one until the command ends). */
+static apr_status_t free_buffer(void *data)
+{
+    free(*(char **)data);
+    return APR_SUCCESS;
+}
+
+/* Say that path is too large to import; returns 0. */
+static int too_large(const admin_ctx_t *ctx, const char *path)
+{
+    cmd_error(ctx, "%s is larger than " IMPORT_BYTES_MAX_TEXT " (split it)", path);
+    return 0;
+}
+
+/* The whole of path ("-": standard input) in memory, at most IMPORT_BYTES_MAX: 1, or
+ * 0 (printed: unreadable, too large, out of memory). The buffer lives as long as
+ * ctx->pool. */
 static int read_all(admin_ctx_t *ctx, const char *path, char **data, size_t *size)
 {
+    char **out = apr_pcalloc(ctx->pool, sizeof(*out));
     apr_file_t *f = NULL;
+    apr_finfo_t fi;
     apr_status_t rv;
     char buf[65536];
     apr_size_t n;
     size_t used = 0, cap = 0;
-    char *out = NULL;
 
+    apr_pool_cleanup_register(ctx->pool, out, free_buffer, apr_pool_cleanup_null);
     rv = strcmp(path, "-") == 0 ? apr_file_open_stdin(&f, ctx->pool)
                                 : apr_file_open(&f, path, APR_FOPEN_READ, 0, ctx->pool);
+    if (rv == APR_SUCCESS && apr_file_info_get(&fi, APR_FINFO_TYPE | APR_FINFO_SIZE, f)
+                             == APR_SUCCESS
+        && fi.filetype == APR_REG && fi.size > IMPORT_BYTES_MAX) {
+        return too_large(ctx, path);
+    }
     while (rv == APR_SUCCESS) {
         n = sizeof(buf);
         rv = apr_file_read(f, buf, &n);
-        if (n > 0) {
-            if (used + n + 1 > cap) {
-                char *bigger;
-
-                cap = (used + n + 1) * 2;
-                bigger = apr_palloc(ctx->pool, cap);
-                if (used) {
-                    memcpy(bigger, out, used);
-                }
-                out = bigger;
-            }
-            memcpy(out + used, buf, n);
-            used += n;
+        if (n == 0) {
+            continue;
         }
+        if ((apr_off_t)(used + n) > IMPORT_BYTES_MAX) {
+            return too_large(ctx, path);
+        }
+        if (used + n + 1 > cap) {
+            size_t want = (used + n + 1) * 2;
+            char *bigger;
+
+            if (want > (size_t)IMPORT_BYTES_MAX + 1) {
+                want = (size_t)IMPORT_BYTES_MAX + 1;
+            }
+            if ((bigger = realloc(*out, want)) == NULL) {
+                cmd_error(ctx, "reading %s: out of memory", path);
+                return 0;
+            }
+            *out = bigger;
+            cap = want;
+        }
+        memcpy(*out + used, buf, n);
+        used += n;
     }
     if (rv != APR_EOF) {
         fail(ctx, rv, apr_psprintf(ctx->pool, "cannot read %s: %s", path,
                                     apr_strerror(rv, buf, sizeof(buf))));
         return 0;
     }
-    *data = out ? out : apr_pstrdup(ctx->pool, "");
+    *data = *out ? *out : apr_pstrdup(ctx->pool, "");
     (*data)[used] = '\0';
     *size = used;
     return 1;

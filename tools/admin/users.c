@@ -7,6 +7,8 @@
  * server that has cached it (said in --help and the man page).
  */
 #include <ctype.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,9 @@
 
 #include <openssl/crypto.h>
 
+#include "account_limits.h"
 #include "audit_sql.h"
+#include "session_sql.h"
 
 #include "admin.h"
 #include "crypto.h"
@@ -36,17 +40,11 @@
 #define USERNAME_MIN  3
 #define USERNAME_MAX  32
 #define NAME_MAX_CP   100
-#define ROLE_MAX      64
 #define ROLE_SEPARATORS " \t\r\n,"
 #define PASSWORD_READ_MAX 4096
 
-/* A session the user sees in their list (src/store_sessions.c LISTED): not revoked
- * or past its expiry, and its cookie has not idled out or a token client still holds
- * a refresh token of it (three "now" parameters). */
-#define LISTED                                                                         \
-    "revoked_at IS NULL AND expires_at > %lld AND (idle_expires_at > %lld OR EXISTS "  \
-    "(SELECT 1 FROM refresh_tokens t WHERE t.session_hash = sessions.token_hash "      \
-    "AND t.revoked_at IS NULL AND t.rotated_at IS NULL AND t.expires_at > %lld))"
+/* A session the user sees in their list, as the module counts it (session_sql.h). */
+#define LISTED AUTHSVC_SESSION_LIVE
 
 /* The columns user_json() reads, in its order. */
 #define USER_COLS                                                                      \
@@ -84,7 +82,7 @@ static int read_account(admin_ctx_t *ctx, const char *login, const char **id)
     if ((rc = need_latest(ctx)) != EXIT_OK) {
         return rc;
     }
-    if ((found = find_account(ctx, login, "id", id, &v)) == 0) {
+    if ((found = find_account(ctx, login, "id", 0, id, &v)) == 0) {
         cmd_error(ctx, "no such user: '%s'", login);
         return EXIT_NOTFOUND;
     }
@@ -123,7 +121,7 @@ int role_ok(const char *s)
 {
     size_t i, len = strlen(s);
 
-    if (len == 0 || len > ROLE_MAX) {
+    if (len == 0 || len > AUTHSVC_ROLE_MAX) {
         return 0;
     }
     for (i = 0; i < len; i++) {
@@ -136,8 +134,14 @@ int role_ok(const char *s)
     return 1;
 }
 
+/* The message for a role list longer than the module accepts (flow_admin.c). */
+#define ROLES_TOO_MANY                                                                 \
+    "an account has at most " APR_STRINGIFY(AUTHSVC_ROLES_MAX) " roles, "             \
+    APR_STRINGIFY(AUTHSVC_ROLES_BYTES_MAX) " bytes in all"
+
 /* The words of a role list (separated by blanks, line breaks or commas), checked,
- * deduplicated and joined by single spaces into *out. NULL, or the message. */
+ * deduplicated and joined by single spaces into *out; no more than the module allows.
+ * NULL, or the message. */
 static const char *roles_join(apr_pool_t *p, const char *list, const char **out)
 {
     char *copy = apr_pstrdup(p, list ? list : ""), *last = NULL, *w;
@@ -153,6 +157,9 @@ static const char *roles_join(apr_pool_t *p, const char *list, const char **out)
                     apr_pstrcat(p, " ", w, " ", NULL))) {
             joined = *joined ? apr_pstrcat(p, joined, " ", w, NULL) : w;
         }
+    }
+    if (authsvc_roles_too_many(joined)) {
+        return ROLES_TOO_MANY;
     }
     *out = joined;
     return NULL;
@@ -220,23 +227,48 @@ static long read_line(int fd, char *buf, size_t size)
     return (long)n;
 }
 
-/* Prompt on the terminal with echo off. */
+/* The terminal's settings while prompt() has echo off, for on_signal(). */
+static struct termios echo_on;
+
+/* SIGINT, SIGTERM, SIGHUP or SIGQUIT at the prompt: echo back on, then die of the
+ * signal as if it had not been caught (only async-signal-safe calls here). */
+static void on_signal(int sig)
+{
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &echo_on);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* Prompt on the terminal with echo off; echo comes back even when a signal ends the
+ * program at the prompt. */
 static long prompt(const char *text, char *buf, size_t size)
 {
-    struct termios old, quiet;
-    int restore = tcgetattr(STDIN_FILENO, &old) == 0;
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    struct sigaction sa, old_sa[4];
+    struct termios quiet;
+    int restore = tcgetattr(STDIN_FILENO, &echo_on) == 0;
     long n;
+    size_t i;
 
     fputs(text, stderr);
     fflush(stderr);
     if (restore) {
-        quiet = old;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        for (i = 0; i < 4; i++) {
+            sigaction(sigs[i], &sa, &old_sa[i]);
+        }
+        quiet = echo_on;
         quiet.c_lflag &= ~(tcflag_t)ECHO;
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
     }
     n = read_line(STDIN_FILENO, buf, size);
     if (restore) {
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &echo_on);
+        for (i = 0; i < 4; i++) {
+            sigaction(sigs[i], &old_sa[i], NULL);
+        }
         fputc('\n', stderr);
     }
     return n;
@@ -492,17 +524,19 @@ int cmd_user_show(admin_ctx_t *ctx, int argc, const char *const *argv)
     return EXIT_OK;
 }
 
-/* A decimal in [lo, hi], or -1. */
-static long bounded(const char *s, long lo, long hi)
+/* A decimal in [lo, hi] (64 bits wide on every platform), or -1; out of range of
+ * apr_int64_t too. */
+static apr_int64_t bounded(const char *s, apr_int64_t lo, apr_int64_t hi)
 {
     char *end = NULL;
-    long v;
+    apr_int64_t v;
 
     if (s == NULL || *s < '0' || *s > '9') {
         return -1;
     }
-    v = strtol(s, &end, 10);
-    return (*end || v < lo || v > hi) ? -1 : v;
+    errno = 0;
+    v = apr_strtoi64(s, &end, 10);
+    return (errno || *end || v < lo || v > hi) ? -1 : v;
 }
 
 int check_user_list(const admin_ctx_t *ctx, int argc, const char *const *argv)
@@ -547,7 +581,7 @@ int cmd_user_list(admin_ctx_t *ctx, int argc, const char *const *argv)
 {
     const char *search = opt_get(ctx, "search"), *st = opt_get(ctx, "status");
     const char *after = opt_get(ctx, "after"), *lim = opt_get(ctx, "limit");
-    long limit = lim ? bounded(lim, 1, 1000) : 50;
+    long limit = lim ? (long)bounded(lim, 1, 1000) : 50;
     const char *pat = like_anywhere(ctx->pool, search ? search : "");
     const char *args[] = {pat, pat, pat, pat, st ? st : "", st ? st : "",
                           after ? after : "", apr_ltoa(ctx->pool, limit + 1)};
@@ -696,39 +730,68 @@ int cmd_user_verify(admin_ctx_t *ctx, int argc, const char *const *argv)
 
 /* ---- user set-password ------------------------------------------------------------ */
 
+/* The names of account id the password policy checks the password against, into *a:
+ * 1, 0 when the account is gone, -1 on a database error (printed). */
+static int read_names(admin_ctx_t *ctx, const char *id, admin_account_t *a)
+{
+    const char *args[1] = {id};
+    rows_t rows;
+
+    if (!db_run(ctx, "authsvc_admin_user_names",
+                "SELECT email, username, first_name, last_name FROM users WHERE id = %s",
+                "reading the account", 1, args, &rows)) {
+        return -1;
+    }
+    if (rows.nrows != 1) {
+        return 0;
+    }
+    a->email = CELL(&rows, 0, 0);
+    a->username = CELL(&rows, 0, 1);
+    a->first_name = CELL(&rows, 0, 2);
+    a->last_name = CELL(&rows, 0, 3);
+    return 1;
+}
+
+static int same_text(const char *x, const char *y)
+{
+    return x == y || (x && y && strcmp(x, y) == 0);
+}
+
 int cmd_user_set_password(admin_ctx_t *ctx, int argc, const char *const *argv)
 {
-    const char *pw = NULL, *id = NULL, *v = NULL, *hash = NULL;
+    const char *pw = NULL, *id = NULL, *locked = NULL, *v = NULL, *hash = NULL;
     apr_int64_t now = now_sec();
-    admin_account_t a = {0};
+    admin_account_t a = {0}, b = {0};
     apr_size_t len = 0;
-    rows_t rows;
     const char *args[3];
     int rc, n = 0;
 
     (void)argc;
-    /* The password is read before the transaction: no lock is held while typing. */
+    /* The password is read, checked and hashed (Argon2id: a while) before the
+     * transaction: no write lock is held while typing or hashing. */
     if ((rc = need_latest(ctx)) != EXIT_OK || (rc = read_password(ctx, &pw, &len)) != EXIT_OK) {
         return rc;
     }
-    if ((rc = begin_latest(ctx, argv[0], "id", &id, &v)) != EXIT_OK) {
+    if ((rc = read_account(ctx, argv[0], &id)) != EXIT_OK ||
+        (n = read_names(ctx, id, &a)) <= 0) {
         OPENSSL_cleanse((char *)pw, len);
-        return rc;
+        return rc != EXIT_OK ? rc : n < 0 ? EXIT_FAIL
+                                          : cmd_error(ctx, "no such user: '%s'", argv[0]);
     }
-    args[0] = id;
-    if (!db_run(ctx, "authsvc_admin_user_names",
-                "SELECT email, username, first_name, last_name FROM users WHERE id = %s",
-                "reading the account", 1, args, &rows) || rows.nrows != 1) {
-        OPENSSL_cleanse((char *)pw, len);
-        return finish(ctx, 0);
-    }
-    a.email = CELL(&rows, 0, 0);
-    a.username = CELL(&rows, 0, 1);
-    a.first_name = CELL(&rows, 0, 2);
-    a.last_name = CELL(&rows, 0, 3);
     if ((rc = hash_new_password(ctx, (char *)pw, len, &a, &hash)) != EXIT_OK) {
-        db_rollback(ctx);
         return rc;
+    }
+    if ((rc = begin_latest(ctx, argv[0], "id", &locked, &v)) != EXIT_OK) {
+        return rc;
+    }
+    /* What the policy saw must still hold: the same account, the same names. */
+    if (strcmp(locked, id) != 0 || (n = read_names(ctx, id, &b)) <= 0 ||
+        !same_text(a.email, b.email) || !same_text(a.username, b.username) ||
+        !same_text(a.first_name, b.first_name) || !same_text(a.last_name, b.last_name)) {
+        db_rollback(ctx);
+        return n < 0 ? EXIT_FAIL
+                     : cmd_error(ctx, "the account changed while the password was being "
+                                 "hashed; nothing changed, try again");
     }
     args[0] = hash;
     args[1] = int_text(ctx->pool, now);
@@ -796,6 +859,11 @@ int cmd_user_role(admin_ctx_t *ctx, int argc, const char *const *argv)
     }
     if (add) {
         out = *out ? apr_pstrcat(ctx->pool, out, " ", role, NULL) : role;
+        if (authsvc_roles_too_many(out)) {
+            db_rollback(ctx);
+            return cmd_error(ctx, "%s already has too many roles (" ROLES_TOO_MANY
+                             "); remove one first", id);
+        }
     }
     args[0] = out;
     args[1] = int_text(ctx->pool, now);
@@ -937,11 +1005,12 @@ int cmd_sessions_revoke(admin_ctx_t *ctx, int argc, const char *const *argv)
  * THH:MM:SS and an optional Z. 1 with *out, or 0. */
 static int parse_time(const char *s, apr_int64_t *out)
 {
-    int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, mo, d, h = 0, mi = 0, sec = 0, n = 0, leap;
     struct tm tm = {0};
-    long v;
+    apr_int64_t v;
 
-    if ((v = bounded(s, 0, 253402300799L)) >= 0) {
+    if ((v = bounded(s, 0, APR_INT64_C(253402300799))) >= 0) { /* to 9999-12-31 */
         *out = v;
         return 1;
     }
@@ -964,9 +1033,12 @@ static int parse_time(const char *s, apr_int64_t *out)
     if (*s == 'Z') {
         s++;
     }
-    if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 ||
-        y < 1970) {
+    if (*s || mo < 1 || mo > 12 || h > 23 || mi > 59 || sec > 60 || y < 1970) {
         return 0;
+    }
+    leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d < 1 || d > mdays[mo - 1] + (mo == 2 && leap)) {
+        return 0;                       /* 2026-02-31, 2026-04-31 ... */
     }
     tm.tm_year = y - 1900;
     tm.tm_mon = mo - 1;
@@ -999,7 +1071,7 @@ int check_audit(const admin_ctx_t *ctx, int argc, const char *const *argv)
     if (lim && bounded(lim, 1, 10000) < 0) {
         return usage_error("audit: --limit is a number from 1 to 10000, not '%s'", lim);
     }
-    if (before && bounded(before, 1, 0x7fffffffffffffffL) < 0) {
+    if (before && bounded(before, 1, APR_INT64_MAX) < 0) {
         return usage_error("audit: --before is an event id, not '%s'", before);
     }
     return user ? check_login(ctx, 1, &user) : EXIT_OK;
@@ -1056,7 +1128,7 @@ int cmd_audit(admin_ctx_t *ctx, int argc, const char *const *argv)
         parse_time(until, &to);
     }
     /* An id that is no account (any more) still names the events of a deleted one. */
-    if (user && (rc = find_account(ctx, user, "id", &uid, &v)) <= 0) {
+    if (user && (rc = find_account(ctx, user, "id", 0, &uid, &v)) <= 0) {
         if (rc < 0) {
             return EXIT_FAIL;
         }
