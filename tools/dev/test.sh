@@ -19,6 +19,8 @@
 # Options for development (all optional):
 #   AUTHSVC_TEST_RUNS="sqlite:event pgsql:prefork"   only these Apache::Test runs
 #   AUTHSVC_TEST_SKIP_PRE=1                          skip step 1
+#   AUTHSVC_TEST_LANES=1                             the runs one after another (the
+#                                                    default is two lanes side by side)
 #   tools/dev/test.sh t/login.t t/me.t               only these test files
 set -uo pipefail
 
@@ -118,6 +120,9 @@ stop_httpd() {
 
 cleanup() {
     stop_httpd
+    if [ -n "${LANE2_DIR:-}" ]; then
+        (cd "$LANE2_DIR" && stop_httpd)
+    fi
     if [ -n "$PGDIR" ]; then
         tools/dev/pg.sh stop "$PGDIR" >/dev/null 2>&1 || true
     fi
@@ -205,22 +210,15 @@ if grep -q pgsql <<<"$RUNS"; then
     fi
 fi
 
-perl -MApache::TestMM -e 'Apache::TestMM::generate_script("t/TEST")' >/dev/null 2>&1 || {
-    echo "cannot generate t/TEST (is libapache2-mod-perl2 installed?)"
-    FAILED=$((FAILED + 1))
-}
-
-for run in $RUNS; do
-    backend=${run%%:*}
-    mpm=${run##*:}
-    name="Apache::Test $backend/$mpm"
+# One run: a fresh database, httpd with the run's MPM, every test file. Its output goes
+# to $SCRATCH/BACKEND-MPM.log, its exit status and seconds to .rc and .time beside it.
+# Runs in the lane's tree (the current directory); PORT is the lane's first port.
+one_run() {
+    local backend=$1 mpm=$2 port=$3 db=$4 log t1 rc
     log=$SCRATCH/$backend-$mpm.log
     if [ "$backend" = pgsql ] && [ -z "$PG_OK" ]; then
-        printf '== %-28s %5d passed, %d failed (no PostgreSQL)\n' "$name:" 0 1
-        FAILED=$((FAILED + 1))
-        continue
+        echo "(no PostgreSQL)" >"$log"; echo nopg >"$log.rc"; return
     fi
-    [ -f t/TEST ] || continue
     stop_httpd
     # The MPM comes from the inherit file: a clean start after switching.
     perl t/TEST -clean >/dev/null 2>&1
@@ -228,30 +226,103 @@ for run in $RUNS; do
     mkdir -p t/state
     defines=()
     if [ "$backend" = pgsql ]; then
-        "$PGBIN/dropdb" -h "$AUTHSVC_PG_HOST" -p "$AUTHSVC_PG_PORT" --if-exists authsvc &&
-            "$PGBIN/createdb" -h "$AUTHSVC_PG_HOST" -p "$AUTHSVC_PG_PORT" authsvc || {
-            printf '== %-28s %5d passed, %d failed (no fresh database)\n' "$name:" 0 1
-            FAILED=$((FAILED + 1))
-            continue
-        }
+        export AUTHSVC_PG_DB=$db
+        export AUTHSVC_PG_PARAMS="host=$AUTHSVC_PG_HOST port=$AUTHSVC_PG_PORT dbname=$db user=$AUTHSVC_PG_USER"
+        "$PGBIN/dropdb" -h "$AUTHSVC_PG_HOST" -p "$AUTHSVC_PG_PORT" --if-exists "$db" &&
+            "$PGBIN/createdb" -h "$AUTHSVC_PG_HOST" -p "$AUTHSVC_PG_PORT" "$db" || {
+            echo "(no fresh database)" >"$log"; echo nodb >"$log.rc"; return; }
         defines=(-defines AUTHSVC_PGSQL)
     fi
     t1=$(date +%s)
     export AUTHSVC_TEST_BACKEND=$backend
-    if ! harness "$name" "$log" \
-        perl t/TEST -httpd_conf "$ROOT/t/conf/inherit-$mpm.conf" -port select \
-        "${defines[@]}" "$@"; then
+    perl t/TEST -httpd_conf "$PWD/t/conf/inherit-$mpm.conf" -port "$port" \
+        "${defines[@]}" "${FILES[@]}" >"$log" 2>&1
+    rc=$?
+    echo "$rc" >"$log.rc"
+    echo "$(($(date +%s) - t1))" >"$log.time"
+    if [ "$rc" -ne 0 ] || ! grep -q '^Result: PASS' "$log"; then
         stop_httpd
         keep_logs "$backend-$mpm" "$log" t/logs/error_log t/logs/access_log \
             t/conf/httpd.conf t/conf/extra.conf
     fi
-    echo "== $name took $(($(date +%s) - t1))s"
+}
+
+# A lane: some of the runs, one after another, in a tree of its own (its own t/state,
+# t/logs and generated config), on ports and a PostgreSQL database of its own. The
+# suite mostly waits (timers, restarts, polling: a run keeps a quarter of a CPU busy),
+# so two lanes side by side take about half the time of one.
+lane() {
+    local dir=$1 port=$2 db=$3 run
+    shift 3
+    cd "$dir" || return
+    perl -MApache::TestMM -e 'Apache::TestMM::generate_script("t/TEST")' >/dev/null 2>&1 || {
+        for run in "$@"; do
+            echo "cannot generate t/TEST (is libapache2-mod-perl2 installed?)" \
+                >"$SCRATCH/${run%%:*}-${run##*:}.log"
+        done
+        return
+    }
+    for run in "$@"; do
+        one_run "${run%%:*}" "${run##*:}" "$port" "$db"
+    done
+    stop_httpd
+}
+
+FILES=("$@")
+LANES=${AUTHSVC_TEST_LANES:-2}
+read -r -a ALL <<<"$RUNS"
+LANE1=() LANE2=()
+for i in "${!ALL[@]}"; do
+    if [ "$LANES" -ge 2 ] && [ $((i % 2)) -eq 1 ]; then
+        LANE2+=("${ALL[$i]}")
+    else
+        LANE1+=("${ALL[$i]}")
+    fi
 done
-stop_httpd
+[ -n "$KEEP" ] || { KEEP=$(mktemp -d /tmp/authsvc-test-logs.XXXXXX) && KEPT_HERE=1; }
+pids=()
+( lane "$ROOT" select authsvc "${LANE1[@]}" ) &
+pids+=($!)
+if [ ${#LANE2[@]} -gt 0 ]; then
+    LANE2_DIR=$SCRATCH/lane2
+    mkdir -p "$LANE2_DIR"
+    tar -C "$ROOT" --exclude=./t/logs --exclude=./t/state --exclude=./t/artefacts -cf - . |
+        tar -C "$LANE2_DIR" -xf -
+    ( lane "$LANE2_DIR" 10529 authsvc_lane2 "${LANE2[@]}" ) &
+    pids+=($!)
+fi
+wait "${pids[@]}"
+# The second lane's screenshots join the first's.
+if [ -n "${LANE2_DIR:-}" ] && [ -d "$LANE2_DIR/t/artefacts" ]; then
+    mkdir -p "$ROOT/t/artefacts"
+    cp -R "$LANE2_DIR/t/artefacts/." "$ROOT/t/artefacts/"
+fi
+
+# The runs' output, in the order of RUNS.
+for run in "${ALL[@]}"; do
+    backend=${run%%:*}
+    mpm=${run##*:}
+    name="Apache::Test $backend/$mpm"
+    log=$SCRATCH/$backend-$mpm.log
+    echo "== $name"
+    cat "$log" 2>/dev/null
+    case $(cat "$log.rc" 2>/dev/null) in
+    nopg) printf '== %-28s %5d passed, %d failed (no PostgreSQL)\n' "$name:" 0 1
+        FAILED=$((FAILED + 1)) ;;
+    nodb) printf '== %-28s %5d passed, %d failed (no fresh database)\n' "$name:" 0 1
+        FAILED=$((FAILED + 1)) ;;
+    *) tally "$name" "$log" "$(cat "$log.rc" 2>/dev/null || echo 1)"
+        echo "== $name took $(cat "$log.time" 2>/dev/null || echo '?')s" ;;
+    esac
+done
 
 echo "== total time $(($(date +%s) - T0))s"
 if [ -n "$KEPT_HERE" ]; then
-    echo "logs of the failed runs: $KEEP"
+    if [ -n "$(ls -A "$KEEP" 2>/dev/null)" ]; then
+        echo "logs of the failed runs: $KEEP"
+    else
+        rmdir "$KEEP" 2>/dev/null
+    fi
 fi
 line="$PASSED passed, $FAILED failed"
 [ -n "$SUMMARY" ] && echo "$line" >"$SUMMARY"
