@@ -757,18 +757,32 @@ static const char *set_audit_log(cmd_parms *cmd, void *dcfg, const char *arg)
     return err;
 }
 
-/* Days, 0 to keep everything; at most 100 years. */
-static const char *set_audit_retention(cmd_parms *cmd, void *dcfg, const char *arg)
+/* A whole number (no unit) for an int of the server config: cmd->info says which
+ * field and its range. */
+typedef struct {
+    size_t offset;
+    int min, max;
+} int_slot_t;
+
+static const char *set_int_slot(cmd_parms *cmd, void *dcfg, const char *arg)
 {
+    const int_slot_t *slot = cmd->info;
     apr_int64_t v;
-    const char *err = parse_scaled(cmd, arg, no_units, 0, 36500, &v);
+    const char *err = parse_scaled(cmd, arg, no_units, slot->min, slot->max, &v);
 
     (void)dcfg;
     if (err == NULL) {
-        SRV(cmd)->audit_days = (int)v;
+        *(int *)((char *)SRV(cmd) + slot->offset) = (int)v;
     }
     return err;
 }
+
+/* AuthsvcAuditRetention: days, 0 to keep everything; at most 100 years. */
+static const int_slot_t audit_days_slot = {APR_OFFSETOF(authsvc_srv_cfg_t, audit_days), 0,
+                                           36500};
+/* AuthsvcRateLimitIPv6Prefix: the bits of an IPv6 address a rate limit counts by. */
+static const int_slot_t v6_prefix_slot = {APR_OFFSETOF(authsvc_srv_cfg_t, v6_prefix), 1,
+                                          128};
 
 static const char *set_mail_from(cmd_parms *cmd, void *dcfg, const char *addr,
                                  const char *name)
@@ -984,18 +998,6 @@ static const char *set_rate_limit(cmd_parms *cmd, void *dcfg, const char *cls,
         }
     }
     return NULL;
-}
-
-static const char *set_v6_prefix(cmd_parms *cmd, void *dcfg, const char *arg)
-{
-    apr_int64_t v;
-    const char *err = parse_scaled(cmd, arg, no_units, 1, 128, &v);
-
-    (void)dcfg;
-    if (err == NULL) {
-        SRV(cmd)->v6_prefix = (int)v;
-    }
-    return err;
 }
 
 /* AuthsvcLoginBackoff BASE MAX | off */
@@ -1464,7 +1466,7 @@ const command_rec authsvc_cmds[] = {
     AP_INIT_TAKE1("AuthsvcAuditLog", set_audit_log, NULL, RSRC_CONF,
                   "where audit events go: db (the audit_log table), log (the error "
                   "log at info) or both"),
-    AP_INIT_TAKE1("AuthsvcAuditRetention", set_audit_retention, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("AuthsvcAuditRetention", set_int_slot, (void *)&audit_days_slot, RSRC_CONF,
                   "days audit rows are kept; 0 keeps them all"),
     AP_INIT_FLAG("AuthsvcAdminRequireMFA", set_admin_mfa, NULL, RSRC_CONF,
                  "The admin API only for a session that passed a second factor "
@@ -1493,7 +1495,7 @@ const command_rec authsvc_cmds[] = {
     AP_INIT_TAKE23("AuthsvcRateLimit", set_rate_limit, NULL, RSRC_CONF,
                    "CLASS COUNT/WINDOW|off [ip|account|both]: requests per window "
                    "(classes login, register, forgot, verify, mfa, refresh)"),
-    AP_INIT_TAKE1("AuthsvcRateLimitIPv6Prefix", set_v6_prefix, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("AuthsvcRateLimitIPv6Prefix", set_int_slot, (void *)&v6_prefix_slot, RSRC_CONF,
                   "IPv6 clients are counted per prefix of this many bits (default 64)"),
     AP_INIT_TAKE12("AuthsvcLoginBackoff", set_backoff, NULL, RSRC_CONF,
                    "BASE MAX: delay after consecutive failed sign-ins, doubling "

@@ -142,9 +142,7 @@ const char *authsvc_guard_parse(apr_pool_t *p, const char *line, authsvc_require
     return NULL;
 }
 
-/* Roles are a space-separated list: match whole words only (a name with a space in
- * it names no role, and must not match two of them). */
-static int has_role(const char *roles, const char *role)
+int authsvc_guard_has_role(const char *roles, const char *role)
 {
     apr_size_t n = strlen(role);
     const char *p = roles;
@@ -167,7 +165,7 @@ static int any_of(const apr_array_header_t *names, const authsvc_user_t *u, int 
 
     for (i = 0; i < names->nelts; i++) {
         const char *n = APR_ARRAY_IDX(names, i, const char *);
-        if (roles ? has_role(u->roles, n)
+        if (roles ? authsvc_guard_has_role(u->roles, n)
                   : (strcasecmp(n, u->email) == 0 || strcasecmp(n, u->id) == 0 ||
                      (u->username != NULL && strcasecmp(n, u->username) == 0))) {
             return 1;

@@ -53,4 +53,8 @@ void authsvc_guard_identity_headers(request_rec *r, const authsvc_identity_t *id
 /* Register the hooks, the authz provider and the error filter. */
 void authsvc_guard_register(apr_pool_t *p);
 
+/* 1 when the space-separated list `roles` holds `role` as a whole word (a name with a
+ * space in it names no role, and must not match two of them). */
+int authsvc_guard_has_role(const char *roles, const char *role);
+
 #endif

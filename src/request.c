@@ -264,8 +264,17 @@ const char *authsvc_request_iso8601(apr_pool_t *p, apr_int64_t secs)
 
 const char *authsvc_request_query(request_rec *r, const char *name)
 {
+    static const char key[] = "authsvc-query";
     apr_table_t *q = NULL;
 
-    ap_args_to_table(r, &q);
-    return q != NULL ? apr_table_get(q, name) : NULL;
+    /* Parsed once per request: handlers ask for several parameters. */
+    apr_pool_userdata_get((void **)&q, key, r->pool);
+    if (q == NULL) {
+        ap_args_to_table(r, &q);
+        if (q == NULL) {
+            q = apr_table_make(r->pool, 1);
+        }
+        apr_pool_userdata_setn(q, key, NULL, r->pool);
+    }
+    return apr_table_get(q, name);
 }
