@@ -104,17 +104,9 @@ static const authsvc_fail_t *target(request_rec *r, authsvc_db_t *db, const char
 /* A whole number from 1 to max written in plain digits, else 0. */
 static int count_param(const char *s, int max)
 {
-    apr_int64_t v = 0;
+    const char *rest;
+    apr_int64_t v = s ? authsvc_text_digits(s, '\0', &rest) : -1;
 
-    if (s == NULL || *s == '\0' || strlen(s) > 9) {
-        return 0;
-    }
-    for (; *s; s++) {
-        if (!apr_isdigit(*s)) {
-            return 0;
-        }
-        v = v * 10 + (*s - '0');
-    }
     return v >= 1 && v <= max ? (int)v : 0;
 }
 
@@ -163,23 +155,6 @@ static const char *cursor_open(request_rec *r, const char *c, char kind)
         return NULL;
     }
     return apr_pstrmemdup(r->pool, (const char *)b + 1, n - 1);
-}
-
-/* A decimal number of 1 to 18 digits at s, up to `end` (or the string's end when end is
- * '\0'); *rest after it. -1 when there is none. */
-static apr_int64_t digits(const char *s, char end, const char **rest)
-{
-    apr_int64_t v = 0;
-    int n = 0;
-
-    for (; apr_isdigit(*s) && n < 18; s++, n++) { /* a 19th would overflow */
-        v = v * 10 + (*s - '0');
-    }
-    if (n == 0 || *s != end) {
-        return -1;
-    }
-    *rest = s;
-    return v;
 }
 
 /* Exactly n digits at *s (advanced past them), else -1. */
@@ -264,7 +239,7 @@ static apr_int64_t time_param(request_rec *r, const char *name, const char *s,
     if (s == NULL) {
         return dflt;
     }
-    if ((v = digits(s, '\0', &rest)) >= 0 || iso8601(s, &v)) {
+    if ((v = authsvc_text_digits(s, '\0', &rest)) >= 0 || iso8601(s, &v)) {
         return v;
     }
     authsvc_problem_field(r, errs, name, "invalid",
@@ -313,7 +288,7 @@ static int users_cursor(request_rec *r, const char *c, authsvc_user_search_t *q)
 {
     const char *text = cursor_open(r, c, 'u'), *rest = NULL;
 
-    if (text == NULL || (q->after_created = digits(text, '.', &rest)) < 0 ||
+    if (text == NULL || (q->after_created = authsvc_text_digits(text, '.', &rest)) < 0 ||
         !word(rest + 1, ID_MAX, "-_")) {
         return 0;
     }
@@ -710,7 +685,7 @@ const authsvc_fail_t *authsvc_flow_admin_audit(request_rec *r,
     q.before = APR_INT64_MAX;
     if ((c = param(r, "cursor", in->cursor, &errs)) != NULL &&
         ((c = cursor_open(r, c, 'a')) == NULL ||
-         (q.before = digits(c, '\0', &rest)) < 1)) {
+         (q.before = authsvc_text_digits(c, '\0', &rest)) < 1)) {
         authsvc_problem_field(r, &errs, "cursor", "invalid",
                               "must be the next cursor of a previous page");
     }

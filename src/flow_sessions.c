@@ -4,6 +4,7 @@
 #include "audit.h"
 #include "flow.h"
 #include "json.h"
+#include "text.h"
 
 const authsvc_fail_t *authsvc_flow_sessions(request_rec *r, authsvc_identity_t **me,
                                             apr_array_header_t **out)
@@ -83,16 +84,10 @@ const authsvc_fail_t *authsvc_flow_revoke_sessions(request_rec *r, const char *i
 /* A positive decimal integer of at most 18 digits (no sign, no spaces), else -1. */
 static apr_int64_t positive(const char *s)
 {
-    apr_int64_t v = 0;
-    int n = 0;
+    const char *rest;
+    apr_int64_t v = authsvc_text_digits(s, '\0', &rest);
 
-    for (; *s; s++, n++) {
-        if (*s < '0' || *s > '9' || n >= 18) {
-            return -1;
-        }
-        v = v * 10 + (*s - '0');
-    }
-    return n > 0 && v > 0 ? v : -1;
+    return v > 0 ? v : -1;
 }
 
 const authsvc_fail_t *authsvc_flow_events(request_rec *r, const char *limit,

@@ -226,3 +226,18 @@ const char *authsvc_text_check_name(apr_pool_t *p, const char *in, size_t len,
     }
     return NULL;
 }
+
+apr_int64_t authsvc_text_digits(const char *s, char end, const char **rest)
+{
+    apr_int64_t v = 0;
+    int n = 0;
+
+    for (; *s >= '0' && *s <= '9' && n < 18; s++, n++) {
+        v = v * 10 + (*s - '0');
+    }
+    if (n == 0 || *s != end) {
+        return -1;
+    }
+    *rest = s;
+    return v;
+}

@@ -38,4 +38,9 @@ const char *authsvc_text_email_normalize(apr_pool_t *p, const char *in, size_t l
 const char *authsvc_text_check_name(apr_pool_t *p, const char *in, size_t len,
                                     int max_cp);
 
+/* A decimal number of 1 to 18 plain digits (no sign, no space) at s, ending at `end`
+ * ('\0': the string's end); *rest points at that end. -1 when there is none or it is
+ * longer (a 19th digit could overflow). */
+apr_int64_t authsvc_text_digits(const char *s, char end, const char **rest);
+
 #endif /* AUTHSVC_TEXT_H */

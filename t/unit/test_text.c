@@ -303,6 +303,25 @@ static void test_name(apr_pool_t *p)
     is_str(err, "must be at most 0 characters", "name: max 0");
 }
 
+static void test_digits(void)
+{
+    const char *rest = NULL;
+
+    is_int(authsvc_text_digits("42", '\0', &rest), 42, "digits: 42");
+    ok(rest != NULL && *rest == '\0', "digits: rest at the end");
+    is_int(authsvc_text_digits("0", '\0', &rest), 0, "digits: 0");
+    is_int(authsvc_text_digits("123.abc", '.', &rest), 123, "digits: up to '.'");
+    is_str(rest, ".abc", "digits: rest at '.'");
+    is_int(authsvc_text_digits("123.abc", '\0', &rest), -1, "digits: '.' where the end is due");
+    is_int(authsvc_text_digits("", '\0', &rest), -1, "digits: none");
+    is_int(authsvc_text_digits("-1", '\0', &rest), -1, "digits: no sign");
+    is_int(authsvc_text_digits(" 1", '\0', &rest), -1, "digits: no space");
+    is_int(authsvc_text_digits("999999999999999999", '\0', &rest), 999999999999999999LL,
+           "digits: 18 nines");
+    is_int(authsvc_text_digits("9999999999999999999", '\0', &rest), -1,
+           "digits: 19 digits refused (would overflow)");
+}
+
 int main(void)
 {
     apr_pool_t *p;
@@ -315,6 +334,7 @@ int main(void)
     test_control();
     test_email(p);
     test_name(p);
+    test_digits();
     apr_pool_destroy(p);
     apr_terminate();
     return done_testing();
