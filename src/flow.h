@@ -69,6 +69,13 @@ typedef struct {
 const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_t *in,
                                          authsvc_login_out_t *out);
 
+/* In the caller's transaction, the end of every successful sign-in (password, second
+ * factor, passkey, email code): u's session as `how` says, its tokens (when this server
+ * issues them) and the login_success audit row (login: the name as typed, or NULL). */
+apr_status_t authsvc_flow_session_start(request_rec *r, authsvc_db_t *db,
+                                        const authsvc_user_t *u, const authsvc_authn_t *how,
+                                        const char *login, authsvc_login_out_t *out);
+
 /* One password check against an account (or none), behind every throttle: the
  * account's rate limit and back-off, a hashing slot, and the lockout claim; then the
  * outcome is recorded (failure counted, lock, audit; or counters cleared). The caller

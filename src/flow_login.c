@@ -290,6 +290,22 @@ static const authsvc_fail_t *unverified(request_rec *r, authsvc_db_t *db,
                         "verify your email address first: follow the link we mailed");
 }
 
+apr_status_t authsvc_flow_session_start(request_rec *r, authsvc_db_t *db,
+                                        const authsvc_user_t *u, const authsvc_authn_t *how,
+                                        const char *login, authsvc_login_out_t *out)
+{
+    apr_status_t rv = authsvc_session_create(r, db, u, how, &out->session, &out->token);
+
+    if (rv == APR_SUCCESS) {
+        rv = authsvc_flow_tokens_start(r, db, u, out);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = authsvc_audit(r, db, "login_success", u->id, login,
+                           authsvc_flow_methods_detail(r, how->amr));
+    }
+    return rv;
+}
+
 typedef struct {
     request_rec *r;
     authsvc_user_t *u;
@@ -302,17 +318,8 @@ static apr_status_t session_tx(authsvc_db_t *db, void *baton)
 {
     session_tx_t *tx = baton;
     authsvc_authn_t how = {AUTHSVC_NOW(), 0, "pwd"};
-    apr_status_t rv = authsvc_session_create(tx->r, db, tx->u, &how, &tx->out->session,
-                                             &tx->out->token);
 
-    if (rv == APR_SUCCESS) {
-        rv = authsvc_flow_tokens_start(tx->r, db, tx->u, tx->out);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = authsvc_audit(tx->r, db, "login_success", tx->u->id, tx->login,
-                           authsvc_flow_methods_detail(tx->r, how.amr));
-    }
-    return rv;
+    return authsvc_flow_session_start(tx->r, db, tx->u, &how, tx->login, tx->out);
 }
 
 static const authsvc_fail_t *sign_in(request_rec *r, const authsvc_login_in_t *in,

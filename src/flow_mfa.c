@@ -507,15 +507,7 @@ static apr_status_t login_mfa_tx(authsvc_db_t *db, void *baton)
         return APR_EEXIST;
     }
     if (rv == APR_SUCCESS) {
-        rv = authsvc_session_create(tx->r, db, tx->u, &tx->how, &tx->out->session,
-                                    &tx->out->token);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = authsvc_flow_tokens_start(tx->r, db, tx->u, tx->out);
-    }
-    if (rv == APR_SUCCESS) {
-        rv = authsvc_audit(tx->r, db, "login_success", tx->u->id, NULL,
-                           authsvc_flow_methods_detail(tx->r, tx->how.amr));
+        rv = authsvc_flow_session_start(tx->r, db, tx->u, &tx->how, NULL, tx->out);
     }
     return rv;
 }
