@@ -141,6 +141,51 @@ typedef struct {
 const authsvc_fail_t *authsvc_flow_events(request_rec *r, const char *limit,
                                           const char *before, authsvc_events_out_t *out);
 
+/* ---- sign-in with a code sent by mail (flow_emailcode.c) ----------------------------- */
+
+/* The amr of a session started by an emailed code (RFC 8176 has no value for it: see
+ * docs/api.md). */
+#define AUTHSVC_AMR_EMAIL_CODE "email"
+
+/* not_found when AuthsvcEmailCodeLogin is off here (checked first: a disabled endpoint
+ * looks like none); else NULL. */
+const authsvc_fail_t *authsvc_flow_email_code_off(request_rec *r);
+/* The name of the cookie that carries the code_token to the pages. */
+const char *authsvc_flow_email_code_cookie(request_rec *r);
+
+/* Send the code_token cookie (for the pages): as long as the code lives, this site
+ * only (max_age 0 and token "": forget it). */
+void authsvc_email_code_cookie_set(request_rec *r, const char *token, apr_int64_t max_age);
+
+/* POST /auth/email-code: the same answer whether or not the address has an account
+ * (only a live, verified one gets a code by mail). */
+typedef struct {
+    const char *code_token;  /* to present with the code */
+    apr_int64_t expires_in;  /* seconds */
+} authsvc_email_code_out_t;
+const authsvc_fail_t *authsvc_flow_email_code_request(request_rec *r,
+                                                      const authsvc_field_t *email,
+                                                      authsvc_email_code_out_t *out);
+
+/* POST /auth/email-code/verify: out as for a login; mfa_required (with the mfa_token)
+ * for an account with a second factor. code_token absent: the cookie's. */
+typedef struct {
+    authsvc_field_t email, code, code_token;
+} authsvc_email_code_in_t;
+const authsvc_fail_t *authsvc_flow_email_code_verify(request_rec *r,
+                                                     const authsvc_email_code_in_t *in,
+                                                     authsvc_login_out_t *out);
+
+/* ---- new-device alerts (flow_newdevice.c) --------------------------------------------- */
+
+/* In the caller's transaction, at every successful sign-in (and at registration, with
+ * alert 0): has u signed in from this device (device cookie, or coarse agent +
+ * network) within AuthsvcNewDeviceWindow? If not, and the account has signed in from
+ * anywhere before, mail new_device and audit it. The device is recorded either way and
+ * a device cookie set when the browser has none. Nothing when the window is 0. */
+apr_status_t authsvc_flow_new_device(request_rec *r, authsvc_db_t *db,
+                                     const authsvc_user_t *u, int alert);
+
 /* ---- second factor (flow_mfa.c) ---------------------------------------------------- */
 
 /* How long a sign-in's second step and an unconfirmed enrollment stay open. */

@@ -303,6 +303,9 @@ apr_status_t authsvc_flow_session_start(request_rec *r, authsvc_db_t *db,
         rv = authsvc_audit(r, db, "login_success", u->id, login,
                            authsvc_flow_methods_detail(r, how->amr));
     }
+    if (rv == APR_SUCCESS) {
+        rv = authsvc_flow_new_device(r, db, u, 1);
+    }
     return rv;
 }
 

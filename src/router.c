@@ -37,6 +37,8 @@ static const route_t routes[] = {
     {M_POST, "/auth/register", authsvc_h_register, 0},
     {M_POST, "/auth/login", authsvc_h_login, 0},
     {M_POST, "/auth/login/mfa", authsvc_h_login_mfa, 0},
+    {M_POST, "/auth/email-code", authsvc_h_email_code, 0},
+    {M_POST, "/auth/email-code/verify", authsvc_h_email_code_verify, 0},
     {M_POST, "/auth/reauthenticate", authsvc_h_reauthenticate, 0},
     {M_POST, "/auth/logout", authsvc_h_logout, 0},
     {M_POST, "/auth/refresh", authsvc_h_refresh, 0},

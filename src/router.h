@@ -30,6 +30,8 @@ const char *authsvc_router_route(int i, int *page);
 /* The endpoint handlers (h_*.c). */
 int authsvc_h_register(request_rec *r, const char *const *params);
 int authsvc_h_login(request_rec *r, const char *const *params);
+int authsvc_h_email_code(request_rec *r, const char *const *params);
+int authsvc_h_email_code_verify(request_rec *r, const char *const *params);
 int authsvc_h_logout(request_rec *r, const char *const *params);
 int authsvc_h_me(request_rec *r, const char *const *params);
 int authsvc_h_me_update(request_rec *r, const char *const *params);

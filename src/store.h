@@ -32,6 +32,7 @@ extern const authsvc_stmt_t authsvc_store_lockout_stmts[];
 extern const authsvc_stmt_t authsvc_store_mfa_stmts[];
 extern const authsvc_stmt_t authsvc_store_refresh_stmts[];
 extern const authsvc_stmt_t authsvc_store_metrics_stmts[];
+extern const authsvc_stmt_t authsvc_store_emailcode_stmts[];
 
 /* A result set read in full: rows x cols strings, NULL for SQL NULL. */
 typedef struct {
@@ -505,5 +506,34 @@ apr_status_t authsvc_refresh_revoke_session(authsvc_db_t *db, const char *sessio
 /* Delete every token of a user (account deletion) / every token expired before `before`. */
 apr_status_t authsvc_refresh_delete_user(authsvc_db_t *db, const char *user_id);
 apr_status_t authsvc_refresh_prune(authsvc_db_t *db, apr_int64_t before);
+
+/* ---- sign-in codes by mail and seen devices (store_emailcode.c) ---- */
+/* The account's code (hashes: sql/sqlite/0007_email_code.up.sql) replaces any older. */
+apr_status_t authsvc_emailcode_put(authsvc_db_t *db, const char *user_id,
+                                   const char *token_hash, const char *code_hash,
+                                   apr_int64_t now, apr_int64_t expires_at);
+/* The account's live code (fewer than max_failures wrong tries); NULLs when none. */
+apr_status_t authsvc_emailcode_get(authsvc_db_t *db, const char *user_id, apr_int64_t now,
+                                   int max_failures, const char **token_hash,
+                                   const char **code_hash);
+/* Use the code up if it is still live (*done: this caller did, atomically). */
+apr_status_t authsvc_emailcode_use(authsvc_db_t *db, const char *user_id,
+                                   const char *code_hash, apr_int64_t now,
+                                   int max_failures, int *done);
+/* One more wrong try on the code asked for with token_hash (none when replaced). */
+apr_status_t authsvc_emailcode_fail(authsvc_db_t *db, const char *user_id,
+                                    const char *token_hash);
+/* Account deletion: its code and its seen devices. */
+apr_status_t authsvc_emailcode_delete_user(authsvc_db_t *db, const char *user_id);
+/* Expired codes, and seen devices past their window. */
+apr_status_t authsvc_emailcode_prune(authsvc_db_t *db, apr_int64_t now);
+/* *seen: key1 or key2 (may be NULL) seen for the account since `since`; *known: the
+ * account has any seen device at all. */
+apr_status_t authsvc_devices_seen(authsvc_db_t *db, const char *user_id, const char *key1,
+                                  const char *key2, apr_int64_t since, int *seen,
+                                  int *known);
+/* Record the key as seen now (first_seen kept), kept until expires_at. */
+apr_status_t authsvc_devices_put(authsvc_db_t *db, const char *user_id, const char *key,
+                                 apr_int64_t now, apr_int64_t expires_at);
 
 #endif
