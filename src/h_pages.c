@@ -187,6 +187,8 @@ static int login_page(request_rec *r, int status, authsvc_json_t *d, const char 
     authsvc_json_set_bool(d, "ask_code", reauth && (strcmp(prompt, "mfa") == 0 ||
                                                     id->user->mfa_enabled_at != 0));
     authsvc_json_set_str(d, "prompt", reauth ? prompt : "");
+    authsvc_json_set_bool(d, "email_code", /* issue 11: email code */
+                          authsvc_config_email_code_login(authsvc_srv(r->server)));
     return authsvc_page_send(r, status, "login",
                              reauth ? "Confirm it is you" : "Sign in", d);
 }
@@ -425,6 +427,98 @@ int authsvc_h_page_forgot_post(request_rec *r, const char *const *params)
     authsvc_json_set_bool(d, "sent", fail == NULL);
     return authsvc_page_send(r, status, "forgot_password", "Forgot your password", d);
 }
+
+/* ---- issue 11: sign-in with a code sent by mail ------------------------------------- */
+
+#define EMAIL_CODE_TITLE "Sign in with a code"
+
+/* GET /email-code: the address form (404 when AuthsvcEmailCodeLogin is off). */
+int authsvc_h_page_email_code(request_rec *r, const char *const *params)
+{
+    const authsvc_fail_t *fail = authsvc_flow_email_code_off(r);
+
+    (void)params;
+    if (fail != NULL) {
+        return page_fail(r, fail);
+    }
+    return authsvc_page_send(r, HTTP_OK, "email_code", EMAIL_CODE_TITLE,
+                             data_for(r, NULL, return_to(r, authsvc_request_query(
+                                                                r, "return_to"))));
+}
+
+/* POST /email-code: the code is on its way (whoever asked); the code form, with the
+ * code_token in its cookie. */
+int authsvc_h_page_email_code_post(request_rec *r, const char *const *params)
+{
+    const authsvc_fail_t *fail = authsvc_flow_email_code_off(r);
+    authsvc_email_code_out_t res;
+    authsvc_json_t *body, *d;
+    authsvc_field_t email;
+    int status = HTTP_OK;
+
+    (void)params;
+    if (fail != NULL) {
+        return page_fail(r, fail);
+    }
+    if (!read_form(r, &body)) {
+        return OK;
+    }
+    field(r, body, "email", &email);
+    d = data_for(r, NULL, return_to(r, form_str(body, "return_to")));
+    authsvc_json_set_str(d, "email", form_str(body, "email"));
+    if ((fail = authsvc_flow_email_code_request(r, &email, &res)) != NULL) {
+        status = failed(r, d, fail);
+    }
+    else {
+        authsvc_email_code_cookie_set(r, res.code_token, res.expires_in);
+    }
+    authsvc_json_set_bool(d, "sent", fail == NULL);
+    return authsvc_page_send(r, status, "email_code", EMAIL_CODE_TITLE, d);
+}
+
+/* POST /email-code/verify: signed in (or on to the second factor), else the code form
+ * again. */
+int authsvc_h_page_email_code_verify(request_rec *r, const char *const *params)
+{
+    const authsvc_fail_t *fail = authsvc_flow_email_code_off(r);
+    authsvc_email_code_in_t in;
+    authsvc_login_out_t res;
+    authsvc_json_t *body, *d;
+    const char *rt, *mfa = NULL;
+    apr_size_t len = 0;
+
+    (void)params;
+    if (fail != NULL) {
+        return page_fail(r, fail);
+    }
+    if (!read_form(r, &body)) {
+        return OK;
+    }
+    rt = return_to(r, form_str(body, "return_to"));
+    field(r, body, "email", &in.email);
+    field(r, body, "code", &in.code);
+    in.code_token.state = AUTHSVC_FIELD_ABSENT; /* the cookie's */
+    apr_table_setn(r->notes, AUTHSVC_NOTE_BROWSER, "1");
+    fail = authsvc_flow_email_code_verify(r, &in, &res);
+    if (fail == NULL || strcmp(fail->code, "mfa_required") == 0) {
+        authsvc_email_code_cookie_set(r, "", 0);
+    }
+    if (fail == NULL) {
+        signed_in(r, who(r), res.token);
+        return land(r, rt);
+    }
+    if (strcmp(fail->code, "mfa_required") == 0 && fail->extra != NULL &&
+        authsvc_json_get_string(fail->extra, "mfa_token", &mfa, &len) == AUTHSVC_JSON_OK) {
+        mfa_cookie(r, mfa);
+        return authsvc_page_redirect(r, with_return(r, "/mfa", rt));
+    }
+    d = data_for(r, NULL, rt);
+    authsvc_json_set_str(d, "email", form_str(body, "email"));
+    authsvc_json_set_bool(d, "sent", 1);
+    return authsvc_page_send(r, failed(r, d, fail), "email_code", EMAIL_CODE_TITLE, d);
+}
+
+/* ---- /issue 11 ----------------------------------------------------------------------- */
 
 /* The token pages: GET shows a button (a mail scanner's GET consumes nothing). */
 static int token_page(request_rec *r, const char *page, const char *title)

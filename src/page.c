@@ -33,7 +33,7 @@ static const struct {
     {"layout.html", "body"},
     {"alerts.html", ""},
     {"login.html", "login err_login err_password err_code registration reauthenticate "
-                   "ask_code prompt logged_out"},
+                   "ask_code prompt logged_out email_code"},
     {"mfa.html", "err_code err_recovery_code"},
     {"register.html", "email username first_name last_name err_email err_password "
                       "err_username err_first_name err_last_name password_min"},
@@ -50,6 +50,7 @@ static const struct {
      "password_min mfa_available new_recovery_codes form_profile form_password form_email "
      "form_verify form_revoke form_begin form_confirm form_codes form_disable"},
     {"message.html", "heading message link_href link_text code"},
+    {"email_code.html", "email err_email err_code sent"},
 };
 
 /* The names that may be inserted raw ({{&name}}): markup the module makes itself. */

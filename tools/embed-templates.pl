@@ -28,7 +28,8 @@ my %KINDS = (
     },
     pages => {
         names => [qw(layout alerts login mfa register logout forgot_password
-                     reset_password verify_email account message)],
+                     reset_password verify_email account message
+                     email_code)],
         parts => ['html'],
         extra => ['authsvc.css'],
         docs  => ['README.md'],
