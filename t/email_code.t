@@ -241,4 +241,56 @@ sub accepted_ok {
                'disabled after the code was sent');
 }
 
+# ---- the pages --------------------------------------------------------------------------------
+
+{
+    my $html = page_answer_ok(client(vhost => $V)->page_get('/login'), 200, 'login-form', 'login page');
+    like($html, qr{id="email-code-link" href="/api/email-code"}, 'login page: the link to the code');
+    $html = page_answer_ok(client(vhost => 'emailoff')->page_get('/login'), 200, 'login-form',
+                           'login page, off');
+    unlike($html, qr{email-code}, 'login page, off: no link');
+    message_page_ok(client(vhost => 'emailoff')->page_get('/email-code'), 404, 'not_found',
+                    'GET /email-code, off');
+
+    my ($reg, $f) = AuthsvcTest::registered(vhost => $V, verified => 1);
+    my $b = client(vhost => $V);
+    page_answer_ok($b->page_get('/email-code?return_to=/private/x'), 200, 'email-code-form',
+                   'GET /email-code');
+    my ($res) = $b->page_submit('/email-code?return_to=/private/x', {email => 'nope'},
+                                form => 'email-code-form');
+    page_failed_ok($res, 422, 'email-code-form', ['email'], 'POST /email-code, a bad address');
+    ($res) = $b->page_submit('/email-code?return_to=/private/x', {email => $f->{email}},
+                             form => 'email-code-form');
+    $html = page_answer_ok($res, 200, 'email-code-verify-form', 'POST /email-code');
+    ok($b->jar->{'authsvc-code'}, 'the code_token cookie');
+    my $code = code_mail('page', $f->{email}, 6);
+    my $form = form_fields($html, 'email-code-verify-form') || {};
+    is($form->{email}, $f->{email}, 'the code form carries the address');
+    is($form->{return_to}, '/private/x', '... and return_to');
+
+    $res = $b->page_post('/email-code/verify', {%$form, code => other($code)});
+    page_failed_ok($res, 401, 'email-code-verify-form', [], 'a wrong code');
+    $res = $b->page_post('/email-code/verify', {%$form, code => $code});
+    redirect_ok($b, $res, '/private/x', 'the right code');
+    ok(session_set_cookie($res), 'a session cookie');
+    ok(!exists $b->jar->{'authsvc-code'}, 'the code_token cookie is gone');
+    is($b->get('/users/me')->code, 200, 'signed in');
+
+    # Without the form's CSRF token: refused.
+    my $x = client(vhost => $V);
+    message_page_ok($x->page_post('/email-code', {email => $f->{email}}), 403, 'csrf_failed',
+                    'POST /email-code without a CSRF token');
+
+    # An account with a second factor goes on to /mfa.
+    my $a = mfa_account(vhost => $V, verified => 1);
+    my $m = client(vhost => $V);
+    ($res) = $m->page_submit('/email-code', {email => $a->{f}{email}}, form => 'email-code-form');
+    $html = page_answer_ok($res, 200, 'email-code-verify-form', 'MFA account: POST /email-code');
+    $code = code_mail('page, MFA', $a->{f}{email}, 6);
+    $form = form_fields($html, 'email-code-verify-form') || {};
+    $res = $m->page_post('/email-code/verify', {%$form, code => $code});
+    redirect_ok($m, $res, '/api/mfa', 'MFA account: on to the second factor');
+    ok(!session_set_cookie($res), 'MFA account: no session yet');
+}
+
 done_testing();
