@@ -176,6 +176,27 @@ static void signed_in(request_rec *r, const authsvc_identity_t *before, const ch
     authsvc_session_set_cookie(r, token);
 }
 
+/* The first step of a sign-in succeeded (fail NULL: signed in; the landing place) or
+ * asks for the second factor (mfa_required: its cookie, then /mfa). */
+static int first_step_done(request_rec *r, const authsvc_fail_t *fail,
+                           const authsvc_identity_t *before, const char *token,
+                           const char *rt)
+{
+    const char *mfa = NULL;
+    apr_size_t len = 0;
+
+    if (fail == NULL) {
+        signed_in(r, before, token);
+        return land(r, rt);
+    }
+    if (fail->extra != NULL &&
+        authsvc_json_get_string(fail->extra, "mfa_token", &mfa, &len) == AUTHSVC_JSON_OK) {
+        mfa_cookie(r, mfa);
+        return authsvc_page_redirect(r, with_return(r, "/mfa", rt));
+    }
+    return page_fail(r, fail);
+}
+
 static int login_page(request_rec *r, int status, authsvc_json_t *d, const char *prompt,
                       const authsvc_identity_t *id)
 {
@@ -238,8 +259,7 @@ int authsvc_h_page_login_post(request_rec *r, const char *const *params)
     authsvc_login_in_t in;
     authsvc_login_out_t res;
     const authsvc_fail_t *fail;
-    const char *rt, *prompt, *mfa = NULL;
-    apr_size_t len = 0;
+    const char *rt, *prompt;
     authsvc_identity_t *id;
 
     (void)params;
@@ -256,14 +276,9 @@ int authsvc_h_page_login_post(request_rec *r, const char *const *params)
     field(r, body, "password", &in.password);
     in.honeypot = authsvc_abuse_honeypot(r, body);
     apr_table_setn(r->notes, AUTHSVC_NOTE_BROWSER, "1");
-    if ((fail = authsvc_flow_login(r, &in, &res)) == NULL) {
-        signed_in(r, id, res.token);
-        return land(r, rt);
-    }
-    if (strcmp(fail->code, "mfa_required") == 0 && fail->extra != NULL &&
-        authsvc_json_get_string(fail->extra, "mfa_token", &mfa, &len) == AUTHSVC_JSON_OK) {
-        mfa_cookie(r, mfa);
-        return authsvc_page_redirect(r, with_return(r, "/mfa", rt));
+    if ((fail = authsvc_flow_login(r, &in, &res)) == NULL ||
+        strcmp(fail->code, "mfa_required") == 0) {
+        return first_step_done(r, fail, id, res.token, rt);
     }
     d = data_for(r, NULL, rt);
     authsvc_json_set_str(d, "login", form_str(body, "login"));
@@ -484,8 +499,7 @@ int authsvc_h_page_email_code_verify(request_rec *r, const char *const *params)
     authsvc_email_code_in_t in;
     authsvc_login_out_t res;
     authsvc_json_t *body, *d;
-    const char *rt, *mfa = NULL;
-    apr_size_t len = 0;
+    const char *rt;
 
     (void)params;
     if (fail != NULL) {
@@ -502,15 +516,7 @@ int authsvc_h_page_email_code_verify(request_rec *r, const char *const *params)
     fail = authsvc_flow_email_code_verify(r, &in, &res);
     if (fail == NULL || strcmp(fail->code, "mfa_required") == 0) {
         authsvc_email_code_cookie_set(r, "", 0);
-    }
-    if (fail == NULL) {
-        signed_in(r, who(r), res.token);
-        return land(r, rt);
-    }
-    if (strcmp(fail->code, "mfa_required") == 0 && fail->extra != NULL &&
-        authsvc_json_get_string(fail->extra, "mfa_token", &mfa, &len) == AUTHSVC_JSON_OK) {
-        mfa_cookie(r, mfa);
-        return authsvc_page_redirect(r, with_return(r, "/mfa", rt));
+        return first_step_done(r, fail, who(r), res.token, rt);
     }
     d = data_for(r, NULL, rt);
     authsvc_json_set_str(d, "email", form_str(body, "email"));
