@@ -56,6 +56,12 @@ sub login_ok {
     is(scalar @$rows, 3, 'registration: the account, its agent + network and its cookie');
     ok(!(grep { $_->{device_key} !~ /^(?:[0-9a-f]{64}|account)$/ } @$rows), 'keys are hashes');
     ok($c->jar->{'authsvc-device'}, 'registration sets the device cookie');
+    my $dc = set_cookies(login_ok(client(vhost => $V), $f, 'a browser without the cookie'))
+        ->{'authsvc-device'} || {attrs => {}};
+    like($dc->{value} // '', qr/^[A-Za-z0-9_-]{43}$/, 'the device cookie: 32 random bytes');
+    ok($dc->{attrs}{httponly}, 'the device cookie: HttpOnly');
+    is($dc->{attrs}{'max-age'}, 400 * 86400, 'the device cookie: 400 days');
+    is($dc->{attrs}{path}, '/', 'the device cookie: Path=/');
 
     login_ok($c, $f, 'the same device');
     is(alerts($f->{email}), 0, 'the same device: no alert');
@@ -109,6 +115,20 @@ sub login_ok {
     $junk->jar->{'authsvc-device'} = 'x' x 10;
     login_ok($junk, $f, 'a garbage device cookie');
     is(alerts($f->{email}), 4, 'a garbage cookie on a new network: an alert');
+}
+
+# ---- the rows go with the account --------------------------------------------------------------
+
+{
+    my ($c, $f) = AuthsvcTest::registered(vhost => $V);
+    my $uid = user_row($f->{email})->{id};
+    login_ok($c, $f, 'before deletion');
+    ok(db_value('SELECT COUNT(*) FROM devices_seen WHERE user_id = ' . sql_str($uid)) > 0,
+       'devices recorded');
+    my $res = $c->del('/users/me', json => {password => $f->{password}});
+    is($res->code, 204, 'account deleted') or diag($res->content);
+    is(db_value('SELECT COUNT(*) FROM devices_seen WHERE user_id = ' . sql_str($uid)), 0,
+       'its devices are gone');
 }
 
 # ---- an account from before this feature learns its first device quietly -------------------
