@@ -492,6 +492,7 @@ typedef struct {
     const char *hash;
     authsvc_authn_t how;
     authsvc_login_out_t *out;
+    int remember; /* remember this browser (AuthsvcMFARememberDays) */
     int used; /* the challenge was used up meanwhile */
 } login_mfa_tx_t;
 
@@ -508,6 +509,10 @@ static apr_status_t login_mfa_tx(authsvc_db_t *db, void *baton)
     }
     if (rv == APR_SUCCESS) {
         rv = authsvc_flow_session_start(tx->r, db, tx->u, &tx->how, NULL, tx->out);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = authsvc_flow_remember_device(tx->r, db, tx->u, tx->remember,
+                                          &tx->out->device_token);
     }
     return rv;
 }
@@ -527,6 +532,7 @@ const authsvc_fail_t *authsvc_flow_login_mfa(request_rec *r, const authsvc_field
     login_mfa_tx_t tx;
     factor_t f;
 
+    out->device_token = NULL;
     if ((fail = authsvc_flow_require(r, names, fields)) != NULL ||
         (fail = check_factor_fields(r, in, 1)) != NULL) {
         return fail;
@@ -567,6 +573,7 @@ const authsvc_fail_t *authsvc_flow_login_mfa(request_rec *r, const authsvc_field
     tx.how.mfa_at = tx.how.auth_at;
     tx.how.amr = apr_pstrcat(r->pool, "pwd ", method, NULL);
     tx.out = out;
+    tx.remember = in->remember_device;
     if (authsvc_store_transaction(db, login_mfa_tx, &tx) != APR_SUCCESS) {
         return tx.used ? authsvc_flow_token_invalid(r)
                        : authsvc_fail(r, "unavailable",
@@ -792,7 +799,8 @@ apr_status_t authsvc_flow_mfa_off(request_rec *r, authsvc_db_t *db, const authsv
     }
     if (rv != APR_SUCCESS ||
         (rv = authsvc_mfa_codes_replace(db, u->id, NULL)) != APR_SUCCESS ||
-        (rv = authsvc_sessions_clear_mfa(db, u->id)) != APR_SUCCESS) {
+        (rv = authsvc_sessions_clear_mfa(db, u->id)) != APR_SUCCESS ||
+        (rv = authsvc_flow_devices_revoke(r, db, u->id, "mfa_disabled")) != APR_SUCCESS) {
         return rv;
     }
     return authsvc_flow_notify(r, db, u, "mfa_disabled", u->email, NULL);
