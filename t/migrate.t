@@ -62,6 +62,9 @@ my %TABLES = (
        . 'refresh_tokens schema_migrations sessions tokens users',
     6 => 'audit_log mail_outbox mfa_challenges mfa_recovery_codes password_history '
        . 'refresh_tokens schema_migrations sessions tokens users',
+    # issue 11: remember (0007_remembered_devices)
+    7 => 'audit_log mail_outbox mfa_challenges mfa_recovery_codes password_history '
+       . 'refresh_tokens remembered_devices schema_migrations sessions tokens users',
 );
 ok($LATEST >= 1 && $TABLES{$LATEST}, "the latest migration ($LATEST) is one this test knows")
     or diag("migrations: @migrations; add the tables of version $LATEST to %TABLES");
