@@ -700,19 +700,29 @@ static const authsvc_fail_t *act_verify(request_rec *r, authsvc_json_t *body,
     return authsvc_flow_resend_verification(r);
 }
 
+/* The form's `id` (the row an action names) in *id; a "required" failure on field
+ * `err` when it is empty. */
+static const authsvc_fail_t *row_id(request_rec *r, authsvc_json_t *body, const char *err,
+                                    const char **id)
+{
+    apr_array_header_t *errs = NULL;
+
+    if (*(*id = form_str(body, "id")) != '\0') {
+        return NULL;
+    }
+    authsvc_problem_field(r, &errs, err, "required", "is required");
+    return authsvc_fail_fields(r, errs);
+}
+
 static const authsvc_fail_t *act_revoke(request_rec *r, authsvc_json_t *body,
                                         authsvc_json_t *d, const char **done)
 {
-    const char *sid = form_str(body, "id");
+    const authsvc_fail_t *fail;
+    const char *sid;
 
     (void)d;
     *done = "revoke";
-    if (*sid == '\0') {
-        apr_array_header_t *errs = NULL;
-        authsvc_problem_field(r, &errs, "id", "required", "is required");
-        return authsvc_fail_fields(r, errs);
-    }
-    return authsvc_flow_revoke_sessions(r, sid);
+    return (fail = row_id(r, body, "id", &sid)) ? fail : authsvc_flow_revoke_sessions(r, sid);
 }
 
 static const authsvc_fail_t *act_revoke_others(request_rec *r, authsvc_json_t *body,
@@ -727,16 +737,12 @@ static const authsvc_fail_t *act_revoke_others(request_rec *r, authsvc_json_t *b
 static const authsvc_fail_t *act_device_forget(request_rec *r, authsvc_json_t *body,
                                                authsvc_json_t *d, const char **done)
 {
-    const char *id = form_str(body, "id");
+    const authsvc_fail_t *fail;
+    const char *id;
 
     (void)d;
     *done = "device_forgotten";
-    if (*id == '\0') {
-        apr_array_header_t *errs = NULL;
-        authsvc_problem_field(r, &errs, "device", "required", "is required");
-        return authsvc_fail_fields(r, errs);
-    }
-    return authsvc_flow_forget_devices(r, id);
+    return (fail = row_id(r, body, "device", &id)) ? fail : authsvc_flow_forget_devices(r, id);
 }
 
 static const authsvc_fail_t *act_devices_forget(request_rec *r, authsvc_json_t *body,
