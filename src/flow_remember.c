@@ -89,7 +89,9 @@ int authsvc_flow_remembered(request_rec *r, authsvc_db_t *db, const authsvc_user
         (hash = cookie_hash(r)) == NULL) {
         return 0;
     }
-    if (authsvc_remembered_use(db, hash, u->id, now, &id) != APR_SUCCESS) {
+    /* Only a device remembered under the present second factor: one turned off and on
+     * again (even where the rows were not deleted, by authsvc-admin) starts afresh. */
+    if (authsvc_remembered_use(db, hash, u->id, u->mfa_enabled_at, now, &id) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "could not look up the remembered devices of user %s: the second "
                       "step is asked for", u->id);

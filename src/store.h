@@ -330,10 +330,11 @@ typedef struct {
     const char *name;          /* NULL when none */
 } authsvc_device_t;
 apr_status_t authsvc_remembered_insert(authsvc_db_t *db, const authsvc_device_t *d);
-/* The live (unexpired) device of user_id with this token hash marked used at now:
- * *id its public id, or NULL when there is none. */
+/* The live (unexpired) device of user_id with this token hash, remembered at
+ * not_before or later, marked used at now: *id its public id, or NULL when none. */
 apr_status_t authsvc_remembered_use(authsvc_db_t *db, const char *token_hash,
-                                    const char *user_id, apr_int64_t now, const char **id);
+                                    const char *user_id, apr_int64_t not_before,
+                                    apr_int64_t now, const char **id);
 /* The user's unexpired devices (authsvc_device_t), most recently used first. */
 apr_status_t authsvc_remembered_list(authsvc_db_t *db, const char *user_id,
                                      apr_int64_t now, apr_array_header_t **out);

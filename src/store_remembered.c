@@ -14,10 +14,11 @@ const authsvc_stmt_t authsvc_store_remembered_stmts[] = {
     {"authsvc_remembered_insert",
      "INSERT INTO remembered_devices (" DEVICE_COLS ") "
      "VALUES (%s, %s, %s, %lld, %lld, NULL, %s, %s, %s)"},
-    /* One statement finds and marks the device: the token, its user, not expired. */
+    /* One statement finds and marks the device: the token, its user, not expired, and
+     * remembered under the user's present second factor. */
     {"authsvc_remembered_use",
      "UPDATE remembered_devices SET last_used_at = %lld WHERE token_hash = %s "
-     "AND user_id = %s AND expires_at > %lld RETURNING id"},
+     "AND user_id = %s AND expires_at > %lld AND created_at >= %lld RETURNING id"},
     {"authsvc_remembered_list",
      "SELECT " DEVICE_COLS " FROM remembered_devices WHERE user_id = %s "
      "AND expires_at > %lld ORDER BY COALESCE(last_used_at, created_at) DESC, id"},
@@ -41,12 +42,14 @@ apr_status_t authsvc_remembered_insert(authsvc_db_t *db, const authsvc_device_t 
 }
 
 apr_status_t authsvc_remembered_use(authsvc_db_t *db, const char *token_hash,
-                                    const char *user_id, apr_int64_t now, const char **id)
+                                    const char *user_id, apr_int64_t not_before,
+                                    apr_int64_t now, const char **id)
 {
-    const char *t = authsvc_store_int(authsvc_store_pool(db), now);
-    const char *args[4] = {t, token_hash, user_id, t};
+    apr_pool_t *p = authsvc_store_pool(db);
+    const char *t = authsvc_store_int(p, now);
+    const char *args[5] = {t, token_hash, user_id, t, authsvc_store_int(p, not_before)};
     authsvc_rows_t rows;
-    apr_status_t rv = authsvc_store_select(db, "authsvc_remembered_use", 4, args, &rows);
+    apr_status_t rv = authsvc_store_select(db, "authsvc_remembered_use", 5, args, &rows);
 
     *id = rv == APR_SUCCESS && rows.nrows > 0 ? authsvc_store_cell(&rows, 0, 0) : NULL;
     return rv;

@@ -267,6 +267,42 @@ my $b = mfa_account(vhost => 'remember', username => unique_username('rmb'));
     is(how_signed($c1, $a), 'prompt', '... the old device cookie: the prompt');
 }
 
+{
+    my ($c1) = second_step($a, JSON::PP::true);
+    db_do('UPDATE remembered_devices SET created_at = (SELECT mfa_enabled_at FROM users WHERE id = '
+          . sql_str($uid) . ') - 1 WHERE user_id = ' . sql_str($uid));
+    is(how_signed($c1, $a), 'prompt',
+       'a device remembered before the present second factor was turned on: the prompt');
+    db_do('DELETE FROM remembered_devices WHERE user_id = ' . sql_str($uid));
+}
+
+{
+    my ($c1) = second_step($a, JSON::PP::true);
+    my $tok = random_token();
+    my $now = time;
+    db_do('INSERT INTO tokens (token_hash, user_id, purpose, email, created_at, expires_at) VALUES ('
+          . join(', ', map { sql_str($_) } sha256_hex($tok), $uid, 'reset_password', $a->{f}{email})
+          . ", $now, " . ($now + 600) . ')');
+    my $new = new_password();
+    my $res = client(vhost => 'remember')->post('/auth/reset-password', {token => $tok, password => $new});
+    is($res->code, 200, 'POST /auth/reset-password') or diag($res->content);
+    $a->{f}{password} = $new;
+    my ($ev) = events_in($res, 'device_forgotten');
+    is((audit_detail($ev) || {})->{reason}, 'password_changed', '... audit: device_forgotten {reason: password_changed}');
+    is(how_signed($c1, $a), 'prompt', '... the remembered browser is asked for the code');
+}
+
+{
+    my $m = mfa_account(vhost => 'remember', username => unique_username('rmb'));
+    my ($cm) = second_step($m, JSON::PP::true);
+    my ($admin) = account(vhost => 'remember', roles => 'admin', verified => 1);
+    my $res = $admin->del("/admin/users/$m->{u}{id}/mfa");
+    is($res->code, 204, 'DELETE /admin/users/{id}/mfa') or diag($res->content);
+    is(scalar @{ devices_of($m->{u}{id}) }, 0, '... the remembered devices are gone');
+    my ($ev) = events_in($res, 'device_forgotten');
+    is((audit_detail($ev) || {})->{reason}, 'mfa_disabled', '... audit: device_forgotten {reason: mfa_disabled}');
+}
+
 # ---- pages ----------------------------------------------------------------------------------
 
 {
