@@ -91,7 +91,8 @@ int authsvc_flow_remembered(request_rec *r, authsvc_db_t *db, const authsvc_user
     }
     /* Only a device remembered under the present second factor: one turned off and on
      * again (even where the rows were not deleted, by authsvc-admin) starts afresh. */
-    if (authsvc_remembered_use(db, hash, u->id, u->mfa_enabled_at, now, &id) != APR_SUCCESS) {
+    if (authsvc_remembered_use(db, hash, u->id, u->mfa_enabled_at, now, &id) !=
+        APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "could not look up the remembered devices of user %s: the second "
                       "step is asked for", u->id);
@@ -263,7 +264,8 @@ const authsvc_fail_t *authsvc_flow_forget_devices(request_rec *r, const char *id
         return authsvc_fail(r, "not_found", "you have no such remembered device");
     }
     if (rv != APR_SUCCESS) {
-        return authsvc_fail(r, "unavailable", "the devices could not be forgotten; try again");
+        return authsvc_fail(r, "unavailable",
+                            "the devices could not be forgotten; try again");
     }
     if (current != NULL && (id == NULL || strcmp(id, current) == 0)) {
         clear_cookie(r);

@@ -31,8 +31,8 @@ authsvc_json_t *authsvc_h_devices_json(request_rec *r, const apr_array_header_t 
 
     for (i = 0; i < list->nelts; i++) {
         const authsvc_device_t *d = &APR_ARRAY_IDX(list, i, authsvc_device_t);
-        authsvc_json_append(arr, authsvc_h_device_json(r, d, current != NULL &&
-                                                                 strcmp(current, d->id) == 0));
+        int mine = current != NULL && strcmp(current, d->id) == 0;
+        authsvc_json_append(arr, authsvc_h_device_json(r, d, mine));
     }
     return arr;
 }

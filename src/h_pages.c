@@ -722,7 +722,8 @@ static const authsvc_fail_t *act_revoke(request_rec *r, authsvc_json_t *body,
 
     (void)d;
     *done = "revoke";
-    return (fail = row_id(r, body, "id", &sid)) ? fail : authsvc_flow_revoke_sessions(r, sid);
+    return (fail = row_id(r, body, "id", &sid)) ? fail
+                                                : authsvc_flow_revoke_sessions(r, sid);
 }
 
 static const authsvc_fail_t *act_revoke_others(request_rec *r, authsvc_json_t *body,
@@ -742,7 +743,8 @@ static const authsvc_fail_t *act_device_forget(request_rec *r, authsvc_json_t *b
 
     (void)d;
     *done = "device_forgotten";
-    return (fail = row_id(r, body, "device", &id)) ? fail : authsvc_flow_forget_devices(r, id);
+    return (fail = row_id(r, body, "device", &id)) ? fail
+                                                   : authsvc_flow_forget_devices(r, id);
 }
 
 static const authsvc_fail_t *act_devices_forget(request_rec *r, authsvc_json_t *body,
