@@ -54,6 +54,7 @@ void *authsvc_config_create_srv(apr_pool_t *p, server_rec *s)
     c->lock_reveal = AUTHSVC_UNSET;
     c->totp_window = AUTHSVC_UNSET;
     c->fresh_max_age = AUTHSVC_UNSET;
+    c->remember_days = AUTHSVC_UNSET;
     c->access_ttl = AUTHSVC_UNSET;
     c->refresh_ttl = AUTHSVC_UNSET;
     c->reuse_grace = AUTHSVC_UNSET;
@@ -137,6 +138,7 @@ void *authsvc_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(mfa_issuer);
     MERGE_INT(totp_window);
     MERGE_INT(fresh_max_age);
+    MERGE_INT(remember_days);
     MERGE_PTR(jwt_keys);
     MERGE_PTR(token_issuer);
     MERGE_PTR(token_audience);
@@ -352,6 +354,11 @@ apr_int64_t authsvc_config_email_code_ttl(const authsvc_srv_cfg_t *c)
 apr_int64_t authsvc_config_new_device_window(const authsvc_srv_cfg_t *c)
 {
     return DEFAULTED(c->new_device_window, AUTHSVC_DEFAULT_NEW_DEVICE_WINDOW);
+}
+
+int authsvc_config_remember_days(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->remember_days, 0);
 }
 
 const char *authsvc_config_token_issuer(const authsvc_srv_cfg_t *c)
@@ -811,6 +818,9 @@ static const int_slot_t audit_days_slot = {APR_OFFSETOF(authsvc_srv_cfg_t, audit
 /* AuthsvcRateLimitIPv6Prefix: the bits of an IPv6 address a rate limit counts by. */
 static const int_slot_t v6_prefix_slot = {APR_OFFSETOF(authsvc_srv_cfg_t, v6_prefix), 1,
                                           128};
+/* AuthsvcMFARememberDays: days a remembered browser skips the second step; 0 is off. */
+static const int_slot_t remember_days_slot = {APR_OFFSETOF(authsvc_srv_cfg_t, remember_days),
+                                              0, AUTHSVC_REMEMBER_DAYS_MAX};
 
 static const char *set_mail_from(cmd_parms *cmd, void *dcfg, const char *addr,
                                  const char *name)
@@ -1576,6 +1586,11 @@ const command_rec authsvc_cmds[] = {
                   "TOTP time steps accepted either side of now, 0-10 (default 1)"),
     AP_INIT_TAKE1("AuthsvcFreshAuthMaxAge", set_fresh_max_age, NULL, RSRC_CONF,
                   "How recent a sign-in sensitive changes need, or off (default 10m)"),
+    AP_INIT_TAKE1("AuthsvcMFARememberDays", set_int_slot, (void *)&remember_days_slot,
+                  RSRC_CONF,
+                  "Days a browser may skip the second step after the user ticked "
+                  "\"remember this device\", 0-" APR_STRINGIFY(AUTHSVC_REMEMBER_DAYS_MAX)
+                  " (default 0: off)"),
     AP_INIT_FLAG("AuthsvcMFARequired", set_mfa_required, NULL, OR_AUTHCFG | RSRC_CONF,
                  "Send accounts without a second factor to enrollment before guarded "
                  "locations (default Off)"),

@@ -54,6 +54,7 @@ typedef struct authsvc_pages authsvc_pages_t;
 #define AUTHSVC_DEFAULT_EMAIL_CODE_LENGTH 6
 #define AUTHSVC_DEFAULT_EMAIL_CODE_TTL    (10 * 60)
 #define AUTHSVC_DEFAULT_NEW_DEVICE_WINDOW (90 * 86400)
+#define AUTHSVC_REMEMBER_DAYS_MAX     365
 #define AUTHSVC_COOKIE_NAME_SECURE    "__Host-authsvc"
 #define AUTHSVC_COOKIE_NAME_PLAIN     "authsvc"
 #define AUTHSVC_COOKIE_NAME_DOMAIN    "__Secure-authsvc" /* Secure, with a Domain */
@@ -122,6 +123,7 @@ typedef struct {
     const char *mfa_issuer;           /* AuthsvcMFAIssuer */
     int totp_window;                  /* AuthsvcTOTPWindow */
     apr_int64_t fresh_max_age;        /* AuthsvcFreshAuthMaxAge (0: off) */
+    int remember_days;                /* AuthsvcMFARememberDays (0: off) */
     authsvc_jwt_keyset_t *jwt_keys;   /* AuthsvcTokenSigningKey (NULL: no tokens) */
     const char *token_issuer;         /* AuthsvcTokenIssuer */
     const char *token_audience;       /* AuthsvcTokenAudience */
@@ -238,6 +240,8 @@ const char *authsvc_config_mfa_issuer(const server_rec *s);
 int authsvc_config_totp_window(const authsvc_srv_cfg_t *c);
 /* AuthsvcFreshAuthMaxAge in seconds, 0 when off. */
 apr_int64_t authsvc_config_fresh_max_age(const authsvc_srv_cfg_t *c);
+/* AuthsvcMFARememberDays: how long a browser may skip the second step, 0 when off. */
+int authsvc_config_remember_days(const authsvc_srv_cfg_t *c);
 #define authsvc_config_mfa_required(d) ((d)->mfa_required == 1)
 /* Tokens (AuthsvcTokenSigningKey ...): resolved values. The issuer is
  * AuthsvcTokenIssuer, else AuthsvcPublicURL; the audience AuthsvcTokenAudience, else

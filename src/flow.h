@@ -65,6 +65,8 @@ typedef struct {
     authsvc_session_t *session;
     const char *token;
     authsvc_tokens_t *tokens; /* NULL when this server issues no tokens */
+    const char *device_token; /* set by authsvc_flow_login_mfa only: a remembered
+                               * device's cookie value, or NULL */
 } authsvc_login_out_t;
 const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_t *in,
                                          authsvc_login_out_t *out);
@@ -195,15 +197,17 @@ apr_status_t authsvc_flow_new_device(request_rec *r, authsvc_db_t *db,
 /* {"methods": [...]} for an audit row, from a space-separated method list. */
 struct json_t *authsvc_flow_methods_detail(request_rec *r, const char *amr);
 
-/* The right password of an account with MFA: a challenge instead of a session. Always
- * a failure: mfa_required with the mfa_token (or unavailable). */
+/* The first step of an account with MFA passed (`first`: its RFC 8176 method, "pwd" or
+ * "email"): a challenge instead of a session. Always a failure: mfa_required with the
+ * mfa_token (or unavailable). */
 const authsvc_fail_t *authsvc_flow_mfa_challenge(request_rec *r, authsvc_db_t *db,
                                                  const authsvc_user_t *u,
-                                                 const char *login);
+                                                 const char *login, const char *first);
 
 /* A second factor as sent: a TOTP code or a recovery code (at most one). */
 typedef struct {
     authsvc_field_t code, recovery_code;
+    int remember_device; /* sign-in step only: remember this browser (flow_remember.c) */
 } authsvc_factor_in_t;
 
 /* POST /auth/login/mfa: out as for a login. */
@@ -251,6 +255,44 @@ const authsvc_fail_t *authsvc_flow_reauthenticate_session(request_rec *r,
                                                           const authsvc_field_t *password,
                                                           const authsvc_factor_in_t *in,
                                                           authsvc_session_t **session);
+
+/* ---- remembered devices (flow_remember.c) ------------------------------------------ */
+
+/* The amr value of a session whose second step a remembered device stood in for (not an
+ * RFC 8176 name: none says "a device the user vouched for earlier"). */
+#define AUTHSVC_AMR_REMEMBERED "rdev"
+
+/* Before asking u for a second factor (every first factor's sign-in calls it): 1 when
+ * AuthsvcMFARememberDays is on and this request's device cookie names a live remembered
+ * device of u (marked used now); then how->mfa_at is now and how->amr gains "rdev", and
+ * the login_success row will name the device. 0 in every other case (no cookie,
+ * garbage, another user's device, expired, forgotten, database down): ask for it. */
+int authsvc_flow_remembered(request_rec *r, authsvc_db_t *db, const authsvc_user_t *u,
+                            authsvc_authn_t *how);
+/* Adds "remembered_device": id to a login_success detail when this request's sign-in
+ * skipped the second step thanks to a remembered device (authsvc_flow_session_start). */
+void authsvc_flow_remembered_detail(request_rec *r, struct json_t *d);
+/* In the transaction of a sign-in's second step: when wanted and AuthsvcMFARememberDays
+ * is on, remember this browser for u (a new device row, audited device_remembered) and
+ * *token is the cookie value for authsvc_flow_remember_cookie; else *token is NULL. */
+apr_status_t authsvc_flow_remember_device(request_rec *r, authsvc_db_t *db,
+                                          const authsvc_user_t *u, int wanted,
+                                          const char **token);
+/* Send the device cookie with token (nothing when token is NULL), in err_headers_out. */
+void authsvc_flow_remember_cookie(request_rec *r, const char *token);
+/* GET /users/me/devices: the caller's unexpired remembered devices (authsvc_device_t);
+ * *current the id of the one this request's cookie names, or NULL. */
+const authsvc_fail_t *authsvc_flow_devices(request_rec *r, apr_array_header_t **out,
+                                           const char **current);
+/* DELETE /users/me/devices/{id} (not_found unless it is the caller's) and DELETE
+ * /users/me/devices (id NULL: all of them); audited device_forgotten. The device
+ * cookie is cleared when this browser's own device went. */
+const authsvc_fail_t *authsvc_flow_forget_devices(request_rec *r, const char *id);
+/* In the caller's transaction: every remembered device of uid is forgotten (password
+ * changed or reset, second factor off); audited device_forgotten {count, reason} when
+ * there were any. */
+apr_status_t authsvc_flow_devices_revoke(request_rec *r, authsvc_db_t *db, const char *uid,
+                                         const char *reason);
 
 /* ---- tokens for API clients (flow_token.c) ------------------------------------------ */
 

@@ -233,6 +233,7 @@ typedef struct {
     request_rec *r;
     const authsvc_user_t *u;
     const char *hash, *email;
+    authsvc_authn_t how;
     authsvc_login_out_t *out; /* NULL: the account goes on to its second factor */
     int used;                 /* the code was used up meanwhile */
 } verify_tx_t;
@@ -241,9 +242,8 @@ typedef struct {
 static apr_status_t verify_tx(authsvc_db_t *db, void *baton)
 {
     verify_tx_t *tx = baton;
-    authsvc_authn_t how = {AUTHSVC_NOW(), 0, AUTHSVC_AMR_EMAIL_CODE};
     int done = 0;
-    apr_status_t rv = authsvc_emailcode_use(db, tx->u->id, tx->hash, how.auth_at,
+    apr_status_t rv = authsvc_emailcode_use(db, tx->u->id, tx->hash, tx->how.auth_at,
                                             CODE_TRIES, &done);
 
     if (rv == APR_SUCCESS && !done) {
@@ -251,7 +251,7 @@ static apr_status_t verify_tx(authsvc_db_t *db, void *baton)
         return APR_EEXIST;
     }
     if (rv == APR_SUCCESS && tx->out != NULL) {
-        rv = authsvc_flow_session_start(tx->r, db, tx->u, &how, tx->email, tx->out);
+        rv = authsvc_flow_session_start(tx->r, db, tx->u, &tx->how, tx->email, tx->out);
     }
     return rv;
 }
@@ -358,7 +358,13 @@ static const authsvc_fail_t *sign_in(request_rec *r, const authsvc_email_code_in
     tx.r = r;
     tx.u = u;
     tx.email = a.email;
-    tx.out = u->mfa_enabled_at == 0 ? out : NULL;
+    tx.how.auth_at = now;
+    tx.how.mfa_at = 0;
+    tx.how.amr = AUTHSVC_AMR_EMAIL_CODE;
+    /* Without a second factor, or on a device the user had remembered (which stands in
+     * for it, as after a password), the session starts with the code. */
+    tx.out = u->mfa_enabled_at == 0 || authsvc_flow_remembered(r, db, u, &tx.how) ? out
+                                                                                  : NULL;
     if (authsvc_store_transaction(db, verify_tx, &tx) != APR_SUCCESS) {
         return tx.used ? failed(r, db, &a, "bad_code")
                        : authsvc_fail(r, "unavailable", "the session could not be stored");
@@ -370,8 +376,8 @@ static const authsvc_fail_t *sign_in(request_rec *r, const authsvc_email_code_in
                       "could not reset the failed sign-ins of user %s", uid);
     }
     authsvc_abuse_backoff_success(r, a.account);
-    if (u->mfa_enabled_at != 0) {
-        return authsvc_flow_mfa_challenge(r, db, u, a.email);
+    if (tx.out == NULL) {
+        return authsvc_flow_mfa_challenge(r, db, u, a.email, AUTHSVC_AMR_EMAIL_CODE);
     }
     out->user = u;
     return NULL;

@@ -285,6 +285,18 @@ int authsvc_h_page_login_post(request_rec *r, const char *const *params)
     return login_page(r, failed(r, d, fail), d, NULL, NULL);
 }
 
+/* The second step's page data: the "remember this device" box when it is on. */
+static authsvc_json_t *mfa_data(request_rec *r, const char *rt)
+{
+    authsvc_json_t *d = data_for(r, NULL, rt);
+    int days = authsvc_config_remember_days(authsvc_srv(r->server));
+
+    if (days > 0) {
+        authsvc_json_set_int(d, "remember_days", days);
+    }
+    return d;
+}
+
 int authsvc_h_page_mfa(request_rec *r, const char *const *params)
 {
     const char *rt = return_to(r, authsvc_request_query(r, "return_to"));
@@ -293,7 +305,7 @@ int authsvc_h_page_mfa(request_rec *r, const char *const *params)
     if (authsvc_cookie_get(r, MFA_COOKIE) == NULL) {
         return authsvc_page_redirect(r, with_return(r, "/login", rt));
     }
-    return authsvc_page_send(r, HTTP_OK, "mfa", "Two-step sign-in", data_for(r, NULL, rt));
+    return authsvc_page_send(r, HTTP_OK, "mfa", "Two-step sign-in", mfa_data(r, rt));
 }
 
 int authsvc_h_page_mfa_post(request_rec *r, const char *const *params)
@@ -315,12 +327,14 @@ int authsvc_h_page_mfa_post(request_rec *r, const char *const *params)
     token.len = mfa ? strlen(mfa) : 0;
     field(r, body, "code", &in.code);
     field(r, body, "recovery_code", &in.recovery_code);
+    in.remember_device = *form_str(body, "remember_device") != '\0';
     apr_table_setn(r->notes, AUTHSVC_NOTE_BROWSER, "1");
     if ((fail = authsvc_flow_login_mfa(r, &token, &in, &res)) == NULL) {
         signed_in(r, who(r), res.token);
+        authsvc_flow_remember_cookie(r, res.device_token);
         return land(r, rt);
     }
-    d = data_for(r, NULL, rt);
+    d = mfa_data(r, rt);
     if (strcmp(fail->code, "token_invalid") == 0 ||
         (strcmp(fail->code, "validation_failed") == 0 && token.state != AUTHSVC_FIELD_SET)) {
         /* The challenge is over (too slow, too many codes): sign in again. */
@@ -617,7 +631,27 @@ static const struct {
     {"revoke", "That session is signed out."},
     {"revoke_others", "Every other session is signed out."},
     {"mfa_disabled", "Two-step sign-in is off."},
+    {"device_forgotten", "That device will be asked for a code again."},
+    {"devices_forgotten", "Every remembered device will be asked for a code again."},
     {NULL, NULL}};
+
+/* The remembered devices, when there are any or remembering is on. */
+static const authsvc_fail_t *remembered_devices(request_rec *r, authsvc_json_t *d)
+{
+    apr_array_header_t *list = NULL;
+    const char *current = NULL;
+    const authsvc_fail_t *fail = authsvc_flow_devices(r, &list, &current);
+
+    if (fail != NULL) {
+        return fail;
+    }
+    if (list->nelts > 0 || authsvc_config_remember_days(authsvc_srv(r->server)) > 0) {
+        authsvc_json_set_bool(d, "devices_shown", 1);
+        authsvc_json_set_bool(d, "devices_any", list->nelts > 0);
+        authsvc_json_set(d, "devices", authsvc_h_devices_json(r, list, current));
+    }
+    return NULL;
+}
 
 /* Everything the account page shows, added to d. */
 static const authsvc_fail_t *account_data(request_rec *r, authsvc_json_t *d,
@@ -649,6 +683,9 @@ static const authsvc_fail_t *account_data(request_rec *r, authsvc_json_t *d,
                                                                         authsvc_event_t)));
     }
     authsvc_json_set(d, "events", arr);
+    if ((fail = remembered_devices(r, d)) != NULL) {
+        return fail;
+    }
     /* Without AuthsvcSecretKeyFile no enrollment can start: the section is left out. */
     if (authsvc_srv(r->server)->keyring != NULL &&
         authsvc_flow_mfa_status(r, &m) == NULL) {
@@ -763,19 +800,30 @@ static const authsvc_fail_t *act_verify(request_rec *r, authsvc_json_t *body,
     return authsvc_flow_resend_verification(r);
 }
 
+/* The form's `id` (the row an action names) in *id; a "required" failure on field
+ * `err` when it is empty. */
+static const authsvc_fail_t *row_id(request_rec *r, authsvc_json_t *body, const char *err,
+                                    const char **id)
+{
+    apr_array_header_t *errs = NULL;
+
+    if (*(*id = form_str(body, "id")) != '\0') {
+        return NULL;
+    }
+    authsvc_problem_field(r, &errs, err, "required", "is required");
+    return authsvc_fail_fields(r, errs);
+}
+
 static const authsvc_fail_t *act_revoke(request_rec *r, authsvc_json_t *body,
                                         authsvc_json_t *d, const char **done)
 {
-    const char *sid = form_str(body, "id");
+    const authsvc_fail_t *fail;
+    const char *sid;
 
     (void)d;
     *done = "revoke";
-    if (*sid == '\0') {
-        apr_array_header_t *errs = NULL;
-        authsvc_problem_field(r, &errs, "id", "required", "is required");
-        return authsvc_fail_fields(r, errs);
-    }
-    return authsvc_flow_revoke_sessions(r, sid);
+    return (fail = row_id(r, body, "id", &sid)) ? fail
+                                                : authsvc_flow_revoke_sessions(r, sid);
 }
 
 static const authsvc_fail_t *act_revoke_others(request_rec *r, authsvc_json_t *body,
@@ -785,6 +833,27 @@ static const authsvc_fail_t *act_revoke_others(request_rec *r, authsvc_json_t *b
     (void)d;
     *done = "revoke_others";
     return authsvc_flow_revoke_sessions(r, NULL);
+}
+
+static const authsvc_fail_t *act_device_forget(request_rec *r, authsvc_json_t *body,
+                                               authsvc_json_t *d, const char **done)
+{
+    const authsvc_fail_t *fail;
+    const char *id;
+
+    (void)d;
+    *done = "device_forgotten";
+    return (fail = row_id(r, body, "device", &id)) ? fail
+                                                   : authsvc_flow_forget_devices(r, id);
+}
+
+static const authsvc_fail_t *act_devices_forget(request_rec *r, authsvc_json_t *body,
+                                                authsvc_json_t *d, const char **done)
+{
+    (void)body;
+    (void)d;
+    *done = "devices_forgotten";
+    return authsvc_flow_forget_devices(r, NULL);
 }
 
 static void show_enrollment(request_rec *r, authsvc_json_t *d, const authsvc_enroll_out_t *e)
@@ -899,6 +968,8 @@ static const struct {
     {"mfa/confirm", act_mfa_confirm, "form_confirm"},
     {"mfa/recovery-codes", act_mfa_codes, "form_codes"},
     {"mfa/disable", act_mfa_disable, "form_disable"},
+    {"devices/forget", act_device_forget, "form_devices"},
+    {"devices/forget-all", act_devices_forget, "form_devices"},
     {NULL, NULL, NULL}};
 
 int authsvc_h_page_account_post(request_rec *r, const char *const *params)

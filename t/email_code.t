@@ -231,6 +231,9 @@ sub accepted_ok {
                'the code is used up by the first step');
     $res = $c->post('/auth/login/mfa', {mfa_token => $p->{mfa_token}, code => mfa_code($a)});
     is($res->code, 200, 'the second step signs in') or diag($res->content);
+    is(db_value('SELECT amr FROM sessions WHERE user_id = ' . sql_str($a->{u}{id})
+                . ' ORDER BY created_at DESC LIMIT 1'), 'email otp',
+       'the session names the mailed code and the app code, not a password');
 
     my ($reg, $f) = AuthsvcTest::registered(vhost => $V, verified => 1);
     $c = client(vhost => $V);

@@ -29,3 +29,8 @@ CREATE TABLE devices_seen (
 );
 
 CREATE INDEX devices_seen_expires_at_idx ON devices_seen (expires_at);
+
+-- How the first step of a sign-in still waiting for its second factor was passed
+-- ("pwd", "email"), so that the session names the right methods; NULL (rows written
+-- before this version) reads as "pwd".
+ALTER TABLE mfa_challenges ADD COLUMN first_factor TEXT;
