@@ -739,22 +739,16 @@ static const char *set_blocklist(cmd_parms *cmd, void *dcfg, const char *arg)
  * lives in the configuration pool: children inherit it, a restart maps the file anew. */
 static const char *set_breach_corpus(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    authsvc_srv_cfg_t *c = SRV(cmd);
     authsvc_breach_t *b = NULL;
-    const char *err;
+    const char *err = NULL;
 
     (void)dcfg;
-    c->breach_set = 1;
-    if (strcasecmp(arg, "none") == 0) {
-        c->breach = NULL;
-        return NULL;
+    if (strcasecmp(arg, "none") != 0) {
+        err = authsvc_breach_open(cmd->pool, ap_server_root_relative(cmd->pool, arg), &b);
     }
-    err = authsvc_breach_open(cmd->pool, ap_server_root_relative(cmd->pool, arg), &b);
-    if (err != NULL) {
-        return apr_psprintf(cmd->pool, "%s: %s", cmd->directive->directive, err);
-    }
-    c->breach = b;
-    return NULL;
+    SRV(cmd)->breach_set = 1;
+    SRV(cmd)->breach = b;
+    return err ? apr_psprintf(cmd->pool, "%s: %s", cmd->directive->directive, err) : NULL;
 }
 
 static const char *set_pw_count(cmd_parms *cmd, void *dcfg, const char *arg)
