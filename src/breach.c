@@ -120,41 +120,76 @@ static apr_size_t parse_line(const unsigned char *s, apr_size_t avail,
  * (apr_size_t)-1 if no line start is within LINE_MAX_LEN octets: a malformed file. */
 static apr_size_t line_start(const authsvc_breach_t *b, apr_size_t floor, apr_size_t off)
 {
-    apr_size_t s = off;
+    apr_size_t from = (off - floor > LINE_MAX_LEN) ? off - LINE_MAX_LEN : floor;
+    const unsigned char *nl = memrchr(b->base + from, '\n', off - from);
 
-    while (s > floor && b->base[s - 1] != '\n') {
-        if (off - s >= LINE_MAX_LEN) {
-            return (apr_size_t)-1;
-        }
-        s--;
+    if (nl != NULL) {
+        return (apr_size_t)(nl - b->base) + 1;
     }
-    return s;
+    return (from == floor) ? floor : (apr_size_t)-1;
 }
 
 /* ---- lookup ----------------------------------------------------------------------- */
+
+/* The line at s against sha1, decoding only as many hex digits as it takes to tell
+ * them apart (the checks at open saw the file whole or sampled; here a damaged line
+ * is still never read past the mapping). Returns <0, 0 or >0 as memcmp, with *count
+ * (on 0) or *next, the start of the next line (on <0); 2 for a malformed line. */
+static int probe(const authsvc_breach_t *b, apr_size_t s, const unsigned char *sha1,
+                 apr_uint64_t *count, apr_size_t *next)
+{
+    const unsigned char *l = b->base + s, *nl;
+    apr_size_t rest = b->size - s;
+    int i, hi, lo, v;
+    unsigned char key[SHA1_LEN];
+
+    if (rest < 2 * SHA1_LEN + 2 || l[2 * SHA1_LEN] != ':') {
+        return 2;
+    }
+    for (i = 0; i < SHA1_LEN; i++) {
+        hi = hexval(l[2 * i]);
+        lo = hexval(l[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            return 2;
+        }
+        v = hi << 4 | lo;
+        if (v != sha1[i]) {
+            break;
+        }
+    }
+    if (i == SHA1_LEN) {
+        return parse_line(l, rest, key, count) ? 0 : 2;
+    }
+    if (v > sha1[i]) {
+        return 1;
+    }
+    rest = rest < LINE_MAX_LEN ? rest : LINE_MAX_LEN;
+    nl = memchr(l + 2 * SHA1_LEN, '\n', rest - 2 * SHA1_LEN);
+    if (nl == NULL && s + rest != b->size) {
+        return 2;
+    }
+    *next = nl ? (apr_size_t)(nl - b->base) + 1 : b->size;
+    return -1;
+}
 
 /* Binary search on byte offsets: [lo, hi) always starts at a line start and ends at a
  * line end; each probe resyncs to the start of the line under the middle octet. */
 static apr_int64_t lookup_text(const authsvc_breach_t *b, const unsigned char *sha1)
 {
-    apr_size_t lo = 0, hi = b->size, mid, s, used;
-    unsigned char key[SHA1_LEN];
-    apr_uint64_t count;
+    apr_size_t lo = 0, hi = b->size, s, next = 0;
+    apr_uint64_t count = 0;
     int cmp;
 
     while (lo < hi) {
-        mid = lo + (hi - lo) / 2;
-        s = line_start(b, lo, mid);
-        if (s == (apr_size_t)-1 ||
-            (used = parse_line(b->base + s, b->size - s, key, &count)) == 0) {
+        s = line_start(b, lo, lo + (hi - lo) / 2);
+        if (s == (apr_size_t)-1 || (cmp = probe(b, s, sha1, &count, &next)) == 2) {
             return -1;
         }
-        cmp = memcmp(key, sha1, SHA1_LEN);
         if (cmp == 0) {
             return count > APR_INT64_MAX ? APR_INT64_MAX : (apr_int64_t)count;
         }
         if (cmp < 0) {
-            lo = s + used;
+            lo = next;
         }
         else {
             hi = s;
