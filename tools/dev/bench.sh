@@ -463,10 +463,13 @@ breach_section() {
         "$WORK/breachrate" "$text" "$WORK/breach.idx" >> "$WORK/bindex"
         i=$((i + 1))
     done
+    echo "  (CPU time of the lookups; lookups/s are medians)"
     for f in text index; do
-        printf '  %-5s open %s ms; in the corpus: %s lookups/s, %s us; absent: %s lookups/s, %s us (medians)\n' \
-            "$f" "$(col 1 "$WORK/b$f" | median)" "$(col 2 "$WORK/b$f" | median)" \
-            "$(col 3 "$WORK/b$f" | median)" "$(col 4 "$WORK/b$f" | median)" "$(col 5 "$WORK/b$f" | median)"
+        printf '  %-5s open: ms %s\n' "$f" "$(col 1 "$WORK/b$f" | spread)"
+        printf '        in the corpus: %s lookups/s, us %s\n' "$(col 2 "$WORK/b$f" | median)" \
+            "$(col 3 "$WORK/b$f" | spread)"
+        printf '        absent:        %s lookups/s, us %s\n' "$(col 4 "$WORK/b$f" | median)" \
+            "$(col 5 "$WORK/b$f" | spread)"
     done
     rm -f "$WORK/breach.idx"
 }
