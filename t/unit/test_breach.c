@@ -350,6 +350,44 @@ static void damaged_text(apr_pool_t *p, const entry_t *e, int n)
             "a plain password list");
 }
 
+/* Files over 16 MiB are checked at 4096 places: a big sorted text file and its index
+ * open and answer; the same with its last line out of order is refused (the last
+ * line is always among the places). Hashes: the big-endian line number, spread out. */
+static void big_files(apr_pool_t *p)
+{
+    const char *txt = apr_pstrcat(p, dir, "/big.txt", NULL);
+    const char *bad = apr_pstrcat(p, dir, "/big-bad.txt", NULL);
+    const char *idx = apr_pstrcat(p, dir, "/big.idx", NULL);
+    const long n = 400000;   /* 44 octets a line: 17.6 MB */
+    unsigned char h[20];
+    authsvc_breach_t *b;
+    FILE *f = fopen(txt, "w"), *g = fopen(bad, "w");
+    long i;
+
+    for (i = 0; i < n; i++) {
+        fprintf(f, "%08lX%032X:7\n", (unsigned long)i * 10000u, 0);
+        fprintf(g, "%08lX%032X:7\n", i == n - 1 ? 0ul : (unsigned long)i * 10000u, 0);
+    }
+    fclose(f);
+    fclose(g);
+    memset(h, 0, sizeof(h));
+    h[0] = (unsigned char)(((n - 1) * 10000u) >> 24);
+    h[1] = (unsigned char)(((n - 1) * 10000u) >> 16);
+    h[2] = (unsigned char)(((n - 1) * 10000u) >> 8);
+    h[3] = (unsigned char)((n - 1) * 10000u);
+    if ((b = open_ok(p, txt, "a 17.6 MB text file (sampled)")) != NULL) {
+        is_int(authsvc_breach_lookup(b, h), 7, "big text: last line");
+        h[3] ^= 1;
+        is_int(authsvc_breach_lookup(b, h), 0, "big text: absent");
+        h[3] ^= 1;
+    }
+    refused(p, bad, "not sorted", "a big text file whose last line is out of order");
+    ok(authsvc_breach_index(p, txt, idx, NULL, NULL) == NULL, "big index: built");
+    if ((b = open_ok(p, idx, "a 4.8 MB index")) != NULL) {
+        is_int(authsvc_breach_lookup(b, h), 7, "big index: last record");
+    }
+}
+
 int main(void)
 {
     apr_pool_t *p;
@@ -366,6 +404,7 @@ int main(void)
     text_formats(p, e, n);
     index_format(p, e, n);
     damaged_text(p, e, n);
+    big_files(p);
     ok(authsvc_breach_count(NULL, "x", 1) == 0, "no corpus: count 0");
     apr_pool_destroy(p);   /* unmaps */
     snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
