@@ -69,6 +69,14 @@ static int hexval(unsigned char c)
     return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
 }
 
+/* The octet two hex digits at s stand for, or -1. */
+static int hexbyte(const unsigned char *s)
+{
+    int hi = hexval(s[0]), lo = hexval(s[1]);
+
+    return (hi < 0 || lo < 0) ? -1 : hi << 4 | lo;
+}
+
 /* One text line at s (at most avail octets, the end of the data): 40 hex digits, ':',
  * 1 to 20 digits, then "\n", "\r\n" or the end. Fills key and *count (saturated) and
  * returns the octets consumed including the line end, or 0 if malformed. */
@@ -77,18 +85,16 @@ static apr_size_t parse_line(const unsigned char *s, apr_size_t avail,
 {
     apr_size_t i = 0;
     apr_uint64_t v = 0;
-    int hi, lo, digits = 0;
+    int octet, digits = 0;
 
     if (avail < 2 * SHA1_LEN + 2) {
         return 0;
     }
     for (i = 0; i < SHA1_LEN; i++) {
-        hi = hexval(s[2 * i]);
-        lo = hexval(s[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
+        if ((octet = hexbyte(s + 2 * i)) < 0) {
             return 0;
         }
-        key[i] = (unsigned char)(hi << 4 | lo);
+        key[i] = (unsigned char)octet;
     }
     i = 2 * SHA1_LEN;
     if (s[i++] != ':') {
@@ -140,22 +146,16 @@ static int probe(const authsvc_breach_t *b, apr_size_t s, const unsigned char *s
 {
     const unsigned char *l = b->base + s, *nl;
     apr_size_t rest = b->size - s;
-    int i, hi, lo, v;
+    int i, v = 0;
     unsigned char key[SHA1_LEN];
 
     if (rest < 2 * SHA1_LEN + 2 || l[2 * SHA1_LEN] != ':') {
         return 2;
     }
-    for (i = 0; i < SHA1_LEN; i++) {
-        hi = hexval(l[2 * i]);
-        lo = hexval(l[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            return 2;
-        }
-        v = hi << 4 | lo;
-        if (v != sha1[i]) {
-            break;
-        }
+    for (i = 0; i < SHA1_LEN && (v = hexbyte(l + 2 * i)) == sha1[i]; i++) {
+    }
+    if (v < 0) {
+        return 2;
     }
     if (i == SHA1_LEN) {
         return parse_line(l, rest, key, count) ? 0 : 2;
