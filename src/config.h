@@ -130,6 +130,11 @@ typedef struct {
     const char *login_success_url;    /* AuthsvcLoginSuccessURL */
     apr_array_header_t *trusted_origins; /* AuthsvcTrustedOrigin: scheme://host[:port] */
     apr_array_header_t *cors_origins; /* AuthsvcCORS: scheme://host[:port] */
+    /* issue 11: passkeys (AuthsvcWebAuthn*) */
+    const char *webauthn_rp_id;       /* AuthsvcWebAuthnRPID (NULL: AuthsvcPublicURL's host) */
+    const char *webauthn_rp_name;     /* AuthsvcWebAuthnRPName */
+    int webauthn_uv;                  /* AuthsvcWebAuthnUserVerification: AUTHSVC_UV_* */
+    apr_int64_t webauthn_timeout;     /* AuthsvcWebAuthnTimeout, seconds */
     /* Computed in post_config, not a directive: a hash of a random password at the
      * current parameters, verified against when the login name is unknown so that
      * unknown and known names cost the same time. */
@@ -231,6 +236,17 @@ int authsvc_config_totp_window(const authsvc_srv_cfg_t *c);
 /* AuthsvcFreshAuthMaxAge in seconds, 0 when off. */
 apr_int64_t authsvc_config_fresh_max_age(const authsvc_srv_cfg_t *c);
 #define authsvc_config_mfa_required(d) ((d)->mfa_required == 1)
+/* Passkeys: the relying party in force (AuthsvcWebAuthn*, AuthsvcPublicURL). rp_id and
+ * origin are NULL when AuthsvcPublicURL is not set, or when the RP ID is not the
+ * origin's host or a parent domain of it: passkeys are then unavailable. */
+enum { AUTHSVC_UV_DISCOURAGED = 0, AUTHSVC_UV_PREFERRED, AUTHSVC_UV_REQUIRED };
+#define AUTHSVC_DEFAULT_WEBAUTHN_TIMEOUT 120
+typedef struct {
+    const char *rp_id, *rp_name, *origin;
+    int uv;                 /* AUTHSVC_UV_* */
+    apr_int64_t timeout;    /* seconds */
+} authsvc_webauthn_cfg_t;
+void authsvc_config_webauthn(const server_rec *s, authsvc_webauthn_cfg_t *out);
 /* Tokens (AuthsvcTokenSigningKey ...): resolved values. The issuer is
  * AuthsvcTokenIssuer, else AuthsvcPublicURL; the audience AuthsvcTokenAudience, else
  * the issuer. */

@@ -62,6 +62,14 @@ static const route_t routes[] = {
     {M_POST, "/auth/verify-email/resend", authsvc_h_verify_resend, 0},
     {M_POST, "/auth/forgot-password", authsvc_h_forgot_password, 0},
     {M_POST, "/auth/reset-password", authsvc_h_reset_password, 0},
+    /* Passkeys (h_passkey.c; issue 11). */
+    {M_POST, "/users/me/passkeys/options", authsvc_h_passkey_reg_options, 0},
+    {M_POST, "/users/me/passkeys", authsvc_h_passkey_add, 0},
+    {M_GET, "/users/me/passkeys", authsvc_h_passkeys, 0},
+    {M_PATCH, "/users/me/passkeys/*", authsvc_h_passkey_rename, 0},
+    {M_DELETE, "/users/me/passkeys/*", authsvc_h_passkey_remove, 0},
+    {M_POST, "/auth/passkey/options", authsvc_h_passkey_login_options, 0},
+    {M_POST, "/auth/passkey", authsvc_h_passkey_login, 0},
     /* The administration API (h_admin.c). */
     {M_GET, "/admin/users", authsvc_h_admin_users, 0},
     {M_GET, "/admin/users/*", authsvc_h_admin_user, 0},

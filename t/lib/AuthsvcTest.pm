@@ -2097,3 +2097,61 @@ sub metrics_parse {
 }
 
 1;
+
+# ---- issue 11: passkeys (t/passkeys.t) ----------------------------------------------------
+package AuthsvcTest;
+
+push @EXPORT, qw(softauthn pk_origin pk_rp_id pk_register pk_login);
+
+sub pk_origin { 'https://accounts.example.test' }
+sub pk_rp_id  { 'accounts.example.test' }
+
+# Run t/bin/softauthn.py: CMD (create|get) with the authenticator's state file, the
+# challenge, and options (rp_id, origin, alg, fmt, user_handle, counter, type, flags,
+# rp_hash_of, bad_sig, cross_origin). Returns the credential JSON as a hash.
+sub softauthn {
+    my ($cmd, $state, $challenge, %o) = @_;
+    # --opt=VALUE: a base64url value may begin with '-'.
+    my @args = ($cmd, $state, '--rp-id=' . ($o{rp_id} // pk_rp_id()),
+                '--origin=' . ($o{origin} // pk_origin()), "--challenge=$challenge");
+    for my $k (qw(alg fmt user_handle counter type flags rp_hash_of)) {
+        (my $opt = $k) =~ tr/_/-/;
+        push @args, "--$opt=$o{$k}" if defined $o{$k};
+    }
+    push @args, '--bad-sig' if $o{bad_sig};
+    push @args, '--cross-origin' if $o{cross_origin};
+    my $script = catfile(serverroot(), 'bin', 'softauthn.py');
+    open(my $fh, '-|', python_bin(), $script, @args) or die "softauthn: $!\n";
+    local $/;
+    my $out = <$fh>;
+    close $fh or die "softauthn @args failed\n";
+    return $JSON->decode($out);
+}
+
+# Register a passkey for signed-in client $c: options, the authenticator, the POST.
+# %o: softauthn options, plus name and state (a file name; a new one by default).
+# Returns (response, state file, options).
+sub pk_register {
+    my ($c, %o) = @_;
+    my $state = delete $o{state} // catfile(serverroot(), 'state', 'pk-' . _tag() . '.json');
+    my $name = delete $o{name};
+    my $opts = json_body($c->post('/users/me/passkeys/options')) || {};
+    my $cred = softauthn('create', $state, $opts->{challenge} // 'none',
+                         user_handle => $opts->{user}{id}, %o);
+    my $res = $c->post('/users/me/passkeys',
+                       {credential => $cred, (defined $name ? (name => $name) : ())});
+    return ($res, $state, $opts);
+}
+
+# Sign in with the passkey in $state through client $c (options, then the assertion).
+# %o: softauthn options, plus login (sent with the options). Returns the response.
+sub pk_login {
+    my ($c, $state, %o) = @_;
+    my $login = delete $o{login};
+    my $opts = json_body($c->post('/auth/passkey/options',
+                                  {defined $login ? (login => $login) : ()})) || {};
+    my $cred = softauthn('get', $state, $opts->{challenge} // 'none', %o);
+    return $c->post('/auth/passkey', {credential => $cred});
+}
+
+1;
