@@ -414,6 +414,8 @@ typedef struct {
     authsvc_field_t authenticator_data, signature, user_handle;
 } authsvc_passkey_in_t;
 
+/* 1 when passkeys work on this server (AuthsvcPublicURL set, the RP ID fits it). */
+int authsvc_flow_passkeys_on(request_rec *r);
 /* POST /users/me/passkeys/options (fresh session): PublicKeyCredentialCreationOptions. */
 const authsvc_fail_t *authsvc_flow_passkey_reg_options(request_rec *r, struct json_t **out);
 /* POST /users/me/passkeys (fresh session): the new passkey in *out. */

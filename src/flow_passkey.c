@@ -42,6 +42,14 @@ static const authsvc_fail_t *relying_party(request_rec *r, authsvc_webauthn_cfg_
     return NULL;
 }
 
+int authsvc_flow_passkeys_on(request_rec *r)
+{
+    authsvc_webauthn_cfg_t cfg;
+
+    authsvc_config_webauthn(r->server, &cfg);
+    return cfg.rp_id != NULL && cfg.origin != NULL;
+}
+
 static const char *uv_word(int uv)
 {
     return uv == AUTHSVC_UV_REQUIRED ? "required"

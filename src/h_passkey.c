@@ -6,7 +6,7 @@
 #include "router.h"
 
 /* {id, name, created_at, last_used_at, backed_up, transports} */
-static authsvc_json_t *passkey_json(request_rec *r, const authsvc_passkey_t *k)
+authsvc_json_t *authsvc_h_passkey_json(request_rec *r, const authsvc_passkey_t *k)
 {
     authsvc_json_t *o = authsvc_json_object(r->pool);
 
@@ -117,7 +117,7 @@ int authsvc_h_passkey_add(request_rec *r, const char *const *params)
     if ((fail = authsvc_flow_passkey_add(r, &name, &in, &k)) != NULL) {
         return authsvc_h_fail(r, fail);
     }
-    return authsvc_request_send_json(r, HTTP_CREATED, passkey_json(r, k));
+    return authsvc_request_send_json(r, HTTP_CREATED, authsvc_h_passkey_json(r, k));
 }
 
 int authsvc_h_passkeys(request_rec *r, const char *const *params)
@@ -133,7 +133,7 @@ int authsvc_h_passkeys(request_rec *r, const char *const *params)
     }
     arr = authsvc_json_array(r->pool);
     for (i = 0; i < list->nelts; i++) {
-        authsvc_json_append(arr, passkey_json(r, APR_ARRAY_IDX(list, i, authsvc_passkey_t *)));
+        authsvc_json_append(arr, authsvc_h_passkey_json(r, APR_ARRAY_IDX(list, i, authsvc_passkey_t *)));
     }
     out = authsvc_json_object(r->pool);
     authsvc_json_set(out, "passkeys", arr);
@@ -158,7 +158,7 @@ int authsvc_h_passkey_rename(request_rec *r, const char *const *params)
     if ((fail = authsvc_flow_passkey_rename(r, params[0], &name, &k)) != NULL) {
         return authsvc_h_fail(r, fail);
     }
-    return authsvc_request_send_json(r, HTTP_OK, passkey_json(r, k));
+    return authsvc_request_send_json(r, HTTP_OK, authsvc_h_passkey_json(r, k));
 }
 
 int authsvc_h_passkey_remove(request_rec *r, const char *const *params)

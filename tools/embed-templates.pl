@@ -29,7 +29,7 @@ my %KINDS = (
         names => [qw(layout alerts login mfa register logout forgot_password
                      reset_password verify_email account message)],
         parts => ['html'],
-        extra => ['authsvc.css'],
+        extra => ['authsvc.css', 'passkey.js'],
         docs  => ['README.md'],
     },
 );
