@@ -129,20 +129,21 @@
     }
 
     function init() {
-        var box;
+        var addBox = document.getElementById("passkey-add");
+        var signInBox = document.getElementById("passkey-signin");
         if (!window.PublicKeyCredential || !navigator.credentials) {
             return;
         }
-        if ((box = document.getElementById("passkey-add")) !== null) {
-            box.hidden = false;
+        if (addBox !== null) {
+            addBox.hidden = false;
             document.getElementById("passkey-add-button").addEventListener("click", function () {
-                add(box);
+                add(addBox);
             });
         }
-        if ((box = document.getElementById("passkey-signin")) !== null) {
-            box.hidden = false;
+        if (signInBox !== null) {
+            signInBox.hidden = false;
             document.getElementById("passkey-signin-button").addEventListener("click", function () {
-                signIn(box);
+                signIn(signInBox);
             });
         }
     }
