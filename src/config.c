@@ -1186,23 +1186,34 @@ static const char *set_secret_key_file(cmd_parms *cmd, void *dcfg, const char *a
 
 /* The issuer shows in authenticator apps, and goes into the otpauth URI's label, where
  * a ':' would end it. */
-static const char *set_mfa_issuer(cmd_parms *cmd, void *dcfg, const char *arg)
+/* A name shown to users (AuthsvcMFAIssuer, AuthsvcWebAuthnRPName): 1-64 bytes, no
+ * control characters, and no ':' when colon is set. */
+static const char *display_name(cmd_parms *cmd, const char *arg, int colon)
 {
     const char *p;
 
-    (void)dcfg;
     for (p = arg; *p; p++) {
-        if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == ':') {
-            return apr_psprintf(cmd->pool, "%s: no ':' or control characters, please",
-                                cmd->directive->directive);
+        if ((unsigned char)*p < 0x20 || *p == 0x7f || (colon && *p == ':')) {
+            return apr_psprintf(cmd->pool, "%s: no %scontrol characters, please",
+                                cmd->directive->directive, colon ? "':' or " : "");
         }
     }
     if (*arg == '\0' || p - arg > 64) {
         return apr_psprintf(cmd->pool, "%s needs a name of 1-64 bytes",
                             cmd->directive->directive);
     }
-    SRV(cmd)->mfa_issuer = arg;
     return NULL;
+}
+
+static const char *set_mfa_issuer(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *err = display_name(cmd, arg, 1);
+
+    (void)dcfg;
+    if (err == NULL) {
+        SRV(cmd)->mfa_issuer = arg;
+    }
+    return err;
 }
 
 static const char *set_totp_window(cmd_parms *cmd, void *dcfg, const char *arg)
@@ -1253,21 +1264,13 @@ static const char *set_webauthn_rp_id(cmd_parms *cmd, void *dcfg, const char *ar
 
 static const char *set_webauthn_rp_name(cmd_parms *cmd, void *dcfg, const char *arg)
 {
-    const char *p;
+    const char *err = display_name(cmd, arg, 0);
 
     (void)dcfg;
-    for (p = arg; *p; p++) {
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-            return apr_psprintf(cmd->pool, "%s: no control characters, please",
-                                cmd->directive->directive);
-        }
+    if (err == NULL) {
+        SRV(cmd)->webauthn_rp_name = arg;
     }
-    if (*arg == '\0' || p - arg > 64) {
-        return apr_psprintf(cmd->pool, "%s needs a name of 1-64 bytes",
-                            cmd->directive->directive);
-    }
-    SRV(cmd)->webauthn_rp_name = arg;
-    return NULL;
+    return err;
 }
 
 static const char *set_webauthn_uv(cmd_parms *cmd, void *dcfg, const char *arg)

@@ -380,6 +380,26 @@ is(pk_login(client(), $ed)->code, 200, 'enabled again: signed in');
        '... its passkeys are gone');
 }
 
+# ---- directives -----------------------------------------------------------------------
+
+for my $t (['AuthsvcWebAuthnRPID 127.0.0.1',             qr/AuthsvcWebAuthnRPID needs a host name/],
+           ['AuthsvcWebAuthnRPID https://example.com',   qr/AuthsvcWebAuthnRPID needs a lower-case host name/],
+           ['AuthsvcWebAuthnRPID Example.com',           qr/AuthsvcWebAuthnRPID needs a lower-case host name/],
+           ['AuthsvcWebAuthnRPID example.com.',          qr/AuthsvcWebAuthnRPID needs a host name/],
+           ['AuthsvcWebAuthnRPName ' . ('x' x 65),       qr/AuthsvcWebAuthnRPName needs a name of 1-64 bytes/],
+           ['AuthsvcWebAuthnUserVerification always',    qr/must be required, preferred or discouraged/],
+           ['AuthsvcWebAuthnTimeout 5s',                 qr/AuthsvcWebAuthnTimeout/],
+           ['AuthsvcWebAuthnTimeout 11m',                qr/AuthsvcWebAuthnTimeout/]) {
+    my ($rc, $out) = httpd_syntax($t->[0]);
+    ok($rc != 0 && $out =~ $t->[1], "httpd -t refuses '$t->[0]'") or diag $out;
+}
+{
+    my ($rc, $out) = httpd_syntax('AuthsvcWebAuthnRPID example.com', 'AuthsvcWebAuthnRPName "Ex Co"',
+                                  'AuthsvcWebAuthnUserVerification Discouraged',
+                                  'AuthsvcWebAuthnTimeout 10m');
+    is($rc, 0, 'httpd -t takes good values') or diag $out;
+}
+
 # ---- pages ----------------------------------------------------------------------------
 
 {

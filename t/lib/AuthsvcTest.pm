@@ -2103,7 +2103,8 @@ sub metrics_parse {
 # ---- issue 11: passkeys (t/passkeys.t) ----------------------------------------------------
 package AuthsvcTest;
 
-push @EXPORT, qw(softauthn pk_origin pk_rp_id pk_register pk_login conf_define browser_tap);
+push @EXPORT, qw(softauthn pk_origin pk_rp_id pk_register pk_login conf_define browser_tap
+                 httpd_syntax);
 
 sub pk_origin { 'https://accounts.example.test' }
 sub pk_rp_id  { 'accounts.example.test' }
@@ -2213,6 +2214,28 @@ sub browser_tap {
     }
     Test::More::ok($rc == 0 || ($rc == 1 && $failed), "the script ended normally ($rc)")
         or Test::More::diag($output);
+}
+
+# `httpd -t` of a minimal configuration with the module and LINES: (exit status, output).
+sub httpd_syntax {
+    my (@lines) = @_;
+    my $mods = '/usr/lib/apache2/modules';
+    my $file = catfile(serverroot(), 'state', "syntax-$$-" . _tag() . '.conf');
+    open(my $fh, '>', $file) or die "$file: $!\n";
+    print {$fh} join "\n", 'ServerRoot ' . catfile(serverroot(), 'state'),
+        "LoadModule mpm_prefork_module $mods/mod_mpm_prefork.so",
+        "LoadModule authn_core_module $mods/mod_authn_core.so",
+        "LoadModule authz_core_module $mods/mod_authz_core.so",
+        "LoadModule dbd_module $mods/mod_dbd.so",
+        'LoadModule authsvc_module ' . catfile(serverroot(), '..', 'mod_authsvc.so'),
+        'ServerName localhost', 'Listen 127.0.0.1:1',
+        'ErrorLog ' . catfile(serverroot(), 'state', "syntax-$$.log"), @lines, '';
+    close $fh;
+    my $httpd = $ENV{APACHE_TEST_HTTPD} || '/usr/sbin/apache2';
+    my $out = `$httpd -t -f $file 2>&1`;
+    my $rc = $? >> 8;
+    unlink $file;
+    return ($rc, $out // '');
 }
 
 1;
