@@ -595,6 +595,7 @@ static const authsvc_fail_t *passkey_login(request_rec *r, const authsvc_passkey
     common(r, in, &c, &errs);
     ad = bytes(r, "authenticatorData", &in->authenticator_data, 0, &ad_len, &errs);
     sig = bytes(r, "signature", &in->signature, 0, &sig_len, &errs);
+    /* Decoded only to refuse what is not base64url: it is compared as sent below. */
     uh = bytes(r, "userHandle", &in->user_handle, 1, &uh_len, &errs);
     (void)uh;
     if (errs != NULL) {

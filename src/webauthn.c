@@ -3,6 +3,7 @@
  * (libcbor), authenticator data, attestation statements and signatures (libfido2, which
  * verifies with OpenSSL). See webauthn.h.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "apr_strings.h"

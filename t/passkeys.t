@@ -162,6 +162,13 @@ bad_reg('response not an object', 'validation_failed', 422,
     problem_ok($c->post('/users/me/passkeys', {credential => $cred}), 400, 'passkey_invalid',
                'registration: a sign-in challenge');
 }
+{
+    my $copy = catfile_state();
+    File::Copy::copy($es, $copy) or die "copy: $!";
+    my ($rx) = pk_register($c, state => $copy, reuse => 1);
+    problem_ok($rx, 409, 'passkey_exists', 'registration: a credential registered already');
+}
+use File::Copy ();
 problem_ok($c->post('/users/me/passkeys', {}), 422, 'validation_failed',
            'registration: no credential');
 problem_ok($c->request(POST => '/users/me/passkeys', body => '{',

@@ -8,7 +8,7 @@ a ceremony: the PublicKeyCredential JSON a page would post.
   softauthn.py get STATE --rp-id ... --origin ... --challenge ... [--counter N]
 
 Knobs for bad input: --type, --flags (hex byte), --rp-hash-of OTHER, --bad-sig,
---cross-origin. Prints the credential JSON on stdout.
+--cross-origin; --reuse registers the state file's credential again. Prints the credential JSON on stdout.
 """
 import argparse
 import base64
@@ -95,11 +95,16 @@ def main():
     ap.add_argument("--rp-hash-of", default=None)
     ap.add_argument("--bad-sig", action="store_true")
     ap.add_argument("--cross-origin", action="store_true")
+    ap.add_argument("--reuse", action="store_true", help="create: the state file's key and id")
     a = ap.parse_args()
 
     if a.cmd == "create":
-        key = new_key(a.alg)
-        cred_id = os.urandom(16)
+        if a.reuse:
+            with open(a.state) as f:
+                old = json.load(f)
+            key, cred_id, a.alg = load_key(old["key"]), unb64u(old["id"]), old["alg"]
+        else:
+            key, cred_id = new_key(a.alg), os.urandom(16)
         cdj = client_data(a, "webauthn.create")
         counter = a.counter if a.counter is not None else 0
         attested = (b"\x00" * 16 + struct.pack(">H", len(cred_id)) + cred_id +

@@ -2123,6 +2123,7 @@ sub softauthn {
     }
     push @args, '--bad-sig' if $o{bad_sig};
     push @args, '--cross-origin' if $o{cross_origin};
+    push @args, '--reuse' if $o{reuse};
     my $script = catfile(serverroot(), 'bin', 'softauthn.py');
     open(my $fh, '-|', python_bin(), $script, @args) or die "softauthn: $!\n";
     local $/;
@@ -2137,6 +2138,7 @@ sub softauthn {
 sub pk_register {
     my ($c, %o) = @_;
     my $state = delete $o{state} // catfile(serverroot(), 'state', 'pk-' . _tag() . '.json');
+    # (state => FILE, reuse => 1: that credential once more)
     my $name = delete $o{name};
     my $opts = json_body($c->post('/users/me/passkeys/options')) || {};
     my $cred = softauthn('create', $state, $opts->{challenge} // 'none',
