@@ -340,8 +340,10 @@ void authsvc_config_webauthn(const server_rec *s, authsvc_webauthn_cfg_t *out)
 
     out->rp_id = NULL;
     out->origin = NULL;
-    /* The RP ID must be the origin's host or a domain it is under (WebAuthn 5.1.3). */
-    if (host != NULL && in > 0 &&
+    /* The RP ID must be the origin's host or a domain it is under (WebAuthn 5.1.3), and
+     * a name: browsers take no IP address (no letter: IPv4; a ':': IPv6). */
+    if (host != NULL && in > 0 && strchr(id, ':') == NULL &&
+        strpbrk(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") != NULL &&
         (strcasecmp(host, id) == 0 ||
          (hn > in && host[hn - in - 1] == '.' && strcasecmp(host + hn - in, id) == 0))) {
         out->rp_id = id;

@@ -32,7 +32,8 @@ static const authsvc_fail_t *relying_party(request_rec *r, authsvc_webauthn_cfg_
 {
     authsvc_config_webauthn(r->server, cfg);
     if (cfg->rp_id == NULL || cfg->origin == NULL) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "passkeys need AuthsvcPublicURL (and "
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "passkeys need AuthsvcPublicURL (and "
                       "an AuthsvcWebAuthnRPID that is its host or a parent domain)");
         return authsvc_fail(r, "not_found", "passkeys are not set up on this server");
     }
@@ -52,8 +53,9 @@ int authsvc_flow_passkeys_on(request_rec *r)
 
 static const char *uv_word(int uv)
 {
-    return uv == AUTHSVC_UV_REQUIRED ? "required"
-           : uv == AUTHSVC_UV_PREFERRED ? "preferred" : "discouraged";
+    return uv == AUTHSVC_UV_REQUIRED    ? "required"
+           : uv == AUTHSVC_UV_PREFERRED ? "preferred"
+                                        : "discouraged";
 }
 
 /* A new challenge for `purpose`, stored hashed with its expiry; NULL on failure. */
@@ -64,11 +66,9 @@ static const char *new_challenge(request_rec *r, authsvc_db_t *db, const char *p
     const char *c = authsvc_crypto_token(r->pool, CHALLENGE_BYTES);
     apr_int64_t now = AUTHSVC_NOW();
 
-    if (c == NULL ||
-        authsvc_webauthn_challenge_insert(db, authsvc_crypto_sha256_hex(r->pool, c,
-                                                                         strlen(c)),
-                                          purpose, user_id, handle, now,
-                                          now + timeout) != APR_SUCCESS) {
+    if (c == NULL || authsvc_webauthn_challenge_insert(
+                         db, authsvc_crypto_sha256_hex(r->pool, c, strlen(c)), purpose,
+                         user_id, handle, now, now + timeout) != APR_SUCCESS) {
         return NULL;
     }
     return c;
@@ -89,9 +89,11 @@ static authsvc_json_t *descriptor(request_rec *r, const char *id, const char *tr
 
 /* ---- the account's passkeys -------------------------------------------------------- */
 
-const authsvc_fail_t *authsvc_flow_passkey_reg_options(request_rec *r, authsvc_json_t **out)
+const authsvc_fail_t *authsvc_flow_passkey_reg_options(request_rec *r,
+                                                       authsvc_json_t **out)
 {
-    static const int algs[] = {AUTHSVC_COSE_ES256, AUTHSVC_COSE_EDDSA, AUTHSVC_COSE_RS256};
+    static const int algs[] = {AUTHSVC_COSE_ES256, AUTHSVC_COSE_EDDSA,
+                               AUTHSVC_COSE_RS256};
     authsvc_webauthn_cfg_t cfg;
     authsvc_webauthn_rp_t rp;
     authsvc_identity_t *id;
@@ -116,10 +118,12 @@ const authsvc_fail_t *authsvc_flow_passkey_reg_options(request_rec *r, authsvc_j
         handle = k->user_handle; /* one per account, kept while it has passkeys */
         authsvc_json_append(excl, descriptor(r, k->credential_id, k->transports));
     }
-    if (handle == NULL && (handle = authsvc_crypto_token(r->pool, USER_HANDLE_BYTES)) == NULL) {
+    if (handle == NULL &&
+        (handle = authsvc_crypto_token(r->pool, USER_HANDLE_BYTES)) == NULL) {
         return authsvc_fail(r, "unavailable", "no randomness for a user handle");
     }
-    if ((challenge = new_challenge(r, db, "register", u->id, handle, cfg.timeout)) == NULL) {
+    if ((challenge = new_challenge(r, db, "register", u->id, handle, cfg.timeout)) ==
+        NULL) {
         return authsvc_fail(r, "unavailable", "the challenge could not be stored");
     }
     o = authsvc_json_object(r->pool);
@@ -155,8 +159,9 @@ const authsvc_fail_t *authsvc_flow_passkey_reg_options(request_rec *r, authsvc_j
 
 /* A base64url field as bytes: required (unless optional), canonical. NULL with a field
  * error in *errs (or, optional and absent, NULL without one). */
-static const unsigned char *bytes(request_rec *r, const char *name, const authsvc_field_t *f,
-                                  int optional, apr_size_t *len, apr_array_header_t **errs)
+static const unsigned char *bytes(request_rec *r, const char *name,
+                                  const authsvc_field_t *f, int optional, apr_size_t *len,
+                                  apr_array_header_t **errs)
 {
     const unsigned char *b;
 
@@ -169,7 +174,8 @@ static const unsigned char *bytes(request_rec *r, const char *name, const authsv
     }
     if ((b = authsvc_crypto_b64url_decode(r->pool, f->s, f->len, len)) == NULL ||
         *len == 0) {
-        authsvc_problem_field(r, errs, name, "invalid", "must be base64url without padding");
+        authsvc_problem_field(r, errs, name, "invalid",
+                              "must be base64url without padding");
         return NULL;
     }
     return b;
@@ -191,7 +197,8 @@ static void common(request_rec *r, const authsvc_passkey_in_t *in, common_t *c,
     }
     c->raw_id = bytes(r, "rawId", &in->raw_id, 0, &c->raw_id_len, errs);
     if (c->raw_id != NULL && in->id.state == AUTHSVC_FIELD_SET &&
-        (in->id.len != in->raw_id.len || memcmp(in->id.s, in->raw_id.s, in->id.len) != 0)) {
+        (in->id.len != in->raw_id.len ||
+         memcmp(in->id.s, in->raw_id.s, in->id.len) != 0)) {
         authsvc_problem_field(r, errs, "id", "invalid", "must be rawId");
     }
     c->cdj = bytes(r, "clientDataJSON", &in->client_data, 0, &c->cdj_len, errs);
@@ -228,8 +235,9 @@ static apr_status_t take(request_rec *r, authsvc_db_t *db, const char *challenge
 
 static const authsvc_fail_t *invalid(request_rec *r, const char *why)
 {
-    return authsvc_fail(r, "passkey_invalid",
-                        apr_psprintf(r->pool, "the passkey could not be verified (%s)", why));
+    return authsvc_fail(
+        r, "passkey_invalid",
+        apr_psprintf(r->pool, "the passkey could not be verified (%s)", why));
 }
 
 typedef struct {
@@ -260,7 +268,8 @@ static apr_status_t add_tx(authsvc_db_t *db, void *baton)
     return authsvc_audit(tx->r, db, "passkey_added", tx->k->user_id, NULL, d);
 }
 
-const authsvc_fail_t *authsvc_flow_passkey_add(request_rec *r, const authsvc_field_t *name,
+const authsvc_fail_t *authsvc_flow_passkey_add(request_rec *r,
+                                               const authsvc_field_t *name,
                                                const authsvc_passkey_in_t *in,
                                                authsvc_passkey_t **out)
 {
@@ -313,9 +322,8 @@ const authsvc_fail_t *authsvc_flow_passkey_add(request_rec *r, const authsvc_fie
     k->user_id = u->id;
     k->credential_id = apr_pstrmemdup(r->pool, in->raw_id.s, in->raw_id.len);
     k->user_handle = handle;
-    k->public_key = apr_pencode_base64_binary(r->pool, cred.pubkey,
-                                              (apr_ssize_t)cred.pubkey_len,
-                                              APR_ENCODE_BASE64URL, NULL);
+    k->public_key = apr_pencode_base64_binary(
+        r->pool, cred.pubkey, (apr_ssize_t)cred.pubkey_len, APR_ENCODE_BASE64URL, NULL);
     k->alg = cred.alg;
     k->sign_count = (apr_int64_t)cred.sign_count;
     k->name = nm;
@@ -330,7 +338,8 @@ const authsvc_fail_t *authsvc_flow_passkey_add(request_rec *r, const authsvc_fie
     tx.k = k;
     if ((rv = authsvc_store_transaction(db, add_tx, &tx)) != APR_SUCCESS) {
         return rv == APR_EEXIST
-                   ? authsvc_fail(r, "passkey_exists", "this passkey is registered already")
+                   ? authsvc_fail(r, "passkey_exists",
+                                  "this passkey is registered already")
                    : authsvc_fail(r, "unavailable", "the passkey could not be stored");
     }
     *out = k;
@@ -381,9 +390,9 @@ static apr_status_t change_tx(authsvc_db_t *db, void *baton)
 {
     change_tx_t *tx = baton;
     authsvc_json_t *d = authsvc_json_object(tx->r->pool);
-    apr_status_t rv = tx->name ? authsvc_passkeys_rename(db, tx->pid, tx->uid, tx->name,
-                                                          &tx->done)
-                               : authsvc_passkeys_delete(db, tx->pid, tx->uid, &tx->done);
+    apr_status_t rv =
+        tx->name ? authsvc_passkeys_rename(db, tx->pid, tx->uid, tx->name, &tx->done)
+                 : authsvc_passkeys_delete(db, tx->pid, tx->uid, &tx->done);
 
     if (rv != APR_SUCCESS || !tx->done) {
         return rv == APR_SUCCESS ? APR_ENOENT : rv;
@@ -405,8 +414,9 @@ static const authsvc_fail_t *change(request_rec *r, authsvc_db_t *db, const char
     if (rv == APR_ENOENT) {
         return authsvc_fail(r, "not_found", "no such passkey");
     }
-    return rv == APR_SUCCESS ? NULL
-                             : authsvc_fail(r, "unavailable", "the change could not be stored");
+    return rv == APR_SUCCESS
+               ? NULL
+               : authsvc_fail(r, "unavailable", "the change could not be stored");
 }
 
 const authsvc_fail_t *authsvc_flow_passkey_rename(request_rec *r, const char *pid,
@@ -478,11 +488,10 @@ static const char *decoy(request_rec *r, const authsvc_field_t *login)
 {
     const char *key = authsvc_srv(r->server)->dummy_hash;
 
-    return key ? authsvc_crypto_hmac_b64url(r->pool, key, strlen(key),
-                                            apr_pstrcat(r->pool, "authsvc passkey decoy ",
-                                                        apr_pstrmemdup(r->pool, login->s,
-                                                                       login->len),
-                                                        NULL))
+    return key ? authsvc_crypto_hmac_b64url(
+                     r->pool, key, strlen(key),
+                     apr_pstrcat(r->pool, "authsvc passkey decoy ",
+                                 apr_pstrmemdup(r->pool, login->s, login->len), NULL))
                : NULL;
 }
 
@@ -558,16 +567,16 @@ static apr_status_t login_tx(authsvc_db_t *db, void *baton)
     apr_int64_t now = AUTHSVC_NOW();
     authsvc_authn_t how = {now, now, PASSKEY_AMR};
     int done = 0;
-    apr_status_t rv = authsvc_passkeys_use(db, tx->k, (apr_int64_t)tx->count,
-                                           (tx->flags & AUTHSVC_WEBAUTHN_BS) != 0, now,
-                                           &done);
+    apr_status_t rv =
+        authsvc_passkeys_use(db, tx->k, (apr_int64_t)tx->count,
+                             (tx->flags & AUTHSVC_WEBAUTHN_BS) != 0, now, &done);
 
     if (rv == APR_SUCCESS && !done) {
         return APR_EEXIST; /* another sign-in moved the counter meanwhile */
     }
-    return rv == APR_SUCCESS ? authsvc_flow_session_start(tx->r, db, tx->u, &how, NULL,
-                                                          tx->out)
-                             : rv;
+    return rv == APR_SUCCESS
+               ? authsvc_flow_session_start(tx->r, db, tx->u, &how, NULL, tx->out)
+               : rv;
 }
 
 static const authsvc_fail_t *passkey_login(request_rec *r, const authsvc_passkey_in_t *in,
@@ -604,12 +613,13 @@ static const authsvc_fail_t *passkey_login(request_rec *r, const authsvc_passkey
     if ((fail = authsvc_flow_db(r, &db)) != NULL) {
         return fail;
     }
-    if ((why = authsvc_webauthn_client_data(r->pool, &rp, "webauthn.get", c.cdj, c.cdj_len,
-                                            &challenge)) != NULL) {
+    if ((why = authsvc_webauthn_client_data(r->pool, &rp, "webauthn.get", c.cdj,
+                                            c.cdj_len, &challenge)) != NULL) {
         return refused(r, db, NULL, "login_failure", why, NULL);
     }
     if (take(r, db, challenge, "login", &found, &uid, &handle) != APR_SUCCESS ||
-        authsvc_passkeys_by_cred(db, apr_pstrmemdup(r->pool, in->raw_id.s, in->raw_id.len),
+        authsvc_passkeys_by_cred(db,
+                                 apr_pstrmemdup(r->pool, in->raw_id.s, in->raw_id.len),
                                  &k) != APR_SUCCESS ||
         (k != NULL && authsvc_users_by_id(db, k->user_id, &u) != APR_SUCCESS)) {
         return authsvc_fail(r, "unavailable", "the account database is unreachable");
@@ -630,9 +640,9 @@ static const authsvc_fail_t *passkey_login(request_rec *r, const authsvc_passkey
     tx.count = 0;
     tx.flags = 0;
     if ((why = pk == NULL ? "key"
-                          : authsvc_webauthn_assert(&rp, c.cdj, c.cdj_len, ad, ad_len, sig,
-                                                    sig_len, k->alg, pk, pk_len, &tx.count,
-                                                    &tx.flags)) != NULL) {
+                          : authsvc_webauthn_assert(&rp, c.cdj, c.cdj_len, ad, ad_len,
+                                                    sig, sig_len, k->alg, pk, pk_len,
+                                                    &tx.count, &tx.flags)) != NULL) {
         return refused(r, db, u->id, "login_failure", why, NULL);
     }
     if (!authsvc_webauthn_counter_ok((unsigned long)k->sign_count, tx.count)) {

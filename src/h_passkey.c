@@ -12,10 +12,11 @@ authsvc_json_t *authsvc_h_passkey_json(request_rec *r, const authsvc_passkey_t *
 
     authsvc_json_set_str(o, "id", k->id);
     authsvc_json_set_str(o, "name", k->name);
-    authsvc_json_set_str(o, "created_at", authsvc_request_iso8601(r->pool, k->created_at));
-    authsvc_json_set_str(o, "last_used_at",
-                         k->last_used_at ? authsvc_request_iso8601(r->pool, k->last_used_at)
-                                         : NULL);
+    authsvc_json_set_str(o, "created_at",
+                         authsvc_request_iso8601(r->pool, k->created_at));
+    authsvc_json_set_str(
+        o, "last_used_at",
+        k->last_used_at ? authsvc_request_iso8601(r->pool, k->last_used_at) : NULL);
     authsvc_json_set_bool(o, "backed_up", k->backed_up);
     authsvc_json_set(o, "transports", authsvc_json_words(r->pool, k->transports));
     return o;
@@ -62,9 +63,11 @@ static void credential(request_rec *r, authsvc_json_t *body, int registration,
             for (i = 0; i < tr->nelts && i < 8; i++) {
                 const char *t = APR_ARRAY_IDX(tr, i, const char *);
                 /* Known transports are short lower-case words; others are dropped. */
-                if (strlen(t) <= 16 && strspn(t, "abcdefghijklmnopqrstuvwxyz-") == strlen(t)) {
-                    in->transports = apr_pstrcat(r->pool, in->transports ? in->transports : "",
-                                                 in->transports ? " " : "", t, NULL);
+                if (strlen(t) <= 16 &&
+                    strspn(t, "abcdefghijklmnopqrstuvwxyz-") == strlen(t)) {
+                    in->transports =
+                        apr_pstrcat(r->pool, in->transports ? in->transports : "",
+                                    in->transports ? " " : "", t, NULL);
                 }
             }
             break;
@@ -133,7 +136,8 @@ int authsvc_h_passkeys(request_rec *r, const char *const *params)
     }
     arr = authsvc_json_array(r->pool);
     for (i = 0; i < list->nelts; i++) {
-        authsvc_json_append(arr, authsvc_h_passkey_json(r, APR_ARRAY_IDX(list, i, authsvc_passkey_t *)));
+        authsvc_json_append(
+            arr, authsvc_h_passkey_json(r, APR_ARRAY_IDX(list, i, authsvc_passkey_t *)));
     }
     out = authsvc_json_object(r->pool);
     authsvc_json_set(out, "passkeys", arr);
@@ -165,7 +169,8 @@ int authsvc_h_passkey_remove(request_rec *r, const char *const *params)
 {
     const authsvc_fail_t *fail = authsvc_flow_passkey_remove(r, params[0]);
 
-    return fail ? authsvc_h_fail(r, fail) : authsvc_request_send_empty(r, HTTP_NO_CONTENT);
+    return fail ? authsvc_h_fail(r, fail)
+                : authsvc_request_send_empty(r, HTTP_NO_CONTENT);
 }
 
 int authsvc_h_passkey_login_options(request_rec *r, const char *const *params)

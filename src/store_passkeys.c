@@ -4,8 +4,8 @@
  */
 #include "store.h"
 
-#define PASSKEY_COLS                                                                  \
-    "id, user_id, credential_id, user_handle, public_key, alg, sign_count, name, "    \
+#define PASSKEY_COLS                                                                     \
+    "id, user_id, credential_id, user_handle, public_key, alg, sign_count, name, "       \
     "transports, backup_eligible, backed_up, created_at, last_used_at"
 
 const authsvc_stmt_t authsvc_store_passkeys_stmts[] = {
@@ -81,19 +81,27 @@ apr_status_t authsvc_passkeys_by_cred(authsvc_db_t *db, const char *credential_i
 {
     const char *args[1] = {credential_id};
     authsvc_rows_t rows;
-    apr_status_t rv = authsvc_store_select(db, "authsvc_passkeys_by_cred", 1, args, &rows);
+    apr_status_t rv =
+        authsvc_store_select(db, "authsvc_passkeys_by_cred", 1, args, &rows);
 
-    *out = rv == APR_SUCCESS && rows.nrows > 0 ? from_row(authsvc_store_pool(db), &rows, 0)
-                                               : NULL;
+    *out = rv == APR_SUCCESS && rows.nrows > 0
+               ? from_row(authsvc_store_pool(db), &rows, 0)
+               : NULL;
     return rv;
 }
 
 apr_status_t authsvc_passkeys_insert(authsvc_db_t *db, const authsvc_passkey_t *k)
 {
     apr_pool_t *p = authsvc_store_pool(db);
-    const char *args[12] = {k->id, k->user_id, k->credential_id, k->user_handle,
-                            k->public_key, authsvc_store_int(p, k->alg),
-                            authsvc_store_int(p, k->sign_count), k->name, k->transports,
+    const char *args[12] = {k->id,
+                            k->user_id,
+                            k->credential_id,
+                            k->user_handle,
+                            k->public_key,
+                            authsvc_store_int(p, k->alg),
+                            authsvc_store_int(p, k->sign_count),
+                            k->name,
+                            k->transports,
                             authsvc_store_int(p, k->backup_eligible),
                             authsvc_store_int(p, k->backed_up),
                             authsvc_store_int(p, k->created_at)};
@@ -117,23 +125,23 @@ apr_status_t authsvc_passkeys_use(authsvc_db_t *db, const authsvc_passkey_t *k,
                                   int *done)
 {
     apr_pool_t *p = authsvc_store_pool(db);
-    const char *args[5] = {authsvc_store_int(p, sign_count), authsvc_store_int(p, backed_up),
-                           authsvc_store_int(p, now), k->id,
-                           authsvc_store_int(p, k->sign_count)};
+    const char *args[5] = {authsvc_store_int(p, sign_count),
+                           authsvc_store_int(p, backed_up), authsvc_store_int(p, now),
+                           k->id, authsvc_store_int(p, k->sign_count)};
 
     return one_row(db, "authsvc_passkeys_use", 5, args, done);
 }
 
-apr_status_t authsvc_passkeys_rename(authsvc_db_t *db, const char *id, const char *user_id,
-                                     const char *name, int *done)
+apr_status_t authsvc_passkeys_rename(authsvc_db_t *db, const char *id,
+                                     const char *user_id, const char *name, int *done)
 {
     const char *args[3] = {name, id, user_id};
 
     return one_row(db, "authsvc_passkeys_rename", 3, args, done);
 }
 
-apr_status_t authsvc_passkeys_delete(authsvc_db_t *db, const char *id, const char *user_id,
-                                     int *done)
+apr_status_t authsvc_passkeys_delete(authsvc_db_t *db, const char *id,
+                                     const char *user_id, int *done)
 {
     const char *args[2] = {id, user_id};
 
@@ -143,8 +151,8 @@ apr_status_t authsvc_passkeys_delete(authsvc_db_t *db, const char *id, const cha
 apr_status_t authsvc_passkeys_delete_user(authsvc_db_t *db, const char *user_id)
 {
     const char *args[1] = {user_id};
-    apr_status_t rv = authsvc_store_exec(db, "authsvc_webauthn_challenge_delete_user", NULL,
-                                         1, args);
+    apr_status_t rv =
+        authsvc_store_exec(db, "authsvc_webauthn_challenge_delete_user", NULL, 1, args);
 
     return rv == APR_SUCCESS
                ? authsvc_store_exec(db, "authsvc_passkeys_delete_user", NULL, 1, args)
@@ -157,7 +165,11 @@ apr_status_t authsvc_webauthn_challenge_insert(authsvc_db_t *db, const char *has
                                                apr_int64_t expires_at)
 {
     apr_pool_t *p = authsvc_store_pool(db);
-    const char *args[6] = {hash, purpose, user_id, user_handle, authsvc_store_int(p, now),
+    const char *args[6] = {hash,
+                           purpose,
+                           user_id,
+                           user_handle,
+                           authsvc_store_int(p, now),
                            authsvc_store_int(p, expires_at)};
 
     return authsvc_store_exec(db, "authsvc_webauthn_challenge_insert", NULL, 6, args);
@@ -170,8 +182,8 @@ apr_status_t authsvc_webauthn_challenge_take(authsvc_db_t *db, const char *hash,
 {
     const char *args[3] = {hash, purpose, authsvc_store_int(authsvc_store_pool(db), now)};
     authsvc_rows_t rows;
-    apr_status_t rv = authsvc_store_select(db, "authsvc_webauthn_challenge_take", 3, args,
-                                           &rows);
+    apr_status_t rv =
+        authsvc_store_select(db, "authsvc_webauthn_challenge_take", 3, args, &rows);
 
     *found = rv == APR_SUCCESS && rows.nrows > 0;
     *user_id = *found ? authsvc_store_cell(&rows, 0, 0) : NULL;

@@ -222,7 +222,8 @@ const char *authsvc_webauthn_register(apr_pool_t *p, const authsvc_webauthn_rp_t
                                       const unsigned char *att, apr_size_t att_len,
                                       authsvc_webauthn_cred_t *out)
 {
-    static const int algs[] = {AUTHSVC_COSE_ES256, AUTHSVC_COSE_EDDSA, AUTHSVC_COSE_RS256};
+    static const int algs[] = {AUTHSVC_COSE_ES256, AUTHSVC_COSE_EDDSA,
+                               AUTHSVC_COSE_RS256};
     const char *why;
     fido_cred_t *c = NULL;
     attobj_t o;
@@ -289,10 +290,9 @@ static const char *verify_with(fido_assert_t *a, int alg, const unsigned char *p
 const char *authsvc_webauthn_assert(const authsvc_webauthn_rp_t *rp,
                                     const unsigned char *cdj, apr_size_t cdj_len,
                                     const unsigned char *ad, apr_size_t ad_len,
-                                    const unsigned char *sig, apr_size_t sig_len,
-                                    int alg, const unsigned char *pubkey,
-                                    apr_size_t pubkey_len, unsigned long *sign_count,
-                                    unsigned int *flags)
+                                    const unsigned char *sig, apr_size_t sig_len, int alg,
+                                    const unsigned char *pubkey, apr_size_t pubkey_len,
+                                    unsigned long *sign_count, unsigned int *flags)
 {
     fido_assert_t *a;
     const char *why;
@@ -314,7 +314,8 @@ const char *authsvc_webauthn_assert(const authsvc_webauthn_rp_t *rp,
         fido_assert_set_authdata_raw(a, 0, ad, ad_len) != FIDO_OK ||
         fido_assert_set_sig(a, 0, sig, sig_len) != FIDO_OK ||
         fido_assert_set_up(a, FIDO_OPT_TRUE) != FIDO_OK ||
-        fido_assert_set_uv(a, rp->uv_required ? FIDO_OPT_TRUE : FIDO_OPT_OMIT) != FIDO_OK) {
+        fido_assert_set_uv(a, rp->uv_required ? FIDO_OPT_TRUE : FIDO_OPT_OMIT) !=
+            FIDO_OK) {
         why = "malformed";
     }
     else {

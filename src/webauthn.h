@@ -36,14 +36,14 @@ typedef struct {
 
 /* A credential as registered. */
 typedef struct {
-    int alg;                         /* AUTHSVC_COSE_* */
-    const unsigned char *id;         /* credential id */
+    int alg;                 /* AUTHSVC_COSE_* */
+    const unsigned char *id; /* credential id */
     apr_size_t id_len;
-    const unsigned char *pubkey;     /* libfido2's raw form of the key (es256: x||y) */
+    const unsigned char *pubkey; /* libfido2's raw form of the key (es256: x||y) */
     apr_size_t pubkey_len;
     unsigned long sign_count;
-    unsigned int flags;              /* authenticator data flags */
-    const char *fmt;                 /* attestation format */
+    unsigned int flags; /* authenticator data flags */
+    const char *fmt;    /* attestation format */
 } authsvc_webauthn_cred_t;
 
 /* Check the client data JSON cdj[0..len) of a ceremony: `type` ("webauthn.create" or
@@ -70,10 +70,9 @@ const char *authsvc_webauthn_register(apr_pool_t *p, const authsvc_webauthn_rp_t
 const char *authsvc_webauthn_assert(const authsvc_webauthn_rp_t *rp,
                                     const unsigned char *cdj, apr_size_t cdj_len,
                                     const unsigned char *ad, apr_size_t ad_len,
-                                    const unsigned char *sig, apr_size_t sig_len,
-                                    int alg, const unsigned char *pubkey,
-                                    apr_size_t pubkey_len, unsigned long *sign_count,
-                                    unsigned int *flags);
+                                    const unsigned char *sig, apr_size_t sig_len, int alg,
+                                    const unsigned char *pubkey, apr_size_t pubkey_len,
+                                    unsigned long *sign_count, unsigned int *flags);
 
 /* 1 when the signature counter `seen` may follow `stored`: it went up, or the
  * authenticator keeps no counter (both zero). 0: a regression (a cloned key?). */

@@ -178,6 +178,8 @@ problem_ok(client()->post('/users/me/passkeys/options'), 401, 'unauthenticated',
            'registration options: signed out');
 problem_ok(client(vhost => 'passkeyoff')->post('/users/me/passkeys/options'), 404,
            'not_found', 'an RP ID that does not fit AuthsvcPublicURL: passkeys off');
+problem_ok(client(vhost => 'passkeyip')->post('/auth/passkey/options', {}), 404,
+           'not_found', 'AuthsvcPublicURL with an IP address: passkeys off');
 @list = passkeys_of($c);
 is(scalar @list, 4, 'after the refusals: four passkeys');
 

@@ -39,8 +39,9 @@ static const char *reg(const authsvc_webauthn_rp_t *r, const wa_vector_t *v,
 }
 
 static const char *get(const authsvc_webauthn_rp_t *r, const wa_vector_t *v,
-                       const authsvc_webauthn_cred_t *c, unsigned char *ad, apr_size_t ad_len,
-                       unsigned char *sig, apr_size_t sig_len, unsigned long *count)
+                       const authsvc_webauthn_cred_t *c, unsigned char *ad,
+                       apr_size_t ad_len, unsigned char *sig, apr_size_t sig_len,
+                       unsigned long *count)
 {
     apr_size_t n;
     unsigned char *cdj = dec(v->get_cdj, &n);
@@ -68,8 +69,9 @@ static void test_vector(const wa_vector_t *v)
     is_str(authsvc_webauthn_client_data(pool, &rp, "webauthn.get", cdj, cdj_len, &ch),
            "type", "%s: a create is no get", v->name);
     other.origin = "http://localhost:8530";
-    is_str(authsvc_webauthn_client_data(pool, &other, "webauthn.create", cdj, cdj_len, &ch),
-           "origin", "%s: another origin refused", v->name);
+    is_str(
+        authsvc_webauthn_client_data(pool, &other, "webauthn.create", cdj, cdj_len, &ch),
+        "origin", "%s: another origin refused", v->name);
     ad = dec(v->get_cdj, &ad_len);
     is_str(authsvc_webauthn_client_data(pool, &rp, "webauthn.get", ad, ad_len, &ch), NULL,
            "%s: assertion client data", v->name);
@@ -84,11 +86,12 @@ static void test_vector(const wa_vector_t *v)
     is_int((long long)c.id_len, 16, "%s: credential id length", v->name);
     is_int((long long)c.sign_count, 0, "%s: counter at registration", v->name);
     ok((c.flags & (AUTHSVC_WEBAUTHN_UP | AUTHSVC_WEBAUTHN_UV)) ==
-           (AUTHSVC_WEBAUTHN_UP | AUTHSVC_WEBAUTHN_UV), "%s: UP and UV flags", v->name);
+           (AUTHSVC_WEBAUTHN_UP | AUTHSVC_WEBAUTHN_UV),
+       "%s: UP and UV flags", v->name);
     other = rp;
     other.rp_id = "example.com";
-    is_str(reg(&other, v, att, att_len, &c), "rp_id", "%s: registration for another RP ID",
-           v->name);
+    is_str(reg(&other, v, att, att_len, &c), "rp_id",
+           "%s: registration for another RP ID", v->name);
     is_str(reg(&rp, v, att, att_len - 1, &c), "malformed", "%s: truncated CBOR", v->name);
     is_str(reg(&rp, v, att, att_len, &c), NULL, "%s: registration again", v->name);
 
@@ -183,24 +186,36 @@ static void test_client_data(void)
     static const struct {
         const char *json, *why;
     } cases[] = {
-        {"{\"type\":\"webauthn.get\",\"challenge\":\"YQ\",\"origin\":\"http://localhost:8529\"}",
+        {"{\"type\":\"webauthn.get\",\"challenge\":\"YQ\",\"origin\":\"http://"
+         "localhost:8529\"}",
          NULL},
-        {"{\"type\":\"webauthn.get\",\"challenge\":\"YQ\",\"origin\":\"http://localhost:8529\","
-         "\"crossOrigin\":false}", NULL},
-        {"{\"type\":\"webauthn.get\",\"challenge\":\"YQ\",\"origin\":\"http://localhost:8529\","
-         "\"crossOrigin\":true}", "origin"},
-        {"{\"type\":\"webauthn.get\",\"challenge\":\"YQ\",\"origin\":\"http://localhost:8529\","
-         "\"crossOrigin\":1}", "malformed"},
-        {"{\"type\":\"webauthn.get\",\"challenge\":\"Y+Q\",\"origin\":\"http://localhost:8529\"}",
+        {"{\"type\":\"webauthn.get\",\"challenge\":\"YQ\",\"origin\":\"http://"
+         "localhost:8529\","
+         "\"crossOrigin\":false}",
+         NULL},
+        {"{\"type\":\"webauthn.get\",\"challenge\":\"YQ\",\"origin\":\"http://"
+         "localhost:8529\","
+         "\"crossOrigin\":true}",
+         "origin"},
+        {"{\"type\":\"webauthn.get\",\"challenge\":\"YQ\",\"origin\":\"http://"
+         "localhost:8529\","
+         "\"crossOrigin\":1}",
+         "malformed"},
+        {"{\"type\":\"webauthn.get\",\"challenge\":\"Y+Q\",\"origin\":\"http://"
+         "localhost:8529\"}",
          "challenge"},
-        {"{\"type\":\"webauthn.get\",\"challenge\":\"\",\"origin\":\"http://localhost:8529\"}",
+        {"{\"type\":\"webauthn.get\",\"challenge\":\"\",\"origin\":\"http://"
+         "localhost:8529\"}",
          "challenge"},
         {"{\"type\":\"webauthn.get\",\"origin\":\"http://localhost:8529\"}", "challenge"},
-        {"{\"type\":\"webauthn.get\",\"challenge\":\"YQ\",\"origin\":\"http://localhost:8529/\"}",
+        {"{\"type\":\"webauthn.get\",\"challenge\":\"YQ\",\"origin\":\"http://"
+         "localhost:8529/\"}",
          "origin"},
-        {"{\"type\":\"webauthn.get\",\"challenge\":\"YQ\",\"origin\":\"http://evil.example\"}",
+        {"{\"type\":\"webauthn.get\",\"challenge\":\"YQ\",\"origin\":\"http://"
+         "evil.example\"}",
          "origin"},
-        {"{\"type\":\"webauthn.create\",\"challenge\":\"YQ\",\"origin\":\"http://localhost:8529\"}",
+        {"{\"type\":\"webauthn.create\",\"challenge\":\"YQ\",\"origin\":\"http://"
+         "localhost:8529\"}",
          "type"},
         {"{\"challenge\":\"YQ\",\"origin\":\"http://localhost:8529\"}", "type"},
         {"{\"type\":\"webauthn.get\",\"type\":\"webauthn.get\",\"challenge\":\"YQ\"}",
