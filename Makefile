@@ -13,7 +13,7 @@ APXS      ?= apxs
 CC        ?= cc
 PERL      ?= perl
 WARN      = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
-LIBS      = -ljansson -largon2 -lcrypto -lcurl -loath -lqrencode -laprutil-1 -lapr-1
+LIBS      = -ljansson -largon2 -lcrypto -lcurl -loath -lqrencode -lfido2 -lcbor -laprutil-1 -lapr-1
 
 SRCS      = $(wildcard src/*.c)
 GEN       = src/migrations_data.c src/blocklist_data.c src/mail_data.c src/page_data.c
@@ -29,7 +29,7 @@ PURE      = src/migrate.c $(filter-out src/page_data.c,$(GEN)) src/password.c sr
             src/json.c src/jwt.c src/secretbox.c src/template.c src/returnto.c
 # ... and the other httpd-free units the C unit tests (t/unit/run.sh) link.
 UNIT_SRCS = $(sort $(PURE) src/mail.c src/mail_transport.c src/ratelimit.c src/totp.c \
-            src/qr.c)
+            src/qr.c src/webauthn.c)
 
 .PHONY: all run stop test unit bench install clean deps check-docs deb
 

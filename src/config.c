@@ -56,6 +56,8 @@ void *authsvc_config_create_srv(apr_pool_t *p, server_rec *s)
     c->totp_window = AUTHSVC_UNSET;
     c->fresh_max_age = AUTHSVC_UNSET;
     c->remember_days = AUTHSVC_UNSET;
+    c->webauthn_uv = AUTHSVC_UNSET;
+    c->webauthn_timeout = AUTHSVC_UNSET;
     c->access_ttl = AUTHSVC_UNSET;
     c->refresh_ttl = AUTHSVC_UNSET;
     c->reuse_grace = AUTHSVC_UNSET;
@@ -143,6 +145,10 @@ void *authsvc_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(totp_window);
     MERGE_INT(fresh_max_age);
     MERGE_INT(remember_days);
+    MERGE_PTR(webauthn_rp_id);
+    MERGE_PTR(webauthn_rp_name);
+    MERGE_INT(webauthn_uv);
+    MERGE_INT(webauthn_timeout);
     MERGE_PTR(jwt_keys);
     MERGE_PTR(token_issuer);
     MERGE_PTR(token_audience);
@@ -365,6 +371,28 @@ apr_int64_t authsvc_config_new_device_window(const authsvc_srv_cfg_t *c)
 int authsvc_config_remember_days(const authsvc_srv_cfg_t *c)
 {
     return DEFAULTED(c->remember_days, 0);
+}
+
+void authsvc_config_webauthn(const server_rec *s, authsvc_webauthn_cfg_t *out)
+{
+    const authsvc_srv_cfg_t *c = authsvc_srv(s);
+    const char *host = c->public_host, *id = c->webauthn_rp_id ? c->webauthn_rp_id : host;
+    apr_size_t hn = host ? strlen(host) : 0, in = id ? strlen(id) : 0;
+
+    out->rp_id = NULL;
+    out->origin = NULL;
+    /* The RP ID must be the origin's host or a domain it is under (WebAuthn 5.1.3), and
+     * a name: browsers take no IP address (no letter: IPv4; a ':': IPv6). */
+    if (host != NULL && in > 0 && strchr(id, ':') == NULL &&
+        strpbrk(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") != NULL &&
+        (strcasecmp(host, id) == 0 ||
+         (hn > in && host[hn - in - 1] == '.' && strcasecmp(host + hn - in, id) == 0))) {
+        out->rp_id = id;
+        out->origin = c->public_origin;
+    }
+    out->rp_name = c->webauthn_rp_name ? c->webauthn_rp_name : authsvc_config_mfa_issuer(s);
+    out->uv = DEFAULTED(c->webauthn_uv, AUTHSVC_UV_PREFERRED);
+    out->timeout = DEFAULTED(c->webauthn_timeout, AUTHSVC_DEFAULT_WEBAUTHN_TIMEOUT);
 }
 
 const char *authsvc_config_token_issuer(const authsvc_srv_cfg_t *c)
@@ -1224,23 +1252,34 @@ static const char *set_secret_key_file(cmd_parms *cmd, void *dcfg, const char *a
 
 /* The issuer shows in authenticator apps, and goes into the otpauth URI's label, where
  * a ':' would end it. */
-static const char *set_mfa_issuer(cmd_parms *cmd, void *dcfg, const char *arg)
+/* A name shown to users (AuthsvcMFAIssuer, AuthsvcWebAuthnRPName): 1-64 bytes, no
+ * control characters, and no ':' when colon is set. */
+static const char *display_name(cmd_parms *cmd, const char *arg, int colon)
 {
     const char *p;
 
-    (void)dcfg;
     for (p = arg; *p; p++) {
-        if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == ':') {
-            return apr_psprintf(cmd->pool, "%s: no ':' or control characters, please",
-                                cmd->directive->directive);
+        if ((unsigned char)*p < 0x20 || *p == 0x7f || (colon && *p == ':')) {
+            return apr_psprintf(cmd->pool, "%s: no %scontrol characters, please",
+                                cmd->directive->directive, colon ? "':' or " : "");
         }
     }
     if (*arg == '\0' || p - arg > 64) {
         return apr_psprintf(cmd->pool, "%s needs a name of 1-64 bytes",
                             cmd->directive->directive);
     }
-    SRV(cmd)->mfa_issuer = arg;
     return NULL;
+}
+
+static const char *set_mfa_issuer(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *err = display_name(cmd, arg, 1);
+
+    (void)dcfg;
+    if (err == NULL) {
+        SRV(cmd)->mfa_issuer = arg;
+    }
+    return err;
 }
 
 static const char *set_totp_window(cmd_parms *cmd, void *dcfg, const char *arg)
@@ -1293,6 +1332,65 @@ static const char *set_email_code_num(cmd_parms *cmd, void *dcfg, const char *ar
         return parse_scaled(cmd, arg, duration_units, 1, 600, &c->email_code_ttl);
     }
     return parse_scaled(cmd, arg, duration_units, 0, 3650 * 86400, &c->new_device_window);
+}
+
+/* AuthsvcWebAuthnRPID: a host name (lower case letters, digits, '-' and '.'), no
+ * scheme, port or IP literal (an IP address is no valid RP ID). */
+static const char *set_webauthn_rp_id(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *p;
+    int alpha = 0;
+
+    (void)dcfg;
+    for (p = arg; *p; p++) {
+        if (!(apr_islower(*p) || apr_isdigit(*p) || *p == '-' || *p == '.')) {
+            return apr_psprintf(cmd->pool, "%s needs a lower-case host name, e.g. "
+                                "example.com (no scheme or port)", cmd->directive->directive);
+        }
+        alpha |= apr_islower(*p) != 0;
+    }
+    if (*arg == '\0' || *arg == '.' || p[-1] == '.' || p - arg > 253 || !alpha) {
+        return apr_psprintf(cmd->pool, "%s needs a host name (not an IP address)",
+                            cmd->directive->directive);
+    }
+    SRV(cmd)->webauthn_rp_id = arg;
+    return NULL;
+}
+
+static const char *set_webauthn_rp_name(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *err = display_name(cmd, arg, 0);
+
+    (void)dcfg;
+    if (err == NULL) {
+        SRV(cmd)->webauthn_rp_name = arg;
+    }
+    return err;
+}
+
+static const char *set_webauthn_uv(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    (void)dcfg;
+    if (strcasecmp(arg, "required") == 0) {
+        SRV(cmd)->webauthn_uv = AUTHSVC_UV_REQUIRED;
+    }
+    else if (strcasecmp(arg, "preferred") == 0) {
+        SRV(cmd)->webauthn_uv = AUTHSVC_UV_PREFERRED;
+    }
+    else if (strcasecmp(arg, "discouraged") == 0) {
+        SRV(cmd)->webauthn_uv = AUTHSVC_UV_DISCOURAGED;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s must be required, preferred or discouraged",
+                            cmd->directive->directive);
+    }
+    return NULL;
+}
+
+static const char *set_webauthn_timeout(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    (void)dcfg;
+    return parse_scaled(cmd, arg, duration_units, 10, 600, &SRV(cmd)->webauthn_timeout);
 }
 
 /* AuthsvcTokenSigningKey FILE [ALG] [verify-only] */
@@ -1672,4 +1770,13 @@ const command_rec authsvc_cmds[] = {
     AP_INIT_TAKE1("AuthsvcUnauthAction", set_unauth, NULL, OR_AUTHCFG | RSRC_CONF,
                   "Without a session: redirect (browsers; API clients get 401), 401, "
                   "or pass"),
+    /* issue 11: passkeys */
+    AP_INIT_TAKE1("AuthsvcWebAuthnRPID", set_webauthn_rp_id, NULL, RSRC_CONF,
+                  "The passkeys' relying party ID (default: AuthsvcPublicURL's host)"),
+    AP_INIT_TAKE1("AuthsvcWebAuthnRPName", set_webauthn_rp_name, NULL, RSRC_CONF,
+                  "The site's name shown by authenticators (default: AuthsvcMFAIssuer)"),
+    AP_INIT_TAKE1("AuthsvcWebAuthnUserVerification", set_webauthn_uv, NULL, RSRC_CONF,
+                  "required, preferred (default) or discouraged"),
+    AP_INIT_TAKE1("AuthsvcWebAuthnTimeout", set_webauthn_timeout, NULL, RSRC_CONF,
+                  "Lifetime of a passkey ceremony's challenge (default 120s; 10s-10m)"),
     {NULL}};

@@ -143,6 +143,11 @@ typedef struct {
     int email_code_length;            /* AuthsvcEmailCodeLength, digits */
     apr_int64_t email_code_ttl;       /* AuthsvcEmailCodeLifetime, seconds */
     apr_int64_t new_device_window;    /* AuthsvcNewDeviceWindow, seconds (0: off) */
+    /* issue 11: passkeys (AuthsvcWebAuthn*) */
+    const char *webauthn_rp_id;       /* AuthsvcWebAuthnRPID (NULL: AuthsvcPublicURL's host) */
+    const char *webauthn_rp_name;     /* AuthsvcWebAuthnRPName */
+    int webauthn_uv;                  /* AuthsvcWebAuthnUserVerification: AUTHSVC_UV_* */
+    apr_int64_t webauthn_timeout;     /* AuthsvcWebAuthnTimeout, seconds */
     /* Computed in post_config, not a directive: a hash of a random password at the
      * current parameters, verified against when the login name is unknown so that
      * unknown and known names cost the same time. */
@@ -246,6 +251,17 @@ apr_int64_t authsvc_config_fresh_max_age(const authsvc_srv_cfg_t *c);
 /* AuthsvcMFARememberDays: how long a browser may skip the second step, 0 when off. */
 int authsvc_config_remember_days(const authsvc_srv_cfg_t *c);
 #define authsvc_config_mfa_required(d) ((d)->mfa_required == 1)
+/* Passkeys: the relying party in force (AuthsvcWebAuthn*, AuthsvcPublicURL). rp_id and
+ * origin are NULL when AuthsvcPublicURL is not set, or when the RP ID is not the
+ * origin's host or a parent domain of it: passkeys are then unavailable. */
+enum { AUTHSVC_UV_DISCOURAGED = 0, AUTHSVC_UV_PREFERRED, AUTHSVC_UV_REQUIRED };
+#define AUTHSVC_DEFAULT_WEBAUTHN_TIMEOUT 120
+typedef struct {
+    const char *rp_id, *rp_name, *origin;
+    int uv;                 /* AUTHSVC_UV_* */
+    apr_int64_t timeout;    /* seconds */
+} authsvc_webauthn_cfg_t;
+void authsvc_config_webauthn(const server_rec *s, authsvc_webauthn_cfg_t *out);
 /* Tokens (AuthsvcTokenSigningKey ...): resolved values. The issuer is
  * AuthsvcTokenIssuer, else AuthsvcPublicURL; the audience AuthsvcTokenAudience, else
  * the issuer. */

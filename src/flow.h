@@ -489,6 +489,42 @@ const authsvc_fail_t *authsvc_flow_admin_audit(request_rec *r,
                                                const authsvc_admin_audit_in_t *in,
                                                authsvc_events_out_t *out);
 
+/* ---- passkeys (flow_passkey.c; issue 11) ------------------------------------------ */
+
+/* A PublicKeyCredential as the browser's JSON has it (the response's members flattened):
+ * registration sends attestation (attestationObject) and transports (space-separated, or
+ * NULL); sign-in sends authenticator_data, signature and user_handle. */
+typedef struct {
+    authsvc_field_t id, raw_id, type, client_data;
+    authsvc_field_t attestation;
+    const char *transports;
+    authsvc_field_t authenticator_data, signature, user_handle;
+} authsvc_passkey_in_t;
+
+/* 1 when passkeys work on this server (AuthsvcPublicURL set, the RP ID fits it). */
+int authsvc_flow_passkeys_on(request_rec *r);
+/* POST /users/me/passkeys/options (fresh session): PublicKeyCredentialCreationOptions. */
+const authsvc_fail_t *authsvc_flow_passkey_reg_options(request_rec *r, struct json_t **out);
+/* POST /users/me/passkeys (fresh session): the new passkey in *out. */
+const authsvc_fail_t *authsvc_flow_passkey_add(request_rec *r, const authsvc_field_t *name,
+                                               const authsvc_passkey_in_t *in,
+                                               authsvc_passkey_t **out);
+/* GET /users/me/passkeys: authsvc_passkey_t *, oldest first. */
+const authsvc_fail_t *authsvc_flow_passkey_list(request_rec *r, apr_array_header_t **out);
+/* PATCH /users/me/passkeys/{id} {name}; DELETE /users/me/passkeys/{id} (fresh session). */
+const authsvc_fail_t *authsvc_flow_passkey_rename(request_rec *r, const char *id,
+                                                  const authsvc_field_t *name,
+                                                  authsvc_passkey_t **out);
+const authsvc_fail_t *authsvc_flow_passkey_remove(request_rec *r, const char *id);
+/* POST /auth/passkey/options {login?}: PublicKeyCredentialRequestOptions. */
+const authsvc_fail_t *authsvc_flow_passkey_login_options(request_rec *r,
+                                                         const authsvc_field_t *login,
+                                                         struct json_t **out);
+/* POST /auth/passkey: a session as for a password sign-in (amr "hwk user", mfa_at set). */
+const authsvc_fail_t *authsvc_flow_passkey_login(request_rec *r,
+                                                 const authsvc_passkey_in_t *in,
+                                                 authsvc_login_out_t *out);
+
 /* The value of an optional field: NULL when absent or null. */
 #define AUTHSVC_FIELD_VALUE(f) ((f)->state == AUTHSVC_FIELD_SET ? (f)->s : NULL)
 

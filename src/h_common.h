@@ -43,6 +43,8 @@ authsvc_json_t *authsvc_h_event_json(request_rec *r, const authsvc_event_t *e);
 authsvc_json_t *authsvc_h_mfa_json(request_rec *r, const authsvc_mfa_t *m);
 
 int authsvc_h_session_response(request_rec *r, const authsvc_login_out_t *res);
+/* The public JSON form of a passkey (h_passkey.c; issue 11). */
+authsvc_json_t *authsvc_h_passkey_json(request_rec *r, const authsvc_passkey_t *k);
 
 /* The public JSON form of a remembered device, and of a list of them (h_devices.c;
  * current: the id of this browser's own, or NULL). */

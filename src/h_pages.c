@@ -120,6 +120,7 @@ static authsvc_json_t *data_for(request_rec *r, const authsvc_identity_t *id,
     authsvc_json_set_str(d, "user_email", id ? id->user->email : "");
     authsvc_json_set_str(d, "return_to", rt);
     authsvc_json_set_int(d, "password_min", authsvc_config_pw_min(authsvc_srv(r->server)));
+    authsvc_json_set_bool(d, "passkeys_available", authsvc_flow_passkeys_on(r)); /* issue 11 */
     return d;
 }
 
@@ -633,6 +634,10 @@ static const struct {
     {"mfa_disabled", "Two-step sign-in is off."},
     {"device_forgotten", "That device will be asked for a code again."},
     {"devices_forgotten", "Every remembered device will be asked for a code again."},
+    /* issue 11: passkeys */
+    {"passkey_added", "Your passkey is added."},
+    {"passkey_renamed", "The passkey is renamed."},
+    {"passkey_removed", "The passkey is removed."},
     {NULL, NULL}};
 
 /* The remembered devices, when there are any or remembering is on. */
@@ -650,6 +655,29 @@ static const authsvc_fail_t *remembered_devices(request_rec *r, authsvc_json_t *
         authsvc_json_set_bool(d, "devices_any", list->nelts > 0);
         authsvc_json_set(d, "devices", authsvc_h_devices_json(r, list, current));
     }
+    return NULL;
+}
+
+/* issue 11: the account's passkeys (when passkeys work here), added to d. */
+static const authsvc_fail_t *passkeys_data(request_rec *r, authsvc_json_t *d)
+{
+    apr_array_header_t *keys = NULL;
+    const authsvc_fail_t *fail;
+    authsvc_json_t *arr;
+    int i;
+
+    if (!authsvc_flow_passkeys_on(r)) {
+        return NULL;
+    }
+    if ((fail = authsvc_flow_passkey_list(r, &keys)) != NULL) {
+        return fail;
+    }
+    arr = authsvc_json_array(r->pool);
+    for (i = 0; i < keys->nelts; i++) {
+        authsvc_json_append(arr, authsvc_h_passkey_json(
+                                     r, APR_ARRAY_IDX(keys, i, authsvc_passkey_t *)));
+    }
+    authsvc_json_set(d, "passkeys", arr);
     return NULL;
 }
 
@@ -692,7 +720,7 @@ static const authsvc_fail_t *account_data(request_rec *r, authsvc_json_t *d,
         authsvc_json_set_bool(d, "mfa_available", 1);
         authsvc_json_set(d, "mfa", authsvc_h_mfa_json(r, &m));
     }
-    return NULL;
+    return passkeys_data(r, d); /* issue 11 */
 }
 
 static int account_page(request_rec *r, int status, authsvc_json_t *d,
@@ -951,6 +979,38 @@ static const authsvc_fail_t *act_mfa_disable(request_rec *r, authsvc_json_t *bod
     return authsvc_flow_mfa_disable(r, &pw, &in);
 }
 
+/* issue 11: rename or remove the passkey the form's id names. */
+static const authsvc_fail_t *act_passkey(request_rec *r, authsvc_json_t *body,
+                                         authsvc_json_t *d, const char **done, int remove)
+{
+    const char *pid = form_str(body, "id");
+    authsvc_field_t name;
+    authsvc_passkey_t *k = NULL;
+
+    (void)d;
+    if (*pid == '\0') {
+        apr_array_header_t *errs = NULL;
+        authsvc_problem_field(r, &errs, "id", "required", "is required");
+        return authsvc_fail_fields(r, errs);
+    }
+    field(r, body, "name", &name);
+    *done = remove ? "passkey_removed" : "passkey_renamed";
+    return remove ? authsvc_flow_passkey_remove(r, pid)
+                  : authsvc_flow_passkey_rename(r, pid, &name, &k);
+}
+
+static const authsvc_fail_t *act_passkey_rename(request_rec *r, authsvc_json_t *body,
+                                                authsvc_json_t *d, const char **done)
+{
+    return act_passkey(r, body, d, done, 0);
+}
+
+static const authsvc_fail_t *act_passkey_delete(request_rec *r, authsvc_json_t *body,
+                                                authsvc_json_t *d, const char **done)
+{
+    return act_passkey(r, body, d, done, 1);
+}
+
 /* Each action's path under M/account/, and the name that tells the template which
  * form was posted (forms share field names: password, code). */
 static const struct {
@@ -970,6 +1030,8 @@ static const struct {
     {"mfa/disable", act_mfa_disable, "form_disable"},
     {"devices/forget", act_device_forget, "form_devices"},
     {"devices/forget-all", act_devices_forget, "form_devices"},
+    {"passkeys/rename", act_passkey_rename, "form_passkey"}, /* issue 11 */
+    {"passkeys/delete", act_passkey_delete, "form_passkey"},
     {NULL, NULL, NULL}};
 
 int authsvc_h_page_account_post(request_rec *r, const char *const *params)
@@ -1010,6 +1072,13 @@ int authsvc_h_page_account_post(request_rec *r, const char *const *params)
         return to_login(r, NULL); /* the action ended this session */
     }
     return account_page(r, fail ? failed(r, d, fail) : HTTP_OK, d, id);
+}
+
+/* issue 11: GET M/assets/passkey.js */
+int authsvc_h_page_passkey_js(request_rec *r, const char *const *params)
+{
+    (void)params;
+    return authsvc_page_script(r);
 }
 
 int authsvc_h_page_css(request_rec *r, const char *const *params)

@@ -279,6 +279,7 @@ static void prune(deliverer_t *d, authsvc_db_t *db)
     authsvc_outbox_prune(db, now - KEEP_DONE);
     authsvc_tokens_prune(db, now - KEEP_TOKENS);
     authsvc_mfa_challenge_prune(db, now - KEEP_TOKENS);
+    authsvc_webauthn_challenge_prune(db, now - KEEP_TOKENS);
     authsvc_refresh_prune(db, now - KEEP_TOKENS);
     authsvc_emailcode_prune(db, now);
     prune_audit(d, db, now);

@@ -33,7 +33,8 @@ static const struct {
     {"layout.html", "body"},
     {"alerts.html", ""},
     {"login.html", "login err_login err_password err_code registration reauthenticate "
-                   "ask_code prompt logged_out email_code"},
+                   "ask_code prompt logged_out email_code"
+                   " passkeys_available"}, /* issue 11 */
     {"mfa.html", "err_code err_recovery_code"
                  " remember_days"}, /* issue 11: remember */
     {"register.html", "email username first_name last_name err_email err_password "
@@ -50,8 +51,9 @@ static const struct {
      "err_new_password err_new_email err_password err_code err_recovery_code err_id "
      "password_min mfa_available new_recovery_codes form_profile form_password form_email "
      "form_verify form_revoke form_begin form_confirm form_codes form_disable"
-     /* issue 11: remember */
-     " devices_shown devices_any devices name last_used_at expires_at err_device form_devices"},
+     /* issue 11: remember, passkeys */
+     " devices_shown devices_any devices name last_used_at expires_at err_device form_devices"
+     " passkeys_available passkeys err_name form_passkey"},
     {"message.html", "heading message link_href link_text code"},
     {"email_code.html", "email err_email err_code sent"},
 };
@@ -238,6 +240,16 @@ int authsvc_page_redirect(request_rec *r, const char *location)
     apr_table_setn(r->err_headers_out, "Location", location);
     r->status = HTTP_SEE_OTHER;
     return OK;
+}
+
+/* issue 11: the passkey script of the login and account pages (conf/templates/passkey.js). */
+int authsvc_page_script(request_rec *r)
+{
+    const char *js = authsvc_pages_text(authsvc_srv(r->server)->pages, "passkey.js");
+
+    authsvc_page_headers(r);
+    apr_table_setn(r->err_headers_out, "Cache-Control", "public, max-age=3600");
+    return send_text(r, HTTP_OK, "text/javascript; charset=utf-8", js ? js : "");
 }
 
 int authsvc_page_css(request_rec *r)

@@ -50,5 +50,7 @@ int authsvc_page_redirect(request_rec *r, const char *location);
 
 /* GET M/assets/authsvc.css */
 int authsvc_page_css(request_rec *r);
+/* GET M/assets/passkey.js (issue 11) */
+int authsvc_page_script(request_rec *r);
 
 #endif

@@ -49,6 +49,10 @@ static const problem_def_t catalogue[] = {
     {"internal_error", 500, "Internal error", NULL},
     {"unavailable", 503, "The service is temporarily unavailable", NULL},
     {"busy", 503, "The server is busy; try again", NULL},
+    /* issue 11: passkeys */
+    {"passkey_invalid", 400, "The passkey could not be verified", NULL},
+    {"passkey_failed", 401, "Sign-in with this passkey failed", NULL},
+    {"passkey_exists", 409, "This passkey is registered already", NULL},
     {"mfa_unavailable", 503, "Two-step sign-in is not available on this server", NULL},
     {NULL, 0, NULL, NULL}};
 

@@ -67,6 +67,14 @@ static const route_t routes[] = {
     {M_POST, "/auth/verify-email/resend", authsvc_h_verify_resend, 0},
     {M_POST, "/auth/forgot-password", authsvc_h_forgot_password, 0},
     {M_POST, "/auth/reset-password", authsvc_h_reset_password, 0},
+    /* Passkeys (h_passkey.c; issue 11). */
+    {M_POST, "/users/me/passkeys/options", authsvc_h_passkey_reg_options, 0},
+    {M_POST, "/users/me/passkeys", authsvc_h_passkey_add, 0},
+    {M_GET, "/users/me/passkeys", authsvc_h_passkeys, 0},
+    {M_PATCH, "/users/me/passkeys/*", authsvc_h_passkey_rename, 0},
+    {M_DELETE, "/users/me/passkeys/*", authsvc_h_passkey_remove, 0},
+    {M_POST, "/auth/passkey/options", authsvc_h_passkey_login_options, 0},
+    {M_POST, "/auth/passkey", authsvc_h_passkey_login, 0},
     /* The administration API (h_admin.c). */
     {M_GET, "/admin/users", authsvc_h_admin_users, 0},
     {M_GET, "/admin/users/*", authsvc_h_admin_user, 0},
@@ -101,6 +109,7 @@ static const route_t routes[] = {
     {M_POST, "/account/*", authsvc_h_page_account_post, 1},
     {M_POST, "/account/*/*", authsvc_h_page_account_post, 1},
     {M_GET, "/assets/authsvc.css", authsvc_h_page_css, 1},
+    {M_GET, "/assets/passkey.js", authsvc_h_page_passkey_js, 1},
     {0, NULL, NULL, 0}};
 
 /* URL paths of the <Location> sections whose SetHandler is authsvc, found in the
@@ -276,7 +285,7 @@ static int run(request_rec *r, const route_t *rt, const char *const *params)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "csrf_failed: %s", why);
         return authsvc_problem_send(r, "csrf_failed", why);
     }
-    if (rt->fn == authsvc_h_page_css) {
+    if (rt->fn == authsvc_h_page_css || rt->fn == authsvc_h_page_passkey_js) {
         return rt->fn(r, params);
     }
     return ready(r, rt) ? rt->fn(r, params) : OK;

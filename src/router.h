@@ -57,6 +57,15 @@ int authsvc_h_mfa_codes(request_rec *r, const char *const *params);
 int authsvc_h_devices(request_rec *r, const char *const *params);
 int authsvc_h_device_forget(request_rec *r, const char *const *params);
 int authsvc_h_devices_forget(request_rec *r, const char *const *params);
+/* Passkeys (h_passkey.c; issue 11). */
+int authsvc_h_passkey_reg_options(request_rec *r, const char *const *params);
+int authsvc_h_passkey_add(request_rec *r, const char *const *params);
+int authsvc_h_passkeys(request_rec *r, const char *const *params);
+int authsvc_h_passkey_rename(request_rec *r, const char *const *params);
+int authsvc_h_passkey_remove(request_rec *r, const char *const *params);
+int authsvc_h_passkey_login_options(request_rec *r, const char *const *params);
+int authsvc_h_passkey_login(request_rec *r, const char *const *params);
+int authsvc_h_page_passkey_js(request_rec *r, const char *const *params);
 int authsvc_h_refresh(request_rec *r, const char *const *params);
 int authsvc_h_introspect(request_rec *r, const char *const *params);
 int authsvc_h_jwks(request_rec *r, const char *const *params);

@@ -34,6 +34,7 @@ extern const authsvc_stmt_t authsvc_store_refresh_stmts[];
 extern const authsvc_stmt_t authsvc_store_metrics_stmts[];
 extern const authsvc_stmt_t authsvc_store_emailcode_stmts[];
 extern const authsvc_stmt_t authsvc_store_remembered_stmts[];
+extern const authsvc_stmt_t authsvc_store_passkeys_stmts[];
 
 /* A result set read in full: rows x cols strings, NULL for SQL NULL. */
 typedef struct {
@@ -569,5 +570,54 @@ apr_status_t authsvc_devices_seen(authsvc_db_t *db, const char *user_id, const c
 /* Record the key as seen now (first_seen kept), kept until expires_at. */
 apr_status_t authsvc_devices_put(authsvc_db_t *db, const char *user_id, const char *key,
                                  apr_int64_t now, apr_int64_t expires_at);
+/* ---- passkeys (store_passkeys.c; issue 11) ---- */
+
+/* A passkey as stored: credential_id and public_key base64url, alg a COSE algorithm. */
+typedef struct {
+    const char *id;            /* public id (UUID) */
+    const char *user_id;
+    const char *credential_id;
+    const char *user_handle;   /* the account's random WebAuthn user id, base64url */
+    const char *public_key;
+    int alg;
+    apr_int64_t sign_count;
+    const char *name;
+    const char *transports;    /* space-separated, or NULL */
+    int backup_eligible, backed_up;
+    apr_int64_t created_at;
+    apr_int64_t last_used_at;  /* 0: never used to sign in */
+} authsvc_passkey_t;
+
+/* The account's passkeys (authsvc_passkey_t *), oldest first. */
+apr_status_t authsvc_passkeys_list(authsvc_db_t *db, const char *user_id,
+                                   apr_array_header_t **out);
+/* The passkey with this credential id; *out NULL if none. */
+apr_status_t authsvc_passkeys_by_cred(authsvc_db_t *db, const char *credential_id,
+                                      authsvc_passkey_t **out);
+apr_status_t authsvc_passkeys_insert(authsvc_db_t *db, const authsvc_passkey_t *k);
+/* After a sign-in with k: the new counter, backup state and time, only if the stored
+ * counter is still k->sign_count (*done 0 otherwise). */
+apr_status_t authsvc_passkeys_use(authsvc_db_t *db, const authsvc_passkey_t *k,
+                                  apr_int64_t sign_count, int backed_up, apr_int64_t now,
+                                  int *done);
+/* Rename / delete passkey id of user_id; *done 0 when it has no such passkey. */
+apr_status_t authsvc_passkeys_rename(authsvc_db_t *db, const char *id, const char *user_id,
+                                     const char *name, int *done);
+apr_status_t authsvc_passkeys_delete(authsvc_db_t *db, const char *id, const char *user_id,
+                                     int *done);
+/* Every passkey and pending challenge of the account (its deletion). */
+apr_status_t authsvc_passkeys_delete_user(authsvc_db_t *db, const char *user_id);
+/* A ceremony's challenge (its SHA-256 hex), purpose "register" or "login". */
+apr_status_t authsvc_webauthn_challenge_insert(authsvc_db_t *db, const char *hash,
+                                               const char *purpose, const char *user_id,
+                                               const char *user_handle, apr_int64_t now,
+                                               apr_int64_t expires_at);
+/* Use up the live challenge of this hash and purpose: *found 0 when there is none
+ * (unknown, expired, used, or another purpose's); else its user and handle. */
+apr_status_t authsvc_webauthn_challenge_take(authsvc_db_t *db, const char *hash,
+                                             const char *purpose, apr_int64_t now,
+                                             int *found, const char **user_id,
+                                             const char **user_handle);
+apr_status_t authsvc_webauthn_challenge_prune(authsvc_db_t *db, apr_int64_t before);
 
 #endif

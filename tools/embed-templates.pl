@@ -31,7 +31,7 @@ my %KINDS = (
                      reset_password verify_email account message
                      email_code)],
         parts => ['html'],
-        extra => ['authsvc.css'],
+        extra => ['authsvc.css', 'passkey.js'],
         docs  => ['README.md'],
     },
 );

@@ -13,7 +13,7 @@ CC=${CC:-cc}
 CFLAGS="-D_GNU_SOURCE -std=c11 -Wall -Wextra -Werror -O1 -g
         $(apr-1-config --cflags --cppflags --includes) $(apu-1-config --includes)
         -Isrc -It/unit"
-LIBS="-lapr-1 -laprutil-1 -lcrypto -ljansson -largon2 -lcurl -loath -lqrencode"
+LIBS="-lapr-1 -laprutil-1 -lcrypto -ljansson -largon2 -lcurl -loath -lqrencode -lfido2 -lcbor"
 
 # The units to link: the Makefile's UNIT_SRCS (its PURE list plus the other httpd-free
 # units), one list rather than a copy here. The generated ones among them

@@ -9,7 +9,7 @@ libjansson-dev libargon2-dev libssl-dev libcurl4-openssl-dev sqlite3 postgresql
 libapache2-mod-perl2 libwww-perl libjson-perl curl wrk bc python3 procps
 liboath-dev libqrencode-dev oathtool zbar-tools librsvg2-bin libxml2-utils
 python3-cryptography python3-jwt openssl argon2 python3-bcrypt prometheus
-chromium chromium-driver python3-selenium
+chromium chromium-driver python3-selenium libfido2-dev libcbor-dev python3-cbor2
 debhelper python3-yaml python3-jsonschema"
 
 missing=""

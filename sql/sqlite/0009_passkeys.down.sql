@@ -1,0 +1,5 @@
+-- 0007_passkeys down (SQLite): drop the passkeys and their challenges.
+
+DROP TABLE webauthn_challenges;
+
+DROP TABLE passkeys;
