@@ -105,9 +105,10 @@ mod_authsvc demo is running (stop it with: make stop)
   secret key     $STATE/authsvc.key   (seals the TOTP secrets: without it, two-step sign-in fails)
   token key      $STATE/token.pem     (signs the access tokens; public at /api/.well-known/jwks.json)
 
-Try it in a browser: http://127.0.0.1:8080/private/ sends you to the sign-in page;
-http://127.0.0.1:8080/api/register creates an account (the link to verify it is in the
-mail directory above); http://127.0.0.1:8080/api/account manages it.
+Try it in a browser: http://localhost:8080/private/ sends you to the sign-in page;
+http://localhost:8080/api/register creates an account (the link to verify it is in the
+mail directory above); http://localhost:8080/api/account manages it (passkeys, remembered
+devices, sessions). Use the name localhost: passkeys refuse an IP address.
 
 Or with curl (a request that rides on the cookie must say where it comes from):
   curl -i -H 'Content-Type: application/json' -d '{"email":"ada@example.com","password":"correct horse battery"}' http://127.0.0.1:8080/api/auth/register
