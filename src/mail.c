@@ -428,10 +428,13 @@ const char *authsvc_mail_compose_in(apr_pool_t *p, const authsvc_mail_tpl_t *tpl
         return err;
     }
     vars = vars ? vars : apr_table_make(p, 1); /* NULL would mean "check only" */
-    expires = apr_table_get(vars, "expires");
-    if (expires != NULL && strcmp(lang, "en") != 0) {
+    {
         apr_table_t *copy = apr_table_copy(p, vars);
-        apr_table_setn(copy, "expires", localized_duration(p, i18n, lang, expires));
+        expires = apr_table_get(vars, "expires");
+        if (expires != NULL && strcmp(lang, "en") != 0) {
+            apr_table_setn(copy, "expires", localized_duration(p, i18n, lang, expires));
+        }
+        apr_table_setn(copy, "lang", lang);
         vars = copy;
     }
     subject = render(p, tpl->subject, vars, msgs, 0, &err);
