@@ -532,6 +532,11 @@ sub template_subject_re {
         local $/;
         my $t = <$fh> // '';
         $t =~ s/^\s+|\s+$//g;
+        # {{@id}}: the English text of the message (conf/i18n/en.json), area E.
+        if ($t =~ /\{\{@/ && open(my $cf, '<:raw', catfile($dir, '..', 'i18n', 'en.json'))) {
+            my $en = JSON::PP->new->utf8->decode(do { local $/; <$cf> // '{}' });
+            $t =~ s/\{\{@([a-z0-9_.]+)\}\}/$en->{$1} \/\/ $1/ge;
+        }
         my $pat = '';
         for my $piece (split /(\{\{[#^\/]?\s*\w+\s*\}\})/, $t) {
             if ($piece =~ /^\{\{([#^])/)   { $pat .= '(?:' }
