@@ -366,7 +366,8 @@ static apr_array_header_t *parse_ranges(apr_pool_t *p, const char *accept)
         if (params != NULL) {
             *params++ = '\0';
         }
-        r.range = apr_collapse_spaces(item, item);
+        apr_collapse_spaces(item, item); /* returns the end of the string */
+        r.range = item;
         for (param = params ? apr_strtok(params, ";", &plast) : NULL; param != NULL;
              param = apr_strtok(NULL, ";", &plast)) {
             apr_collapse_spaces(param, param);

@@ -14,8 +14,6 @@ use lib "$FindBin::Bin/lib";
 
 use File::Spec::Functions qw(catfile);
 use File::Temp qw(tempdir);
-use IO::Socket::INET;
-use POSIX qw(WNOHANG);
 use Test::More;
 use AuthsvcTest;
 
@@ -123,7 +121,7 @@ for my $case (['de-CH', 'de'], ['de-ch,en;q=0.5', 'de'], ['fr;q=0.4, es;q=0.9', 
                             headers => ['Accept-Language' => 'de']);
     my $html = $res->decoded_content // '';
     is($res->code, 401, 'a failed sign-in in German: 401');
-    like($html, qr/Anmeldename oder Passwort ist falsch/, '... the error in German');
+    like($html, qr/<p id="error" class="alert" role="alert">Anmeldename oder Passwort ist falsch</, '... the error in German');
     like($html, qr/<title>Anmelden ·/, '... the title in German');
 
     my $res2 = client()->page_post('/login', {login => 'a', password => 'b'},
@@ -134,8 +132,15 @@ for my $case (['de-CH', 'de'], ['de-ch,en;q=0.5', 'de'], ['fr;q=0.4, es;q=0.9', 
     like($h2, qr/Code d’erreur : <code>csrf_failed<\/code>/, '... the problem code stays as it is');
     is($res2->header('Content-Language'), 'fr', '... Content-Language: fr');
 
-    my $res3 = client()->page_get('/no-such-page', headers => ['Accept-Language' => 'es']);
-    like($res3->decoded_content // '', qr/Esta página no existe\./, 'an unknown page in Spanish');
+    my $c3 = client();
+    my $tok3 = csrf_from($c3->page_get('/register'));
+    my $res3 = $c3->page_post('/register', {csrf_token => $tok3, email => 'not-an-address'},
+                              headers => ['Accept-Language' => 'es']);
+    my $h3 = $res3->decoded_content // '';
+    like($h3, qr/<p id="error" class="alert" role="alert">uno o varios campos no son válidos; mira los errores</,
+         'a form with errors in Spanish: the page error');
+    like($h3, qr/<p id="email-error" class="field-error">debe contener exactamente una @</, '... the email field error');
+    like($h3, qr/<p id="password-error" class="field-error">es obligatorio</, '... a field error ("is required")');
 }
 
 # JSON problems stay English.
@@ -191,7 +196,9 @@ for my $case (['de-CH', 'de'], ['de-ch,en;q=0.5', 'de'], ['fr;q=0.4, es;q=0.9', 
     like($html, qr/<label for="password">Senha</, '... another of its messages');
     like($html, qr/Forgot your password\?/, '... a message it lacks: English');
     ($res, $html) = page_in('pt', '/login', vhost => 'i18nover');
-    is($res->header('Content-Language'), 'en', '... "pt" is not "pt-br": the default');
+    is($res->header('Content-Language'), 'pt-br', '... "pt" matches pt-br (a prefix of its tag)');
+    ($res, $html) = page_in('pt-PT', '/login', vhost => 'i18nover');
+    is($res->header('Content-Language'), 'en', '... "pt-PT" does not: the default');
     ($res, $html) = page_in('pt-br', '/login');
     is($res->header('Content-Language'), 'en', 'pt-br on another vhost: not there, English');
 }
@@ -210,53 +217,11 @@ for my $case (['de-CH', 'de'], ['de-ch,en;q=0.5', 'de'], ['fr;q=0.4, es;q=0.9', 
 
 # ---- catalogues httpd refuses ----------------------------------------------------------
 
-my $HTTPD = $ENV{APACHE_TEST_HTTPD} || '/usr/sbin/apache2';
-my $MODS = '/usr/lib/apache2/modules';
-my $SO = catfile(serverroot(), '..', 'mod_authsvc.so');
 my $dir = tempdir('i18n-XXXXXX', DIR => catfile(serverroot(), 'state'), CLEANUP => 1);
 mkdir "$dir/logs";
 mkdir "$dir/cat";
 
-# Start httpd (prefork, foreground) on LINES; (exit status or undef when it came up,
-# its output). One that comes up is stopped.
-sub start_with {
-    my ($lines) = @_;
-    my $sock = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0) or die;
-    my $port = $sock->sockport;
-    close $sock;
-    my $conf = join "\n", "ServerRoot $dir",
-        "LoadModule mpm_prefork_module $MODS/mod_mpm_prefork.so",
-        map({ "LoadModule ${_}_module $MODS/mod_$_.so" } qw(authn_core authz_core dbd)),
-        "LoadModule authsvc_module $SO", 'ServerName localhost', "Listen 127.0.0.1:$port",
-        "PidFile $dir/logs/httpd.pid", "ErrorLog $dir/logs/error_log",
-        'DBDriver sqlite3', "DBDParams $dir/db.sqlite", 'AuthsvcAutoMigrate On', $lines, '';
-    open(my $fh, '>', "$dir/httpd.conf") or die;
-    print {$fh} $conf;
-    close $fh;
-    unlink "$dir/logs/error_log";
-    my $pid = fork // die;
-    if (!$pid) {
-        POSIX::setsid();
-        open STDOUT, '>', "$dir/out";
-        open STDERR, '>&', \*STDOUT;
-        exec $HTTPD, '-d', $dir, '-f', "$dir/httpd.conf", '-DFOREGROUND';
-        exit 127;
-    }
-    my $status;
-    for (1 .. 150) {
-        if (waitpid($pid, WNOHANG) == $pid) { $status = $? >> 8; last }
-        last if IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 1);
-        select(undef, undef, undef, 0.1);
-    }
-    if (!defined $status) { kill 'TERM', $pid; waitpid($pid, 0) }
-    my $text = '';
-    for my $f ("$dir/out", "$dir/logs/error_log") {
-        open(my $in, '<', $f) or next;
-        local $/;
-        $text .= <$in> // '';
-    }
-    return ($status, $text);
-}
+sub start_with { start_httpd_with($dir, $_[0]) }
 
 sub catalogue {
     my ($name, $text) = @_;

@@ -2102,3 +2102,63 @@ sub metrics_parse {
 }
 
 1;
+
+# ---- issue 11: translations (area E) ----------------------------------------------------
+#
+#   my ($status, $text) = start_httpd_with($dir, "AuthsvcI18nDir $dir/cat");
+#   # $status: httpd's exit status, or undef when it came up (it is stopped again);
+#   # $text: its output and error log
+
+package AuthsvcTest;
+
+push @AuthsvcTest::EXPORT, qw(start_httpd_with);
+
+# Start httpd (prefork, in the foreground, a port of its own) on a configuration written
+# to DIR (which gets logs/, httpd.conf, out and db.sqlite): the module with mod_dbd on
+# SQLite, and LINES. Waits up to 15 s for it to exit or to listen.
+sub start_httpd_with {
+    my ($dir, $lines) = @_;
+    my $mods = '/usr/lib/apache2/modules';
+    require IO::Socket::INET;
+    my $sock = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0)
+        or die "start_httpd_with: no free port: $!\n";
+    my $port = $sock->sockport;
+    close $sock;
+    mkdir "$dir/logs";
+    my $conf = join "\n", "ServerRoot $dir",
+        "LoadModule mpm_prefork_module $mods/mod_mpm_prefork.so",
+        map({ "LoadModule ${_}_module $mods/mod_$_.so" } qw(authn_core authz_core dbd socache_shmcb)),
+        'LoadModule authsvc_module ' . catfile(serverroot(), '..', 'mod_authsvc.so'),
+        'ServerName localhost', "Listen 127.0.0.1:$port",
+        "PidFile $dir/logs/httpd.pid", "ErrorLog $dir/logs/error_log",
+        'DBDriver sqlite3', "DBDParams $dir/db.sqlite", 'AuthsvcAutoMigrate On', $lines, '';
+    open(my $fh, '>', "$dir/httpd.conf") or die "start_httpd_with: $dir/httpd.conf: $!\n";
+    print {$fh} $conf;
+    close $fh;
+    unlink "$dir/logs/error_log";
+    my $pid = fork // die "start_httpd_with: fork: $!\n";
+    if (!$pid) {
+        POSIX::setsid();    # prefork's parent signals its whole process group
+        open STDOUT, '>', "$dir/out";
+        open STDERR, '>&', \*STDOUT;
+        { exec($ENV{APACHE_TEST_HTTPD} || '/usr/sbin/apache2', '-d', $dir, '-f', "$dir/httpd.conf",
+               '-DFOREGROUND') }
+        POSIX::_exit(127);
+    }
+    my $status;
+    for (1 .. 150) {
+        if (waitpid($pid, POSIX::WNOHANG()) == $pid) { $status = $? >> 8; last }
+        last if IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 1);
+        select(undef, undef, undef, 0.1);
+    }
+    if (!defined $status) { kill 'TERM', $pid; waitpid($pid, 0) }
+    my $text = '';
+    for my $f ("$dir/out", "$dir/logs/error_log") {
+        open(my $in, '<', $f) or next;
+        local $/;
+        $text .= <$in> // '';
+    }
+    return ($status, $text);
+}
+
+1;
