@@ -56,10 +56,15 @@ void *authsvc_config_create_srv(apr_pool_t *p, server_rec *s)
     c->lock_reveal = AUTHSVC_UNSET;
     c->totp_window = AUTHSVC_UNSET;
     c->fresh_max_age = AUTHSVC_UNSET;
+    c->remember_days = AUTHSVC_UNSET;
     c->access_ttl = AUTHSVC_UNSET;
     c->refresh_ttl = AUTHSVC_UNSET;
     c->reuse_grace = AUTHSVC_UNSET;
     c->clock_skew = AUTHSVC_UNSET;
+    c->email_code_login = AUTHSVC_UNSET;
+    c->email_code_length = AUTHSVC_UNSET;
+    c->email_code_ttl = AUTHSVC_UNSET;
+    c->new_device_window = AUTHSVC_UNSET;
     return c;
 }
 
@@ -135,6 +140,7 @@ void *authsvc_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(mfa_issuer);
     MERGE_INT(totp_window);
     MERGE_INT(fresh_max_age);
+    MERGE_INT(remember_days);
     MERGE_PTR(jwt_keys);
     MERGE_PTR(token_issuer);
     MERGE_PTR(token_audience);
@@ -142,6 +148,10 @@ void *authsvc_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(refresh_ttl);
     MERGE_INT(reuse_grace);
     MERGE_INT(clock_skew);
+    MERGE_INT(email_code_login);
+    MERGE_INT(email_code_length);
+    MERGE_INT(email_code_ttl);
+    MERGE_INT(new_device_window);
     MERGE_PTR(pages);
     MERGE_PTR(i18n);
     MERGE_PTR(languages);
@@ -329,6 +339,31 @@ int authsvc_config_totp_window(const authsvc_srv_cfg_t *c)
 apr_int64_t authsvc_config_fresh_max_age(const authsvc_srv_cfg_t *c)
 {
     return DEFAULTED(c->fresh_max_age, AUTHSVC_DEFAULT_FRESH_AUTH);
+}
+
+int authsvc_config_email_code_login(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->email_code_login, 0);
+}
+
+int authsvc_config_email_code_length(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->email_code_length, AUTHSVC_DEFAULT_EMAIL_CODE_LENGTH);
+}
+
+apr_int64_t authsvc_config_email_code_ttl(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->email_code_ttl, AUTHSVC_DEFAULT_EMAIL_CODE_TTL);
+}
+
+apr_int64_t authsvc_config_new_device_window(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->new_device_window, AUTHSVC_DEFAULT_NEW_DEVICE_WINDOW);
+}
+
+int authsvc_config_remember_days(const authsvc_srv_cfg_t *c)
+{
+    return DEFAULTED(c->remember_days, 0);
 }
 
 const char *authsvc_config_token_issuer(const authsvc_srv_cfg_t *c)
@@ -852,6 +887,9 @@ static const int_slot_t audit_days_slot = {APR_OFFSETOF(authsvc_srv_cfg_t, audit
 /* AuthsvcRateLimitIPv6Prefix: the bits of an IPv6 address a rate limit counts by. */
 static const int_slot_t v6_prefix_slot = {APR_OFFSETOF(authsvc_srv_cfg_t, v6_prefix), 1,
                                           128};
+/* AuthsvcMFARememberDays: days a remembered browser skips the second step; 0 is off. */
+static const int_slot_t remember_days_slot = {APR_OFFSETOF(authsvc_srv_cfg_t, remember_days),
+                                              0, AUTHSVC_REMEMBER_DAYS_MAX};
 
 static const char *set_mail_from(cmd_parms *cmd, void *dcfg, const char *addr,
                                  const char *name)
@@ -1309,6 +1347,35 @@ static const char *set_fresh_max_age(cmd_parms *cmd, void *dcfg, const char *arg
     return parse_scaled(cmd, arg, duration_units, 1, 366 * 86400, &SRV(cmd)->fresh_max_age);
 }
 
+/* AuthsvcEmailCodeLogin On|Off */
+static const char *set_email_code_login(cmd_parms *cmd, void *dcfg, int on)
+{
+    (void)dcfg;
+    SRV(cmd)->email_code_login = on;
+    return NULL;
+}
+
+/* AuthsvcEmailCodeLength 6-8; AuthsvcEmailCodeLifetime at most 10 minutes (the code is
+ * short: its life must be too); AuthsvcNewDeviceWindow 0 (off) to 10 years. */
+static const char *set_email_code_num(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    authsvc_srv_cfg_t *c = SRV(cmd);
+    apr_int64_t v;
+    const char *err;
+
+    (void)dcfg;
+    if (cmd->info == (void *)0) {
+        if ((err = parse_scaled(cmd, arg, no_units, 6, 8, &v)) == NULL) {
+            c->email_code_length = (int)v;
+        }
+        return err;
+    }
+    if (cmd->info == (void *)1) {
+        return parse_scaled(cmd, arg, duration_units, 1, 600, &c->email_code_ttl);
+    }
+    return parse_scaled(cmd, arg, duration_units, 0, 3650 * 86400, &c->new_device_window);
+}
+
 /* AuthsvcTokenSigningKey FILE [ALG] [verify-only] */
 static const char *set_token_key(cmd_parms *cmd, void *dcfg, int argc, char *const argv[])
 {
@@ -1634,6 +1701,11 @@ const command_rec authsvc_cmds[] = {
                   "TOTP time steps accepted either side of now, 0-10 (default 1)"),
     AP_INIT_TAKE1("AuthsvcFreshAuthMaxAge", set_fresh_max_age, NULL, RSRC_CONF,
                   "How recent a sign-in sensitive changes need, or off (default 10m)"),
+    AP_INIT_TAKE1("AuthsvcMFARememberDays", set_int_slot, (void *)&remember_days_slot,
+                  RSRC_CONF,
+                  "Days a browser may skip the second step after the user ticked "
+                  "\"remember this device\", 0-" APR_STRINGIFY(AUTHSVC_REMEMBER_DAYS_MAX)
+                  " (default 0: off)"),
     AP_INIT_FLAG("AuthsvcMFARequired", set_mfa_required, NULL, OR_AUTHCFG | RSRC_CONF,
                  "Send accounts without a second factor to enrollment before guarded "
                  "locations (default Off)"),
@@ -1652,6 +1724,15 @@ const command_rec authsvc_cmds[] = {
                   "How long a rotated refresh token may be used again (default 0)"),
     AP_INIT_TAKE1("AuthsvcClockSkew", set_token_time, (void *)3, RSRC_CONF,
                   "Clock difference tolerated on exp and nbf (default 30s)"),
+    AP_INIT_FLAG("AuthsvcEmailCodeLogin", set_email_code_login, NULL, RSRC_CONF,
+                 "Allow signing in with a code sent by mail (default Off)"),
+    AP_INIT_TAKE1("AuthsvcEmailCodeLength", set_email_code_num, (void *)0, RSRC_CONF,
+                  "Digits of a sign-in code sent by mail, 6-8 (default 6)"),
+    AP_INIT_TAKE1("AuthsvcEmailCodeLifetime", set_email_code_num, (void *)1, RSRC_CONF,
+                  "How long a sign-in code sent by mail works, at most 10m (default 10m)"),
+    AP_INIT_TAKE1("AuthsvcNewDeviceWindow", set_email_code_num, (void *)2, RSRC_CONF,
+                  "Mail an alert on a sign-in from a device not seen for this long "
+                  "(default 90d; 0: off)"),
     AP_INIT_FLAG("AuthsvcBearer", set_dir_flag, (void *)2, OR_AUTHCFG | RSRC_CONF,
                  "Accept Authorization: Bearer access tokens here (default On)"),
     AP_INIT_FLAG("AuthsvcIntrospect", set_dir_flag, (void *)3, ACCESS_CONF | RSRC_CONF,

@@ -51,6 +51,11 @@ typedef struct authsvc_i18n authsvc_i18n_t;
 #define AUTHSVC_DEFAULT_REFRESH_TTL   (30 * 86400)
 #define AUTHSVC_DEFAULT_REUSE_GRACE   0
 #define AUTHSVC_DEFAULT_CLOCK_SKEW    30
+/* issue 11: email code sign-in, new-device alerts */
+#define AUTHSVC_DEFAULT_EMAIL_CODE_LENGTH 6
+#define AUTHSVC_DEFAULT_EMAIL_CODE_TTL    (10 * 60)
+#define AUTHSVC_DEFAULT_NEW_DEVICE_WINDOW (90 * 86400)
+#define AUTHSVC_REMEMBER_DAYS_MAX     365
 #define AUTHSVC_COOKIE_NAME_SECURE    "__Host-authsvc"
 #define AUTHSVC_COOKIE_NAME_PLAIN     "authsvc"
 #define AUTHSVC_COOKIE_NAME_DOMAIN    "__Secure-authsvc" /* Secure, with a Domain */
@@ -119,6 +124,7 @@ typedef struct {
     const char *mfa_issuer;           /* AuthsvcMFAIssuer */
     int totp_window;                  /* AuthsvcTOTPWindow */
     apr_int64_t fresh_max_age;        /* AuthsvcFreshAuthMaxAge (0: off) */
+    int remember_days;                /* AuthsvcMFARememberDays (0: off) */
     authsvc_jwt_keyset_t *jwt_keys;   /* AuthsvcTokenSigningKey (NULL: no tokens) */
     const char *token_issuer;         /* AuthsvcTokenIssuer */
     const char *token_audience;       /* AuthsvcTokenAudience */
@@ -135,6 +141,10 @@ typedef struct {
     const char *login_success_url;    /* AuthsvcLoginSuccessURL */
     apr_array_header_t *trusted_origins; /* AuthsvcTrustedOrigin: scheme://host[:port] */
     apr_array_header_t *cors_origins; /* AuthsvcCORS: scheme://host[:port] */
+    int email_code_login;             /* AuthsvcEmailCodeLogin */
+    int email_code_length;            /* AuthsvcEmailCodeLength, digits */
+    apr_int64_t email_code_ttl;       /* AuthsvcEmailCodeLifetime, seconds */
+    apr_int64_t new_device_window;    /* AuthsvcNewDeviceWindow, seconds (0: off) */
     /* Computed in post_config, not a directive: a hash of a random password at the
      * current parameters, verified against when the login name is unknown so that
      * unknown and known names cost the same time. */
@@ -235,6 +245,8 @@ const char *authsvc_config_mfa_issuer(const server_rec *s);
 int authsvc_config_totp_window(const authsvc_srv_cfg_t *c);
 /* AuthsvcFreshAuthMaxAge in seconds, 0 when off. */
 apr_int64_t authsvc_config_fresh_max_age(const authsvc_srv_cfg_t *c);
+/* AuthsvcMFARememberDays: how long a browser may skip the second step, 0 when off. */
+int authsvc_config_remember_days(const authsvc_srv_cfg_t *c);
 #define authsvc_config_mfa_required(d) ((d)->mfa_required == 1)
 /* Tokens (AuthsvcTokenSigningKey ...): resolved values. The issuer is
  * AuthsvcTokenIssuer, else AuthsvcPublicURL; the audience AuthsvcTokenAudience, else
@@ -245,6 +257,12 @@ apr_int64_t authsvc_config_access_ttl(const authsvc_srv_cfg_t *c);
 apr_int64_t authsvc_config_refresh_ttl(const authsvc_srv_cfg_t *c);
 apr_int64_t authsvc_config_reuse_grace(const authsvc_srv_cfg_t *c);
 apr_int64_t authsvc_config_clock_skew(const authsvc_srv_cfg_t *c);
+/* AuthsvcEmailCodeLogin, AuthsvcEmailCodeLength, AuthsvcEmailCodeLifetime,
+ * AuthsvcNewDeviceWindow (0: no alerts), resolved. */
+int authsvc_config_email_code_login(const authsvc_srv_cfg_t *c);
+int authsvc_config_email_code_length(const authsvc_srv_cfg_t *c);
+apr_int64_t authsvc_config_email_code_ttl(const authsvc_srv_cfg_t *c);
+apr_int64_t authsvc_config_new_device_window(const authsvc_srv_cfg_t *c);
 #define authsvc_config_bearer(d)     ((d)->bearer != 0)
 #define authsvc_config_introspect(d) ((d)->introspect == 1)
 int authsvc_config_registration(const authsvc_dir_cfg_t *d);

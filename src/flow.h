@@ -65,6 +65,8 @@ typedef struct {
     authsvc_session_t *session;
     const char *token;
     authsvc_tokens_t *tokens; /* NULL when this server issues no tokens */
+    const char *device_token; /* set by authsvc_flow_login_mfa only: a remembered
+                               * device's cookie value, or NULL */
 } authsvc_login_out_t;
 const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_t *in,
                                          authsvc_login_out_t *out);
@@ -141,6 +143,51 @@ typedef struct {
 const authsvc_fail_t *authsvc_flow_events(request_rec *r, const char *limit,
                                           const char *before, authsvc_events_out_t *out);
 
+/* ---- sign-in with a code sent by mail (flow_emailcode.c) ----------------------------- */
+
+/* The amr of a session started by an emailed code (RFC 8176 has no value for it: see
+ * docs/api.md). */
+#define AUTHSVC_AMR_EMAIL_CODE "email"
+
+/* not_found when AuthsvcEmailCodeLogin is off here (checked first: a disabled endpoint
+ * looks like none); else NULL. */
+const authsvc_fail_t *authsvc_flow_email_code_off(request_rec *r);
+/* The name of the cookie that carries the code_token to the pages. */
+const char *authsvc_flow_email_code_cookie(request_rec *r);
+
+/* Send the code_token cookie (for the pages): as long as the code lives, this site
+ * only (max_age 0 and token "": forget it). */
+void authsvc_email_code_cookie_set(request_rec *r, const char *token, apr_int64_t max_age);
+
+/* POST /auth/email-code: the same answer whether or not the address has an account
+ * (only a live, verified one gets a code by mail). */
+typedef struct {
+    const char *code_token;  /* to present with the code */
+    apr_int64_t expires_in;  /* seconds */
+} authsvc_email_code_out_t;
+const authsvc_fail_t *authsvc_flow_email_code_request(request_rec *r,
+                                                      const authsvc_field_t *email,
+                                                      authsvc_email_code_out_t *out);
+
+/* POST /auth/email-code/verify: out as for a login; mfa_required (with the mfa_token)
+ * for an account with a second factor. code_token absent: the cookie's. */
+typedef struct {
+    authsvc_field_t email, code, code_token;
+} authsvc_email_code_in_t;
+const authsvc_fail_t *authsvc_flow_email_code_verify(request_rec *r,
+                                                     const authsvc_email_code_in_t *in,
+                                                     authsvc_login_out_t *out);
+
+/* ---- new-device alerts (flow_newdevice.c) --------------------------------------------- */
+
+/* In the caller's transaction, at every successful sign-in (and at registration, with
+ * alert 0): has u signed in from this device (device cookie, or coarse agent +
+ * network) within AuthsvcNewDeviceWindow? If not, and the account has signed in from
+ * anywhere before, mail new_device and audit it. The device is recorded either way and
+ * a device cookie set when the browser has none. Nothing when the window is 0. */
+apr_status_t authsvc_flow_new_device(request_rec *r, authsvc_db_t *db,
+                                     const authsvc_user_t *u, int alert);
+
 /* ---- second factor (flow_mfa.c) ---------------------------------------------------- */
 
 /* How long a sign-in's second step and an unconfirmed enrollment stay open. */
@@ -150,15 +197,17 @@ const authsvc_fail_t *authsvc_flow_events(request_rec *r, const char *limit,
 /* {"methods": [...]} for an audit row, from a space-separated method list. */
 struct json_t *authsvc_flow_methods_detail(request_rec *r, const char *amr);
 
-/* The right password of an account with MFA: a challenge instead of a session. Always
- * a failure: mfa_required with the mfa_token (or unavailable). */
+/* The first step of an account with MFA passed (`first`: its RFC 8176 method, "pwd" or
+ * "email"): a challenge instead of a session. Always a failure: mfa_required with the
+ * mfa_token (or unavailable). */
 const authsvc_fail_t *authsvc_flow_mfa_challenge(request_rec *r, authsvc_db_t *db,
                                                  const authsvc_user_t *u,
-                                                 const char *login);
+                                                 const char *login, const char *first);
 
 /* A second factor as sent: a TOTP code or a recovery code (at most one). */
 typedef struct {
     authsvc_field_t code, recovery_code;
+    int remember_device; /* sign-in step only: remember this browser (flow_remember.c) */
 } authsvc_factor_in_t;
 
 /* POST /auth/login/mfa: out as for a login. */
@@ -206,6 +255,44 @@ const authsvc_fail_t *authsvc_flow_reauthenticate_session(request_rec *r,
                                                           const authsvc_field_t *password,
                                                           const authsvc_factor_in_t *in,
                                                           authsvc_session_t **session);
+
+/* ---- remembered devices (flow_remember.c) ------------------------------------------ */
+
+/* The amr value of a session whose second step a remembered device stood in for (not an
+ * RFC 8176 name: none says "a device the user vouched for earlier"). */
+#define AUTHSVC_AMR_REMEMBERED "rdev"
+
+/* Before asking u for a second factor (every first factor's sign-in calls it): 1 when
+ * AuthsvcMFARememberDays is on and this request's device cookie names a live remembered
+ * device of u (marked used now); then how->mfa_at is now and how->amr gains "rdev", and
+ * the login_success row will name the device. 0 in every other case (no cookie,
+ * garbage, another user's device, expired, forgotten, database down): ask for it. */
+int authsvc_flow_remembered(request_rec *r, authsvc_db_t *db, const authsvc_user_t *u,
+                            authsvc_authn_t *how);
+/* Adds "remembered_device": id to a login_success detail when this request's sign-in
+ * skipped the second step thanks to a remembered device (authsvc_flow_session_start). */
+void authsvc_flow_remembered_detail(request_rec *r, struct json_t *d);
+/* In the transaction of a sign-in's second step: when wanted and AuthsvcMFARememberDays
+ * is on, remember this browser for u (a new device row, audited device_remembered) and
+ * *token is the cookie value for authsvc_flow_remember_cookie; else *token is NULL. */
+apr_status_t authsvc_flow_remember_device(request_rec *r, authsvc_db_t *db,
+                                          const authsvc_user_t *u, int wanted,
+                                          const char **token);
+/* Send the device cookie with token (nothing when token is NULL), in err_headers_out. */
+void authsvc_flow_remember_cookie(request_rec *r, const char *token);
+/* GET /users/me/devices: the caller's unexpired remembered devices (authsvc_device_t);
+ * *current the id of the one this request's cookie names, or NULL. */
+const authsvc_fail_t *authsvc_flow_devices(request_rec *r, apr_array_header_t **out,
+                                           const char **current);
+/* DELETE /users/me/devices/{id} (not_found unless it is the caller's) and DELETE
+ * /users/me/devices (id NULL: all of them); audited device_forgotten. The device
+ * cookie is cleared when this browser's own device went. */
+const authsvc_fail_t *authsvc_flow_forget_devices(request_rec *r, const char *id);
+/* In the caller's transaction: every remembered device of uid is forgotten (password
+ * changed or reset, second factor off); audited device_forgotten {count, reason} when
+ * there were any. */
+apr_status_t authsvc_flow_devices_revoke(request_rec *r, authsvc_db_t *db, const char *uid,
+                                         const char *reason);
 
 /* ---- tokens for API clients (flow_token.c) ------------------------------------------ */
 

@@ -106,6 +106,7 @@ apr_status_t authsvc_flow_erase_account(request_rec *r, authsvc_db_t *db,
         (rv = authsvc_tokens_delete_user(db, id)) != APR_SUCCESS ||
         (rv = authsvc_refresh_delete_user(db, id)) != APR_SUCCESS ||
         (rv = authsvc_mfa_delete_user(db, id)) != APR_SUCCESS ||
+        (rv = authsvc_emailcode_delete_user(db, id)) != APR_SUCCESS ||
         (rv = authsvc_history_record(db, id, NULL, 0)) != APR_SUCCESS || /* keep none */
         (rv = authsvc_users_delete(db, id)) != APR_SUCCESS ||
         (rv = authsvc_audit_scrub(db, id)) != APR_SUCCESS) {

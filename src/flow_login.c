@@ -300,8 +300,12 @@ apr_status_t authsvc_flow_session_start(request_rec *r, authsvc_db_t *db,
         rv = authsvc_flow_tokens_start(r, db, u, out);
     }
     if (rv == APR_SUCCESS) {
-        rv = authsvc_audit(r, db, "login_success", u->id, login,
-                           authsvc_flow_methods_detail(r, how->amr));
+        authsvc_json_t *d = authsvc_flow_methods_detail(r, how->amr);
+        authsvc_flow_remembered_detail(r, d);
+        rv = authsvc_audit(r, db, "login_success", u->id, login, d);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = authsvc_flow_new_device(r, db, u, 1);
     }
     return rv;
 }
@@ -310,6 +314,7 @@ typedef struct {
     request_rec *r;
     authsvc_user_t *u;
     const char *login;
+    authsvc_authn_t how;
     authsvc_login_out_t *out;
 } session_tx_t;
 
@@ -317,9 +322,8 @@ typedef struct {
 static apr_status_t session_tx(authsvc_db_t *db, void *baton)
 {
     session_tx_t *tx = baton;
-    authsvc_authn_t how = {AUTHSVC_NOW(), 0, "pwd"};
 
-    return authsvc_flow_session_start(tx->r, db, tx->u, &how, tx->login, tx->out);
+    return authsvc_flow_session_start(tx->r, db, tx->u, &tx->how, tx->login, tx->out);
 }
 
 static const authsvc_fail_t *sign_in(request_rec *r, const authsvc_login_in_t *in,
@@ -373,8 +377,12 @@ static const authsvc_fail_t *sign_in(request_rec *r, const authsvc_login_in_t *i
     if (res == AUTHSVC_PW_REHASH) {
         rehash(r, db, u, &in->password);
     }
-    if (u->mfa_enabled_at != 0) {
-        return authsvc_flow_mfa_challenge(r, db, u, login);
+    tx.how.auth_at = AUTHSVC_NOW();
+    tx.how.mfa_at = 0;
+    tx.how.amr = "pwd";
+    /* A device the user had remembered stands in for the second step. */
+    if (u->mfa_enabled_at != 0 && !authsvc_flow_remembered(r, db, u, &tx.how)) {
+        return authsvc_flow_mfa_challenge(r, db, u, login, "pwd");
     }
     tx.r = r;
     tx.u = u;

@@ -266,6 +266,10 @@ apr_status_t authsvc_flow_set_password(request_rec *r, authsvc_db_t *db,
         /* Nor a second sign-in step that the old password opened. */
         rv = authsvc_mfa_challenges_forget(db, u->id);
     }
+    if (rv == APR_SUCCESS) {
+        /* Nor a browser remembered under the old one. */
+        rv = authsvc_flow_devices_revoke(r, db, u->id, "password_changed");
+    }
     return rv;
 }
 

@@ -441,6 +441,7 @@ typedef struct {
     const authsvc_user_t *u;
     const char *hash;
     const char *login;
+    const char *first;
 } challenge_tx_t;
 
 static apr_status_t challenge_tx(authsvc_db_t *db, void *baton)
@@ -448,7 +449,7 @@ static apr_status_t challenge_tx(authsvc_db_t *db, void *baton)
     challenge_tx_t *tx = baton;
     apr_int64_t now = AUTHSVC_NOW();
     apr_status_t rv = authsvc_mfa_challenge_insert(db, tx->hash, tx->u->id, now,
-                                                   now + AUTHSVC_MFA_CHALLENGE_TTL);
+                                                   now + AUTHSVC_MFA_CHALLENGE_TTL, tx->first);
 
     return rv == APR_SUCCESS
                ? authsvc_audit(tx->r, db, "mfa_challenge", tx->u->id, tx->login, NULL)
@@ -457,7 +458,7 @@ static apr_status_t challenge_tx(authsvc_db_t *db, void *baton)
 
 const authsvc_fail_t *authsvc_flow_mfa_challenge(request_rec *r, authsvc_db_t *db,
                                                  const authsvc_user_t *u,
-                                                 const char *login)
+                                                 const char *login, const char *first)
 {
     const char *token = authsvc_crypto_token(r->pool, AUTHSVC_TOKEN_BYTES);
     authsvc_json_t *methods = authsvc_json_array(r->pool);
@@ -471,6 +472,7 @@ const authsvc_fail_t *authsvc_flow_mfa_challenge(request_rec *r, authsvc_db_t *d
     tx.u = u;
     tx.hash = authsvc_crypto_sha256_hex(r->pool, token, strlen(token));
     tx.login = login;
+    tx.first = first;
     if (authsvc_store_transaction(db, challenge_tx, &tx) != APR_SUCCESS) {
         return authsvc_fail(r, "unavailable", "the sign-in could not be stored; try again");
     }
@@ -492,6 +494,7 @@ typedef struct {
     const char *hash;
     authsvc_authn_t how;
     authsvc_login_out_t *out;
+    int remember; /* remember this browser (AuthsvcMFARememberDays) */
     int used; /* the challenge was used up meanwhile */
 } login_mfa_tx_t;
 
@@ -509,6 +512,10 @@ static apr_status_t login_mfa_tx(authsvc_db_t *db, void *baton)
     if (rv == APR_SUCCESS) {
         rv = authsvc_flow_session_start(tx->r, db, tx->u, &tx->how, NULL, tx->out);
     }
+    if (rv == APR_SUCCESS) {
+        rv = authsvc_flow_remember_device(tx->r, db, tx->u, tx->remember,
+                                          &tx->out->device_token);
+    }
     return rv;
 }
 
@@ -519,7 +526,7 @@ const authsvc_fail_t *authsvc_flow_login_mfa(request_rec *r, const authsvc_field
     static const char *const names[] = {"mfa_token", NULL};
     const authsvc_field_t *fields[] = {token};
     const authsvc_fail_t *fail;
-    const char *hash, *uid = NULL, *method = NULL;
+    const char *hash, *uid = NULL, *method = NULL, *first = "pwd";
     authsvc_user_t *u = NULL;
     authsvc_db_t *db;
     authsvc_mfa_t m;
@@ -527,6 +534,7 @@ const authsvc_fail_t *authsvc_flow_login_mfa(request_rec *r, const authsvc_field
     login_mfa_tx_t tx;
     factor_t f;
 
+    out->device_token = NULL;
     if ((fail = authsvc_flow_require(r, names, fields)) != NULL ||
         (fail = check_factor_fields(r, in, 1)) != NULL) {
         return fail;
@@ -542,7 +550,7 @@ const authsvc_fail_t *authsvc_flow_login_mfa(request_rec *r, const authsvc_field
         return fail;
     }
     now = AUTHSVC_NOW();
-    if (authsvc_mfa_challenge_peek(db, hash, now, &uid, &created) != APR_SUCCESS ||
+    if (authsvc_mfa_challenge_peek(db, hash, now, &uid, &created, &first) != APR_SUCCESS ||
         (uid != NULL && authsvc_users_by_id(db, uid, &u) != APR_SUCCESS)) {
         return authsvc_fail(r, "unavailable", "the account database is unreachable");
     }
@@ -565,8 +573,9 @@ const authsvc_fail_t *authsvc_flow_login_mfa(request_rec *r, const authsvc_field
     tx.hash = hash;
     tx.how.auth_at = AUTHSVC_NOW();
     tx.how.mfa_at = tx.how.auth_at;
-    tx.how.amr = apr_pstrcat(r->pool, "pwd ", method, NULL);
+    tx.how.amr = apr_pstrcat(r->pool, first, " ", method, NULL);
     tx.out = out;
+    tx.remember = in->remember_device;
     if (authsvc_store_transaction(db, login_mfa_tx, &tx) != APR_SUCCESS) {
         return tx.used ? authsvc_flow_token_invalid(r)
                        : authsvc_fail(r, "unavailable",
@@ -792,7 +801,8 @@ apr_status_t authsvc_flow_mfa_off(request_rec *r, authsvc_db_t *db, const authsv
     }
     if (rv != APR_SUCCESS ||
         (rv = authsvc_mfa_codes_replace(db, u->id, NULL)) != APR_SUCCESS ||
-        (rv = authsvc_sessions_clear_mfa(db, u->id)) != APR_SUCCESS) {
+        (rv = authsvc_sessions_clear_mfa(db, u->id)) != APR_SUCCESS ||
+        (rv = authsvc_flow_devices_revoke(r, db, u->id, "mfa_disabled")) != APR_SUCCESS) {
         return rv;
     }
     return authsvc_flow_notify(r, db, u, "mfa_disabled", u->email, NULL);

@@ -56,6 +56,9 @@ static apr_status_t insert_tx(authsvc_db_t *db, void *baton)
     if (rv == APR_SUCCESS) {
         rv = authsvc_audit(tx->r, db, "register", tx->u->id, tx->u->email, NULL);
     }
+    if (rv == APR_SUCCESS) { /* the device it registered from is no new device */
+        rv = authsvc_flow_new_device(tx->r, db, tx->u, 0);
+    }
     if (rv == APR_SUCCESS) {
         rv = authsvc_flow_send_token(tx->r, db, tx->u, AUTHSVC_TOKEN_VERIFY,
                                      tx->u->email, &tx->why);

@@ -44,4 +44,11 @@ authsvc_json_t *authsvc_h_mfa_json(request_rec *r, const authsvc_mfa_t *m);
 
 int authsvc_h_session_response(request_rec *r, const authsvc_login_out_t *res);
 
+/* The public JSON form of a remembered device, and of a list of them (h_devices.c;
+ * current: the id of this browser's own, or NULL). */
+authsvc_json_t *authsvc_h_device_json(request_rec *r, const authsvc_device_t *d,
+                                      int current);
+authsvc_json_t *authsvc_h_devices_json(request_rec *r, const apr_array_header_t *list,
+                                       const char *current);
+
 #endif

@@ -22,6 +22,13 @@ static int read_body(request_rec *r, const char *name, authsvc_field_t *f,
     }
     if (in != NULL) {
         authsvc_h_factor(r, body, in, &errs);
+        /* The sign-in step's "remember this device" (ignored elsewhere). */
+        in->remember_device = 0;
+        if (authsvc_json_get_bool(body, "remember_device", &in->remember_device) ==
+            AUTHSVC_JSON_WRONG_TYPE) {
+            authsvc_problem_field(r, &errs, "remember_device", "wrong_type",
+                                  "must be true or false");
+        }
     }
     if (errs != NULL) {
         authsvc_h_fail(r, authsvc_fail_fields(r, errs));
@@ -58,6 +65,7 @@ int authsvc_h_login_mfa(request_rec *r, const char *const *params)
         return authsvc_h_fail(r, fail);
     }
     authsvc_session_set_cookie(r, res.token);
+    authsvc_flow_remember_cookie(r, res.device_token);
     return authsvc_h_session_response(r, &res);
 }
 

@@ -176,6 +176,27 @@ static void signed_in(request_rec *r, const authsvc_identity_t *before, const ch
     authsvc_session_set_cookie(r, token);
 }
 
+/* The first step of a sign-in succeeded (fail NULL: signed in; the landing place) or
+ * asks for the second factor (mfa_required: its cookie, then /mfa). */
+static int first_step_done(request_rec *r, const authsvc_fail_t *fail,
+                           const authsvc_identity_t *before, const char *token,
+                           const char *rt)
+{
+    const char *mfa = NULL;
+    apr_size_t len = 0;
+
+    if (fail == NULL) {
+        signed_in(r, before, token);
+        return land(r, rt);
+    }
+    if (fail->extra != NULL &&
+        authsvc_json_get_string(fail->extra, "mfa_token", &mfa, &len) == AUTHSVC_JSON_OK) {
+        mfa_cookie(r, mfa);
+        return authsvc_page_redirect(r, with_return(r, "/mfa", rt));
+    }
+    return page_fail(r, fail);
+}
+
 static int login_page(request_rec *r, int status, authsvc_json_t *d, const char *prompt,
                       const authsvc_identity_t *id)
 {
@@ -187,6 +208,8 @@ static int login_page(request_rec *r, int status, authsvc_json_t *d, const char 
     authsvc_json_set_bool(d, "ask_code", reauth && (strcmp(prompt, "mfa") == 0 ||
                                                     id->user->mfa_enabled_at != 0));
     authsvc_json_set_str(d, "prompt", reauth ? prompt : "");
+    authsvc_json_set_bool(d, "email_code", /* issue 11: email code */
+                          authsvc_config_email_code_login(authsvc_srv(r->server)));
     return authsvc_page_send(r, status, "login",
                              reauth ? "Confirm it is you" : "Sign in", d);
 }
@@ -236,8 +259,7 @@ int authsvc_h_page_login_post(request_rec *r, const char *const *params)
     authsvc_login_in_t in;
     authsvc_login_out_t res;
     const authsvc_fail_t *fail;
-    const char *rt, *prompt, *mfa = NULL;
-    apr_size_t len = 0;
+    const char *rt, *prompt;
     authsvc_identity_t *id;
 
     (void)params;
@@ -254,18 +276,25 @@ int authsvc_h_page_login_post(request_rec *r, const char *const *params)
     field(r, body, "password", &in.password);
     in.honeypot = authsvc_abuse_honeypot(r, body);
     apr_table_setn(r->notes, AUTHSVC_NOTE_BROWSER, "1");
-    if ((fail = authsvc_flow_login(r, &in, &res)) == NULL) {
-        signed_in(r, id, res.token);
-        return land(r, rt);
-    }
-    if (strcmp(fail->code, "mfa_required") == 0 && fail->extra != NULL &&
-        authsvc_json_get_string(fail->extra, "mfa_token", &mfa, &len) == AUTHSVC_JSON_OK) {
-        mfa_cookie(r, mfa);
-        return authsvc_page_redirect(r, with_return(r, "/mfa", rt));
+    if ((fail = authsvc_flow_login(r, &in, &res)) == NULL ||
+        strcmp(fail->code, "mfa_required") == 0) {
+        return first_step_done(r, fail, id, res.token, rt);
     }
     d = data_for(r, NULL, rt);
     authsvc_json_set_str(d, "login", form_str(body, "login"));
     return login_page(r, failed(r, d, fail), d, NULL, NULL);
+}
+
+/* The second step's page data: the "remember this device" box when it is on. */
+static authsvc_json_t *mfa_data(request_rec *r, const char *rt)
+{
+    authsvc_json_t *d = data_for(r, NULL, rt);
+    int days = authsvc_config_remember_days(authsvc_srv(r->server));
+
+    if (days > 0) {
+        authsvc_json_set_int(d, "remember_days", days);
+    }
+    return d;
 }
 
 int authsvc_h_page_mfa(request_rec *r, const char *const *params)
@@ -276,7 +305,7 @@ int authsvc_h_page_mfa(request_rec *r, const char *const *params)
     if (authsvc_cookie_get(r, MFA_COOKIE) == NULL) {
         return authsvc_page_redirect(r, with_return(r, "/login", rt));
     }
-    return authsvc_page_send(r, HTTP_OK, "mfa", "Two-step sign-in", data_for(r, NULL, rt));
+    return authsvc_page_send(r, HTTP_OK, "mfa", "Two-step sign-in", mfa_data(r, rt));
 }
 
 int authsvc_h_page_mfa_post(request_rec *r, const char *const *params)
@@ -298,12 +327,14 @@ int authsvc_h_page_mfa_post(request_rec *r, const char *const *params)
     token.len = mfa ? strlen(mfa) : 0;
     field(r, body, "code", &in.code);
     field(r, body, "recovery_code", &in.recovery_code);
+    in.remember_device = *form_str(body, "remember_device") != '\0';
     apr_table_setn(r->notes, AUTHSVC_NOTE_BROWSER, "1");
     if ((fail = authsvc_flow_login_mfa(r, &token, &in, &res)) == NULL) {
         signed_in(r, who(r), res.token);
+        authsvc_flow_remember_cookie(r, res.device_token);
         return land(r, rt);
     }
-    d = data_for(r, NULL, rt);
+    d = mfa_data(r, rt);
     if (strcmp(fail->code, "token_invalid") == 0 ||
         (strcmp(fail->code, "validation_failed") == 0 && token.state != AUTHSVC_FIELD_SET)) {
         /* The challenge is over (too slow, too many codes): sign in again. */
@@ -426,6 +457,89 @@ int authsvc_h_page_forgot_post(request_rec *r, const char *const *params)
     return authsvc_page_send(r, status, "forgot_password", "Forgot your password", d);
 }
 
+/* ---- issue 11: sign-in with a code sent by mail ------------------------------------- */
+
+#define EMAIL_CODE_TITLE "Sign in with a code"
+
+/* GET /email-code: the address form (404 when AuthsvcEmailCodeLogin is off). */
+int authsvc_h_page_email_code(request_rec *r, const char *const *params)
+{
+    const authsvc_fail_t *fail = authsvc_flow_email_code_off(r);
+
+    (void)params;
+    if (fail != NULL) {
+        return page_fail(r, fail);
+    }
+    return authsvc_page_send(r, HTTP_OK, "email_code", EMAIL_CODE_TITLE,
+                             data_for(r, NULL, return_to(r, authsvc_request_query(
+                                                                r, "return_to"))));
+}
+
+/* POST /email-code: the code is on its way (whoever asked); the code form, with the
+ * code_token in its cookie. */
+int authsvc_h_page_email_code_post(request_rec *r, const char *const *params)
+{
+    const authsvc_fail_t *fail = authsvc_flow_email_code_off(r);
+    authsvc_email_code_out_t res;
+    authsvc_json_t *body, *d;
+    authsvc_field_t email;
+    int status = HTTP_OK;
+
+    (void)params;
+    if (fail != NULL) {
+        return page_fail(r, fail);
+    }
+    if (!read_form(r, &body)) {
+        return OK;
+    }
+    field(r, body, "email", &email);
+    d = data_for(r, NULL, return_to(r, form_str(body, "return_to")));
+    authsvc_json_set_str(d, "email", form_str(body, "email"));
+    if ((fail = authsvc_flow_email_code_request(r, &email, &res)) != NULL) {
+        status = failed(r, d, fail);
+    }
+    else {
+        authsvc_email_code_cookie_set(r, res.code_token, res.expires_in);
+    }
+    authsvc_json_set_bool(d, "sent", fail == NULL);
+    return authsvc_page_send(r, status, "email_code", EMAIL_CODE_TITLE, d);
+}
+
+/* POST /email-code/verify: signed in (or on to the second factor), else the code form
+ * again. */
+int authsvc_h_page_email_code_verify(request_rec *r, const char *const *params)
+{
+    const authsvc_fail_t *fail = authsvc_flow_email_code_off(r);
+    authsvc_email_code_in_t in;
+    authsvc_login_out_t res;
+    authsvc_json_t *body, *d;
+    const char *rt;
+
+    (void)params;
+    if (fail != NULL) {
+        return page_fail(r, fail);
+    }
+    if (!read_form(r, &body)) {
+        return OK;
+    }
+    rt = return_to(r, form_str(body, "return_to"));
+    field(r, body, "email", &in.email);
+    field(r, body, "code", &in.code);
+    in.code_token.state = AUTHSVC_FIELD_ABSENT; /* the cookie's */
+    apr_table_setn(r->notes, AUTHSVC_NOTE_BROWSER, "1");
+    fail = authsvc_flow_email_code_verify(r, &in, &res);
+    if (fail == NULL || strcmp(fail->code, "mfa_required") == 0) {
+        authsvc_email_code_cookie_set(r, "", 0);
+        return first_step_done(r, fail, who(r), res.token, rt);
+    }
+    d = data_for(r, NULL, rt);
+    authsvc_json_set_str(d, "email", form_str(body, "email"));
+    authsvc_json_set_bool(d, "sent", 1);
+    return authsvc_page_send(r, failed(r, d, fail), "email_code", EMAIL_CODE_TITLE, d);
+}
+
+/* ---- /issue 11 ----------------------------------------------------------------------- */
+
 /* The token pages: GET shows a button (a mail scanner's GET consumes nothing). */
 static int token_page(request_rec *r, const char *page, const char *title)
 {
@@ -517,7 +631,27 @@ static const struct {
     {"revoke", "That session is signed out."},
     {"revoke_others", "Every other session is signed out."},
     {"mfa_disabled", "Two-step sign-in is off."},
+    {"device_forgotten", "That device will be asked for a code again."},
+    {"devices_forgotten", "Every remembered device will be asked for a code again."},
     {NULL, NULL}};
+
+/* The remembered devices, when there are any or remembering is on. */
+static const authsvc_fail_t *remembered_devices(request_rec *r, authsvc_json_t *d)
+{
+    apr_array_header_t *list = NULL;
+    const char *current = NULL;
+    const authsvc_fail_t *fail = authsvc_flow_devices(r, &list, &current);
+
+    if (fail != NULL) {
+        return fail;
+    }
+    if (list->nelts > 0 || authsvc_config_remember_days(authsvc_srv(r->server)) > 0) {
+        authsvc_json_set_bool(d, "devices_shown", 1);
+        authsvc_json_set_bool(d, "devices_any", list->nelts > 0);
+        authsvc_json_set(d, "devices", authsvc_h_devices_json(r, list, current));
+    }
+    return NULL;
+}
 
 /* Everything the account page shows, added to d. */
 static const authsvc_fail_t *account_data(request_rec *r, authsvc_json_t *d,
@@ -549,6 +683,9 @@ static const authsvc_fail_t *account_data(request_rec *r, authsvc_json_t *d,
                                                                         authsvc_event_t)));
     }
     authsvc_json_set(d, "events", arr);
+    if ((fail = remembered_devices(r, d)) != NULL) {
+        return fail;
+    }
     /* Without AuthsvcSecretKeyFile no enrollment can start: the section is left out. */
     if (authsvc_srv(r->server)->keyring != NULL &&
         authsvc_flow_mfa_status(r, &m) == NULL) {
@@ -663,19 +800,30 @@ static const authsvc_fail_t *act_verify(request_rec *r, authsvc_json_t *body,
     return authsvc_flow_resend_verification(r);
 }
 
+/* The form's `id` (the row an action names) in *id; a "required" failure on field
+ * `err` when it is empty. */
+static const authsvc_fail_t *row_id(request_rec *r, authsvc_json_t *body, const char *err,
+                                    const char **id)
+{
+    apr_array_header_t *errs = NULL;
+
+    if (*(*id = form_str(body, "id")) != '\0') {
+        return NULL;
+    }
+    authsvc_problem_field(r, &errs, err, "required", "is required");
+    return authsvc_fail_fields(r, errs);
+}
+
 static const authsvc_fail_t *act_revoke(request_rec *r, authsvc_json_t *body,
                                         authsvc_json_t *d, const char **done)
 {
-    const char *sid = form_str(body, "id");
+    const authsvc_fail_t *fail;
+    const char *sid;
 
     (void)d;
     *done = "revoke";
-    if (*sid == '\0') {
-        apr_array_header_t *errs = NULL;
-        authsvc_problem_field(r, &errs, "id", "required", "is required");
-        return authsvc_fail_fields(r, errs);
-    }
-    return authsvc_flow_revoke_sessions(r, sid);
+    return (fail = row_id(r, body, "id", &sid)) ? fail
+                                                : authsvc_flow_revoke_sessions(r, sid);
 }
 
 static const authsvc_fail_t *act_revoke_others(request_rec *r, authsvc_json_t *body,
@@ -685,6 +833,27 @@ static const authsvc_fail_t *act_revoke_others(request_rec *r, authsvc_json_t *b
     (void)d;
     *done = "revoke_others";
     return authsvc_flow_revoke_sessions(r, NULL);
+}
+
+static const authsvc_fail_t *act_device_forget(request_rec *r, authsvc_json_t *body,
+                                               authsvc_json_t *d, const char **done)
+{
+    const authsvc_fail_t *fail;
+    const char *id;
+
+    (void)d;
+    *done = "device_forgotten";
+    return (fail = row_id(r, body, "device", &id)) ? fail
+                                                   : authsvc_flow_forget_devices(r, id);
+}
+
+static const authsvc_fail_t *act_devices_forget(request_rec *r, authsvc_json_t *body,
+                                                authsvc_json_t *d, const char **done)
+{
+    (void)body;
+    (void)d;
+    *done = "devices_forgotten";
+    return authsvc_flow_forget_devices(r, NULL);
 }
 
 static void show_enrollment(request_rec *r, authsvc_json_t *d, const authsvc_enroll_out_t *e)
@@ -799,6 +968,8 @@ static const struct {
     {"mfa/confirm", act_mfa_confirm, "form_confirm"},
     {"mfa/recovery-codes", act_mfa_codes, "form_codes"},
     {"mfa/disable", act_mfa_disable, "form_disable"},
+    {"devices/forget", act_device_forget, "form_devices"},
+    {"devices/forget-all", act_devices_forget, "form_devices"},
     {NULL, NULL, NULL}};
 
 int authsvc_h_page_account_post(request_rec *r, const char *const *params)

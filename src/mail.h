@@ -20,7 +20,7 @@
 /* The variables a template may use (spec4.md, "Mail"). */
 #define AUTHSVC_MAIL_VARS                                                                \
     "site", "email", "name", "link", "code", "expires", "new_email", "old_email",        \
-        "time", "ip", "lang"
+        "time", "ip", "agent", "lang"
 
 /* One template: a one-line subject, a text part and an HTML part. */
 typedef struct {

@@ -128,7 +128,8 @@ static int open_db(deliverer_t *d)
     /* What the deliverer runs: delivery, and the pruning of what has expired. */
     static const authsvc_stmt_t *const tables[] = {
         authsvc_store_outbox_stmts, authsvc_store_tokens_stmts, authsvc_store_mfa_stmts,
-        authsvc_store_refresh_stmts, authsvc_store_audit_stmts, NULL};
+        authsvc_store_refresh_stmts, authsvc_store_audit_stmts, authsvc_store_emailcode_stmts,
+        NULL};
     const char *err = NULL;
     apr_status_t rv;
     int i;
@@ -282,6 +283,7 @@ static void prune(deliverer_t *d, authsvc_db_t *db)
     authsvc_tokens_prune(db, now - KEEP_TOKENS);
     authsvc_mfa_challenge_prune(db, now - KEEP_TOKENS);
     authsvc_refresh_prune(db, now - KEEP_TOKENS);
+    authsvc_emailcode_prune(db, now);
     prune_audit(d, db, now);
 }
 

@@ -34,8 +34,9 @@ static const struct {
     {"layout.html", "body"},
     {"alerts.html", ""},
     {"login.html", "login err_login err_password err_code registration reauthenticate "
-                   "ask_code prompt logged_out"},
-    {"mfa.html", "err_code err_recovery_code"},
+                   "ask_code prompt logged_out email_code"},
+    {"mfa.html", "err_code err_recovery_code"
+                 " remember_days"}, /* issue 11: remember */
     {"register.html", "email username first_name last_name err_email err_password "
                       "err_username err_first_name err_last_name password_min"},
     {"logout.html", ""},
@@ -49,8 +50,11 @@ static const struct {
      "prompt_mfa_enroll err_username err_first_name err_last_name err_current_password "
      "err_new_password err_new_email err_password err_code err_recovery_code err_id "
      "password_min mfa_available new_recovery_codes form_profile form_password form_email "
-     "form_verify form_revoke form_begin form_confirm form_codes form_disable"},
+     "form_verify form_revoke form_begin form_confirm form_codes form_disable"
+     /* issue 11: remember */
+     " devices_shown devices_any devices name last_used_at expires_at err_device form_devices"},
     {"message.html", "heading message link_href link_text code"},
+    {"email_code.html", "email err_email err_code sent"},
 };
 
 /* The names that may be inserted raw ({{&name}}): markup the module makes itself. */

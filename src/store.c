@@ -50,7 +50,8 @@ static const authsvc_stmt_t *const all_tables[] = {
     authsvc_store_users_stmts, authsvc_store_sessions_stmts, authsvc_store_audit_stmts,
     authsvc_store_schema_stmts, authsvc_store_tokens_stmts, authsvc_store_outbox_stmts,
     authsvc_store_lockout_stmts, authsvc_store_mfa_stmts, authsvc_store_refresh_stmts,
-    authsvc_store_metrics_stmts, NULL};
+    authsvc_store_metrics_stmts, authsvc_store_emailcode_stmts,
+    authsvc_store_remembered_stmts, NULL};
 
 const char *authsvc_store_init(void)
 {

@@ -32,6 +32,8 @@ extern const authsvc_stmt_t authsvc_store_lockout_stmts[];
 extern const authsvc_stmt_t authsvc_store_mfa_stmts[];
 extern const authsvc_stmt_t authsvc_store_refresh_stmts[];
 extern const authsvc_stmt_t authsvc_store_metrics_stmts[];
+extern const authsvc_stmt_t authsvc_store_emailcode_stmts[];
+extern const authsvc_stmt_t authsvc_store_remembered_stmts[];
 
 /* A result set read in full: rows x cols strings, NULL for SQL NULL. */
 typedef struct {
@@ -295,14 +297,16 @@ apr_status_t authsvc_mfa_codes_replace(authsvc_db_t *db, const char *user_id,
 /* Use up the recovery code with this hash; *done 0 when there is no such unused code. */
 apr_status_t authsvc_mfa_code_use(authsvc_db_t *db, const char *user_id,
                                   const char *code_hash, int *done);
-/* Sign-in challenges (the mfa_token of a password-checked sign-in). */
+/* Sign-in challenges (the mfa_token of a sign-in whose first step, `first` in RFC 8176
+ * method names, passed). */
 apr_status_t authsvc_mfa_challenge_insert(authsvc_db_t *db, const char *token_hash,
                                           const char *user_id, apr_int64_t now,
-                                          apr_int64_t expires_at);
-/* The live challenge's account and creation time; *user_id NULL if none. */
+                                          apr_int64_t expires_at, const char *first);
+/* The live challenge's account, creation time and first step ("pwd" for rows older than
+ * the column); *user_id NULL if none. */
 apr_status_t authsvc_mfa_challenge_peek(authsvc_db_t *db, const char *token_hash,
                                         apr_int64_t now, const char **user_id,
-                                        apr_int64_t *created_at);
+                                        apr_int64_t *created_at, const char **first);
 /* Use the challenge up (one caller wins: *done). */
 apr_status_t authsvc_mfa_challenge_consume(authsvc_db_t *db, const char *token_hash,
                                            const char *user_id, apr_int64_t now,
@@ -312,6 +316,37 @@ apr_status_t authsvc_mfa_challenges_forget(authsvc_db_t *db, const char *user_id
 /* Account deletion: its challenges and recovery codes. */
 apr_status_t authsvc_mfa_delete_user(authsvc_db_t *db, const char *user_id);
 apr_status_t authsvc_mfa_challenge_prune(authsvc_db_t *db, apr_int64_t before);
+
+/* ---- remembered devices (store_remembered.c) ---- */
+
+/* A browser where the user ticked "remember this device" (the token itself is never
+ * stored, only its SHA-256). */
+typedef struct {
+    const char *id;            /* public id */
+    const char *token_hash;
+    const char *user_id;
+    apr_int64_t created_at;
+    apr_int64_t expires_at;
+    apr_int64_t last_used_at;  /* 0: not used for a sign-in yet */
+    const char *ip;            /* where it was remembered */
+    const char *user_agent;
+    const char *name;          /* NULL when none */
+} authsvc_device_t;
+apr_status_t authsvc_remembered_insert(authsvc_db_t *db, const authsvc_device_t *d);
+/* The live (unexpired) device of user_id with this token hash, remembered at
+ * not_before or later, marked used at now: *id its public id, or NULL when none. */
+apr_status_t authsvc_remembered_use(authsvc_db_t *db, const char *token_hash,
+                                    const char *user_id, apr_int64_t not_before,
+                                    apr_int64_t now, const char **id);
+/* The user's unexpired devices (authsvc_device_t), most recently used first. */
+apr_status_t authsvc_remembered_list(authsvc_db_t *db, const char *user_id,
+                                     apr_int64_t now, apr_array_header_t **out);
+/* Delete the user's device `id`, or (id NULL) all of them; *count says how many went. */
+apr_status_t authsvc_remembered_delete(authsvc_db_t *db, const char *user_id,
+                                       const char *id, int *count);
+/* Delete the user's devices expired at now. */
+apr_status_t authsvc_remembered_prune_user(authsvc_db_t *db, const char *user_id,
+                                           apr_int64_t now);
 
 /* ---- audit trail of one user (store_audit.c) ---- */
 typedef struct {
@@ -505,5 +540,34 @@ apr_status_t authsvc_refresh_revoke_session(authsvc_db_t *db, const char *sessio
 /* Delete every token of a user (account deletion) / every token expired before `before`. */
 apr_status_t authsvc_refresh_delete_user(authsvc_db_t *db, const char *user_id);
 apr_status_t authsvc_refresh_prune(authsvc_db_t *db, apr_int64_t before);
+
+/* ---- sign-in codes by mail and seen devices (store_emailcode.c) ---- */
+/* The account's code (hashes: sql/sqlite/0007_email_code.up.sql) replaces any older. */
+apr_status_t authsvc_emailcode_put(authsvc_db_t *db, const char *user_id,
+                                   const char *token_hash, const char *code_hash,
+                                   apr_int64_t now, apr_int64_t expires_at);
+/* The account's live code (fewer than max_failures wrong tries); NULLs when none. */
+apr_status_t authsvc_emailcode_get(authsvc_db_t *db, const char *user_id, apr_int64_t now,
+                                   int max_failures, const char **token_hash,
+                                   const char **code_hash);
+/* Use the code up if it is still live (*done: this caller did, atomically). */
+apr_status_t authsvc_emailcode_use(authsvc_db_t *db, const char *user_id,
+                                   const char *code_hash, apr_int64_t now,
+                                   int max_failures, int *done);
+/* One more wrong try on the code asked for with token_hash (none when replaced). */
+apr_status_t authsvc_emailcode_fail(authsvc_db_t *db, const char *user_id,
+                                    const char *token_hash);
+/* Account deletion: its code and its seen devices. */
+apr_status_t authsvc_emailcode_delete_user(authsvc_db_t *db, const char *user_id);
+/* Expired codes, and seen devices past their window. */
+apr_status_t authsvc_emailcode_prune(authsvc_db_t *db, apr_int64_t now);
+/* *seen: key1 or key2 (may be NULL) seen for the account since `since`; *known: the
+ * account has any seen device at all. */
+apr_status_t authsvc_devices_seen(authsvc_db_t *db, const char *user_id, const char *key1,
+                                  const char *key2, apr_int64_t since, int *seen,
+                                  int *known);
+/* Record the key as seen now (first_seen kept), kept until expires_at. */
+apr_status_t authsvc_devices_put(authsvc_db_t *db, const char *user_id, const char *key,
+                                 apr_int64_t now, apr_int64_t expires_at);
 
 #endif

@@ -36,10 +36,10 @@ const authsvc_stmt_t authsvc_store_mfa_stmts[] = {
      "UPDATE mfa_recovery_codes SET used_at = %lld WHERE user_id = %s AND code_hash = %s "
      "AND used_at IS NULL"},
     {"authsvc_mfa_challenge_insert",
-     "INSERT INTO mfa_challenges (token_hash, user_id, created_at, expires_at) "
-     "VALUES (%s, %s, %lld, %lld)"},
+     "INSERT INTO mfa_challenges (token_hash, user_id, created_at, expires_at, "
+     "first_factor) VALUES (%s, %s, %lld, %lld, %s)"},
     {"authsvc_mfa_challenge_peek",
-     "SELECT user_id, created_at FROM mfa_challenges WHERE token_hash = %s "
+     "SELECT user_id, created_at, first_factor FROM mfa_challenges WHERE token_hash = %s "
      "AND used_at IS NULL AND expires_at > %lld"},
     {"authsvc_mfa_challenge_consume",
      "UPDATE mfa_challenges SET used_at = %lld WHERE token_hash = %s AND user_id = %s "
@@ -151,18 +151,18 @@ apr_status_t authsvc_mfa_code_use(authsvc_db_t *db, const char *user_id,
 
 apr_status_t authsvc_mfa_challenge_insert(authsvc_db_t *db, const char *token_hash,
                                           const char *user_id, apr_int64_t now,
-                                          apr_int64_t expires_at)
+                                          apr_int64_t expires_at, const char *first)
 {
     apr_pool_t *p = authsvc_store_pool(db);
-    const char *args[4] = {token_hash, user_id, authsvc_store_int(p, now),
-                           authsvc_store_int(p, expires_at)};
+    const char *args[5] = {token_hash, user_id, authsvc_store_int(p, now),
+                           authsvc_store_int(p, expires_at), first};
 
-    return authsvc_store_exec(db, "authsvc_mfa_challenge_insert", NULL, 4, args);
+    return authsvc_store_exec(db, "authsvc_mfa_challenge_insert", NULL, 5, args);
 }
 
 apr_status_t authsvc_mfa_challenge_peek(authsvc_db_t *db, const char *token_hash,
                                         apr_int64_t now, const char **user_id,
-                                        apr_int64_t *created_at)
+                                        apr_int64_t *created_at, const char **first)
 {
     const char *args[2] = {token_hash, authsvc_store_int(authsvc_store_pool(db), now)};
     authsvc_rows_t rows;
@@ -170,9 +170,13 @@ apr_status_t authsvc_mfa_challenge_peek(authsvc_db_t *db, const char *token_hash
 
     *user_id = NULL;
     *created_at = 0;
+    *first = "pwd";
     if (rv == APR_SUCCESS && rows.nrows > 0) {
         *user_id = authsvc_store_cell(&rows, 0, 0);
         *created_at = authsvc_store_cell_int(&rows, 0, 1, 0);
+        if (authsvc_store_cell(&rows, 0, 2) != NULL) {
+            *first = authsvc_store_cell(&rows, 0, 2);
+        }
     }
     return rv;
 }

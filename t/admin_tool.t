@@ -262,8 +262,13 @@ my $old_hash = user_by_id($pu->{id})->{password_hash};
 is($rc, 1, 'user set-password with a short password: exit 1');
 is(user_by_id($pu->{id})->{password_hash}, $old_hash, '... hash unchanged');
 my $new_pw = good_password();
+my $dev_sql = 'SELECT count(*) AS n FROM remembered_devices WHERE user_id = ' . sql_str($pu->{id});
+db_do('INSERT INTO remembered_devices (id, token_hash, user_id, created_at, expires_at) '
+      . "VALUES ('dev-tool-1', 'hash-tool-1', " . sql_str($pu->{id}) . ', 1, 4102444800)');
+is(db_value($dev_sql), 1, 'a remembered device before set-password');
 ($rc, $out, $err) = admin_in("$new_pw\n", qw(user set-password), $pf->{email});
 is($rc, 0, 'user set-password: exit 0') or diag($err);
+is(db_value($dev_sql), 0, '... forgets the remembered devices (no device skips MFA now)');
 like($out, qr/^password of \Q$pu->{id}\E set; 1 session\(s\) revoked$/, '... says so');
 tool_audit_ok($pu->{id}, 'password_changed', 1, 'user set-password');
 sleep 2;

@@ -62,6 +62,12 @@ my %TABLES = (
        . 'refresh_tokens schema_migrations sessions tokens users',
     6 => 'audit_log mail_outbox mfa_challenges mfa_recovery_codes password_history '
        . 'refresh_tokens schema_migrations sessions tokens users',
+    # issue 11: email codes and seen devices (0007), remembered devices (0008)
+    7 => 'audit_log devices_seen email_codes mail_outbox mfa_challenges mfa_recovery_codes '
+       . 'password_history refresh_tokens schema_migrations sessions tokens users',
+    8 => 'audit_log devices_seen email_codes mail_outbox mfa_challenges mfa_recovery_codes '
+       . 'password_history refresh_tokens remembered_devices schema_migrations sessions '
+       . 'tokens users',
 );
 ok($LATEST >= 1 && $TABLES{$LATEST}, "the latest migration ($LATEST) is one this test knows")
     or diag("migrations: @migrations; add the tables of version $LATEST to %TABLES");

@@ -25,12 +25,14 @@ use Encode qw(decode FB_CROAK LEAVE_SRC);
 my %KINDS = (
     mail => {
         names => [qw(account_deleted change_email email_changed password_changed
-                     mfa_disabled mfa_enabled reset_password verify_email)],
+                     mfa_disabled mfa_enabled reset_password verify_email
+                     email_code new_device)],
         parts => [qw(subject txt html)],
     },
     pages => {
         names => [qw(layout alerts login mfa register logout forgot_password
-                     reset_password verify_email account message)],
+                     reset_password verify_email account message
+                     email_code)],
         parts => ['html'],
         extra => ['authsvc.css'],
         docs  => ['README.md'],

@@ -800,6 +800,10 @@ int cmd_user_set_password(admin_ctx_t *ctx, int argc, const char *const *argv)
                              "UPDATE users SET password_hash = %s, updated_at = %lld "
                              "WHERE id = %s", "storing the password", 3, args) == 1 &&
                          (n = revoke_user_sessions(ctx, id, now)) >= 0 &&
+                         /* as the module's password change: no device skips MFA now */
+                         db_exec(ctx, "authsvc_admin_devices_forget",
+                                 "DELETE FROM remembered_devices WHERE user_id = %s",
+                                 "forgetting the remembered devices", 1, &args[2]) >= 0 &&
                          audit_admin(ctx, "password_changed", id, argv[0], now, NULL));
     if (rc == EXIT_OK) {
         printf("password of %s set; %d session(s) revoked\n", id, n);
