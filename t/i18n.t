@@ -87,6 +87,14 @@ for my $path (sort keys %WANT) {
     }
 }
 
+# The sign-in code page (area B; vhost emailcode has it on) in each language.
+for my $case (['de', qr/<h1>Mit einem Code anmelden<\/h1>/], ['fr', qr/<h1>Se connecter avec un code<\/h1>/],
+              ['es', qr/<h1>Iniciar sesión con un código<\/h1>/], ['en', qr/<h1>Sign in with a code<\/h1>/]) {
+    my ($res, $html) = page_in($case->[0], '/email-code', vhost => 'emailcode');
+    lang_ok($res, $html, $case->[0], "GET /email-code in $case->[0]");
+    like($html, $case->[1], '... its heading');
+}
+
 # Without the header, English exactly as before.
 {
     my ($res, $html) = page_in(undef, '/login');
