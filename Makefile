@@ -26,7 +26,7 @@ APR_INC   = $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) \
 APR_LD    = $(shell apu-1-config --link-ld 2>/dev/null) $(shell apr-1-config --link-ld 2>/dev/null)
 
 # The httpd-free units tools/ reuses (no httpd header in any of them).
-PURE      = src/migrate.c $(filter-out src/page_data.c src/i18n_data.c,$(GEN)) src/password.c src/text.c src/policy.c src/crypto.c \
+PURE      = src/migrate.c $(filter-out src/page_data.c src/i18n_data.c,$(GEN)) src/password.c src/text.c src/policy.c src/breach.c src/crypto.c \
             src/json.c src/jwt.c src/secretbox.c src/template.c src/returnto.c
 # ... and the other httpd-free units the C unit tests (t/unit/run.sh) link.
 UNIT_SRCS = $(sort $(PURE) src/mail.c src/mail_transport.c src/ratelimit.c src/totp.c \

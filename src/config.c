@@ -40,6 +40,7 @@ void *authsvc_config_create_srv(apr_pool_t *p, server_rec *s)
     c->reset_ttl = AUTHSVC_UNSET;
     c->pw_complexity = AUTHSVC_UNSET;
     c->pw_history = AUTHSVC_UNSET;
+    c->breach_min = AUTHSVC_UNSET;
     c->audit_to = AUTHSVC_UNSET;
     c->audit_days = AUTHSVC_UNSET;
     c->admin_mfa = AUTHSVC_UNSET;
@@ -99,6 +100,9 @@ void *authsvc_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     n->blocklist = add->blocklist_set ? add->blocklist : base->blocklist;
     MERGE_INT(pw_complexity);
     MERGE_INT(pw_history);
+    n->breach_set = add->breach_set || base->breach_set;
+    n->breach = add->breach_set ? add->breach : base->breach;
+    MERGE_INT(breach_min);
     MERGE_INT(audit_to);
     MERGE_INT(audit_days);
     MERGE_INT(admin_mfa);
@@ -272,6 +276,8 @@ void authsvc_config_policy(const authsvc_srv_cfg_t *c, authsvc_policy_t *pol)
     pol->max_length = authsvc_config_pw_max(c);
     pol->complexity = DEFAULTED(c->pw_complexity, 0);
     pol->blocklist = c->blocklist_set ? c->blocklist : authsvc_blocklist_builtin();
+    pol->breach = c->breach;
+    pol->breach_min = DEFAULTED(c->breach_min, 1);
 }
 
 int authsvc_config_pw_history(const authsvc_srv_cfg_t *c)
@@ -832,6 +838,23 @@ static const char *set_blocklist(cmd_parms *cmd, void *dcfg, const char *arg)
     return NULL;
 }
 
+/* AuthsvcPasswordBreachCorpus: mapped and checked here, at configuration time, so
+ * that a missing, damaged or unsorted file stops httpd from starting. The mapping
+ * lives in the configuration pool: children inherit it, a restart maps the file anew. */
+static const char *set_breach_corpus(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    authsvc_breach_t *b = NULL;
+    const char *err = NULL;
+
+    (void)dcfg;
+    if (strcasecmp(arg, "none") != 0) {
+        err = authsvc_breach_open(cmd->pool, ap_server_root_relative(cmd->pool, arg), &b);
+    }
+    SRV(cmd)->breach_set = 1;
+    SRV(cmd)->breach = b;
+    return err ? apr_psprintf(cmd->pool, "%s: %s", cmd->directive->directive, err) : NULL;
+}
+
 static const char *set_pw_count(cmd_parms *cmd, void *dcfg, const char *arg)
 {
     authsvc_srv_cfg_t *c = SRV(cmd);
@@ -885,6 +908,9 @@ static const char *set_int_slot(cmd_parms *cmd, void *dcfg, const char *arg)
 static const int_slot_t audit_days_slot = {APR_OFFSETOF(authsvc_srv_cfg_t, audit_days), 0,
                                            36500};
 /* AuthsvcRateLimitIPv6Prefix: the bits of an IPv6 address a rate limit counts by. */
+/* AuthsvcPasswordBreachMinCount: how often a password must appear in the corpus. */
+static const int_slot_t breach_min_slot = {APR_OFFSETOF(authsvc_srv_cfg_t, breach_min), 1,
+                                           1000000000};
 static const int_slot_t v6_prefix_slot = {APR_OFFSETOF(authsvc_srv_cfg_t, v6_prefix), 1,
                                           128};
 /* AuthsvcMFARememberDays: days a remembered browser skips the second step; 0 is off. */
@@ -1637,6 +1663,12 @@ const command_rec authsvc_cmds[] = {
                   "Character classes a password needs, 0-4 (default 0)"),
     AP_INIT_TAKE1("AuthsvcPasswordHistory", set_pw_count, (void *)1, RSRC_CONF,
                   "Passwords remembered against reuse, 0-24 (default 0)"),
+    AP_INIT_TAKE1("AuthsvcPasswordBreachCorpus", set_breach_corpus, NULL, RSRC_CONF,
+                  "Pwned Passwords SHA-1 file or authsvc-admin breach-index file "
+                  "(default none)"),
+    AP_INIT_TAKE1("AuthsvcPasswordBreachMinCount", set_int_slot,
+                  (void *)&breach_min_slot, RSRC_CONF,
+                  "Refuse a password seen this often in the breach corpus (default 1)"),
     AP_INIT_TAKE1("AuthsvcAuditLog", set_audit_log, NULL, RSRC_CONF,
                   "where audit events go: db (the audit_log table), log (the error "
                   "log at info) or both"),

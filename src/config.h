@@ -95,6 +95,9 @@ typedef struct {
     const authsvc_blocklist_t *blocklist; /* ... NULL for "none" */
     int pw_complexity;                /* AuthsvcPasswordComplexity */
     int pw_history;                   /* AuthsvcPasswordHistory */
+    int breach_set;                   /* AuthsvcPasswordBreachCorpus given */
+    const authsvc_breach_t *breach;   /* ... NULL for "none" */
+    int breach_min;                   /* AuthsvcPasswordBreachMinCount */
     int audit_to;                     /* AuthsvcAuditLog: AUTHSVC_AUDIT_TO_* bits */
     int audit_days;                   /* AuthsvcAuditRetention, days; 0 keeps all */
     int admin_mfa;                    /* AuthsvcAdminRequireMFA */

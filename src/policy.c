@@ -315,6 +315,27 @@ static int classes(const char *pw, size_t len)
     return seen[0] + seen[1] + seen[2] + seen[3];
 }
 
+/* The offline corpus of breached passwords (breach.c), after the cheaper blocklist. */
+static const char *check_breach(const authsvc_policy_t *pol, const char *pw, size_t len,
+                                const char **code)
+{
+    apr_int64_t seen;
+
+    if (pol->breach == NULL) {
+        return NULL;
+    }
+    seen = authsvc_breach_count(pol->breach, pw, len);
+    if (seen < 0) {
+        return fail(code, AUTHSVC_POLICY_INVALID,
+                    "cannot be checked against the list of breached passwords");
+    }
+    if (seen >= (pol->breach_min > 0 ? pol->breach_min : 1)) {
+        return fail(code, AUTHSVC_POLICY_BREACHED,
+                    "has appeared in a data breach: choose a password no one has used");
+    }
+    return NULL;
+}
+
 /* Cheapest and most basic first, so the message names the first thing to fix. */
 const char *authsvc_policy_check(apr_pool_t *p, const authsvc_policy_t *pol,
                                  const char *pw, size_t len,
@@ -328,6 +349,9 @@ const char *authsvc_policy_check(apr_pool_t *p, const authsvc_policy_t *pol,
     if (authsvc_blocklist_contains(pol->blocklist, pw, len)) {
         return fail(code, AUTHSVC_POLICY_BREACHED,
                     "is too common: it appears in a list of passwords attackers try first");
+    }
+    if ((msg = check_breach(pol, pw, len, code)) != NULL) {
+        return msg;
     }
     if ((msg = check_context(pw, len, ctx)) != NULL) {
         return fail(code, AUTHSVC_POLICY_RULE, msg);

@@ -10,6 +10,8 @@
 
 #include <apr_pools.h>
 
+#include "breach.h"
+
 /* The longest blocklist entry, in octets; a longer line in a list file is an error. */
 #define AUTHSVC_BLOCKLIST_LINE_MAX 1024
 
@@ -25,6 +27,8 @@ typedef struct {
     int max_length;  /* code points */
     int complexity;  /* 0..4: character classes required (0: no rule) */
     const authsvc_blocklist_t *blocklist;  /* NULL: no blocklist */
+    const authsvc_breach_t *breach;        /* NULL: no breached-password corpus */
+    apr_int64_t breach_min;                /* refused when seen this often (>= 1) */
 } authsvc_policy_t;
 
 /* What a password must not contain; any field may be NULL. NUL-terminated strings. */
@@ -53,7 +57,10 @@ const char *authsvc_policy_check_password(apr_pool_t *p, const authsvc_policy_t 
 
 /* The whole policy, in this order, stopping at the first failure:
  *  1. authsvc_policy_check_password (length, UTF-8, control characters);
- *  2. the blocklist (pol->blocklist, if set) -> "password_breached";
+ *  2. the blocklist (pol->blocklist, if set) -> "password_breached"; then the
+ *     breached-password corpus (pol->breach, if set): seen at least pol->breach_min
+ *     times -> "password_breached" (a corpus damaged where the search went ->
+ *     "password_invalid", failing closed);
  *  3. the context (ctx may be NULL): the email local part (before the last '@', and
  *     also its part before the first '+'), the username, the first and the last name,
  *     each ignored when shorter than 3 code points, must not occur in the password,

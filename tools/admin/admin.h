@@ -133,6 +133,7 @@ int cmd_sessions_list(admin_ctx_t *ctx, int argc, const char *const *argv);
 int cmd_sessions_revoke(admin_ctx_t *ctx, int argc, const char *const *argv);
 int cmd_audit(admin_ctx_t *ctx, int argc, const char *const *argv);
 int cmd_import(admin_ctx_t *ctx, int argc, const char *const *argv);
+int cmd_breach_index(admin_ctx_t *ctx, int argc, const char *const *argv);
 
 /* Argument checks run before the database is opened (0 or an exit status). */
 typedef int (*admin_check_fn)(const admin_ctx_t *ctx, int argc, const char *const *argv);

@@ -309,7 +309,7 @@ const char *password_policy(apr_pool_t *p, const char *pw, apr_size_t len,
                             const char *email, const char *username,
                             const char *first_name, const char *last_name)
 {
-    authsvc_policy_t pol = {PW_MIN, PW_MAX, 0, authsvc_blocklist_builtin()};
+    authsvc_policy_t pol = {PW_MIN, PW_MAX, 0, authsvc_blocklist_builtin(), NULL, 0};
     authsvc_policy_ctx_t pctx = {email, username, first_name, last_name};
 
     return authsvc_policy_check(p, &pol, pw, len, &pctx, NULL);

@@ -61,8 +61,17 @@
 # sign-in path it is a few relaxed atomic adds and two clock reads beside an Argon2id
 # hash of tens of ms, below what a run can tell (see login in modes).
 #
+# The breached-password corpus (breach; no server, no MPM): a made-up Pwned Passwords
+# file of $BENCH_BREACH_LINES lines (default 10000000, about 450 MB; written once by
+# tools/dev/breach-corpus.py into $BENCH_CACHE, default /tmp/authsvc-bench-cache, and
+# reused), the time authsvc-admin breach-index takes to index it, then
+# tools/dev/bench/breachrate.c on the text file and on the index, alternated
+# $BENCH_BREACH_PAIRS times (default 3): the open (mapping and checks), then lookups/s
+# and microseconds per lookup of 1000000 hashes in the corpus and of 1000000 random
+# ones, on pages already in the page cache (one untimed pass first).
+#
 # BENCH_MPMS (default "event prefork") chooses the MPMs, BENCH_SECTIONS (default
-# "modes guard mfa bearer pages flood metrics") the parts to run; BENCH_CONF is a file of directives
+# "modes guard mfa bearer pages flood metrics breach") the parts to run; BENCH_CONF is a file of directives
 # appended to both servers' configuration (to try other settings: AuthsvcHashConcurrency
 # 1 ...). The whole run takes about 22 minutes with the defaults.
 set -eu
@@ -80,7 +89,7 @@ FLOOD_CONNS=${BENCH_FLOOD_CONNS:-40}
 FLOOD_ACCOUNTS=${BENCH_FLOOD_ACCOUNTS:-100}
 FLOOD_IPS=${BENCH_FLOOD_IPS:-1000}
 MPMS=${BENCH_MPMS:-event prefork}
-SECTIONS=${BENCH_SECTIONS:-modes guard mfa bearer pages flood metrics}
+SECTIONS=${BENCH_SECTIONS:-modes guard mfa bearer pages flood metrics breach}
 EXTRA_CONF=${BENCH_CONF:-}
 [ -z "$EXTRA_CONF" ] || EXTRA_CONF=$(cd "$(dirname "$EXTRA_CONF")" && pwd)/$(basename "$EXTRA_CONF")
 CORES=$(nproc)
@@ -428,11 +437,53 @@ metrics_section() { # $1 = event|prefork
     stop_server
 }
 
+breach_section() {
+    cache=${BENCH_CACHE:-/tmp/authsvc-bench-cache}
+    lines=${BENCH_BREACH_LINES:-10000000}
+    text=$cache/breach-$lines.txt
+    mkdir -p "$cache"
+    if [ ! -s "$text" ]; then
+        echo "  writing $text (once, then cached)"
+        "$ROOT/tools/dev/breach-corpus.py" "$lines" > "$text.tmp" && mv "$text.tmp" "$text"
+    fi
+    cc -std=c11 -D_GNU_SOURCE -O2 $(apr-1-config --cflags --cppflags --includes) \
+        $(apu-1-config --includes) -I"$ROOT/src" -o "$WORK/breachrate" "$B/breachrate.c" \
+        "$ROOT/src/breach.c" $(apr-1-config --link-ld) -lcrypto
+    t0=$(date +%s.%N)
+    "$ROOT/tools/authsvc-admin" breach-index "$text" "$WORK/breach.idx" > /dev/null
+    t1=$(date +%s.%N)
+    printf '  corpus: %s lines, text %s MB, index %s MB; breach-index took %.1f s\n' "$lines" \
+        "$(($(stat -c %s "$text") / 1000000))" "$(($(stat -c %s "$WORK/breach.idx") / 1000000))" \
+        "$(echo "$t1 - $t0" | bc)"
+    : > "$WORK/btext"
+    : > "$WORK/bindex"
+    i=0
+    while [ $i -lt "${BENCH_BREACH_PAIRS:-3}" ]; do
+        "$WORK/breachrate" "$text" "$text" >> "$WORK/btext"
+        "$WORK/breachrate" "$text" "$WORK/breach.idx" >> "$WORK/bindex"
+        i=$((i + 1))
+    done
+    echo "  (CPU time of the lookups; lookups/s are medians)"
+    for f in text index; do
+        printf '  %-5s open: ms %s\n' "$f" "$(col 1 "$WORK/b$f" | spread)"
+        printf '        in the corpus: %s lookups/s, us %s\n' "$(col 2 "$WORK/b$f" | median)" \
+            "$(col 3 "$WORK/b$f" | spread)"
+        printf '        absent:        %s lookups/s, us %s\n' "$(col 4 "$WORK/b$f" | median)" \
+            "$(col 5 "$WORK/b$f" | spread)"
+    done
+    rm -f "$WORK/breach.idx"
+}
+
 printf 'mod_authsvc bench: %s cores, wrk -t2 -c%s -d%ss, SQLite, Argon2id m=19456 t=2 p=1\n' \
     "$CORES" "$CONNS" "$SECS"
 rate=$("$WORK/hashrate" "$HASHES")
 printf 'Argon2id hash rate, one core: %s hashes/s (so at most ~%s logins/s on %s cores)\n' \
     "$rate" "$(echo "$rate * $CORES" | bc)" "$CORES"
+
+if has breach; then
+    echo "breached-password corpus (breach):"
+    breach_section
+fi
 
 for mpm in $MPMS; do
     if has modes || has guard || has bearer || has pages; then
