@@ -139,7 +139,8 @@ static void test_shipped(void)
                                           "src/flow_login.c", "src/flow_mfa.c",
                                           "src/flow_register.c", "src/flow_common.c",
                                           "src/flow_mail.c", "src/flow_account.c",
-                                          "src/flow_profile.c", "src/text.c", NULL};
+                                          "src/flow_profile.c", "src/text.c",
+                                          "src/policy.c", NULL};
     apr_hash_t *used = used_ids();
     apr_hash_index_t *hi;
     const char *const *l;
