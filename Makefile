@@ -16,7 +16,8 @@ WARN      = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror
 LIBS      = -ljansson -largon2 -lcrypto -lcurl -loath -lqrencode -lfido2 -lcbor -laprutil-1 -lapr-1
 
 SRCS      = $(wildcard src/*.c)
-GEN       = src/migrations_data.c src/blocklist_data.c src/mail_data.c src/page_data.c
+GEN       = src/migrations_data.c src/blocklist_data.c src/mail_data.c src/page_data.c \
+            src/i18n_data.c
 HDRS      = $(wildcard src/*.h)
 SQL       = $(wildcard sql/sqlite/*.sql sql/pgsql/*.sql)
 
@@ -25,11 +26,11 @@ APR_INC   = $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) \
 APR_LD    = $(shell apu-1-config --link-ld 2>/dev/null) $(shell apr-1-config --link-ld 2>/dev/null)
 
 # The httpd-free units tools/ reuses (no httpd header in any of them).
-PURE      = src/migrate.c $(filter-out src/page_data.c,$(GEN)) src/password.c src/text.c src/policy.c src/breach.c src/crypto.c \
+PURE      = src/migrate.c $(filter-out src/page_data.c src/i18n_data.c,$(GEN)) src/password.c src/text.c src/policy.c src/breach.c src/crypto.c \
             src/json.c src/jwt.c src/secretbox.c src/template.c src/returnto.c
 # ... and the other httpd-free units the C unit tests (t/unit/run.sh) link.
 UNIT_SRCS = $(sort $(PURE) src/mail.c src/mail_transport.c src/ratelimit.c src/totp.c \
-            src/qr.c src/webauthn.c)
+            src/qr.c src/webauthn.c src/i18n.c src/i18n_data.c)
 
 .PHONY: all run stop test unit bench install clean deps check-docs deb
 
@@ -49,6 +50,10 @@ src/mail_data.c: tools/embed-templates.pl $(wildcard conf/mail/*)
 # The default page templates and stylesheet (AuthsvcTemplates overrides them).
 src/page_data.c: tools/embed-templates.pl $(wildcard conf/templates/*)
 	$(PERL) tools/embed-templates.pl pages conf/templates $@
+
+# The shipped message catalogues (AuthsvcI18nDir adds and overrides).
+src/i18n_data.c: tools/embed-templates.pl $(wildcard conf/i18n/*)
+	$(PERL) tools/embed-templates.pl i18n conf/i18n $@
 
 mod_authsvc.so: mod_authsvc.c $(SRCS) $(GEN) $(HDRS)
 	$(APXS) -c -o mod_authsvc.la $(addprefix -Wc$(comma),$(WARN)) \
@@ -103,6 +108,8 @@ install: all
 	install -d $(DESTDIR)/usr/share/authsvc/templates $(DESTDIR)/usr/share/authsvc/mail
 	install -m 644 conf/templates/* $(DESTDIR)/usr/share/authsvc/templates/
 	install -m 644 conf/mail/* $(DESTDIR)/usr/share/authsvc/mail/
+	install -d $(DESTDIR)/usr/share/authsvc/i18n
+	install -m 644 conf/i18n/* $(DESTDIR)/usr/share/authsvc/i18n/
 
 # debian/rules binary: make (with dpkg-buildflags), make install DESTDIR=, debhelper
 # (see debian/rules).

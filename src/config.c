@@ -13,7 +13,9 @@
 
 #include "cache.h"
 #include "config.h"
+#include "i18n.h"
 #include "jwt.h"
+#include "mail.h"
 #include "page.h"
 #include "secretbox.h"
 #include "hashcap.h"
@@ -161,6 +163,9 @@ void *authsvc_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(email_code_ttl);
     MERGE_INT(new_device_window);
     MERGE_PTR(pages);
+    MERGE_PTR(i18n);
+    MERGE_PTR(languages);
+    MERGE_PTR(default_lang);
     MERGE_PTR(return_to_allow);
     MERGE_PTR(login_success_url);
     MERGE_PTR(trusted_origins);
@@ -431,12 +436,73 @@ const char *authsvc_config_honeypot(const authsvc_srv_cfg_t *c)
     return *name ? name : NULL;
 }
 
+/* The languages of server s: the catalogues (built-in unless AuthsvcI18nDir), the
+ * offered list (AuthsvcLanguages, else every catalogue) and the default, checked
+ * against each other; and every {{@id}} of its pages and mail templates known, with
+ * the placeholders of its texts, in every language, names the template has. */
+static int offered_has(const char *const *offered, const char *lang)
+{
+    for (; *offered != NULL; offered++) {
+        if (strcmp(*offered, lang) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const char *config_languages(apr_pool_t *p, server_rec *s, authsvc_srv_cfg_t *c,
+                                    authsvc_i18n_t **builtin)
+{
+    const char *err, *host = s->server_hostname ? s->server_hostname : "the server";
+    int i;
+
+    if (c->i18n == NULL) {
+        if (*builtin == NULL && (err = authsvc_i18n_load(p, NULL, builtin)) != NULL) {
+            return err;
+        }
+        c->i18n = *builtin;
+    }
+    if (c->languages != NULL) {
+        for (i = 0; i < c->languages->nelts; i++) {
+            const char *l = APR_ARRAY_IDX(c->languages, i, const char *);
+            if (!authsvc_i18n_has(c->i18n, l)) {
+                return apr_psprintf(p, "AuthsvcLanguages for %s: no catalogue for \"%s\" "
+                                    "(built in: en de fr es; more with AuthsvcI18nDir)",
+                                    host, l);
+            }
+        }
+        apr_size_t n = (apr_size_t)c->languages->nelts;
+        c->offered = apr_pcalloc(p, sizeof(const char *) * (n + 1));
+        memcpy((void *)c->offered, c->languages->elts,
+               sizeof(const char *) * n);
+    }
+    else {
+        c->offered = authsvc_i18n_languages(c->i18n);
+    }
+    if (c->default_lang == NULL) {
+        c->default_lang = c->languages != NULL && !offered_has(c->offered, "en")
+                              ? c->offered[0]
+                              : "en";
+    }
+    else if (!offered_has(c->offered, c->default_lang)) {
+        return apr_psprintf(p, "AuthsvcDefaultLanguage for %s: \"%s\" is not among the "
+                            "languages offered (%s)", host, c->default_lang,
+                            c->languages ? "AuthsvcLanguages" : "the catalogues");
+    }
+    if ((err = authsvc_pages_check_msgs(p, c->pages, c->i18n)) != NULL ||
+        (err = authsvc_mail_templates_check_msgs(p, c->mail_templates, c->i18n)) != NULL) {
+        return apr_psprintf(p, "%s: %s", host, err);
+    }
+    return NULL;
+}
+
 /* Servers without their own mail settings get the defaults, parsed once. */
 const char *authsvc_config_defaults(apr_pool_t *p, server_rec *s)
 {
     authsvc_mail_transport_t *dflt = NULL;
     authsvc_mail_tpls_t *tpls = NULL;
     authsvc_pages_t *pages = NULL;
+    authsvc_i18n_t *i18n = NULL;
     server_rec *first = s;
     const char *err;
 
@@ -463,6 +529,9 @@ const char *authsvc_config_defaults(apr_pool_t *p, server_rec *s)
                 return err;
             }
             c->pages = pages;
+        }
+        if ((err = config_languages(p, s, c, &i18n)) != NULL) {
+            return err;
         }
         if (c->mail_from == NULL) {
             c->mail_from = apr_pstrcat(p, "noreply@",
@@ -1011,6 +1080,44 @@ static const char *set_return_to_allow(cmd_parms *cmd, void *dcfg, const char *a
     lower = apr_pstrdup(cmd->pool, arg);
     ap_str_tolower(lower);
     APR_ARRAY_PUSH(c->return_to_allow, const char *) = lower;
+    return NULL;
+}
+
+static const char *set_i18n_dir(cmd_parms *cmd, void *dcfg, const char *dir)
+{
+    authsvc_i18n_t *t = NULL;
+    const char *err = authsvc_i18n_load(cmd->pool, ap_server_root_relative(cmd->pool, dir),
+                                        &t);
+
+    (void)dcfg;
+    if (err != NULL) {
+        return apr_psprintf(cmd->pool, "%s: %s", cmd->directive->directive, err);
+    }
+    SRV(cmd)->i18n = t;
+    return NULL;
+}
+
+/* AuthsvcLanguages (each tag) and AuthsvcDefaultLanguage: lower-cased, well-formed;
+ * whether a catalogue has them is checked once every directive is read. */
+static const char *set_language(cmd_parms *cmd, void *dcfg, const char *tag)
+{
+    authsvc_srv_cfg_t *c = SRV(cmd);
+    char *lower = apr_pstrdup(cmd->pool, tag);
+    const char *why;
+
+    (void)dcfg;
+    ap_str_tolower(lower);
+    if ((why = authsvc_i18n_tag_check(lower)) != NULL) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\": %s", cmd->directive->directive, tag, why);
+    }
+    if (cmd->info == NULL) {
+        c->default_lang = lower;
+        return NULL;
+    }
+    if (c->languages == NULL) {
+        c->languages = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(c->languages, const char *) = lower;
     return NULL;
 }
 
@@ -1677,6 +1784,14 @@ const command_rec authsvc_cmds[] = {
                   "Directory of mail templates overriding the built-in ones"),
     AP_INIT_TAKE1("AuthsvcTemplates", set_templates, NULL, RSRC_CONF,
                   "Directory of page templates overriding the built-in ones"),
+    AP_INIT_TAKE1("AuthsvcI18nDir", set_i18n_dir, NULL, RSRC_CONF,
+                  "Directory of message catalogues (LANG.json) adding languages and "
+                  "overriding built-in messages"),
+    AP_INIT_ITERATE("AuthsvcLanguages", set_language, (void *)1, RSRC_CONF,
+                    "The languages pages and mail are offered in, in order of preference "
+                    "(default: every catalogue)"),
+    AP_INIT_TAKE1("AuthsvcDefaultLanguage", set_language, NULL, RSRC_CONF,
+                  "The language when Accept-Language names none offered (default en)"),
     AP_INIT_ITERATE("AuthsvcReturnToAllow", set_return_to_allow, NULL, RSRC_CONF,
                     "Hosts (host or host:port) an absolute return_to may name"),
     AP_INIT_TAKE1("AuthsvcLoginSuccessURL", set_success_url, NULL, RSRC_CONF,

@@ -20,6 +20,7 @@ typedef struct authsvc_hashcap authsvc_hashcap_t;
 typedef struct authsvc_keyring authsvc_keyring_t;
 typedef struct authsvc_jwt_keyset authsvc_jwt_keyset_t;
 typedef struct authsvc_pages authsvc_pages_t;
+typedef struct authsvc_i18n authsvc_i18n_t;
 
 #define AUTHSVC_UNSET (-1)
 
@@ -135,6 +136,10 @@ typedef struct {
     apr_int64_t reuse_grace;          /* AuthsvcRefreshReuseGrace, seconds */
     apr_int64_t clock_skew;           /* AuthsvcClockSkew, seconds */
     authsvc_pages_t *pages;           /* AuthsvcTemplates (+ built-in) */
+    authsvc_i18n_t *i18n;             /* AuthsvcI18nDir (+ built-in catalogues) */
+    apr_array_header_t *languages;    /* AuthsvcLanguages (NULL: every catalogue) */
+    const char *default_lang;         /* AuthsvcDefaultLanguage (en) */
+    const char *const *offered;       /* post_config: the languages pages offer */
     apr_array_header_t *return_to_allow; /* AuthsvcReturnToAllow: host[:port] */
     const char *login_success_url;    /* AuthsvcLoginSuccessURL */
     apr_array_header_t *trusted_origins; /* AuthsvcTrustedOrigin: scheme://host[:port] */

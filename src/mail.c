@@ -16,6 +16,7 @@
 #include "apr_general.h"
 #include "apr_strings.h"
 
+#include "i18n.h"
 #include "json.h"
 #include "mail.h"
 #include "template.h"
@@ -51,9 +52,9 @@ static const char *check(apr_pool_t *p, const char *tpl)
     return authsvc_template_check_raw(p, tpl, mail_vars, no_raw);
 }
 
-/* The template filled in from vars; NULL and *err on bad syntax. */
+/* The template filled in from vars, {{@id}} from msgs; NULL and *err on bad syntax. */
 static const char *render(apr_pool_t *p, const char *tpl, const apr_table_t *vars,
-                          int html, const char **err)
+                          const authsvc_template_msgs_t *msgs, int html, const char **err)
 {
     authsvc_json_t *data = authsvc_json_object(p);
 
@@ -61,7 +62,7 @@ static const char *render(apr_pool_t *p, const char *tpl, const apr_table_t *var
         return NULL;
     }
     apr_table_do(put_var, data, vars, NULL);
-    return authsvc_template_render(p, tpl, data, html, err);
+    return authsvc_template_render_msgs(p, tpl, data, msgs, html, err);
 }
 
 /* ---- templates: loading ---------------------------------------------------- */
@@ -127,6 +128,30 @@ const char *authsvc_mail_templates_load(apr_pool_t *p, const char *dir,
         *out = t;
     }
     return err;
+}
+
+const char *authsvc_mail_templates_check_msgs(apr_pool_t *p, const authsvc_mail_tpls_t *t,
+                                             const authsvc_i18n_t *i18n)
+{
+    static const char *const ext[] = {"subject", "txt", "html"};
+    const char *const *lang;
+    const char *err = NULL;
+    int i, k;
+
+    for (lang = authsvc_i18n_languages(i18n); *lang != NULL; lang++) {
+        const authsvc_template_msgs_t *msgs = authsvc_i18n_msgs(p, i18n, *lang);
+        for (i = 0; i < t->n; i++) {
+            const char *part[] = {t->t[i].tpl.subject, t->t[i].tpl.text, t->t[i].tpl.html};
+            for (k = 0; k < 3; k++) {
+                err = authsvc_template_check_msgs(p, part[k], mail_vars, no_raw, msgs);
+                if (err != NULL) {
+                    return apr_psprintf(p, "mail template %s.%s in language %s: %s",
+                                        t->t[i].name, ext[k], *lang, err);
+                }
+            }
+        }
+    }
+    return NULL;
 }
 
 const authsvc_mail_tpl_t *authsvc_mail_template(const authsvc_mail_tpls_t *t,
@@ -340,21 +365,81 @@ static const char *part(apr_pool_t *p, const char *boundary, const char *type,
 
 /* ---- composition ------------------------------------------------------------ */
 
+/* The flows give `expires` in English ("24 hours", "1 minute"): in lang, from the
+ * duration.<unit>.one|other messages; any other text is left as it is. */
+static const char *localized_duration(apr_pool_t *p, const authsvc_i18n_t *i18n,
+                                      const char *lang, const char *s)
+{
+    static const char *const units[] = {"day", "hour", "minute", "second", NULL};
+    authsvc_json_t *data;
+    const char *err, *rest, *out;
+    size_t digits = s ? strspn(s, "0123456789") : 0;
+    int i;
+
+    if (digits == 0 || digits > 9 || s[digits] != ' ') {
+        return s;
+    }
+    rest = s + digits + 1;
+    for (i = 0; units[i] != NULL; i++) {
+        size_t n = strlen(units[i]);
+        if (strncmp(rest, units[i], n) == 0 &&
+            (rest[n] == '\0' || (rest[n] == 's' && rest[n + 1] == '\0'))) {
+            data = authsvc_json_object(p);
+            authsvc_json_set_str(data, "n", apr_pstrmemdup(p, s, digits));
+            out = authsvc_template_render(
+                p,
+                authsvc_i18n_text(i18n, lang,
+                                  apr_pstrcat(p, "duration.", units[i],
+                                              digits == 1 && *s == '1' ? ".one" : ".other",
+                                              NULL)),
+                data, 0, &err);
+            return out ? out : s;
+        }
+    }
+    return s;
+}
+
 const char *authsvc_mail_compose(apr_pool_t *p, const authsvc_mail_tpl_t *tpl,
                                  const char *from_addr, const char *from_name,
                                  const char *to, const apr_table_t *vars, apr_time_t now,
                                  const char **message)
 {
+    authsvc_i18n_t *i18n = NULL;
+    const char *err = authsvc_i18n_load(p, NULL, &i18n);
+
+    if (err != NULL) {
+        return apr_pstrcat(p, "no catalogue: ", err, NULL);
+    }
+    return authsvc_mail_compose_in(p, tpl, i18n, "en", from_addr, from_name, to, vars, now,
+                                   message);
+}
+
+const char *authsvc_mail_compose_in(apr_pool_t *p, const authsvc_mail_tpl_t *tpl,
+                                    const authsvc_i18n_t *i18n, const char *lang,
+                                    const char *from_addr, const char *from_name,
+                                    const char *to, const apr_table_t *vars, apr_time_t now,
+                                    const char **message)
+{
     const char *err = check_inputs(p, from_addr, from_name, to, vars);
-    const char *subject, *text, *html, *id, *boundary, *date;
+    const char *subject, *text, *html, *id, *boundary, *date, *expires;
+    const authsvc_template_msgs_t *msgs = authsvc_i18n_msgs(p, i18n, lang);
 
     if (err != NULL) {
         return err;
     }
     vars = vars ? vars : apr_table_make(p, 1); /* NULL would mean "check only" */
-    subject = render(p, tpl->subject, vars, 0, &err);
-    text = subject ? render(p, tpl->text, vars, 0, &err) : NULL;
-    html = text ? render(p, tpl->html, vars, 1, &err) : NULL;
+    {
+        apr_table_t *copy = apr_table_copy(p, vars);
+        expires = apr_table_get(vars, "expires");
+        if (expires != NULL && strcmp(lang, "en") != 0) {
+            apr_table_setn(copy, "expires", localized_duration(p, i18n, lang, expires));
+        }
+        apr_table_setn(copy, "lang", lang);
+        vars = copy;
+    }
+    subject = render(p, tpl->subject, vars, msgs, 0, &err);
+    text = subject ? render(p, tpl->text, vars, msgs, 0, &err) : NULL;
+    html = text ? render(p, tpl->html, vars, msgs, 1, &err) : NULL;
     if (html == NULL) {
         return apr_pstrcat(p, "bad template: ", err, NULL);
     }
@@ -372,7 +457,8 @@ const char *authsvc_mail_compose(apr_pool_t *p, const authsvc_mail_tpl_t *tpl,
         p, "From: ", from_field(p, from_addr, from_name), CRLF "To: ", to,
         CRLF "Subject: ", header_text(p, subject), CRLF "Date: ", date,
         CRLF "Message-ID: <", id, strrchr(from_addr, '@'),
-        ">" CRLF "MIME-Version: 1.0" CRLF "Auto-Submitted: auto-generated" CRLF
+        ">" CRLF "MIME-Version: 1.0" CRLF "Content-Language: ", lang,
+        CRLF "Auto-Submitted: auto-generated" CRLF
         "Content-Type: multipart/alternative; boundary=\"",
         boundary, "\"" CRLF CRLF, part(p, boundary, "text/plain", text),
         part(p, boundary, "text/html", html), "--", boundary, "--" CRLF, NULL);

@@ -3,7 +3,7 @@
  * Pure unit: apr and apr-util only, so that it is unit-tested without a server.
  * Delivery is mail_transport.h's job; the outbox (store) sits between the two.
  *
- * Template syntax (mustache-like, nothing more):
+ * Template syntax (template.h; {{@id}} inserts a message of the catalogues, i18n.h):
  *   {{name}}               the variable, empty when missing; HTML-escaped in .html
  *   {{#name}}...{{/name}}  kept only when the variable is non-empty
  *   {{^name}}...{{/name}}  kept only when the variable is empty or missing
@@ -20,7 +20,7 @@
 /* The variables a template may use (spec4.md, "Mail"). */
 #define AUTHSVC_MAIL_VARS                                                                \
     "site", "email", "name", "link", "code", "expires", "new_email", "old_email",        \
-        "time", "ip", "agent"
+        "time", "ip", "agent", "lang"
 
 /* One template: a one-line subject, a text part and an HTML part. */
 typedef struct {
@@ -48,6 +48,14 @@ const authsvc_mail_builtin_t *authsvc_mail_builtins(int *count);
 const char *authsvc_mail_templates_load(apr_pool_t *p, const char *dir,
                                         authsvc_mail_tpls_t **out);
 
+typedef struct authsvc_i18n authsvc_i18n_t;
+
+/* NULL when every {{@id}} of the templates in t is a message of i18n and, in every
+ * language, its text uses only the variables above; else a message naming the
+ * template, part, language and message. */
+const char *authsvc_mail_templates_check_msgs(apr_pool_t *p, const authsvc_mail_tpls_t *t,
+                                             const authsvc_i18n_t *i18n);
+
 /* The template called name, or NULL if there is none. */
 const authsvc_mail_tpl_t *authsvc_mail_template(const authsvc_mail_tpls_t *t,
                                                 const char *name);
@@ -72,5 +80,15 @@ const char *authsvc_mail_compose(apr_pool_t *p, const authsvc_mail_tpl_t *tpl,
                                  const char *from_addr, const char *from_name,
                                  const char *to, const apr_table_t *vars, apr_time_t now,
                                  const char **message);
+
+/* The same, in language lang (lower case; a catalogue of i18n, else English): the
+ * templates' {{@id}} messages from i18n, the `expires` duration ("24 hours") said in
+ * lang, and a Content-Language: lang header. authsvc_mail_compose is this with the
+ * built-in catalogues (parsed on each call) and "en". */
+const char *authsvc_mail_compose_in(apr_pool_t *p, const authsvc_mail_tpl_t *tpl,
+                                    const authsvc_i18n_t *i18n, const char *lang,
+                                    const char *from_addr, const char *from_name,
+                                    const char *to, const apr_table_t *vars, apr_time_t now,
+                                    const char **message);
 
 #endif /* AUTHSVC_MAIL_H */

@@ -19,6 +19,7 @@
 #include "mail_transport.h"
 #include "metrics.h"
 #include "outbox.h"
+#include "page.h"
 #include "secretbox.h"
 #include "request.h"
 
@@ -68,8 +69,10 @@ apr_status_t authsvc_outbox_queue(request_rec *r, authsvc_db_t *db, const char *
     apr_table_setn(vars, "time", apr_pstrdup(r->pool, date));
     apr_table_setn(vars, "ip", r->useragent_ip);
     memset(&m, 0, sizeof(m));
-    *why = authsvc_mail_compose(r->pool, tpl, c->mail_from, c->mail_from_name, to, vars, now,
-                                &m.message);
+    /* In the language of the request that causes the mail (as its page would be). */
+    *why = authsvc_mail_compose_in(r->pool, tpl, c->i18n, authsvc_page_language(r),
+                                   c->mail_from, c->mail_from_name, to, vars, now,
+                                   &m.message);
     if (*why != NULL) {
         return APR_EINVAL;
     }

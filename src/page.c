@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "csrf.h"
+#include "i18n.h"
 #include "page.h"
 #include "problem.h"
 #include "router.h"
@@ -26,7 +27,7 @@ struct authsvc_pages {
 /* The names each template may use (space-separated), after the common ones. */
 #define COMMON_NAMES                                                                     \
     "site mount assets csrf_token title error notice signed_in user_email return_to "   \
-    "honeypot alerts"
+    "honeypot alerts lang"
 static const struct {
     const char *file, *names;
 } page_names[] = {
@@ -117,6 +118,29 @@ const char *authsvc_pages_load(apr_pool_t *p, const char *dir, authsvc_pages_t *
     return err;
 }
 
+const char *authsvc_pages_check_msgs(apr_pool_t *p, const authsvc_pages_t *t,
+                                     const authsvc_i18n_t *i18n)
+{
+    const char *const *lang;
+    const char *const *names;
+    const char *err;
+    int i;
+
+    for (lang = authsvc_i18n_languages(i18n); *lang != NULL; lang++) {
+        for (i = 0; i < t->n; i++) {
+            names = names_of(p, t->t[i].name);
+            if (names != NULL &&
+                (err = authsvc_template_check_msgs(p, t->t[i].text, names, raw_names,
+                                                   authsvc_i18n_msgs(p, i18n, *lang))) !=
+                    NULL) {
+                return apr_psprintf(p, "page template %s in language %s: %s",
+                                    t->t[i].name, *lang, err);
+            }
+        }
+    }
+    return NULL;
+}
+
 const char *authsvc_pages_text(const authsvc_pages_t *t, const char *name)
 {
     int i;
@@ -141,6 +165,56 @@ void authsvc_page_headers(request_rec *r)
     /* No compression: a page reflects input (return_to) next to its CSRF token, which
      * is what BREACH needs to read the token byte by byte. */
     apr_table_setn(r->subprocess_env, "no-gzip", "1");
+}
+
+const char *authsvc_page_language(request_rec *r)
+{
+    const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
+    const char *lang = apr_table_get(r->notes, "authsvc-lang");
+
+    if (lang == NULL) {
+        lang = c->offered == NULL ? "en"
+                                  : authsvc_i18n_negotiate(r->pool,
+                                                           apr_table_get(r->headers_in,
+                                                                         "Accept-Language"),
+                                                           c->offered, c->default_lang);
+        apr_table_setn(r->notes, "authsvc-lang", lang);
+    }
+    return lang;
+}
+
+/* The text the C code put into data (titles, headings, notices, errors), in lang
+ * when the catalogues have it (the "c." messages). */
+static void translate_key(apr_pool_t *p, const authsvc_i18n_t *i18n, const char *lang,
+                          authsvc_json_t *data, const char *key)
+{
+    authsvc_json_t *v = authsvc_json_member(data, key);
+
+    if (v != NULL && authsvc_json_kind(v) == AUTHSVC_JSON_KIND_STRING) {
+        authsvc_json_set_str(data, key,
+                             authsvc_i18n_translate(i18n, lang, authsvc_json_text(p, v)));
+    }
+}
+
+/* The text the C code put into data (titles, headings, notices, errors, field
+ * errors), in lang when the catalogues have it (the "c." messages). */
+static void translate(apr_pool_t *p, const authsvc_i18n_t *i18n, const char *lang,
+                      authsvc_json_t *data)
+{
+    static const char *const keys[] = {"title", "heading", "message", "link_text",
+                                       "notice", "error", NULL};
+    static const char *const fields[] = {"login", "password", "code", "recovery_code",
+                                         "email", "username", "first_name", "last_name",
+                                         "token", "current_password", "new_password",
+                                         "new_email", "id", NULL};
+    int i;
+
+    for (i = 0; keys[i] != NULL; i++) {
+        translate_key(p, i18n, lang, data, keys[i]);
+    }
+    for (i = 0; fields[i] != NULL; i++) {
+        translate_key(p, i18n, lang, data, apr_pstrcat(p, "err_", fields[i], NULL));
+    }
 }
 
 static void set_default(authsvc_json_t *data, const char *key, const char *val)
@@ -181,22 +255,33 @@ int authsvc_page_send(request_rec *r, int status, const char *page, const char *
     const char *layout = authsvc_pages_text(c->pages, "layout.html");
     const char *alerts = authsvc_pages_text(c->pages, "alerts.html");
     const char *body = NULL, *html = NULL, *err = NULL;
+    const char *lang = authsvc_page_language(r);
+    const authsvc_template_msgs_t *msgs = c->i18n ? authsvc_i18n_msgs(r->pool, c->i18n, lang)
+                                                  : NULL;
 
     authsvc_page_headers(r);
+    apr_table_setn(r->err_headers_out, "Content-Language", lang);
+    apr_table_mergen(r->err_headers_out, "Vary", "Accept-Language");
+    set_default(data, "lang", lang);
+    set_default(data, "title", title);
+    if (c->i18n != NULL) {
+        translate(r->pool, c->i18n, lang, data);
+    }
     set_default(data, "site", site_name(r));
     set_default(data, "mount", mount);
     set_default(data, "assets", apr_pstrcat(r->pool, mount, "/assets", NULL));
     set_default(data, "csrf_token", authsvc_csrf_token(r));
     set_default(data, "honeypot", hp ? hp : "");
-    set_default(data, "title", title);
     /* alerts.html is the page's notice and error, placed by each page with {{&alerts}}. */
-    if (alerts != NULL && (alerts = authsvc_template_render(r->pool, alerts, data, 1, &err))) {
+    if (alerts != NULL &&
+        (alerts = authsvc_template_render_msgs(r->pool, alerts, data, msgs, 1, &err))) {
         authsvc_json_set_str(data, "alerts", alerts);
-        body = tpl != NULL ? authsvc_template_render(r->pool, tpl, data, 1, &err) : NULL;
+        body = tpl != NULL ? authsvc_template_render_msgs(r->pool, tpl, data, msgs, 1, &err)
+                           : NULL;
     }
     if (body != NULL && layout != NULL) {
         authsvc_json_set_str(data, "body", body);
-        html = authsvc_template_render(r->pool, layout, data, 1, &err);
+        html = authsvc_template_render_msgs(r->pool, layout, data, msgs, 1, &err);
     }
     if (html == NULL) {
         /* Start-up checked every template: this is a bug, not bad input. */

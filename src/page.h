@@ -25,6 +25,18 @@ typedef struct authsvc_pages authsvc_pages_t;
  * that page gets. NULL and *out, or a message for the admin naming the file. */
 const char *authsvc_pages_load(apr_pool_t *p, const char *dir, authsvc_pages_t **out);
 
+typedef struct authsvc_i18n authsvc_i18n_t;
+
+/* NULL when every {{@id}} of the templates in t is a message of i18n and, in every
+ * language, its text uses only names that template has; else a message naming the
+ * template, the language and the message. */
+const char *authsvc_pages_check_msgs(apr_pool_t *p, const authsvc_pages_t *t,
+                                     const authsvc_i18n_t *i18n);
+
+/* The language of the answer to r (negotiated once from Accept-Language among the
+ * server's offered languages; AuthsvcDefaultLanguage when none fits). */
+const char *authsvc_page_language(request_rec *r);
+
 /* The text of file name ("login.html"), or NULL. */
 const char *authsvc_pages_text(const authsvc_pages_t *t, const char *name);
 
@@ -33,8 +45,10 @@ void authsvc_page_headers(request_rec *r);
 
 /* Render template `page` ("login") with data (a JSON object the caller filled; the
  * names every page has are added here: site, mount, assets, csrf_token, honeypot,
- * signed_in and user_email unless set), inside layout.html, and send it with status.
- * Returns OK. */
+ * lang, signed_in and user_email unless set), inside layout.html, in the negotiated
+ * language (Content-Language, Vary: Accept-Language; the English title, headings,
+ * notices and errors the caller passes are translated when a "c." message has them),
+ * and send it with status. Returns OK. */
 int authsvc_page_send(request_rec *r, int status, const char *page, const char *title,
                       authsvc_json_t *data);
 

@@ -20,6 +20,8 @@ typedef struct {
     const char *const *names;  /* allowed names, or NULL */
     const char *const *raw;    /* names allowed unescaped ({{&x}}), or NULL: any */
     int html;                  /* escape values for HTML */
+    const authsvc_template_msgs_t *msgs; /* {{@id}} texts, or NULL: the id itself */
+    const char *msg;           /* the id of the message being walked, or NULL */
     int depth;
     authsvc_json_t *ctx[SECTION_DEPTH + 1]; /* contexts, innermost last */
     apr_array_header_t *out;   /* const char * pieces */
@@ -27,7 +29,7 @@ typedef struct {
 } walker_t;
 
 typedef struct {
-    char sigil; /* 0, '#', '^', '/' or '&' */
+    char sigil; /* 0, '#', '^', '/', '&' or '@' */
     const char *name;
     const char *at, *next; /* the "{{" and just after the "}}" */
 } tag_t;
@@ -42,8 +44,10 @@ static const char *fail(walker_t *w, const char *at, const char *fmt, ...)
         line += *s == '\n';
     }
     va_start(ap, fmt);
-    w->err = apr_psprintf(w->p, "line %d: %s", line, apr_pvsprintf(w->p, fmt, ap));
+    w->err = apr_pvsprintf(w->p, fmt, ap);
     va_end(ap);
+    w->err = w->msg != NULL ? apr_psprintf(w->p, "message \"%s\": %s", w->msg, w->err)
+                            : apr_psprintf(w->p, "line %d: %s", line, w->err);
     return NULL;
 }
 
@@ -84,10 +88,24 @@ static int parse_tag(walker_t *w, const char *q, tag_t *t)
         fail(w, q, "\"{{\" without \"}}\"");
         return 0;
     }
-    t->sigil = *name != '\0' && strchr("#^/&", *name) != NULL ? *name++ : 0;
+    t->sigil = *name != '\0' && strchr("#^/&@", *name) != NULL ? *name++ : 0;
     t->name = apr_pstrmemdup(w->p, name, (apr_size_t)(end - name));
     t->at = q;
     t->next = end + 2;
+    if (w->msg != NULL && t->sigil != 0) {
+        fail(w, q, "a message holds only {{name}} placeholders");
+        return 0;
+    }
+    if (t->sigil == '@') {
+        /* A message id: [a-z0-9_.]+, not starting with a dot. */
+        if (*t->name == '\0' || *t->name == '.' ||
+            t->name[strspn(t->name, "abcdefghijklmnopqrstuvwxyz0123456789_.")]) {
+            fail(w, q, "bad message id \"%s\"",
+                 apr_pstrmemdup(w->p, q, (apr_size_t)(t->next - q)));
+            return 0;
+        }
+        return 1;
+    }
     if (strcmp(t->name, ".") != 0 &&
         (*t->name == '\0' || t->name[strspn(t->name, "abcdefghijklmnopqrstuvwxyz0123456789_")])) {
         fail(w, q, "bad placeholder \"%s\"",
@@ -208,6 +226,31 @@ static void emit_value(walker_t *w, int on, const tag_t *t)
 
 static const char *walk(walker_t *w, const char *s, const tag_t *open, int on);
 
+/* {{@id}}: the message's text in place, its {{name}} placeholders filled from the
+ * current contexts (escaped as any value); the text itself is the template's own, so
+ * it is not escaped. Checking (on 0) with msgs set refuses an unknown id; rendering
+ * falls back to the id itself, never to nothing. */
+static int emit_message(walker_t *w, int on, const tag_t *t)
+{
+    const char *text = w->msgs ? w->msgs->text(w->msgs->baton, t->name) : NULL;
+    const char *start = w->start;
+
+    if (text == NULL) {
+        if (!on && w->msgs != NULL) {
+            fail(w, t->at, "unknown message \"%s\"", t->name);
+            return 0;
+        }
+        emit(w, on, t->name, t->name + strlen(t->name));
+        return 1;
+    }
+    w->msg = t->name;
+    w->start = text;
+    text = walk(w, text, NULL, on);
+    w->msg = NULL;
+    w->start = start;
+    return text != NULL;
+}
+
 /* The section opened by t, from s: rendered once per element of an array, once with
  * an object (or any other true value) as the context, or walked silently. */
 static const char *section(walker_t *w, const char *s, const tag_t *t, int on)
@@ -261,6 +304,11 @@ static const char *walk(walker_t *w, const char *s, const tag_t *open, int on)
         if (t.sigil == 0 || t.sigil == '&') {
             emit_value(w, on, &t);
         }
+        else if (t.sigil == '@') {
+            if (!emit_message(w, on, &t)) {
+                return NULL;
+            }
+        }
         else if (t.sigil == '/') {
             if (open == NULL || strcmp(open->name, t.name) != 0) {
                 return fail(w, q, "\"{{/%s}}\" closes no open section", t.name);
@@ -280,13 +328,14 @@ static const char *walk(walker_t *w, const char *s, const tag_t *open, int on)
 }
 
 static const char *run(apr_pool_t *p, const char *tpl, const char *const *names,
-                       const char *const *raw, authsvc_json_t *data, int html, int on,
-                       const char **err)
+                       const char *const *raw, const authsvc_template_msgs_t *msgs,
+                       authsvc_json_t *data, int html, int on, const char **err)
 {
     walker_t w;
 
     memset(&w, 0, sizeof(w));
     w.p = p;
+    w.msgs = msgs;
     w.start = tpl;
     w.names = names;
     w.raw = raw;
@@ -308,15 +357,30 @@ const char *authsvc_template_check(apr_pool_t *p, const char *tpl, const char *c
 const char *authsvc_template_check_raw(apr_pool_t *p, const char *tpl,
                                        const char *const *names, const char *const *raw)
 {
+    return authsvc_template_check_msgs(p, tpl, names, raw, NULL);
+}
+
+const char *authsvc_template_check_msgs(apr_pool_t *p, const char *tpl,
+                                        const char *const *names, const char *const *raw,
+                                        const authsvc_template_msgs_t *msgs)
+{
     const char *err = NULL;
 
-    return run(p, tpl, names, raw, NULL, 0, 0, &err) != NULL ? NULL : err;
+    return run(p, tpl, names, raw, msgs, NULL, 0, 0, &err) != NULL ? NULL : err;
 }
 
 const char *authsvc_template_render(apr_pool_t *p, const char *tpl, authsvc_json_t *data,
                                     int html, const char **err)
 {
-    return run(p, tpl, NULL, NULL, data, html, 1, err);
+    return authsvc_template_render_msgs(p, tpl, data, NULL, html, err);
+}
+
+const char *authsvc_template_render_msgs(apr_pool_t *p, const char *tpl,
+                                         authsvc_json_t *data,
+                                         const authsvc_template_msgs_t *msgs, int html,
+                                         const char **err)
+{
+    return run(p, tpl, NULL, NULL, msgs, data, html, 1, err);
 }
 
 const char *authsvc_template_read(apr_pool_t *p, const char *path, apr_size_t max,

@@ -10,6 +10,10 @@
  *                          innermost context; else once (an object: as the context)
  *   {{^name}}...{{/name}}  kept only where {{#name}} would be skipped
  *   {{.}}                  the innermost context itself (an element of a string array)
+ *   {{@id}}                the text of message id ([a-z0-9_.]+) from a catalogue (see
+ *                          i18n.h), in place; the text may hold {{name}} placeholders
+ *                          (nothing else), filled and escaped as above; the text itself
+ *                          is template text (trusted: not escaped)
  * Names are [a-z0-9_]+, looked up from the innermost context outwards. A section tag
  * alone on its line takes the whole line with it.
  */
@@ -20,6 +24,12 @@
 
 #include "json.h"
 
+/* Where {{@id}} finds its text: text(baton, id) is the message, or NULL when unknown. */
+typedef struct {
+    const char *(*text)(void *baton, const char *id);
+    void *baton;
+} authsvc_template_msgs_t;
+
 /* Check the syntax of tpl; names is the NULL-terminated list of the names it may use
  * (NULL: any). NULL when it is fine, else "line N: <what is wrong>". */
 const char *authsvc_template_check(apr_pool_t *p, const char *tpl, const char *const *names);
@@ -28,6 +38,12 @@ const char *authsvc_template_check(apr_pool_t *p, const char *tpl, const char *c
  * unescaped: "line N: only body and alerts may be inserted unescaped ({{&...}})". */
 const char *authsvc_template_check_raw(apr_pool_t *p, const char *tpl,
                                        const char *const *names, const char *const *raw);
+
+/* The same, and every {{@id}} is a message msgs knows (NULL: any id) whose text is
+ * well-formed and uses only names: "message \"id\": unknown variable \"x\"". */
+const char *authsvc_template_check_msgs(apr_pool_t *p, const char *tpl,
+                                        const char *const *names, const char *const *raw,
+                                        const authsvc_template_msgs_t *msgs);
 
 /* tpl filled in from data (a JSON object; NULL: no values), in p. html: values are
  * escaped for HTML text and attributes (& < > " '). NULL and *err on bad syntax. */
@@ -42,5 +58,11 @@ const char *authsvc_template_read(apr_pool_t *p, const char *path, apr_size_t ma
 
 /* NULL when dir is a directory that can be read, else a message naming it. */
 const char *authsvc_template_dir_check(apr_pool_t *p, const char *dir);
+
+/* The same, with {{@id}} from msgs (NULL, or an unknown id: the id itself). */
+const char *authsvc_template_render_msgs(apr_pool_t *p, const char *tpl,
+                                         authsvc_json_t *data,
+                                         const authsvc_template_msgs_t *msgs, int html,
+                                         const char **err);
 
 #endif

@@ -532,6 +532,11 @@ sub template_subject_re {
         local $/;
         my $t = <$fh> // '';
         $t =~ s/^\s+|\s+$//g;
+        # {{@id}}: the English text of the message (conf/i18n/en.json), area E.
+        if ($t =~ /\{\{@/ && open(my $cf, '<:raw', catfile($dir, '..', 'i18n', 'en.json'))) {
+            my $en = JSON::PP->new->utf8->decode(do { local $/; <$cf> // '{}' });
+            $t =~ s/\{\{@([a-z0-9_.]+)\}\}/$en->{$1} \/\/ $1/ge;
+        }
         my $pat = '';
         for my $piece (split /(\{\{[#^\/]?\s*\w+\s*\}\})/, $t) {
             if ($piece =~ /^\{\{([#^])/)   { $pat .= '(?:' }
@@ -2238,6 +2243,64 @@ sub httpd_syntax {
     my $rc = $? >> 8;
     unlink $file;
     return ($rc, $out // '');
+}
+
+# ---- issue 11: translations (area E) ----------------------------------------------------
+#
+#   my ($status, $text) = start_httpd_with($dir, "AuthsvcI18nDir $dir/cat");
+#   # $status: httpd's exit status, or undef when it came up (it is stopped again);
+#   # $text: its output and error log
+
+package AuthsvcTest;
+
+push @AuthsvcTest::EXPORT, qw(start_httpd_with);
+
+# Start httpd (prefork, in the foreground, a port of its own) on a configuration written
+# to DIR (which gets logs/, httpd.conf, out and db.sqlite): the module with mod_dbd on
+# SQLite, and LINES. Waits up to 15 s for it to exit or to listen.
+sub start_httpd_with {
+    my ($dir, $lines) = @_;
+    my $mods = '/usr/lib/apache2/modules';
+    require IO::Socket::INET;
+    my $sock = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0)
+        or die "start_httpd_with: no free port: $!\n";
+    my $port = $sock->sockport;
+    close $sock;
+    mkdir "$dir/logs";
+    my $conf = join "\n", "ServerRoot $dir",
+        "LoadModule mpm_prefork_module $mods/mod_mpm_prefork.so",
+        map({ "LoadModule ${_}_module $mods/mod_$_.so" } qw(authn_core authz_core dbd socache_shmcb)),
+        'LoadModule authsvc_module ' . catfile(serverroot(), '..', 'mod_authsvc.so'),
+        'ServerName localhost', "Listen 127.0.0.1:$port",
+        "PidFile $dir/logs/httpd.pid", "ErrorLog $dir/logs/error_log",
+        'DBDriver sqlite3', "DBDParams $dir/db.sqlite", 'AuthsvcAutoMigrate On', $lines, '';
+    open(my $fh, '>', "$dir/httpd.conf") or die "start_httpd_with: $dir/httpd.conf: $!\n";
+    print {$fh} $conf;
+    close $fh;
+    unlink "$dir/logs/error_log";
+    my $pid = fork // die "start_httpd_with: fork: $!\n";
+    if (!$pid) {
+        POSIX::setsid();    # prefork's parent signals its whole process group
+        open STDOUT, '>', "$dir/out";
+        open STDERR, '>&', \*STDOUT;
+        { exec($ENV{APACHE_TEST_HTTPD} || '/usr/sbin/apache2', '-d', $dir, '-f', "$dir/httpd.conf",
+               '-DFOREGROUND') }
+        POSIX::_exit(127);
+    }
+    my $status;
+    for (1 .. 150) {
+        if (waitpid($pid, POSIX::WNOHANG()) == $pid) { $status = $? >> 8; last }
+        last if IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 1);
+        select(undef, undef, undef, 0.1);
+    }
+    if (!defined $status) { kill 'TERM', $pid; waitpid($pid, 0) }
+    my $text = '';
+    for my $f ("$dir/out", "$dir/logs/error_log") {
+        open(my $in, '<', $f) or next;
+        local $/;
+        $text .= <$in> // '';
+    }
+    return ($status, $text);
 }
 
 1;
