@@ -7,6 +7,7 @@
  * cache). Nothing is read into process memory; the file may be far larger than RAM.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -488,13 +489,22 @@ const char *authsvc_breach_index(apr_pool_t *p, const char *in, const char *out,
     builder_t w;
     apr_uint64_t n = 0;
     FILE *fin = strcmp(in, "-") == 0 ? stdin : fopen(in, "r");
+    int fd = -1;
 
     memset(&w, 0, sizeof(w));
     if (fin == NULL) {
         return apr_psprintf(p, "cannot open %s: %s", in, strerror(errno));
     }
-    if ((w.out = fopen(tmp, "wb")) == NULL) {
-        err = apr_psprintf(p, "cannot create %s: %s", tmp, strerror(errno));
+    /* O_EXCL | O_NOFOLLOW: the temporary name is predictable, and root may run this in
+     * a directory others can write to; a file or link already there is refused, never
+     * followed or truncated. */
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0 ||
+        (w.out = fdopen(fd, "wb")) == NULL) {
+        err = apr_psprintf(p, "cannot create %s: %s%s", tmp, strerror(errno),
+                           errno == EEXIST ? " (left by an earlier run? remove it)" : "");
+        if (fd >= 0) {
+            close(fd);
+        }
     }
     else {
         write_header(h, 0);

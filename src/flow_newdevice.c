@@ -105,14 +105,20 @@ static const char *key(request_rec *r, const authsvc_user_t *u, const char *kind
 }
 
 /* The browser's device cookie, or a new one (set on the answer); NULL without
- * randomness. */
-static const char *device_id(request_rec *r)
+ * randomness. *kept: the client keeps cookies (it sent this one, or is on the HTML
+ * pages, or sent any Cookie header), so that the id is worth a row: a client that keeps
+ * none would add a row on each of its sign-ins, for nothing (its agent and network key
+ * stands for it). */
+static const char *device_id(request_rec *r, int *kept)
 {
     const char *v = authsvc_cookie_get(r, device_cookie(r));
 
+    *kept = 1;
     if (v != NULL && authsvc_crypto_token_plausible(v, strlen(v))) {
         return v;
     }
+    *kept = apr_table_get(r->notes, AUTHSVC_NOTE_BROWSER) != NULL ||
+            apr_table_get(r->headers_in, "Cookie") != NULL;
     if ((v = authsvc_crypto_token(r->pool, AUTHSVC_TOKEN_BYTES)) != NULL) {
         apr_table_addn(r->err_headers_out, "Set-Cookie",
                        apr_psprintf(r->pool, "%s=%s; Path=/; Max-Age=%d; HttpOnly; "
@@ -151,7 +157,7 @@ apr_status_t authsvc_flow_new_device(request_rec *r, authsvc_db_t *db,
     const authsvc_client_t *cl = authsvc_request_client(r);
     const char *agent, *network, *k_cookie = NULL, *k_agent, *id;
     apr_int64_t now = AUTHSVC_NOW();
-    int seen = 0, known = 0;
+    int seen = 0, known = 0, kept = 0;
     apr_status_t rv;
 
     if (window == 0) {
@@ -160,7 +166,7 @@ apr_status_t authsvc_flow_new_device(request_rec *r, authsvc_db_t *db,
     agent = coarse_agent(r->pool, cl->user_agent);
     network = coarse_network(r->pool, cl->ip);
     k_agent = key(r, u, "agent", apr_pstrcat(r->pool, agent, "\n", network, NULL));
-    if ((id = device_id(r)) != NULL) {
+    if ((id = device_id(r, &kept)) != NULL) {
         k_cookie = key(r, u, "cookie", id);
     }
     if (alerting &&
@@ -175,7 +181,7 @@ apr_status_t authsvc_flow_new_device(request_rec *r, authsvc_db_t *db,
     }
     if ((rv = authsvc_devices_put(db, u->id, ACCOUNT_MARK, now, FOREVER)) != APR_SUCCESS ||
         (rv = authsvc_devices_put(db, u->id, k_agent, now, now + window)) != APR_SUCCESS ||
-        k_cookie == NULL) {
+        k_cookie == NULL || !kept) {
         return rv;
     }
     return authsvc_devices_put(db, u->id, k_cookie, now, now + window);

@@ -83,7 +83,7 @@ int authsvc_flow_remembered(request_rec *r, authsvc_db_t *db, const authsvc_user
                             authsvc_authn_t *how)
 {
     const char *hash, *id = NULL;
-    apr_int64_t now = AUTHSVC_NOW();
+    apr_int64_t now = AUTHSVC_NOW(), not_before;
 
     if (authsvc_config_remember_days(authsvc_srv(r->server)) == 0 ||
         (hash = cookie_hash(r)) == NULL) {
@@ -91,8 +91,13 @@ int authsvc_flow_remembered(request_rec *r, authsvc_db_t *db, const authsvc_user
     }
     /* Only a device remembered under the present second factor: one turned off and on
      * again (even where the rows were not deleted, by authsvc-admin) starts afresh. */
-    if (authsvc_remembered_use(db, hash, u->id, u->mfa_enabled_at, now, &id) !=
-        APR_SUCCESS) {
+    /* ... and within the AuthsvcMFARememberDays in force now: a shorter setting also
+     * shortens the devices remembered under a longer one. */
+    not_before = now - (apr_int64_t)authsvc_config_remember_days(authsvc_srv(r->server)) * 86400;
+    if (not_before < u->mfa_enabled_at) {
+        not_before = u->mfa_enabled_at;
+    }
+    if (authsvc_remembered_use(db, hash, u->id, not_before, now, &id) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "could not look up the remembered devices of user %s: the second "
                       "step is asked for", u->id);

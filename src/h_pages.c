@@ -258,7 +258,7 @@ int authsvc_h_page_login_post(request_rec *r, const char *const *params)
 {
     authsvc_json_t *body, *d;
     authsvc_login_in_t in;
-    authsvc_login_out_t res;
+    authsvc_login_out_t res = {0};
     const authsvc_fail_t *fail;
     const char *rt, *prompt;
     authsvc_identity_t *id;
@@ -314,7 +314,7 @@ int authsvc_h_page_mfa_post(request_rec *r, const char *const *params)
     authsvc_json_t *body, *d;
     authsvc_field_t token;
     authsvc_factor_in_t in;
-    authsvc_login_out_t res;
+    authsvc_login_out_t res = {0};
     const authsvc_fail_t *fail;
     const char *rt, *mfa = authsvc_cookie_get(r, MFA_COOKIE);
 
@@ -512,7 +512,7 @@ int authsvc_h_page_email_code_verify(request_rec *r, const char *const *params)
 {
     const authsvc_fail_t *fail = authsvc_flow_email_code_off(r);
     authsvc_email_code_in_t in;
-    authsvc_login_out_t res;
+    authsvc_login_out_t res = {0};
     authsvc_json_t *body, *d;
     const char *rt;
 

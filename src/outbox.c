@@ -129,7 +129,7 @@ static int open_db(deliverer_t *d)
     static const authsvc_stmt_t *const tables[] = {
         authsvc_store_outbox_stmts, authsvc_store_tokens_stmts, authsvc_store_mfa_stmts,
         authsvc_store_refresh_stmts, authsvc_store_audit_stmts, authsvc_store_emailcode_stmts,
-        NULL};
+        authsvc_store_passkeys_stmts, authsvc_store_remembered_stmts, NULL};
     const char *err = NULL;
     apr_status_t rv;
     int i;
@@ -285,6 +285,7 @@ static void prune(deliverer_t *d, authsvc_db_t *db)
     authsvc_webauthn_challenge_prune(db, now - KEEP_TOKENS);
     authsvc_refresh_prune(db, now - KEEP_TOKENS);
     authsvc_emailcode_prune(db, now);
+    authsvc_remembered_prune(db, now);
     prune_audit(d, db, now);
 }
 

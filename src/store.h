@@ -348,6 +348,9 @@ apr_status_t authsvc_remembered_delete(authsvc_db_t *db, const char *user_id,
 /* Delete the user's devices expired at now. */
 apr_status_t authsvc_remembered_prune_user(authsvc_db_t *db, const char *user_id,
                                            apr_int64_t now);
+/* Delete every device expired at now (the deliverer's pruning: where they came from goes
+ * with them). */
+apr_status_t authsvc_remembered_prune(authsvc_db_t *db, apr_int64_t now);
 
 /* ---- audit trail of one user (store_audit.c) ---- */
 typedef struct {

@@ -28,6 +28,8 @@ const authsvc_stmt_t authsvc_store_remembered_stmts[] = {
      "DELETE FROM remembered_devices WHERE user_id = %s RETURNING id"},
     {"authsvc_remembered_prune_user",
      "DELETE FROM remembered_devices WHERE user_id = %s AND expires_at <= %lld"},
+    {"authsvc_remembered_prune",
+     "DELETE FROM remembered_devices WHERE expires_at <= %lld"},
     {NULL, NULL}};
 
 apr_status_t authsvc_remembered_insert(authsvc_db_t *db, const authsvc_device_t *d)
@@ -100,4 +102,11 @@ apr_status_t authsvc_remembered_prune_user(authsvc_db_t *db, const char *user_id
     const char *args[2] = {user_id, authsvc_store_int(authsvc_store_pool(db), now)};
 
     return authsvc_store_exec(db, "authsvc_remembered_prune_user", NULL, 2, args);
+}
+
+apr_status_t authsvc_remembered_prune(authsvc_db_t *db, apr_int64_t now)
+{
+    const char *args[1] = {authsvc_store_int(authsvc_store_pool(db), now)};
+
+    return authsvc_store_exec(db, "authsvc_remembered_prune", NULL, 1, args);
 }

@@ -111,6 +111,15 @@ sub spew_raw {
     ($rc) = run_admin('breach-index', "$CONF/breach.txt");
     is($rc, 2, 'breach-index: one argument is a usage error');
 
+    # The temporary name is predictable: a link planted there is refused, not followed.
+    spew_raw("$dir/victim", "precious\n");
+    symlink("$dir/victim", "$dir/l.idx.tmp") or die "symlink: $!";
+    ($rc, $out, $err) = run_admin('breach-index', "$CONF/breach.txt", "$dir/l.idx");
+    is($rc, 1, 'breach-index: a link at OUT.tmp, exit 1');
+    like($err, qr/cannot create .*l\.idx\.tmp/, '... naming it');
+    is(slurp_raw("$dir/victim"), "precious\n", '... the file it points at untouched');
+    ok(!-e "$dir/l.idx", '... and no index written');
+
     spew_raw("$dir/unsorted.idx", do {
         my $b = slurp_raw("$CONF/breach.idx");
         substr($b, 32 + 12 * 5, 24) = substr($b, 32 + 12 * 6, 12) . substr($b, 32 + 12 * 5, 12);

@@ -192,6 +192,17 @@ my $b = mfa_account(vhost => 'remember', username => unique_username('rmb'));
 }
 
 {
+    # Remembered for longer than the AuthsvcMFARememberDays now in force (30 on this
+    # vhost; say the setting was shortened since): the prompt, though not yet expired.
+    my $orig = db_value('SELECT created_at FROM remembered_devices WHERE id = ' . sql_str($device_id));
+    db_do('UPDATE remembered_devices SET created_at = ' . (time - 31 * 86400)
+          . ' WHERE id = ' . sql_str($device_id));
+    is(how_signed($c, $a), 'prompt', 'a device older than the days now in force: the prompt');
+    db_do("UPDATE remembered_devices SET created_at = $orig WHERE id = " . sql_str($device_id));
+    is(how_signed($c, $a), 'session', '... and within them again: no prompt');
+}
+
+{
     db_do('UPDATE remembered_devices SET expires_at = ' . (time - 1) . ' WHERE id = ' . sql_str($device_id));
     is(how_signed($c, $a), 'prompt', 'an expired device: the prompt');
     my $list = (json_body((second_step($a, undef))[0]->get('/users/me/devices')) || {})->{devices};

@@ -1,3 +1,3 @@
--- 0007_remembered_devices down (PostgreSQL): forget every remembered device.
+-- 0008_remembered_devices down (PostgreSQL): forget every remembered device.
 
 DROP TABLE remembered_devices;

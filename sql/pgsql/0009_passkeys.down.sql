@@ -1,4 +1,4 @@
--- 0007_passkeys down (PostgreSQL): drop the passkeys and their challenges.
+-- 0009_passkeys down (PostgreSQL): drop the passkeys and their challenges.
 
 DROP TABLE webauthn_challenges;
 

@@ -1,4 +1,4 @@
--- 0007_passkeys: WebAuthn credentials (passkeys) and the challenges of their
+-- 0009_passkeys: WebAuthn credentials (passkeys) and the challenges of their
 -- ceremonies (PostgreSQL).
 -- credential_id and public_key are base64url: the credential id the authenticator chose
 -- and the key in libfido2's raw form (alg says which: COSE -7, -8 or -257).

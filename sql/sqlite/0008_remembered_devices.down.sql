@@ -1,4 +1,4 @@
--- 0007_remembered_devices down (SQLite): forget every remembered device.
+-- 0008_remembered_devices down (SQLite): forget every remembered device.
 
 DROP TRIGGER remembered_devices_user_deleted;
 

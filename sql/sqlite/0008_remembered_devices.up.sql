@@ -1,4 +1,4 @@
--- 0007_remembered_devices: browsers where a user ticked "remember this device" after
+-- 0008_remembered_devices: browsers where a user ticked "remember this device" after
 -- the second step of a sign-in (SQLite). While AuthsvcMFARememberDays is on, a later
 -- password sign-in of the same user from that browser skips the second step.
 -- The device cookie carries 32 random bytes; only their SHA-256 (token_hash) is kept.
