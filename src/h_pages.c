@@ -119,6 +119,8 @@ static authsvc_json_t *data_for(request_rec *r, const authsvc_identity_t *id,
     authsvc_json_set_bool(d, "signed_in", id != NULL);
     authsvc_json_set_str(d, "user_email", id ? id->user->email : "");
     authsvc_json_set_str(d, "return_to", rt);
+    /* the same, for a link's query string ('&', '#' and '?' in it escaped) */
+    authsvc_json_set_str(d, "return_to_q", rt ? ap_escape_urlencoded(r->pool, rt) : NULL);
     authsvc_json_set_int(d, "password_min", authsvc_config_pw_min(authsvc_srv(r->server)));
     authsvc_json_set_bool(d, "passkeys_available", authsvc_flow_passkeys_on(r)); /* issue 11 */
     return d;

@@ -27,7 +27,7 @@ struct authsvc_pages {
 /* The names each template may use (space-separated), after the common ones. */
 #define COMMON_NAMES                                                                     \
     "site mount assets csrf_token title error notice signed_in user_email return_to "   \
-    "honeypot alerts lang"
+    "return_to_q honeypot alerts lang"
 static const struct {
     const char *file, *names;
 } page_names[] = {

@@ -9,6 +9,7 @@ use lib "$FindBin::Bin/lib";
 
 use Test::More;
 use AuthsvcTest;
+use URI::Escape ();
 
 my $V = 'emailcode';
 
@@ -249,6 +250,14 @@ sub accepted_ok {
 {
     my $html = page_answer_ok(client(vhost => $V)->page_get('/login'), 200, 'login-form', 'login page');
     like($html, qr{id="email-code-link" href="/api/email-code"}, 'login page: the link to the code');
+    {
+        my $rt = '/app/?a=1&b=2';
+        my $h = client(vhost => $V)->page_get('/login?return_to=' . URI::Escape::uri_escape($rt))->content;
+        my ($q) = $h =~ /id="email-code-link" href="\/api\/email-code\?return_to=([^"]*)"/;
+        ok(defined $q && $q !~ /[&#?]/, 'login page: return_to in the link is one escaped value')
+            or diag($q // $h);
+        is(URI::Escape::uri_unescape($q // ''), $rt, '... which is the whole return_to');
+    }
     $html = page_answer_ok(client(vhost => 'emailoff')->page_get('/login'), 200, 'login-form',
                            'login page, off');
     unlike($html, qr{email-code}, 'login page, off: no link');
