@@ -173,22 +173,18 @@ int authsvc_h_passkey_remove(request_rec *r, const char *const *params)
                 : authsvc_request_send_empty(r, HTTP_NO_CONTENT);
 }
 
+/* The body is read (it must be JSON) but not looked at: a `login` member is accepted
+ * and ignored, since only discoverable credentials are offered. */
 int authsvc_h_passkey_login_options(request_rec *r, const char *const *params)
 {
     authsvc_json_t *body, *out = NULL;
-    authsvc_field_t login;
-    apr_array_header_t *errs = NULL;
     const authsvc_fail_t *fail;
 
     (void)params;
     if (!authsvc_h_read(r, &body)) {
         return OK;
     }
-    authsvc_h_field(r, body, "login", &login, &errs);
-    if (errs != NULL) {
-        return authsvc_h_fail(r, authsvc_fail_fields(r, errs));
-    }
-    if ((fail = authsvc_flow_passkey_login_options(r, &login, &out)) != NULL) {
+    if ((fail = authsvc_flow_passkey_login_options(r, &out)) != NULL) {
         return authsvc_h_fail(r, fail);
     }
     return authsvc_request_send_json(r, HTTP_OK, out);
