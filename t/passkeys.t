@@ -314,6 +314,49 @@ problem_ok(client()->post('/auth/passkey', {credential => []}), 422, 'validation
     is_deeply((json_body($r) || {})->{allowCredentials}, [], '... allowCredentials empty');
 }
 
+# The login page's passkey sign-in (POST /passkey, a page route): a browser gets the
+# session cookie and never tokens, even where AuthsvcTokenSigningKey is set (vhost
+# tokdef); the JSON route there still answers tokens. The pages' CSRF token is required.
+{
+    my $rt_count = sub {
+        (db_row('SELECT COUNT(*) AS n FROM refresh_tokens WHERE user_id = ' . sql_str($uid))
+         || {})->{n} // -1
+    };
+    my $j = pk_login(client(vhost => 'tokdef'), $es, counter => 23);
+    is($j->code, 200, 'tokdef: JSON sign-in with a passkey') or diag $j->content;
+    my $jb = json_body($j) || {};
+    ok($jb->{access_token} && $jb->{refresh_token}, '... the JSON route answers tokens');
+    my $before = $rt_count->();
+    ok($before >= 1, '... a refresh token row');
+
+    my $p = client(vhost => 'tokdef');
+    my $page = $p->page_get('/login');
+    my ($box) = html_elements($page, id => 'passkey-signin');
+    my $csrf = $box ? $box->{attrs}{'data-csrf'} : undef;
+    like($csrf // '', qr/^[A-Za-z0-9_-]{43}$/, 'login page: the passkey box carries the csrf token');
+    is($csrf, csrf_from($page), '... the page\'s own');
+    my $opts = json_body($p->post('/auth/passkey/options', {})) || {};
+    my $cred = softauthn('get', $es, $opts->{challenge} // 'none', counter => 24);
+    my $r = $p->post('/passkey', {credential => $cred});
+    problem_ok($r, 403, 'csrf_failed', 'POST /passkey without csrf_token');
+    ok(!session_set_cookie($r), '... no session cookie');
+    $r = $p->post('/passkey', {credential => $cred, csrf_token => 'A' x 43});
+    problem_ok($r, 403, 'csrf_failed', 'POST /passkey with a wrong csrf_token');
+    $r = client(vhost => 'tokdef')->post('/passkey', {credential => $cred, csrf_token => $csrf});
+    problem_ok($r, 403, 'csrf_failed', 'POST /passkey: another browser\'s csrf_token');
+    problem_ok($p->post('/passkey', {csrf_token => $csrf}), 422, 'validation_failed',
+               'POST /passkey: no credential');
+    $r = $p->post('/passkey', {credential => $cred, csrf_token => $csrf});
+    is($r->code, 200, 'POST /passkey (the login page): 200') or diag $r->content;
+    my $pb = json_body($r) || {};
+    is($pb->{user}{id}, $uid, '... as the account');
+    ok(session_set_cookie($r), '... a session cookie');
+    ok(!exists $pb->{access_token} && !exists $pb->{refresh_token},
+       '... no access or refresh token');
+    is($rt_count->(), $before, '... no refresh token row');
+    is($p->get('/users/me')->code, 200, '... the cookie signs the browser in');
+}
+
 # User verification required (vhost passkeyuv).
 {
     my $v = client(vhost => 'passkeyuv');
