@@ -264,6 +264,7 @@ static const authsvc_fail_t *invalid(request_rec *r, const char *why)
 
 typedef struct {
     request_rec *r;
+    const authsvc_user_t *u;
     authsvc_passkey_t *k;
 } add_tx_t;
 
@@ -272,6 +273,7 @@ static apr_status_t add_tx(authsvc_db_t *db, void *baton)
     add_tx_t *tx = baton;
     authsvc_passkey_t *other = NULL;
     authsvc_json_t *d;
+    apr_table_t *vars;
     apr_status_t rv = authsvc_passkeys_by_cred(db, tx->k->credential_id, &other);
 
     if (rv != APR_SUCCESS) {
@@ -287,6 +289,13 @@ static apr_status_t add_tx(authsvc_db_t *db, void *baton)
     authsvc_json_set_str(d, "passkey", tx->k->id);
     authsvc_json_set_str(d, "name", tx->k->name);
     authsvc_json_set_int(d, "alg", tx->k->alg);
+    /* A passkey signs in without the password: the owner hears of a new one at once. */
+    vars = authsvc_flow_mail_vars(tx->r, tx->u);
+    apr_table_setn(vars, "passkey", tx->k->name);
+    if ((rv = authsvc_flow_notify(tx->r, db, tx->u, "passkey_added", tx->u->email, vars)) !=
+        APR_SUCCESS) {
+        return rv;
+    }
     return authsvc_audit(tx->r, db, "passkey_added", tx->k->user_id, NULL, d);
 }
 
@@ -357,6 +366,7 @@ const authsvc_fail_t *authsvc_flow_passkey_add(request_rec *r,
         return authsvc_fail(r, "unavailable", "the passkey could not be stored");
     }
     tx.r = r;
+    tx.u = u;
     tx.k = k;
     if ((rv = authsvc_store_transaction(db, add_tx, &tx)) != APR_SUCCESS) {
         return rv == APR_EEXIST

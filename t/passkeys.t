@@ -80,6 +80,23 @@ is($r2->code, 201, 'EdDSA, packed self-attestation: 201') or diag $r2->content;
 is((json_body($r2) || {})->{name}, 'Laptop key', '... the name given');
 my ($r3, $rs) = pk_register($c, alg => -257, fmt => 'packed', name => 'RSA');
 is($r3->code, 201, 'RS256, packed: 201') or diag $r3->content;
+{
+    # Each addition is mailed to the account (passkey_added, queued with the passkey).
+    my %got;
+    for (1 .. 3) {
+        my $m = wait_mail(to => $f->{email}, template => 'passkey_added') or last;
+        my ($n) = ($m->{text} // '') =~ /passkey named "([^"]*)"/;
+        $got{ $n // '?' } = $m;
+    }
+    is_deeply([sort keys %got], ['Laptop key', 'Passkey', 'RSA'],
+              'mail passkey_added for each of the three, naming it');
+    my $m = $got{'Laptop key'} || {};
+    like($m->{subject} // '', qr/passkey was added/, '... subject');
+    like($m->{text} // '', qr/Not you\?.*reset your password.*\n?.*remove the passkey "Laptop key"/s,
+         '... text: not you? reset the password and remove it');
+    like($m->{html} // '', qr{<strong>Laptop key</strong>}, '... html: the name');
+    like($m->{text} // '', qr/\Q$f->{email}\E/, '... the account\'s address');
+}
 my @list = passkeys_of($c);
 is(scalar @list, 3, 'GET /users/me/passkeys: three');
 is_deeply([sort map { $_->{name} } @list], ['Laptop key', 'Passkey', 'RSA'], '... with their names');
