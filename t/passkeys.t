@@ -197,6 +197,21 @@ problem_ok(client(vhost => 'passkeyoff')->post('/users/me/passkeys/options'), 40
            'not_found', 'an RP ID that does not fit AuthsvcPublicURL: passkeys off');
 problem_ok(client(vhost => 'passkeyip')->post('/auth/passkey/options', {}), 404,
            'not_found', 'AuthsvcPublicURL with an IP address: passkeys off');
+like(error_log_since(0),
+     qr/passkeys are off on \S+: AuthsvcWebAuthnRPID other\.example is neither the host of AuthsvcPublicURL \(accounts\.example\.test\)/,
+     'startup: a warning names the RP ID that does not fit and the public host');
+{
+    # An upper-case host in AuthsvcPublicURL: the RP ID (and origin) in lower case.
+    my $v = client(vhost => 'passkeyupper');
+    my $lo = json_body($v->post('/auth/passkey/options', {})) || {};
+    is($lo->{rpId}, pk_rp_id(), 'AuthsvcPublicURL https://Accounts.EXAMPLE.test: rpId lower case');
+    my $cred = softauthn('get', $rs, $lo->{challenge} // 'none');
+    is($v->post('/auth/passkey', {credential => $cred})->code, 200,
+       '... a sign-in there (RP ID hash of the lower-case name): 200');
+    my ($cu) = account(vhost => 'passkeyupper');
+    my $ro = json_body($cu->post('/users/me/passkeys/options')) || {};
+    is($ro->{rp}{id}, pk_rp_id(), '... rp.id lower case');
+}
 @list = passkeys_of($c);
 is(scalar @list, 4, 'after the refusals: four passkeys');
 
