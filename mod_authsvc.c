@@ -15,6 +15,7 @@
 #include "src/config.h"
 #include "src/outbox.h"
 #include "src/crypto.h"
+#include "src/flow.h"
 #include "src/guard.h"
 #include "src/hashcap.h"
 #include "src/metrics.h"
@@ -163,6 +164,7 @@ static int authsvc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
                                                                      : "-",
                          (unsigned)sp->port);
         }
+        authsvc_flow_passkey_startup(sp);
     }
     if ((err = authsvc_cache_post_config(pconf, s)) != NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);

@@ -836,6 +836,9 @@ static const char *set_public_url(cmd_parms *cmd, void *dcfg, const char *arg)
         u[n - 1] = '\0';
     }
     SRV(cmd)->public_url = u;
+    /* Host names are case-insensitive, but an RP ID (taken from here by default) must
+     * be lower case for browsers to accept it. */
+    ap_str_tolower(uri.hostname);
     SRV(cmd)->public_host = uri.hostname;
     SRV(cmd)->public_origin = authsvc_config_origin(
         cmd->pool, apr_pstrcat(cmd->pool, uri.scheme, "://", uri.hostinfo, NULL));

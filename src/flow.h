@@ -516,11 +516,15 @@ const authsvc_fail_t *authsvc_flow_passkey_rename(request_rec *r, const char *id
                                                   const authsvc_field_t *name,
                                                   authsvc_passkey_t **out);
 const authsvc_fail_t *authsvc_flow_passkey_remove(request_rec *r, const char *id);
-/* POST /auth/passkey/options {login?}: PublicKeyCredentialRequestOptions. */
+/* At startup, for server s: a warning naming both values when AuthsvcWebAuthnRPID is
+ * set but does not fit AuthsvcPublicURL's host (passkeys are then off there). */
+void authsvc_flow_passkey_startup(server_rec *s);
+/* POST /auth/passkey/options: PublicKeyCredentialRequestOptions, allowCredentials
+ * always empty (discoverable credentials; a login name is not looked at). */
 const authsvc_fail_t *authsvc_flow_passkey_login_options(request_rec *r,
-                                                         const authsvc_field_t *login,
                                                          struct json_t **out);
-/* POST /auth/passkey: a session as for a password sign-in (amr "hwk user", mfa_at set). */
+/* POST /auth/passkey: a session as for a password sign-in: amr "hwk user mfa" and
+ * mfa_at set when the authenticator verified the user (UV), else "hwk user", mfa_at 0. */
 const authsvc_fail_t *authsvc_flow_passkey_login(request_rec *r,
                                                  const authsvc_passkey_in_t *in,
                                                  authsvc_login_out_t *out);

@@ -21,9 +21,13 @@
 #define USER_HANDLE_BYTES 32
 #define PASSKEY_NAME_MAX 64
 #define PASSKEY_DEFAULT_NAME "Passkey"
-/* RFC 8176: proof of possession of a hardware-secured key, and a user presence test;
- * the session counts as having passed a second factor (mfa_at). */
+/* RFC 8176: proof of possession of a hardware-secured key ("hwk") and a user presence
+ * test ("user"; the UP flag is always required). That is one factor. Only when the
+ * authenticator verified the user (UV flag: a PIN or a biometric, which one is not
+ * told) is it two, "mfa", and the session counts as having passed a second factor
+ * (mfa_at); without UV, `Require authsvc mfa` asks for more. */
 #define PASSKEY_AMR "hwk user"
+#define PASSKEY_AMR_UV "hwk user mfa"
 
 /* The relying party in force, or not_found when passkeys cannot work here (no
  * AuthsvcPublicURL, or an RP ID that does not fit it): a disabled endpoint. */
@@ -41,6 +45,24 @@ static const authsvc_fail_t *relying_party(request_rec *r, authsvc_webauthn_cfg_
     rp->origin = cfg->origin;
     rp->uv_required = cfg->uv == AUTHSVC_UV_REQUIRED;
     return NULL;
+}
+
+void authsvc_flow_passkey_startup(server_rec *s)
+{
+    const authsvc_srv_cfg_t *c = authsvc_srv(s);
+    authsvc_webauthn_cfg_t cfg;
+
+    if (c->webauthn_rp_id == NULL) {
+        return; /* the default, AuthsvcPublicURL's host, always fits */
+    }
+    authsvc_config_webauthn(s, &cfg);
+    if (cfg.rp_id == NULL) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "passkeys are off on %s:%u: AuthsvcWebAuthnRPID %s is neither the "
+                     "host of AuthsvcPublicURL (%s) nor a parent domain of it",
+                     s->server_hostname ? s->server_hostname : "-", (unsigned)s->port,
+                     c->webauthn_rp_id, c->public_host ? c->public_host : "not set");
+    }
 }
 
 int authsvc_flow_passkeys_on(request_rec *r)
@@ -242,6 +264,7 @@ static const authsvc_fail_t *invalid(request_rec *r, const char *why)
 
 typedef struct {
     request_rec *r;
+    const authsvc_user_t *u;
     authsvc_passkey_t *k;
 } add_tx_t;
 
@@ -250,6 +273,7 @@ static apr_status_t add_tx(authsvc_db_t *db, void *baton)
     add_tx_t *tx = baton;
     authsvc_passkey_t *other = NULL;
     authsvc_json_t *d;
+    apr_table_t *vars;
     apr_status_t rv = authsvc_passkeys_by_cred(db, tx->k->credential_id, &other);
 
     if (rv != APR_SUCCESS) {
@@ -265,6 +289,13 @@ static apr_status_t add_tx(authsvc_db_t *db, void *baton)
     authsvc_json_set_str(d, "passkey", tx->k->id);
     authsvc_json_set_str(d, "name", tx->k->name);
     authsvc_json_set_int(d, "alg", tx->k->alg);
+    /* A passkey signs in without the password: the owner hears of a new one at once. */
+    vars = authsvc_flow_mail_vars(tx->r, tx->u);
+    apr_table_setn(vars, "passkey", tx->k->name);
+    if ((rv = authsvc_flow_notify(tx->r, db, tx->u, "passkey_added", tx->u->email, vars)) !=
+        APR_SUCCESS) {
+        return rv;
+    }
     return authsvc_audit(tx->r, db, "passkey_added", tx->k->user_id, NULL, d);
 }
 
@@ -335,6 +366,7 @@ const authsvc_fail_t *authsvc_flow_passkey_add(request_rec *r,
         return authsvc_fail(r, "unavailable", "the passkey could not be stored");
     }
     tx.r = r;
+    tx.u = u;
     tx.k = k;
     if ((rv = authsvc_store_transaction(db, add_tx, &tx)) != APR_SUCCESS) {
         return rv == APR_EEXIST
@@ -461,71 +493,21 @@ const authsvc_fail_t *authsvc_flow_passkey_remove(request_rec *r, const char *pi
 
 /* ---- sign-in ---------------------------------------------------------------------- */
 
-/* The account a login name names (an email when it has an '@', else a username), or
- * NULL. */
-static apr_status_t named(request_rec *r, authsvc_db_t *db, const authsvc_field_t *login,
-                          authsvc_user_t **u)
-{
-    const char *email = NULL;
-
-    *u = NULL;
-    if (memchr(login->s, '\0', login->len) != NULL) {
-        return APR_SUCCESS;
-    }
-    if (memchr(login->s, '@', login->len) != NULL) {
-        return authsvc_text_email_normalize(r->pool, login->s, login->len, &email) == NULL
-                   ? authsvc_users_by_email(db, email, u)
-                   : APR_SUCCESS;
-    }
-    return authsvc_users_by_username(db, login->s, u);
-}
-
-/* For a login without passkeys (or without an account): one credential id that no
- * authenticator has, the same for the same name for as long as the server runs (keyed
- * with the server's dummy password hash, random at each start), so that the answer has
- * the shape of a real one. */
-static const char *decoy(request_rec *r, const authsvc_field_t *login)
-{
-    const char *key = authsvc_srv(r->server)->dummy_hash;
-
-    return key ? authsvc_crypto_hmac_b64url(
-                     r->pool, key, strlen(key),
-                     apr_pstrcat(r->pool, "authsvc passkey decoy ",
-                                 apr_pstrmemdup(r->pool, login->s, login->len), NULL))
-               : NULL;
-}
-
+/* Discoverable credentials only: allowCredentials is always empty, so the answer is
+ * the same for everyone and tells nothing about which accounts exist or have passkeys. */
 const authsvc_fail_t *authsvc_flow_passkey_login_options(request_rec *r,
-                                                         const authsvc_field_t *login,
                                                          authsvc_json_t **out)
 {
     authsvc_webauthn_cfg_t cfg;
     authsvc_webauthn_rp_t rp;
-    authsvc_user_t *u = NULL;
     authsvc_db_t *db;
     const authsvc_fail_t *fail;
-    apr_array_header_t *keys = NULL;
-    authsvc_json_t *allow = authsvc_json_array(r->pool);
-    const char *challenge, *fake;
-    int i;
+    const char *challenge;
 
     if ((fail = relying_party(r, &cfg, &rp)) != NULL ||
         (fail = authsvc_abuse_limit(r, AUTHSVC_RL_LOGIN, 1, NULL, NULL, NULL)) != NULL ||
         (fail = authsvc_flow_db(r, &db)) != NULL) {
         return fail;
-    }
-    if (login->state == AUTHSVC_FIELD_SET && login->len > 0 && login->len <= 254) {
-        if (named(r, db, login, &u) != APR_SUCCESS ||
-            (u != NULL && authsvc_passkeys_list(db, u->id, &keys) != APR_SUCCESS)) {
-            return authsvc_fail(r, "unavailable", "the account database is unreachable");
-        }
-        for (i = 0; keys != NULL && i < keys->nelts; i++) {
-            authsvc_passkey_t *k = APR_ARRAY_IDX(keys, i, authsvc_passkey_t *);
-            authsvc_json_append(allow, descriptor(r, k->credential_id, k->transports));
-        }
-        if ((keys == NULL || keys->nelts == 0) && (fake = decoy(r, login)) != NULL) {
-            authsvc_json_append(allow, descriptor(r, fake, NULL));
-        }
     }
     if ((challenge = new_challenge(r, db, "login", NULL, NULL, cfg.timeout)) == NULL) {
         return authsvc_fail(r, "unavailable", "the challenge could not be stored");
@@ -534,7 +516,7 @@ const authsvc_fail_t *authsvc_flow_passkey_login_options(request_rec *r,
     authsvc_json_set_str(*out, "challenge", challenge);
     authsvc_json_set_int(*out, "timeout", cfg.timeout * 1000);
     authsvc_json_set_str(*out, "rpId", rp.rp_id);
-    authsvc_json_set(*out, "allowCredentials", allow);
+    authsvc_json_set(*out, "allowCredentials", authsvc_json_array(r->pool));
     authsvc_json_set_str(*out, "userVerification", uv_word(cfg.uv));
     return NULL;
 }
@@ -565,7 +547,8 @@ static apr_status_t login_tx(authsvc_db_t *db, void *baton)
 {
     login_tx_t *tx = baton;
     apr_int64_t now = AUTHSVC_NOW();
-    authsvc_authn_t how = {now, now, PASSKEY_AMR};
+    int uv = (tx->flags & AUTHSVC_WEBAUTHN_UV) != 0;
+    authsvc_authn_t how = {now, uv ? now : 0, uv ? PASSKEY_AMR_UV : PASSKEY_AMR};
     int done = 0;
     apr_status_t rv =
         authsvc_passkeys_use(db, tx->k, (apr_int64_t)tx->count,

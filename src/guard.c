@@ -189,7 +189,8 @@ const char *authsvc_guard_step_up(const authsvc_identity_t *id, const authsvc_re
     const authsvc_user_t *u = id->user;
 
     if (req->mfa || mfa_required) {
-        /* A session that passed a second factor (a passkey) needs no enrolled TOTP. */
+        /* A session that passed a second factor (a passkey with user verification)
+         * needs no enrolled TOTP. */
         if (u->mfa_enabled_at == 0 && id->session->mfa_at == 0) {
             *prompt = "mfa_enroll";
             return "mfa_enrollment_required";

@@ -1,7 +1,9 @@
 /*
  * h_passkey.c - JSON adapters for passkeys: /users/me/passkeys (options, add, list,
- * rename, remove) and /auth/passkey (options, sign-in).
+ * rename, remove) and /auth/passkey (options, sign-in); and POST /passkey, the login
+ * page's sign-in (the same JSON, a browser's answer: a session cookie, never tokens).
  */
+#include "csrf.h"
 #include "h_common.h"
 #include "router.h"
 
@@ -173,38 +175,51 @@ int authsvc_h_passkey_remove(request_rec *r, const char *const *params)
                 : authsvc_request_send_empty(r, HTTP_NO_CONTENT);
 }
 
+/* The body is read (it must be JSON) but not looked at: a `login` member is accepted
+ * and ignored, since only discoverable credentials are offered. */
 int authsvc_h_passkey_login_options(request_rec *r, const char *const *params)
 {
     authsvc_json_t *body, *out = NULL;
-    authsvc_field_t login;
-    apr_array_header_t *errs = NULL;
     const authsvc_fail_t *fail;
 
     (void)params;
     if (!authsvc_h_read(r, &body)) {
         return OK;
     }
-    authsvc_h_field(r, body, "login", &login, &errs);
-    if (errs != NULL) {
-        return authsvc_h_fail(r, authsvc_fail_fields(r, errs));
-    }
-    if ((fail = authsvc_flow_passkey_login_options(r, &login, &out)) != NULL) {
+    if ((fail = authsvc_flow_passkey_login_options(r, &out)) != NULL) {
         return authsvc_h_fail(r, fail);
     }
     return authsvc_request_send_json(r, HTTP_OK, out);
 }
 
-int authsvc_h_passkey_login(request_rec *r, const char *const *params)
+/* The sign-in of both routes; page: the login page's script (the pages' CSRF token in
+ * the body's csrf_token, and no tokens whatever AuthsvcTokenSigningKey says). */
+static int login(request_rec *r, int page)
 {
     authsvc_json_t *body;
     authsvc_passkey_in_t in;
     authsvc_login_out_t res;
     apr_array_header_t *errs = NULL;
     const authsvc_fail_t *fail;
+    const char *tok = NULL;
+    apr_size_t len = 0;
 
-    (void)params;
     if (!authsvc_h_read(r, &body)) {
         return OK;
+    }
+    if (page) {
+        if (authsvc_json_get_string(body, AUTHSVC_CSRF_FIELD, &tok, &len) !=
+                AUTHSVC_JSON_OK ||
+            !authsvc_csrf_form_ok(r, tok, len)) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                          "csrf_failed: a passkey sign-in without a valid %s",
+                          AUTHSVC_CSRF_FIELD);
+            return authsvc_h_fail(
+                r, authsvc_fail(r, "csrf_failed",
+                                "the sign-in did not come from this site's login page; "
+                                "reload it and try again"));
+        }
+        apr_table_setn(r->notes, AUTHSVC_NOTE_BROWSER, "1");
     }
     credential(r, body, 0, &in, &errs);
     if (errs != NULL) {
@@ -215,4 +230,16 @@ int authsvc_h_passkey_login(request_rec *r, const char *const *params)
     }
     authsvc_session_set_cookie(r, res.token);
     return authsvc_h_session_response(r, &res);
+}
+
+int authsvc_h_passkey_login(request_rec *r, const char *const *params)
+{
+    (void)params;
+    return login(r, 0);
+}
+
+int authsvc_h_page_passkey_login(request_rec *r, const char *const *params)
+{
+    (void)params;
+    return login(r, 1);
 }

@@ -20,7 +20,7 @@
 /* The variables a template may use (spec4.md, "Mail"). */
 #define AUTHSVC_MAIL_VARS                                                                \
     "site", "email", "name", "link", "code", "expires", "new_email", "old_email",        \
-        "time", "ip", "agent", "lang"
+        "time", "ip", "agent", "lang", "passkey"
 
 /* One template: a one-line subject, a text part and an HTML part. */
 typedef struct {
@@ -28,7 +28,8 @@ typedef struct {
 } authsvc_mail_tpl_t;
 
 /* The set of templates, by name (verify_email, change_email, reset_password,
- * password_changed, email_changed, account_deleted, mfa_enabled, mfa_disabled). */
+ * password_changed, email_changed, account_deleted, mfa_enabled, mfa_disabled,
+ * passkey_added ...). */
 typedef struct authsvc_mail_tpls authsvc_mail_tpls_t;
 
 /* A built-in template as embedded from conf/mail/ by tools/embed-templates.pl. */

@@ -110,6 +110,7 @@ static const route_t routes[] = {
     {M_POST, "/account/*/*", authsvc_h_page_account_post, 1},
     {M_GET, "/assets/authsvc.css", authsvc_h_page_css, 1},
     {M_GET, "/assets/passkey.js", authsvc_h_page_passkey_js, 1},
+    {M_POST, "/passkey", authsvc_h_page_passkey_login, 1}, /* h_passkey.c */
     {0, NULL, NULL, 0}};
 
 /* URL paths of the <Location> sections whose SetHandler is authsvc, found in the

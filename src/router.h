@@ -65,6 +65,7 @@ int authsvc_h_passkey_rename(request_rec *r, const char *const *params);
 int authsvc_h_passkey_remove(request_rec *r, const char *const *params);
 int authsvc_h_passkey_login_options(request_rec *r, const char *const *params);
 int authsvc_h_passkey_login(request_rec *r, const char *const *params);
+int authsvc_h_page_passkey_login(request_rec *r, const char *const *params);
 int authsvc_h_page_passkey_js(request_rec *r, const char *const *params);
 int authsvc_h_refresh(request_rec *r, const char *const *params);
 int authsvc_h_introspect(request_rec *r, const char *const *params);

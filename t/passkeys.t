@@ -80,6 +80,23 @@ is($r2->code, 201, 'EdDSA, packed self-attestation: 201') or diag $r2->content;
 is((json_body($r2) || {})->{name}, 'Laptop key', '... the name given');
 my ($r3, $rs) = pk_register($c, alg => -257, fmt => 'packed', name => 'RSA');
 is($r3->code, 201, 'RS256, packed: 201') or diag $r3->content;
+{
+    # Each addition is mailed to the account (passkey_added, queued with the passkey).
+    my %got;
+    for (1 .. 3) {
+        my $m = wait_mail(to => $f->{email}, template => 'passkey_added') or last;
+        my ($n) = ($m->{text} // '') =~ /passkey named "([^"]*)"/;
+        $got{ $n // '?' } = $m;
+    }
+    is_deeply([sort keys %got], ['Laptop key', 'Passkey', 'RSA'],
+              'mail passkey_added for each of the three, naming it');
+    my $m = $got{'Laptop key'} || {};
+    like($m->{subject} // '', qr/passkey was added/, '... subject');
+    like($m->{text} // '', qr/Not you\?.*reset your password.*\n?.*remove the passkey "Laptop key"/s,
+         '... text: not you? reset the password and remove it');
+    like($m->{html} // '', qr{<strong>Laptop key</strong>}, '... html: the name');
+    like($m->{text} // '', qr/\Q$f->{email}\E/, '... the account\'s address');
+}
 my @list = passkeys_of($c);
 is(scalar @list, 3, 'GET /users/me/passkeys: three');
 is_deeply([sort map { $_->{name} } @list], ['Laptop key', 'Passkey', 'RSA'], '... with their names');
@@ -180,6 +197,21 @@ problem_ok(client(vhost => 'passkeyoff')->post('/users/me/passkeys/options'), 40
            'not_found', 'an RP ID that does not fit AuthsvcPublicURL: passkeys off');
 problem_ok(client(vhost => 'passkeyip')->post('/auth/passkey/options', {}), 404,
            'not_found', 'AuthsvcPublicURL with an IP address: passkeys off');
+like(error_log_since(0),
+     qr/passkeys are off on \S+: AuthsvcWebAuthnRPID other\.example is neither the host of AuthsvcPublicURL \(accounts\.example\.test\)/,
+     'startup: a warning names the RP ID that does not fit and the public host');
+{
+    # An upper-case host in AuthsvcPublicURL: the RP ID (and origin) in lower case.
+    my $v = client(vhost => 'passkeyupper');
+    my $lo = json_body($v->post('/auth/passkey/options', {})) || {};
+    is($lo->{rpId}, pk_rp_id(), 'AuthsvcPublicURL https://Accounts.EXAMPLE.test: rpId lower case');
+    my $cred = softauthn('get', $rs, $lo->{challenge} // 'none');
+    is($v->post('/auth/passkey', {credential => $cred})->code, 200,
+       '... a sign-in there (RP ID hash of the lower-case name): 200');
+    my ($cu) = account(vhost => 'passkeyupper');
+    my $ro = json_body($cu->post('/users/me/passkeys/options')) || {};
+    is($ro->{rp}{id}, pk_rp_id(), '... rp.id lower case');
+}
 @list = passkeys_of($c);
 is(scalar @list, 4, 'after the refusals: four passkeys');
 
@@ -201,13 +233,29 @@ ok(session_set_cookie($res), '... a session cookie');
 {
     my ($row) = events_in($res, 'login_success');
     ok($row, '... audit: login_success');
-    is_deeply((audit_detail($row) || {})->{methods}, ['hwk', 'user'], '... methods hwk user');
+    is_deeply((audit_detail($row) || {})->{methods}, ['hwk', 'user', 'mfa'],
+              '... with UV: methods hwk user mfa');
     my $me = json_body($b->get('/users/me/sessions')) || {};
     my ($s) = grep { $_->{current} } @{ $me->{sessions} || [] };
     ok($s && $s->{mfa}, '... the session passed a second factor');
     is($b->get('/tg/mfa/', abs => 1)->code, 200, '... Require authsvc mfa: let in');
     is(pk_row($k1->{id})->{sign_count}, 1, '... counter stored: 1');
     ok(pk_row($k1->{id})->{last_used_at}, '... last_used_at');
+}
+{
+    # Without user verification (UP only): one factor, not two (RFC 8176 "hwk user").
+    my $nb = client();
+    my $r = pk_login($nb, $ed, flags => '01');
+    is($r->code, 200, 'sign-in without UV (UV preferred): 200') or diag $r->content;
+    my ($row) = events_in($r, 'login_success');
+    is_deeply((audit_detail($row) || {})->{methods}, ['hwk', 'user'],
+              '... methods hwk user, no mfa');
+    my $me = json_body($nb->get('/users/me/sessions')) || {};
+    my ($s) = grep { $_->{current} } @{ $me->{sessions} || [] };
+    ok($s && !$s->{mfa}, '... the session did not pass a second factor');
+    my $g = $nb->get('/tg/mfa/', abs => 1);
+    isnt($g->code, 200, '... Require authsvc mfa: asks for more (' . $g->code . ')');
+    ok(!(json_body($nb->get('/users/me')) || {})->{mfa_enabled}, '... (no TOTP either)');
 }
 for my $k ([$ed, 'EdDSA'], [$rs, 'RS256']) {
     my $r = pk_login(client(), $k->[0]);
@@ -292,8 +340,54 @@ bad_login('a short authenticatorData', $es,
 problem_ok(client()->post('/auth/passkey', {}), 422, 'validation_failed', 'sign-in: no credential');
 problem_ok(client()->post('/auth/passkey', {credential => []}), 422, 'validation_failed',
            'sign-in: credential not an object');
-problem_ok(client()->post('/auth/passkey/options', {login => 5}), 422, 'validation_failed',
-           'sign-in options: login not a string');
+{
+    my $r = client()->post('/auth/passkey/options', {login => 5});
+    is($r->code, 200, 'sign-in options: a login of any type is ignored');
+    is_deeply((json_body($r) || {})->{allowCredentials}, [], '... allowCredentials empty');
+}
+
+# The login page's passkey sign-in (POST /passkey, a page route): a browser gets the
+# session cookie and never tokens, even where AuthsvcTokenSigningKey is set (vhost
+# tokdef); the JSON route there still answers tokens. The pages' CSRF token is required.
+{
+    my $rt_count = sub {
+        (db_row('SELECT COUNT(*) AS n FROM refresh_tokens WHERE user_id = ' . sql_str($uid))
+         || {})->{n} // -1
+    };
+    my $j = pk_login(client(vhost => 'tokdef'), $es, counter => 23);
+    is($j->code, 200, 'tokdef: JSON sign-in with a passkey') or diag $j->content;
+    my $jb = json_body($j) || {};
+    ok($jb->{access_token} && $jb->{refresh_token}, '... the JSON route answers tokens');
+    my $before = $rt_count->();
+    ok($before >= 1, '... a refresh token row');
+
+    my $p = client(vhost => 'tokdef');
+    my $page = $p->page_get('/login');
+    my ($box) = html_elements($page, id => 'passkey-signin');
+    my $csrf = $box ? $box->{attrs}{'data-csrf'} : undef;
+    like($csrf // '', qr/^[A-Za-z0-9_-]{43}$/, 'login page: the passkey box carries the csrf token');
+    is($csrf, csrf_from($page), '... the page\'s own');
+    my $opts = json_body($p->post('/auth/passkey/options', {})) || {};
+    my $cred = softauthn('get', $es, $opts->{challenge} // 'none', counter => 24);
+    my $r = $p->post('/passkey', {credential => $cred});
+    problem_ok($r, 403, 'csrf_failed', 'POST /passkey without csrf_token');
+    ok(!session_set_cookie($r), '... no session cookie');
+    $r = $p->post('/passkey', {credential => $cred, csrf_token => 'A' x 43});
+    problem_ok($r, 403, 'csrf_failed', 'POST /passkey with a wrong csrf_token');
+    $r = client(vhost => 'tokdef')->post('/passkey', {credential => $cred, csrf_token => $csrf});
+    problem_ok($r, 403, 'csrf_failed', 'POST /passkey: another browser\'s csrf_token');
+    problem_ok($p->post('/passkey', {csrf_token => $csrf}), 422, 'validation_failed',
+               'POST /passkey: no credential');
+    $r = $p->post('/passkey', {credential => $cred, csrf_token => $csrf});
+    is($r->code, 200, 'POST /passkey (the login page): 200') or diag $r->content;
+    my $pb = json_body($r) || {};
+    is($pb->{user}{id}, $uid, '... as the account');
+    ok(session_set_cookie($r), '... a session cookie');
+    ok(!exists $pb->{access_token} && !exists $pb->{refresh_token},
+       '... no access or refresh token');
+    is($rt_count->(), $before, '... no refresh token row');
+    is($p->get('/users/me')->code, 200, '... the cookie signs the browser in');
+}
 
 # User verification required (vhost passkeyuv).
 {
@@ -309,20 +403,19 @@ problem_ok(client()->post('/auth/passkey/options', {login => 5}), 422, 'validati
        'UV preferred (main server): without UV is fine');
 }
 
-# Options with a login name: that account's credentials, or a decoy of the same shape.
+# Options with a login name: the name is ignored, allowCredentials is always empty, so
+# the answer does not tell whether an account exists or has passkeys.
 {
     my $opts = json_body(client()->post('/auth/passkey/options', {login => $f->{email}})) || {};
-    is(scalar @{ $opts->{allowCredentials} || [] }, 5, 'options for a login: its five passkeys');
-    my %ids = map { $_->{id} => 1 } @{ $opts->{allowCredentials} || [] };
-    my $soft = softauthn('get', $es, 'AAAA', counter => 33);
-    ok($ids{ $soft->{rawId} }, '... the ES256 one among them');
+    is_deeply($opts->{allowCredentials}, [], 'options for a login with passkeys: none listed');
+    like($opts->{challenge} // '', qr/^[A-Za-z0-9_-]{43}$/, '... a challenge');
     my $nobody = 'nobody-' . unique_email();
     my $d1 = json_body(client()->post('/auth/passkey/options', {login => $nobody})) || {};
-    my $d2 = json_body(client()->post('/auth/passkey/options', {login => $nobody})) || {};
-    is(scalar @{ $d1->{allowCredentials} || [] }, 1, 'an unknown login: one credential too');
-    like($d1->{allowCredentials}[0]{id} // '', $B64, '... base64url');
-    is($d1->{allowCredentials}[0]{id}, $d2->{allowCredentials}[0]{id}, '... the same each time');
+    is_deeply($d1->{allowCredentials}, [], 'an unknown login: none listed either');
     is_deeply([sort keys %$d1], [sort keys %$opts], '... the same members');
+    isnt($d1->{challenge}, $opts->{challenge}, '... a new challenge each time');
+    is(pk_login(client(), $es, login => $f->{email}, counter => 33)->code, 200,
+       '... sign-in after options with a login: fine');
 }
 
 # ---- rename and removal ---------------------------------------------------------------

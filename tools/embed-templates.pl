@@ -26,7 +26,7 @@ my %KINDS = (
     mail => {
         names => [qw(account_deleted change_email email_changed password_changed
                      mfa_disabled mfa_enabled reset_password verify_email
-                     email_code new_device)],
+                     email_code new_device passkey_added)],
         parts => [qw(subject txt html)],
     },
     pages => {

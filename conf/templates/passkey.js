@@ -1,7 +1,9 @@
 /* passkey.js - the WebAuthn ceremonies of the pages: "Add a passkey" on the account
- * page and "Sign in with a passkey" on the login page. It posts to the JSON endpoints
- * of the same mount (same origin: the browser's Origin header is the CSRF check) and
- * then reloads or goes on. Everything else on the pages works without it; without
+ * page and "Sign in with a passkey" on the login page. Adding posts to the JSON
+ * endpoints of the same mount (same origin: the browser's Origin header is the CSRF
+ * check); signing in posts the assertion to the page route POST /passkey with the login
+ * page's csrf_token, which answers a session cookie and never tokens. Then it reloads
+ * or goes on. Everything else on the pages works without it; without
  * WebAuthn in the browser the buttons stay hidden. */
 (function () {
     "use strict";
@@ -101,6 +103,7 @@
 
     function signIn(box) {
         var api = box.getAttribute("data-api"), rt = box.getAttribute("data-return-to");
+        var csrf = box.getAttribute("data-csrf");
         say("");
         post(api + "/auth/passkey/options", {}).then(function (o) {
             return navigator.credentials.get({publicKey: {
@@ -112,7 +115,7 @@
             }});
         }).then(function (cred) {
             var r = cred.response;
-            return post(api + "/auth/passkey", {credential: {
+            return post(api + "/passkey", {csrf_token: csrf, credential: {
                 id: cred.id, rawId: b64u(cred.rawId), type: cred.type,
                 response: {
                     clientDataJSON: b64u(r.clientDataJSON),
