@@ -67,6 +67,68 @@ const char *authsvc_webauthn_client_data(apr_pool_t *p, const authsvc_webauthn_r
     return NULL;
 }
 
+/* Octets left after the item being decoded, and whether a header claimed more. */
+typedef struct {
+    size_t left;
+    int too_many;
+} cbor_claims_t;
+
+static void claim_items(void *ctx, size_t n)
+{
+    cbor_claims_t *c = ctx;
+
+    c->too_many |= n > c->left;
+}
+
+static void claim_pairs(void *ctx, size_t n)
+{
+    cbor_claims_t *c = ctx;
+
+    c->too_many |= n > c->left / 2;
+}
+
+/* 1 when every definite array or map in buf[0..len) claims no more items than there
+ * are octets after it (each item takes at least one), and every header is whole; 0
+ * otherwise. Why: cbor_load allocates a definite array or map for the claimed count
+ * before it reads a single item (libcbor 0.8), so 9 octets could make a child reserve
+ * 16 GB. cbor_stream_decode reads one header at a time and allocates nothing. */
+static int cbor_claims_ok(const unsigned char *buf, size_t len)
+{
+    struct cbor_callbacks cb = cbor_empty_callbacks;
+    struct cbor_decoder_result r;
+    cbor_claims_t c = {0, 0};
+    size_t off = 0;
+
+    cb.array_start = claim_items;
+    cb.map_start = claim_pairs;
+    while (off < len) {
+        c.left = len - off;
+        r = cbor_stream_decode(buf + off, len - off, &cb, &c);
+        if (r.status != CBOR_DECODER_FINISHED || r.read == 0 || c.too_many) {
+            return 0;
+        }
+        off += r.read;
+    }
+    return 1;
+}
+
+/* The CBOR after the fixed part of authenticator data (the credential public key when
+ * AT is set, the extensions when ED is), which libfido2 loads with cbor_load too: 1
+ * when its claims are plausible (cbor_claims_ok), or when there is none; a part
+ * shorter than its declared credential id is left for libfido2 to refuse. */
+static int ad_claims_ok(const unsigned char *ad, apr_size_t len)
+{
+    apr_size_t off = AD_HEAD;
+
+    if (ad[32] & 0x40) { /* AT: aaguid(16), credential id length(2), id */
+        if (len < AD_HEAD + 18) {
+            return 1;
+        }
+        off = AD_HEAD + 18 + ((apr_size_t)ad[AD_HEAD + 16] << 8 | ad[AD_HEAD + 17]);
+    }
+    return off >= len || cbor_claims_ok(ad + off, len - off);
+}
+
 /* The head of authenticator data ad: our RP ID's hash, user presence, and user
  * verification when required. */
 static const char *check_head(const authsvc_webauthn_rp_t *rp, const unsigned char *ad,
@@ -77,7 +139,8 @@ static const char *check_head(const authsvc_webauthn_rp_t *rp, const unsigned ch
     if (len < AD_HEAD) {
         return "malformed";
     }
-    if (!authsvc_crypto_sha256(rp->rp_id, strlen(rp->rp_id), h)) {
+    if (!authsvc_crypto_sha256(rp->rp_id, strlen(rp->rp_id), h) ||
+        !ad_claims_ok(ad, len)) {
         return "malformed";
     }
     if (CRYPTO_memcmp(h, ad, 32) != 0) {
@@ -120,6 +183,9 @@ static const char *split_attobj(apr_pool_t *p, const unsigned char *att, apr_siz
     size_t i, n, cap;
 
     memset(o, 0, sizeof(*o));
+    if (!cbor_claims_ok(att, len)) {
+        return "malformed";
+    }
     o->root = cbor_load(att, len, &res);
     if (o->root == NULL || res.error.code != CBOR_ERR_NONE || res.read != len ||
         !cbor_isa_map(o->root) || !cbor_map_is_definite(o->root)) {

@@ -14,6 +14,20 @@
 #include "webauthn_vectors.h"
 
 static apr_pool_t *pool;
+
+/* Every malloc of this test binary, libcbor's and libfido2's included, goes through
+ * here, so that the CBOR tests can see the largest single request while `watching`. */
+extern void *__libc_malloc(size_t n);
+static size_t malloc_max;
+static int watching;
+
+void *malloc(size_t n)
+{
+    if (watching && n > malloc_max) {
+        malloc_max = n;
+    }
+    return __libc_malloc(n);
+}
 static const authsvc_webauthn_rp_t rp = {"localhost", "http://localhost:8529", 0};
 
 /* Decoded base64url bytes (a copy, so tests may tamper with them). */
@@ -181,6 +195,47 @@ static void test_cross(void)
            "malformed", "not CBOR");
 }
 
+/* Found by t/fuzz/fuzz_webauthn: a definite CBOR map or array header claiming 2^26
+ * items made cbor_load (ours, and libfido2's on the authenticator data) allocate 1 GB
+ * before reading one item. Such claims are refused before any load. */
+static void test_cbor_claims(void)
+{
+    /* a map claiming 2^26 pairs; a map whose attStmt is an array claiming 2^26 items */
+    static const unsigned char top[] = "\xbb\x00\x00\x00\x00\x04\x00\x00\x00";
+    static const unsigned char nested[] = "\xa1\x67" "attStmt"
+                                          "\x9b\x00\x00\x00\x00\x04\x00\x00\x00";
+    /* {"fmt":"none","attStmt":{},"authData":h(64)}: UP and AT, an empty credential id,
+     * and as credential public key a map claiming 2^26 pairs (what libfido2 loads) */
+    unsigned char att[] = "\xa3\x63" "fmt" "\x64" "none" "\x67" "attStmt" "\xa0"
+                          "\x68" "authData" "\x58\x40"
+                          "RRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRR" "\x41" "\x00\x00\x00\x00"
+                          "\x00\x00\x00\x00\x00\x00\x00\x00"
+                          "\x00\x00\x00\x00\x00\x00\x00\x00"
+                          "\x00\x00" "\xbb\x00\x00\x00\x00\x04\x00\x00\x00";
+    const unsigned char *cdj = (const unsigned char *)"{}";
+    unsigned char *rph = att + 1 + 4 + 5 + 8 + 1 + 9 + 2;
+    authsvc_webauthn_cred_t c;
+
+    authsvc_crypto_sha256(rp.rp_id, strlen(rp.rp_id), rph);
+    watching = 1;
+    malloc_max = 0;
+    is_str(authsvc_webauthn_register(pool, &rp, cdj, 2, top, sizeof(top) - 1, &c),
+           "malformed", "a CBOR map claiming 2^26 pairs");
+    ok(malloc_max < 1024 * 1024, "... refused without allocating for them (%zu)",
+       malloc_max);
+    malloc_max = 0;
+    is_str(authsvc_webauthn_register(pool, &rp, cdj, 2, nested, sizeof(nested) - 1, &c),
+           "malformed", "a nested CBOR array claiming 2^26 items");
+    ok(malloc_max < 1024 * 1024, "... refused without allocating for them (%zu)",
+       malloc_max);
+    malloc_max = 0;
+    is_str(authsvc_webauthn_register(pool, &rp, cdj, 2, att, sizeof(att) - 1, &c),
+           "malformed", "a credential key in authData claiming 2^26 pairs");
+    ok(malloc_max < 1024 * 1024, "... refused without allocating for them (%zu)",
+       malloc_max);
+    watching = 0;
+}
+
 static void test_client_data(void)
 {
     static const struct {
@@ -258,6 +313,7 @@ int main(void)
     test_cross();
     test_client_data();
     test_counter();
+    test_cbor_claims();
     apr_pool_destroy(pool);
     apr_terminate();
     return done_testing();
