@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "apr_file_io.h"
@@ -241,14 +242,17 @@ apr_int64_t authsvc_breach_count(const authsvc_breach_t *b, const char *pw, size
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
+    apr_int64_t n = -1;
 
     if (b == NULL) {
         return 0;
     }
-    if (EVP_Digest(pw, len, md, &mdlen, EVP_sha1(), NULL) != 1 || mdlen != SHA1_LEN) {
-        return -1;
+    /* The unsalted SHA-1 is as good as the password to a cracker: wiped after use. */
+    if (EVP_Digest(pw, len, md, &mdlen, EVP_sha1(), NULL) == 1 && mdlen == SHA1_LEN) {
+        n = authsvc_breach_lookup(b, md);
     }
-    return authsvc_breach_lookup(b, md);
+    OPENSSL_cleanse(md, sizeof(md));
+    return n;
 }
 
 int authsvc_breach_format(const authsvc_breach_t *b)

@@ -135,6 +135,11 @@ int authsvc_crypto_token_plausible(const char *s, apr_size_t len)
     return s != NULL && len == AUTHSVC_TOKEN_CHARS && authsvc_crypto_is_b64url(s, len);
 }
 
+const char *authsvc_crypto_b64url_encode(apr_pool_t *p, const void *b, apr_size_t len)
+{
+    return apr_pencode_base64_binary(p, b, (apr_ssize_t)len, APR_ENCODE_BASE64URL, NULL);
+}
+
 const unsigned char *authsvc_crypto_b64url_decode(apr_pool_t *p, const char *s,
                                                   apr_size_t len, apr_size_t *outlen)
 {

@@ -30,6 +30,9 @@ int authsvc_crypto_token_plausible(const char *s, apr_size_t len);
 /* 1 when s[0..len) is base64url characters only (A-Z a-z 0-9 - _). */
 int authsvc_crypto_is_b64url(const char *s, apr_size_t len);
 
+/* b[0..len) as base64url without padding, in p (NULL if APR fails). */
+const char *authsvc_crypto_b64url_encode(apr_pool_t *p, const void *b, apr_size_t len);
+
 /* Decode s[0..len), base64url without padding, into *outlen bytes in p; NULL unless s
  * is the one canonical spelling of its bytes (no other characters, no padding, no
  * stray bits in the last character). */

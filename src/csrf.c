@@ -36,10 +36,7 @@ static const char *new_pre_cookie(request_rec *r)
     const char *v = authsvc_crypto_token(r->pool, AUTHSVC_TOKEN_BYTES);
 
     if (v != NULL) {
-        apr_table_addn(r->err_headers_out, "Set-Cookie",
-                       apr_pstrcat(r->pool, pre_name(r), "=", v,
-                                   "; Path=/; HttpOnly; SameSite=Lax",
-                                   authsvc_cookie_secure(r) ? "; Secure" : "", NULL));
+        authsvc_cookie_set(r, pre_name(r), v, -1, "Lax", 0);
     }
     return v;
 }

@@ -71,6 +71,11 @@ typedef struct {
 const authsvc_fail_t *authsvc_flow_login(request_rec *r, const authsvc_login_in_t *in,
                                          authsvc_login_out_t *out);
 
+/* A first step passed by an unverified account under AuthsvcRequireVerifiedEmail: audited
+ * (login_refused, unverified; login as typed or NULL) and verification_required. */
+const authsvc_fail_t *authsvc_flow_unverified(request_rec *r, authsvc_db_t *db,
+                                              const authsvc_user_t *u, const char *login);
+
 /* In the caller's transaction, the end of every successful sign-in (password, second
  * factor, passkey, email code): u's session as `how` says, its tokens (when this server
  * issues them) and the login_success audit row (login: the name as typed, or NULL). */
@@ -376,6 +381,9 @@ const authsvc_fail_t *authsvc_flow_require(request_rec *r, const char *const *na
                                            const authsvc_field_t *const *fields);
 /* The SHA-256 of a well-formed token field, or NULL (then: token_invalid). */
 const char *authsvc_flow_token_hash(request_rec *r, const authsvc_field_t *f);
+/* A mail's "expires" text: secs in the largest whole unit, "10 minutes", "1 day" (mail.c
+ * says it in the mail's language). */
+const char *authsvc_flow_duration_text(apr_pool_t *p, apr_int64_t secs);
 /* Mail variables every message about u has (name). */
 apr_table_t *authsvc_flow_mail_vars(request_rec *r, const authsvc_user_t *u);
 /* In the caller's transaction: a new token of `purpose` for u mailed to `to`; older ones

@@ -43,11 +43,7 @@ const char *authsvc_flow_email_code_cookie(request_rec *r)
 
 void authsvc_email_code_cookie_set(request_rec *r, const char *token, apr_int64_t max_age)
 {
-    apr_table_addn(r->err_headers_out, "Set-Cookie",
-                   apr_psprintf(r->pool, "%s=%s; Path=/; Max-Age=%" APR_INT64_T_FMT
-                                "; HttpOnly; SameSite=Strict%s",
-                                authsvc_flow_email_code_cookie(r), token, max_age,
-                                authsvc_cookie_secure(r) ? "; Secure" : ""));
+    authsvc_cookie_set(r, authsvc_flow_email_code_cookie(r), token, max_age, "Strict", 0);
 }
 
 /* `digits` decimal digits, uniform: 32-bit random values above the largest multiple of
@@ -119,11 +115,7 @@ static apr_status_t request_tx(authsvc_db_t *db, void *baton)
     }
     vars = authsvc_flow_mail_vars(tx->r, tx->u);
     apr_table_setn(vars, "code", tx->code);
-    apr_table_setn(vars, "expires",
-                   tx->ttl % 60 ? apr_psprintf(tx->r->pool, "%" APR_INT64_T_FMT " seconds",
-                                               tx->ttl)
-                                : apr_psprintf(tx->r->pool, "%" APR_INT64_T_FMT " minute%s",
-                                               tx->ttl / 60, tx->ttl == 60 ? "" : "s"));
+    apr_table_setn(vars, "expires", authsvc_flow_duration_text(tx->r->pool, tx->ttl));
     return authsvc_flow_notify(tx->r, db, tx->u, "email_code", tx->u->email, vars);
 }
 

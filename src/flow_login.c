@@ -277,9 +277,8 @@ static void rehash(request_rec *r, authsvc_db_t *db, authsvc_user_t *u,
     u->password_hash = h;
 }
 
-/* The right password for an unverified account under AuthsvcRequireVerifiedEmail. */
-static const authsvc_fail_t *unverified(request_rec *r, authsvc_db_t *db,
-                                        const authsvc_user_t *u, const char *login)
+const authsvc_fail_t *authsvc_flow_unverified(request_rec *r, authsvc_db_t *db,
+                                              const authsvc_user_t *u, const char *login)
 {
     if (authsvc_audit(r, db, "login_refused", u->id, login, reason(r, "unverified")) !=
         APR_SUCCESS) {
@@ -372,7 +371,7 @@ static const authsvc_fail_t *sign_in(request_rec *r, const authsvc_login_in_t *i
     }
     /* Only now: a guesser without the password learns nothing from this answer. */
     if (u->email_verified_at == 0 && authsvc_config_require_verified(authsvc_srv(r->server))) {
-        return unverified(r, db, u, login);
+        return authsvc_flow_unverified(r, db, u, login);
     }
     if (res == AUTHSVC_PW_REHASH) {
         rehash(r, db, u, &in->password);

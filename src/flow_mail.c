@@ -15,7 +15,7 @@
 
 
 /* "24 hours", "30 minutes", "90 seconds": how long a link works, for the mail. */
-static const char *human_duration(apr_pool_t *p, apr_int64_t secs)
+const char *authsvc_flow_duration_text(apr_pool_t *p, apr_int64_t secs)
 {
     static const struct {
         apr_int64_t unit;
@@ -112,7 +112,7 @@ apr_status_t authsvc_flow_send_token(request_rec *r, authsvc_db_t *db,
         return rv;
     }
     apr_table_setn(vars, "code", token);
-    apr_table_setn(vars, "expires", human_duration(r->pool, ttl));
+    apr_table_setn(vars, "expires", authsvc_flow_duration_text(r->pool, ttl));
     apr_table_setn(vars, "new_email", to);
     apr_table_setn(vars, "old_email", u->email);
     apr_table_setn(vars, "link", c->public_url ? apr_pstrcat(r->pool, c->public_url,

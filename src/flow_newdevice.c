@@ -120,11 +120,7 @@ static const char *device_id(request_rec *r, int *kept)
     *kept = apr_table_get(r->notes, AUTHSVC_NOTE_BROWSER) != NULL ||
             apr_table_get(r->headers_in, "Cookie") != NULL;
     if ((v = authsvc_crypto_token(r->pool, AUTHSVC_TOKEN_BYTES)) != NULL) {
-        apr_table_addn(r->err_headers_out, "Set-Cookie",
-                       apr_psprintf(r->pool, "%s=%s; Path=/; Max-Age=%d; HttpOnly; "
-                                    "SameSite=Lax%s", device_cookie(r), v,
-                                    DEVICE_COOKIE_AGE,
-                                    authsvc_cookie_secure(r) ? "; Secure" : ""));
+        authsvc_cookie_set(r, device_cookie(r), v, DEVICE_COOKIE_AGE, "Lax", 0);
     }
     return v;
 }

@@ -17,8 +17,6 @@
 #include "text.h"
 #include "webauthn.h"
 
-#define CHALLENGE_BYTES 32
-#define USER_HANDLE_BYTES 32
 #define PASSKEY_NAME_MAX 64
 #define PASSKEY_DEFAULT_NAME "Passkey"
 /* RFC 8176: proof of possession of a hardware-secured key ("hwk") and a user presence
@@ -85,7 +83,7 @@ static const char *new_challenge(request_rec *r, authsvc_db_t *db, const char *p
                                  const char *user_id, const char *handle,
                                  apr_int64_t timeout)
 {
-    const char *c = authsvc_crypto_token(r->pool, CHALLENGE_BYTES);
+    const char *c = authsvc_crypto_token(r->pool, AUTHSVC_TOKEN_BYTES);
     apr_int64_t now = AUTHSVC_NOW();
 
     if (c == NULL || authsvc_webauthn_challenge_insert(
@@ -141,7 +139,7 @@ const authsvc_fail_t *authsvc_flow_passkey_reg_options(request_rec *r,
         authsvc_json_append(excl, descriptor(r, k->credential_id, k->transports));
     }
     if (handle == NULL &&
-        (handle = authsvc_crypto_token(r->pool, USER_HANDLE_BYTES)) == NULL) {
+        (handle = authsvc_crypto_token(r->pool, AUTHSVC_TOKEN_BYTES)) == NULL) {
         return authsvc_fail(r, "unavailable", "no randomness for a user handle");
     }
     if ((challenge = new_challenge(r, db, "register", u->id, handle, cfg.timeout)) ==
@@ -353,8 +351,7 @@ const authsvc_fail_t *authsvc_flow_passkey_add(request_rec *r,
     k->user_id = u->id;
     k->credential_id = apr_pstrmemdup(r->pool, in->raw_id.s, in->raw_id.len);
     k->user_handle = handle;
-    k->public_key = apr_pencode_base64_binary(
-        r->pool, cred.pubkey, (apr_ssize_t)cred.pubkey_len, APR_ENCODE_BASE64URL, NULL);
+    k->public_key = authsvc_crypto_b64url_encode(r->pool, cred.pubkey, cred.pubkey_len);
     k->alg = cred.alg;
     k->sign_count = (apr_int64_t)cred.sign_count;
     k->name = nm;
@@ -640,11 +637,7 @@ static const authsvc_fail_t *passkey_login(request_rec *r, const authsvc_passkey
     }
     if (u->email_verified_at == 0 &&
         authsvc_config_require_verified(authsvc_srv(r->server))) {
-        authsvc_json_t *d = authsvc_json_object(r->pool);
-        authsvc_json_set_str(d, "reason", "unverified");
-        authsvc_audit(r, db, "login_refused", u->id, NULL, d);
-        return authsvc_fail(r, "verification_required",
-                            "verify your email address first: follow the link we mailed");
+        return authsvc_flow_unverified(r, db, u, NULL);
     }
     tx.r = r;
     tx.u = u;

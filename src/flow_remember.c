@@ -33,36 +33,27 @@ static const char *cookie_name(request_rec *r)
 
 /* As the session cookie (Secure, Domain), but never SameSite=None: the device cookie
  * is only needed by this site's own sign-in. */
-static const char *cookie_attrs(request_rec *r)
+static void device_cookie(request_rec *r, const char *value, apr_int64_t max_age)
 {
-    const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
+    const char *s = authsvc_cookie_samesite(r);
 
-    return apr_pstrcat(r->pool, "Path=/; HttpOnly; SameSite=",
-                       c->cookie_samesite == AUTHSVC_SAMESITE_STRICT ? "Strict" : "Lax",
-                       authsvc_cookie_secure(r) ? "; Secure" : "",
-                       c->cookie_domain ? "; Domain=" : "",
-                       c->cookie_domain ? c->cookie_domain : "", NULL);
+    authsvc_cookie_set(r, cookie_name(r), value, max_age,
+                       strcmp(s, "Strict") == 0 ? "Strict" : "Lax", 1);
 }
 
 void authsvc_flow_remember_cookie(request_rec *r, const char *token)
 {
     apr_int64_t days = authsvc_config_remember_days(authsvc_srv(r->server));
 
-    if (token == NULL) {
-        return;
+    if (token != NULL) {
+        device_cookie(r, token, days * 86400);
     }
-    apr_table_addn(r->err_headers_out, "Set-Cookie",
-                   apr_psprintf(r->pool, "%s=%s; Max-Age=%" APR_INT64_T_FMT "; %s",
-                                cookie_name(r), token, days * 86400, cookie_attrs(r)));
 }
 
 /* Tell the browser to drop the device cookie. */
 static void clear_cookie(request_rec *r)
 {
-    apr_table_addn(r->err_headers_out, "Set-Cookie",
-                   apr_pstrcat(r->pool, cookie_name(r),
-                               "=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; ",
-                               cookie_attrs(r), NULL));
+    device_cookie(r, "", 0);
 }
 
 /* The SHA-256 of the device token this request's cookie carries, or NULL when there

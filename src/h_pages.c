@@ -985,15 +985,14 @@ static const authsvc_fail_t *act_mfa_disable(request_rec *r, authsvc_json_t *bod
 static const authsvc_fail_t *act_passkey(request_rec *r, authsvc_json_t *body,
                                          authsvc_json_t *d, const char **done, int remove)
 {
-    const char *pid = form_str(body, "id");
+    const char *pid = NULL;
     authsvc_field_t name;
     authsvc_passkey_t *k = NULL;
+    const authsvc_fail_t *fail;
 
     (void)d;
-    if (*pid == '\0') {
-        apr_array_header_t *errs = NULL;
-        authsvc_problem_field(r, &errs, "id", "required", "is required");
-        return authsvc_fail_fields(r, errs);
+    if ((fail = row_id(r, body, "id", &pid)) != NULL) {
+        return fail;
     }
     field(r, body, "name", &name);
     *done = remove ? "passkey_removed" : "passkey_renamed";

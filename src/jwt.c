@@ -83,7 +83,7 @@ authsvc_jwt_alg_t authsvc_jwt_alg_parse(const char *name)
 
 static const char *b64url(apr_pool_t *p, const unsigned char *b, apr_size_t len)
 {
-    return apr_pencode_base64_binary(p, b, (apr_ssize_t)len, APR_ENCODE_BASE64URL, NULL);
+    return authsvc_crypto_b64url_encode(p, b, len);
 }
 
 /* OpenSSL leaves the reasons of a failure in this thread's error queue, where a later,

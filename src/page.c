@@ -206,7 +206,7 @@ static void translate(apr_pool_t *p, const authsvc_i18n_t *i18n, const char *lan
     static const char *const fields[] = {"login", "password", "code", "recovery_code",
                                          "email", "username", "first_name", "last_name",
                                          "token", "current_password", "new_password",
-                                         "new_email", "id", NULL};
+                                         "new_email", "id", "device", "name", NULL};
     int i;
 
     for (i = 0; keys[i] != NULL; i++) {

@@ -37,38 +37,43 @@ const char *authsvc_session_cookie_name(request_rec *r)
     return c->cookie_domain ? AUTHSVC_COOKIE_NAME_DOMAIN : AUTHSVC_COOKIE_NAME_SECURE;
 }
 
-static const char *cookie_attrs(request_rec *r)
+/* Written here rather than with ap_cookie_write(), which logs the cookie value (a token
+ * of ours) at debug level. */
+void authsvc_cookie_set(request_rec *r, const char *name, const char *value,
+                        apr_int64_t max_age, const char *samesite, int domain)
 {
     const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
-    const char *samesite = "Lax";
+    const char *dom = domain ? c->cookie_domain : NULL;
+    const char *age = max_age > 0 ? apr_psprintf(r->pool, "; Max-Age=%" APR_INT64_T_FMT,
+                                                 max_age)
+                      : max_age == 0 ? "; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+                                     : "";
 
-    if (c->cookie_samesite == AUTHSVC_SAMESITE_STRICT) {
-        samesite = "Strict";
-    }
-    else if (c->cookie_samesite == AUTHSVC_SAMESITE_NONE) {
-        samesite = "None";
-    }
-    return apr_pstrcat(r->pool, "Path=/; HttpOnly; SameSite=", samesite,
-                       cookie_secure(r, c) ? "; Secure" : "",
-                       c->cookie_domain ? "; Domain=" : "",
-                       c->cookie_domain ? c->cookie_domain : "", NULL);
+    apr_table_addn(r->err_headers_out, "Set-Cookie",
+                   apr_pstrcat(r->pool, name, "=", value ? value : "", age,
+                               "; Path=/; HttpOnly; SameSite=", samesite,
+                               cookie_secure(r, c) ? "; Secure" : "", dom ? "; Domain=" : "",
+                               dom ? dom : "", NULL));
 }
 
-/* Written here rather than with ap_cookie_write(), which logs the cookie value (our
- * token) at debug level. */
+const char *authsvc_cookie_samesite(request_rec *r)
+{
+    int s = authsvc_srv(r->server)->cookie_samesite;
+
+    return s == AUTHSVC_SAMESITE_STRICT ? "Strict" : s == AUTHSVC_SAMESITE_NONE ? "None"
+                                                                                : "Lax";
+}
+
 void authsvc_session_set_cookie(request_rec *r, const char *token)
 {
-    apr_table_addn(r->err_headers_out, "Set-Cookie",
-                   apr_pstrcat(r->pool, authsvc_session_cookie_name(r), "=", token, "; ",
-                               cookie_attrs(r), NULL));
+    authsvc_cookie_set(r, authsvc_session_cookie_name(r), token, -1,
+                       authsvc_cookie_samesite(r), 1);
 }
 
 void authsvc_session_clear_cookie(request_rec *r)
 {
-    apr_table_addn(r->err_headers_out, "Set-Cookie",
-                   apr_pstrcat(r->pool, authsvc_session_cookie_name(r),
-                               "=; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; ",
-                               cookie_attrs(r), NULL));
+    authsvc_cookie_set(r, authsvc_session_cookie_name(r), "", 0, authsvc_cookie_samesite(r),
+                       1);
 }
 
 apr_status_t authsvc_session_create(request_rec *r, authsvc_db_t *db,

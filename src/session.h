@@ -35,6 +35,16 @@ const char *authsvc_session_cookie_name(request_rec *r);
  * over TLS. */
 int authsvc_cookie_secure(request_rec *r);
 
+/* Add Set-Cookie name=value; Path=/; HttpOnly; SameSite=samesite, Secure when our cookies
+ * are (authsvc_cookie_secure), the AuthsvcCookieDomain when domain is set. max_age: > 0
+ * seconds, 0 clears the cookie, < 0 a browser-session cookie. In err_headers_out, so it
+ * survives redirects and errors. */
+void authsvc_cookie_set(request_rec *r, const char *name, const char *value,
+                        apr_int64_t max_age, const char *samesite, int domain);
+
+/* The session cookie's SameSite value (AuthsvcCookieSameSite). */
+const char *authsvc_cookie_samesite(request_rec *r);
+
 /* The value of cookie `name` in r->pool, or NULL when absent or sent twice with
  * different values (a cookie-tossing attempt: neither is trusted). */
 const char *authsvc_cookie_get(request_rec *r, const char *name);

@@ -46,7 +46,8 @@ sub accepted_ok {
     is($res->code, 202, "$name: 202") or diag($res->content);
     my $b = eval { json_body($res) } || {};
     like($b->{code_token} // '', qr/^[A-Za-z0-9_-]{43}$/, "$name: a code_token");
-    ok(($b->{expires_in} // 0) > 0, "$name: expires_in");
+    ok(($b->{expires_in} // 0) > 0 && $b->{expires_in} <= 600,
+       "$name: expires_in, at most 10 minutes");
     my ($sc) = grep { /^[\w-]+-code=/ } $res->header('Set-Cookie');
     like($sc // '', qr/HttpOnly/i, "$name: the code_token cookie is HttpOnly");
     return $b->{code_token} // '';

@@ -161,6 +161,17 @@ for my $case (['de-CH', 'de'], ['de-ch,en;q=0.5', 'de'], ['fr;q=0.4, es;q=0.9', 
     is($p->{title}, 'Invalid login or password', '... the title stays English');
     is($p->{code}, 'invalid_credentials', '... the code is the contract');
     ok(!defined $res->header('Content-Language'), '... no Content-Language on JSON');
+
+    # A validation failure: the pages translate its field messages, JSON does not.
+    $res = client()->post('/auth/register', {email => 'no-at-sign', password => 'x' x 14},
+                          headers => ['Accept-Language' => 'es']);
+    $p = eval { json_body($res) } || {};
+    is($p->{code}, 'validation_failed', 'JSON validation failure in Spanish: the code');
+    is($p->{detail}, 'one or more fields are invalid; see errors', '... the detail stays English');
+    my ($fe) = grep { ($_->{field} // '') eq 'email' } @{ $p->{errors} || [] };
+    like($fe->{message} // '', qr/@/, '... the field message stays English')
+        or diag(explain($fe));
+    unlike($fe->{message} // '', qr/debe/, '... not the Spanish one');
 }
 
 # ---- mail in the language of the request ---------------------------------------------

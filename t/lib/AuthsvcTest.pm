@@ -2238,7 +2238,7 @@ sub httpd_syntax {
         'ServerName localhost', 'Listen 127.0.0.1:1',
         'ErrorLog ' . catfile(serverroot(), 'state', "syntax-$$.log"), @lines, '';
     close $fh;
-    my $httpd = $ENV{APACHE_TEST_HTTPD} || '/usr/sbin/apache2';
+    my $httpd = httpd_bin();
     my $out = `$httpd -t -f $file 2>&1`;
     my $rc = $? >> 8;
     unlink $file;
