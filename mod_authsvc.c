@@ -144,7 +144,7 @@ static int authsvc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
     server_rec *sp;
 
     (void)plog;
-    authsvc_crypto_init();
+    authsvc_crypto_init(pconf);
     if (authsvc_totp_init() != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "liboath failed to initialise");
         return HTTP_INTERNAL_SERVER_ERROR;

@@ -51,9 +51,9 @@ static const char *client_key(request_rec *r)
 static const char *key_of(request_rec *r, const char *kind, authsvc_rl_key_t k,
                           const char *value)
 {
-    const char *realm = authsvc_srv(r->server)->realm;
+    const char *realm = authsvc_config_cache_realm(authsvc_srv(r->server));
 
-    return apr_pstrcat(r->pool, kind, ":", realm ? realm : "-", ":",
+    return apr_pstrcat(r->pool, kind, ":", realm, ":",
                        k == AUTHSVC_RL_IP ? "i:" : "a:", value, NULL);
 }
 

@@ -1,6 +1,13 @@
 /*
  * cache.c - one socache instance for the whole server, behind a global mutex when the
  * provider needs one (shmcb: it is not safe across processes on its own).
+ *
+ * Entries in a cache outside this machine's memory (any provider but shmcb: redis,
+ * memcache, dbm) are sealed with the server's AuthsvcSecretKeyFile when it has one
+ * (AES-256-GCM, the cache key as associated data, the expiry sealed with the value):
+ * whoever can write to a shared Redis cannot forge a cached session or counter, move it
+ * to another key or bring it back past its expiry, and reads no user id in it. An entry
+ * that does not open is a miss.
  */
 #include "ap_provider.h"
 #include "ap_socache.h"
@@ -10,6 +17,11 @@
 #include "util_mutex.h"
 
 #include "cache.h"
+#include "config.h"
+#include "secretbox.h"
+#include "store.h"
+
+#include <openssl/crypto.h>
 
 #define MUTEX_TYPE "authsvc-cache"
 #define NAMESPACE  "authsvc"
@@ -20,6 +32,7 @@ static const ap_socache_provider_t *provider;
 static ap_socache_instance_t *instance;
 static apr_global_mutex_t *mutex;
 static int disabled;
+static int node_local; /* shmcb: this machine's shared memory (set in post_config) */
 static int initialised;
 static apr_shm_t *generation_shm;
 static volatile apr_uint32_t *generation;
@@ -30,6 +43,7 @@ void authsvc_cache_pre_config(apr_pool_t *pconf)
     instance = NULL;
     mutex = NULL;
     disabled = 0;
+    node_local = 0;
     initialised = 0;
     generation_shm = NULL;
     generation = NULL;
@@ -110,6 +124,20 @@ const char *authsvc_cache_post_config(apr_pool_t *pconf, server_rec *s)
     }
     apr_pool_cleanup_register(pconf, s, destroy, apr_pool_cleanup_null);
     initialised = 1;
+    node_local = strcmp(provider->name, "shmcb") == 0;
+    if (!node_local) {
+        server_rec *v;
+
+        for (v = s; v != NULL; v = v->next) {
+            if (authsvc_srv(v)->keyring == NULL && authsvc_store_dbd_cfg(v) != NULL) {
+                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, v,
+                             "AuthsvcCache %s without AuthsvcSecretKeyFile: cache entries "
+                             "(sessions, counters) are stored unsealed; whoever can write "
+                             "to the cache can sign in as anyone", provider->name);
+                break;
+            }
+        }
+    }
     /* Anonymous shared memory, inherited by the children across fork. */
     if (apr_shm_create(&generation_shm, sizeof(apr_uint32_t), NULL, pconf) ==
         APR_SUCCESS) {
@@ -133,8 +161,7 @@ void authsvc_cache_bump(void)
 
 int authsvc_cache_local_only(void)
 {
-    return authsvc_cache_enabled() && generation != NULL &&
-           strcmp(provider->name, "shmcb") == 0;
+    return authsvc_cache_enabled() && generation != NULL && node_local;
 }
 
 void authsvc_cache_child_init(apr_pool_t *pchild, server_rec *s)
@@ -177,6 +204,94 @@ static void unlock(void)
     }
 }
 
+#define MAX_VALUE 4096
+/* A sealed entry begins with its expiry (apr_time_t, 8 octets big-endian). */
+#define EXPIRY_LEN 8
+/* A sealed MAX_VALUE: "v1.<kid>." and the base64url of iv, expiry, value and tag, with
+ * a NUL. */
+#define MAX_SEALED (16 + (12 + EXPIRY_LEN + MAX_VALUE + 16 + 2) / 3 * 4 + 1)
+
+/* The keyring that seals this server's entries: NULL for shmcb (this machine's shared
+ * memory) or without AuthsvcSecretKeyFile. */
+static const authsvc_keyring_t *sealing(request_rec *r)
+{
+    return node_local ? NULL : authsvc_srv(r->server)->keyring;
+}
+
+/* provider->retrieve, opening a sealed entry: one that does not open (another key, a
+ * forgery, an entry written before the key was set) is not found. Under the lock. */
+static apr_status_t retrieve(request_rec *r, const char *key, unsigned char *buf,
+                             unsigned int *len)
+{
+    const authsvc_keyring_t *kr = sealing(r);
+    unsigned char sealed[MAX_SEALED], *pt = NULL;
+    unsigned int slen = sizeof(sealed) - 1;
+    apr_size_t ptlen = 0, i;
+    apr_uint64_t expiry = 0;
+    apr_status_t rv;
+
+    if (kr == NULL) {
+        return provider->retrieve(instance, r->server, (const unsigned char *)key,
+                                  (unsigned int)strlen(key), buf, len, r->pool);
+    }
+    rv = provider->retrieve(instance, r->server, (const unsigned char *)key,
+                            (unsigned int)strlen(key), sealed, &slen, r->pool);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    sealed[slen] = '\0';
+    if (authsvc_secretbox_open(r->pool, kr, (const char *)sealed, key, &pt, &ptlen) !=
+            APR_SUCCESS ||
+        ptlen < EXPIRY_LEN) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "a cache entry did not open with AuthsvcSecretKeyFile's keys: "
+                      "ignored (another key, or written by someone else)");
+        return APR_NOTFOUND;
+    }
+    /* The expiry sealed with the value: an old entry written back (with a new TTL) by
+     * someone who can write to the cache is as dead as it was. */
+    for (i = 0; i < EXPIRY_LEN; i++) {
+        expiry = (expiry << 8) | pt[i];
+    }
+    if ((apr_time_t)expiry <= apr_time_now() || ptlen - EXPIRY_LEN > *len) {
+        return APR_NOTFOUND;
+    }
+    memcpy(buf, pt + EXPIRY_LEN, ptlen - EXPIRY_LEN);
+    *len = (unsigned int)(ptlen - EXPIRY_LEN);
+    return APR_SUCCESS;
+}
+
+/* provider->store, sealing the value when the cache is shared. Under the lock. */
+static apr_status_t store(request_rec *r, const char *key, apr_time_t expiry,
+                          const unsigned char *data, unsigned int len)
+{
+    const authsvc_keyring_t *kr = sealing(r);
+    unsigned char plain[EXPIRY_LEN + MAX_VALUE];
+    const char *sealed;
+    int i;
+
+    if (kr == NULL) {
+        return provider->store(instance, r->server, (const unsigned char *)key,
+                               (unsigned int)strlen(key), expiry, (unsigned char *)data,
+                               len, r->pool);
+    }
+    if (len > MAX_VALUE) {
+        return APR_ENOSPC;
+    }
+    for (i = 0; i < EXPIRY_LEN; i++) {
+        plain[i] = (unsigned char)((apr_uint64_t)expiry >> (8 * (EXPIRY_LEN - 1 - i)));
+    }
+    memcpy(plain + EXPIRY_LEN, data, len);
+    sealed = authsvc_secretbox_seal(r->pool, kr, plain, EXPIRY_LEN + len, key);
+    OPENSSL_cleanse(plain, EXPIRY_LEN + len);
+    if (sealed == NULL) {
+        return APR_EGENERAL;
+    }
+    return provider->store(instance, r->server, (const unsigned char *)key,
+                           (unsigned int)strlen(key), expiry, (unsigned char *)sealed,
+                           (unsigned int)strlen(sealed), r->pool);
+}
+
 apr_status_t authsvc_cache_get(request_rec *r, const char *key, unsigned char *buf,
                                unsigned int *len)
 {
@@ -185,16 +300,13 @@ apr_status_t authsvc_cache_get(request_rec *r, const char *key, unsigned char *b
     if (!authsvc_cache_enabled() || !lock(r)) {
         return APR_EGENERAL;
     }
-    rv = provider->retrieve(instance, r->server, (const unsigned char *)key,
-                            (unsigned int)strlen(key), buf, len, r->pool);
+    rv = retrieve(r, key, buf, len);
     unlock();
     if (rv != APR_SUCCESS && !APR_STATUS_IS_NOTFOUND(rv)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, "cache lookup failed");
     }
     return rv;
 }
-
-#define MAX_VALUE 4096
 
 static void store_unless(request_rec *r, const char *key, const unsigned char *data,
                          unsigned int len, apr_time_t expiry,
@@ -207,17 +319,12 @@ static void store_unless(request_rec *r, const char *key, const unsigned char *d
     if (!authsvc_cache_enabled() || !lock(r)) {
         return;
     }
-    if (keep != NULL &&
-        provider->retrieve(instance, r->server, (const unsigned char *)key,
-                           (unsigned int)strlen(key), old, &oldlen, r->pool) ==
-            APR_SUCCESS &&
+    if (keep != NULL && retrieve(r, key, old, &oldlen) == APR_SUCCESS &&
         keep(old, oldlen)) {
         unlock();
         return;
     }
-    rv = provider->store(instance, r->server, (const unsigned char *)key,
-                         (unsigned int)strlen(key), expiry, (unsigned char *)data, len,
-                         r->pool);
+    rv = store(r, key, expiry, data, len);
     unlock();
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, "cache store failed");
@@ -241,7 +348,7 @@ apr_status_t authsvc_cache_update(request_rec *r, const char *key, void *buf,
                                   unsigned int size, authsvc_cache_update_fn fn,
                                   void *baton)
 {
-    unsigned int len = size, klen = (unsigned int)strlen(key);
+    unsigned int len = size;
     apr_time_t expiry;
     apr_status_t rv;
     int found;
@@ -249,8 +356,7 @@ apr_status_t authsvc_cache_update(request_rec *r, const char *key, void *buf,
     if (!authsvc_cache_enabled() || !lock(r)) {
         return APR_EGENERAL;
     }
-    rv = provider->retrieve(instance, r->server, (const unsigned char *)key, klen, buf,
-                            &len, r->pool);
+    rv = retrieve(r, key, buf, &len);
     if (rv != APR_SUCCESS && !APR_STATUS_IS_NOTFOUND(rv)) {
         /* Unreadable is not absent: starting a fresh count would reset a limit. */
         unlock();
@@ -264,8 +370,7 @@ apr_status_t authsvc_cache_update(request_rec *r, const char *key, void *buf,
     expiry = fn(buf, found, baton);
     rv = APR_SUCCESS;
     if (expiry > 0) {
-        rv = provider->store(instance, r->server, (const unsigned char *)key, klen, expiry,
-                             buf, size, r->pool);
+        rv = store(r, key, expiry, buf, size);
     }
     unlock();
     if (rv != APR_SUCCESS) {

@@ -17,6 +17,7 @@
 #include "jwt.h"
 #include "mail.h"
 #include "page.h"
+#include "returnto.h"
 #include "secretbox.h"
 #include "hashcap.h"
 #include "store.h"
@@ -92,6 +93,7 @@ void *authsvc_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(idle_timeout);
     MERGE_INT(max_age);
     MERGE_INT(cache_ttl);
+    MERGE_PTR(cache_realm);
     MERGE_INT(require_verified);
     MERGE_INT(verify_ttl);
     MERGE_INT(reset_ttl);
@@ -243,6 +245,14 @@ apr_int64_t authsvc_config_max_age(const authsvc_srv_cfg_t *c)
 apr_int64_t authsvc_config_cache_ttl(const authsvc_srv_cfg_t *c)
 {
     return DEFAULTED(c->cache_ttl, AUTHSVC_DEFAULT_CACHE_TTL);
+}
+
+const char *authsvc_config_cache_realm(const authsvc_srv_cfg_t *c)
+{
+    if (c->cache_realm != NULL) {
+        return c->cache_realm;
+    }
+    return c->realm ? c->realm : "-";
 }
 
 int authsvc_config_audit_to(const authsvc_srv_cfg_t *c)
@@ -781,6 +791,25 @@ static const char *set_cache_ttl(cmd_parms *cmd, void *dcfg, const char *arg)
     return parse_scaled(cmd, arg, duration_units, 1, 3600, &SRV(cmd)->cache_ttl);
 }
 
+/* A name shared by every node of one deployment: letters, digits, '.', '_', '-'. */
+static const char *set_cache_realm(cmd_parms *cmd, void *dcfg, const char *arg)
+{
+    const char *p;
+
+    (void)dcfg;
+    for (p = arg; *p; p++) {
+        if (!apr_isalnum(*p) && !ap_strchr_c("._-", *p)) {
+            break;
+        }
+    }
+    if (*p != '\0' || p == arg || p - arg > 64) {
+        return apr_psprintf(cmd->pool, "%s: '%s' must be 1 to 64 letters, digits, '.', "
+                            "'_' or '-'", cmd->directive->directive, arg);
+    }
+    SRV(cmd)->cache_realm = arg;
+    return NULL;
+}
+
 static const char *set_require_verified(cmd_parms *cmd, void *dcfg, int on)
 {
     (void)dcfg;
@@ -840,7 +869,7 @@ static const char *set_public_url(cmd_parms *cmd, void *dcfg, const char *arg)
      * be lower case for browsers to accept it. */
     ap_str_tolower(uri.hostname);
     SRV(cmd)->public_host = uri.hostname;
-    SRV(cmd)->public_origin = authsvc_config_origin(
+    SRV(cmd)->public_origin = authsvc_return_to_origin(
         cmd->pool, apr_pstrcat(cmd->pool, uri.scheme, "://", uri.hostinfo, NULL));
     return NULL;
 }
@@ -1001,42 +1030,12 @@ static const char *set_templates(cmd_parms *cmd, void *dcfg, const char *dir)
     return NULL;
 }
 
-const char *authsvc_config_origin(apr_pool_t *p, const char *s)
-{
-    apr_uri_t u;
-    const char *rest;
-
-    if (strncasecmp(s, "https://", 8) == 0) {
-        rest = s + 8;
-    }
-    else if (strncasecmp(s, "http://", 7) == 0) {
-        rest = s + 7;
-    }
-    else {
-        return NULL;
-    }
-    if (*rest == '\0' || rest[strcspn(rest, "/?#@\\ \t\r\n")] != '\0' ||
-        apr_uri_parse(p, s, &u) != APR_SUCCESS || u.hostname == NULL ||
-        *u.hostname == '\0') {
-        return NULL;
-    }
-    ap_str_tolower(u.scheme);
-    ap_str_tolower(u.hostname);
-    if (u.port_str != NULL && *u.port_str != '\0' &&
-        (u.port == 0 || u.port != apr_uri_port_of_scheme(u.scheme))) {
-        return u.port == 0 ? NULL
-                           : apr_psprintf(p, "%s://%s:%u", u.scheme, u.hostname,
-                                          (unsigned)u.port);
-    }
-    return apr_pstrcat(p, u.scheme, "://", u.hostname, NULL);
-}
-
 /* AuthsvcTrustedOrigin / AuthsvcCORS ORIGIN... (cmd->info: 0 trusted, 1 CORS) */
 static const char *set_origin(cmd_parms *cmd, void *dcfg, const char *arg)
 {
     authsvc_srv_cfg_t *c = SRV(cmd);
     apr_array_header_t **list = cmd->info ? &c->cors_origins : &c->trusted_origins;
-    const char *o = authsvc_config_origin(cmd->pool, arg);
+    const char *o = authsvc_return_to_origin(cmd->pool, arg);
 
     (void)dcfg;
     if (o == NULL || strcmp(arg, "*") == 0) {
@@ -1750,6 +1749,9 @@ const command_rec authsvc_cmds[] = {
                   "redis:host:port (default shmcb)"),
     AP_INIT_TAKE1("AuthsvcCacheTTL", set_cache_ttl, NULL, RSRC_CONF,
                   "How long a session lookup is cached (default 30s)"),
+    AP_INIT_TAKE1("AuthsvcCacheRealm", set_cache_realm, NULL, RSRC_CONF,
+                  "The cache key prefix every node of a deployment shares (default: a "
+                  "digest of DBDriver and DBDParams)"),
     AP_INIT_FLAG("AuthsvcRequireVerifiedEmail", set_require_verified, NULL, RSRC_CONF,
                  "Refuse sign-in until the email address is verified (default Off)"),
     AP_INIT_TAKE1("AuthsvcVerifyTokenTTL", set_token_ttl, (void *)0, RSRC_CONF,

@@ -85,6 +85,7 @@ typedef struct {
     apr_int64_t idle_timeout;         /* AuthsvcSessionIdleTimeout, seconds */
     apr_int64_t max_age;              /* AuthsvcSessionMaxAge, seconds */
     apr_int64_t cache_ttl;            /* AuthsvcCacheTTL, seconds */
+    const char *cache_realm;          /* AuthsvcCacheRealm */
     int require_verified;             /* AuthsvcRequireVerifiedEmail */
     apr_int64_t verify_ttl;           /* AuthsvcVerifyTokenTTL, seconds */
     apr_int64_t reset_ttl;            /* AuthsvcResetTokenTTL, seconds */
@@ -215,6 +216,9 @@ int authsvc_config_pw_max(const authsvc_srv_cfg_t *c);
 apr_int64_t authsvc_config_idle_timeout(const authsvc_srv_cfg_t *c);
 apr_int64_t authsvc_config_max_age(const authsvc_srv_cfg_t *c);
 apr_int64_t authsvc_config_cache_ttl(const authsvc_srv_cfg_t *c);
+/* The prefix of this server's socache keys: AuthsvcCacheRealm, else the digest of its
+ * database connection (realm). Nodes sharing a Redis and a database need the same. */
+const char *authsvc_config_cache_realm(const authsvc_srv_cfg_t *c);
 int authsvc_config_require_verified(const authsvc_srv_cfg_t *c);
 apr_int64_t authsvc_config_verify_ttl(const authsvc_srv_cfg_t *c);
 apr_int64_t authsvc_config_reset_ttl(const authsvc_srv_cfg_t *c);
@@ -230,9 +234,6 @@ int authsvc_config_admin_mfa(const authsvc_srv_cfg_t *c);
 /* post_config: resolve the defaults that need loading (mail transport, templates,
  * sender; page templates) of every server. NULL or an error for the admin. */
 const char *authsvc_config_defaults(apr_pool_t *p, server_rec *s);
-/* An origin (scheme://host[:port]) as compared: lower case, without a default port or
- * a trailing slash; NULL when s is not one (a path, userinfo, another scheme ...). */
-const char *authsvc_config_origin(apr_pool_t *p, const char *s);
 /* The limit of class c for key k (count 0: none). */
 const authsvc_rl_limit_t *authsvc_config_rate_limit(const authsvc_srv_cfg_t *c,
                                                     authsvc_rl_class_t cls,

@@ -9,8 +9,10 @@
 
 #include "apr_pools.h"
 
-/* Fetch the algorithms once per process (call before forking; safe to call again). */
-void authsvc_crypto_init(void);
+/* Fetch the algorithms once per process (call before forking; safe to call again);
+ * they are released when p (the configuration pool) is destroyed. Without them the
+ * hashes still work, only slower. */
+void authsvc_crypto_init(apr_pool_t *p);
 
 /* Fill buf with len bytes from the OpenSSL CSPRNG. APR_EGENERAL if it has no entropy. */
 apr_status_t authsvc_crypto_random(unsigned char *buf, apr_size_t len);

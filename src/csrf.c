@@ -8,6 +8,7 @@
 #include "csrf.h"
 #include "problem.h"
 #include "request.h"
+#include "returnto.h"
 #include "session.h"
 #include "token.h"
 
@@ -99,13 +100,13 @@ static int in_list(const apr_array_header_t *a, const char *o)
 static int trusted(request_rec *r, const char *origin)
 {
     const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
-    const char *o = authsvc_config_origin(r->pool, origin), *self;
+    const char *o = authsvc_return_to_origin(r->pool, origin), *self;
 
     if (o == NULL) {
         return 0; /* "null", garbage */
     }
     /* scheme://host[:port] of this request, as the browser named the host */
-    self = authsvc_config_origin(r->pool, ap_construct_url(r->pool, "", r));
+    self = authsvc_return_to_origin(r->pool, ap_construct_url(r->pool, "", r));
     return (self != NULL && strcmp(o, self) == 0) ||
            (c->public_origin != NULL && strcmp(o, c->public_origin) == 0) ||
            in_list(c->trusted_origins, o) || in_list(c->cors_origins, o);
@@ -156,7 +157,7 @@ int authsvc_csrf_cors(request_rec *r)
     if (origin == NULL) {
         return 0;
     }
-    o = authsvc_config_origin(r->pool, origin);
+    o = authsvc_return_to_origin(r->pool, origin);
     if (o == NULL || !in_list(c->cors_origins, o)) {
         if (preflight) {
             authsvc_problem_send(r, "csrf_failed", "this origin may not call the API");

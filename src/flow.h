@@ -202,9 +202,9 @@ apr_status_t authsvc_flow_new_device(request_rec *r, authsvc_db_t *db,
 /* {"methods": [...]} for an audit row, from a space-separated method list. */
 struct json_t *authsvc_flow_methods_detail(request_rec *r, const char *amr);
 
-/* The first step of an account with MFA passed (`first`: its RFC 8176 method, "pwd" or
- * "email"): a challenge instead of a session. Always a failure: mfa_required with the
- * mfa_token (or unavailable). */
+/* The first step of an account with MFA passed (`first`: its RFC 8176 methods, "pwd",
+ * "email", or "hwk user" for a passkey without user verification): a challenge instead
+ * of a session. Always a failure: mfa_required with the mfa_token (or unavailable). */
 const authsvc_fail_t *authsvc_flow_mfa_challenge(request_rec *r, authsvc_db_t *db,
                                                  const authsvc_user_t *u,
                                                  const char *login, const char *first);

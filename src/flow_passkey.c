@@ -269,18 +269,11 @@ typedef struct {
 static apr_status_t add_tx(authsvc_db_t *db, void *baton)
 {
     add_tx_t *tx = baton;
-    authsvc_passkey_t *other = NULL;
     authsvc_json_t *d;
     apr_table_t *vars;
-    apr_status_t rv = authsvc_passkeys_by_cred(db, tx->k->credential_id, &other);
+    apr_status_t rv = authsvc_passkeys_insert(db, tx->k); /* APR_EEXIST: taken */
 
     if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    if (other != NULL) {
-        return APR_EEXIST;
-    }
-    if ((rv = authsvc_passkeys_insert(db, tx->k)) != APR_SUCCESS) {
         return rv;
     }
     d = authsvc_json_object(tx->r->pool);
@@ -537,26 +530,25 @@ typedef struct {
     authsvc_passkey_t *k;
     unsigned long count;
     unsigned int flags;
-    authsvc_login_out_t *out;
+    authsvc_authn_t how;
+    authsvc_login_out_t *out; /* NULL: the second factor is still to come */
 } login_tx_t;
 
 static apr_status_t login_tx(authsvc_db_t *db, void *baton)
 {
     login_tx_t *tx = baton;
-    apr_int64_t now = AUTHSVC_NOW();
-    int uv = (tx->flags & AUTHSVC_WEBAUTHN_UV) != 0;
-    authsvc_authn_t how = {now, uv ? now : 0, uv ? PASSKEY_AMR_UV : PASSKEY_AMR};
     int done = 0;
     apr_status_t rv =
         authsvc_passkeys_use(db, tx->k, (apr_int64_t)tx->count,
-                             (tx->flags & AUTHSVC_WEBAUTHN_BS) != 0, now, &done);
+                             (tx->flags & AUTHSVC_WEBAUTHN_BS) != 0, tx->how.auth_at, &done);
 
     if (rv == APR_SUCCESS && !done) {
         return APR_EEXIST; /* another sign-in moved the counter meanwhile */
     }
-    return rv == APR_SUCCESS
-               ? authsvc_flow_session_start(tx->r, db, tx->u, &how, NULL, tx->out)
-               : rv;
+    if (rv != APR_SUCCESS || tx->out == NULL) {
+        return rv;
+    }
+    return authsvc_flow_session_start(tx->r, db, tx->u, &tx->how, NULL, tx->out);
 }
 
 static const authsvc_fail_t *passkey_login(request_rec *r, const authsvc_passkey_in_t *in,
@@ -575,7 +567,7 @@ static const authsvc_fail_t *passkey_login(request_rec *r, const authsvc_passkey
     login_tx_t tx;
     apr_status_t rv;
     common_t c;
-    int found;
+    int found, uv;
 
     if ((fail = relying_party(r, &cfg, &rp)) != NULL ||
         (fail = authsvc_abuse_limit(r, AUTHSVC_RL_LOGIN, 1, NULL, NULL, NULL)) != NULL) {
@@ -642,11 +634,23 @@ static const authsvc_fail_t *passkey_login(request_rec *r, const authsvc_passkey
     tx.r = r;
     tx.u = u;
     tx.k = k;
-    tx.out = out;
+    uv = (tx.flags & AUTHSVC_WEBAUTHN_UV) != 0;
+    tx.how.auth_at = AUTHSVC_NOW();
+    tx.how.mfa_at = uv ? tx.how.auth_at : 0;
+    tx.how.amr = uv ? PASSKEY_AMR_UV : PASSKEY_AMR;
+    /* A passkey without user verification is one factor: on an account with a second
+     * factor, that factor is still asked for (as after a password), unless this browser
+     * is remembered. */
+    tx.out = uv || u->mfa_enabled_at == 0 || authsvc_flow_remembered(r, db, u, &tx.how)
+                 ? out
+                 : NULL;
     if ((rv = authsvc_store_transaction(db, login_tx, &tx)) != APR_SUCCESS) {
         return rv == APR_EEXIST
                    ? refused(r, db, u->id, "login_failure", "counter_race", NULL)
                    : authsvc_fail(r, "unavailable", "the session could not be stored");
+    }
+    if (tx.out == NULL) {
+        return authsvc_flow_mfa_challenge(r, db, u, NULL, PASSKEY_AMR);
     }
     out->user = u;
     return NULL;

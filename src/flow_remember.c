@@ -26,18 +26,13 @@
 
 /* ---- the device cookie ------------------------------------------------------------ */
 
-static const char *cookie_name(request_rec *r)
-{
-    return apr_pstrcat(r->pool, authsvc_session_cookie_name(r), "_device", NULL);
-}
-
 /* As the session cookie (Secure, Domain), but never SameSite=None: the device cookie
  * is only needed by this site's own sign-in. */
 static void device_cookie(request_rec *r, const char *value, apr_int64_t max_age)
 {
     const char *s = authsvc_cookie_samesite(r);
 
-    authsvc_cookie_set(r, cookie_name(r), value, max_age,
+    authsvc_cookie_set(r, authsvc_device_cookie_name(r), value, max_age,
                        strcmp(s, "Strict") == 0 ? "Strict" : "Lax", 1);
 }
 
@@ -60,7 +55,7 @@ static void clear_cookie(request_rec *r)
  * is none or it cannot be one of ours (garbage is no error: it is ignored). */
 static const char *cookie_hash(request_rec *r)
 {
-    const char *t = authsvc_cookie_get(r, cookie_name(r));
+    const char *t = authsvc_cookie_get(r, authsvc_device_cookie_name(r));
 
     if (t == NULL || !authsvc_crypto_token_plausible(t, strlen(t))) {
         return NULL;

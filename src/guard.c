@@ -8,12 +8,12 @@
 #include "apr_lib.h"
 #include "ap_provider.h"
 #include "mod_auth.h"
-#include "util_cookies.h"
 #include "util_filter.h"
 
 #include "audit.h"
 #include "cache.h"
 #include "config.h"
+#include "credparse.h"
 #include "guard.h"
 #include "json.h"
 #include "metrics.h"
@@ -560,18 +560,65 @@ static int has_backend(const request_rec *r)
            strcmp(r->handler, "default-handler") != 0;
 }
 
-/* Take our session cookie out of the request's Cookie header(s), keeping the rest, and
- * the access token we accepted: the backend gets the identity, not the credential. */
+/* The header's lines without our session and remembered-device cookies, in
+ * strip_cookie. */
+typedef struct {
+    apr_pool_t *pool;
+    const char *names[2];
+    apr_table_t *kept; /* the lines as they will be */
+    int changed;
+} strip_t;
+
+static int strip_line(void *baton, const char *key, const char *line)
+{
+    strip_t *st = baton;
+    const char *rest = line;
+    int i;
+
+    for (i = 0; i < 2 && *rest != '\0'; i++) {
+        rest = authsvc_credparse_cookie_strip(st->pool, rest, st->names[i],
+                                              strlen(st->names[i]));
+    }
+
+    if (rest != line) {
+        st->changed = 1;
+    }
+    if (*rest != '\0') {
+        apr_table_addn(st->kept, key, rest);
+    }
+    return 1;
+}
+
+/* Take our session cookie (and the remembered-device cookie, which stands in for a
+ * second factor) out of the request's Cookie header(s), keeping the rest, and the
+ * access token we accepted: the backend gets the identity, not the credential.
+ * Every copy of the cookie goes, even two different ones (which the guard ignores as a
+ * conflict; httpd's ap_cookie_read refuses to remove those); a line left empty goes. */
 static void strip_cookie(request_rec *r)
 {
-    const char *cookie = apr_table_get(r->headers_in, "Cookie");
-    const char *ignored = NULL;
+    static const char *const headers[] = {"Cookie", "Cookie2"};
+    strip_t st;
+    int i;
 
     if (authsvc_token_bearer(r) != NULL) {
         apr_table_unset(r->headers_in, "Authorization");
     }
-    if (cookie != NULL && strstr(cookie, authsvc_session_cookie_name(r)) != NULL) {
-        ap_cookie_read(r, authsvc_session_cookie_name(r), &ignored, 1);
+    st.pool = r->pool;
+    st.names[0] = authsvc_session_cookie_name(r);
+    st.names[1] = authsvc_device_cookie_name(r);
+    for (i = 0; i < 2; i++) {
+        st.kept = apr_table_make(r->pool, 1);
+        st.changed = 0;
+        apr_table_do(strip_line, &st, r->headers_in, headers[i], NULL);
+        if (st.changed) {
+            const apr_array_header_t *a = apr_table_elts(st.kept);
+            const apr_table_entry_t *e = (const apr_table_entry_t *)a->elts;
+            int j;
+            apr_table_unset(r->headers_in, headers[i]);
+            for (j = 0; j < a->nelts; j++) {
+                apr_table_addn(r->headers_in, headers[i], e[j].val);
+            }
+        }
     }
 }
 

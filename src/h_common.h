@@ -43,6 +43,10 @@ authsvc_json_t *authsvc_h_event_json(request_rec *r, const authsvc_event_t *e);
 authsvc_json_t *authsvc_h_mfa_json(request_rec *r, const authsvc_mfa_t *m);
 
 int authsvc_h_session_response(request_rec *r, const authsvc_login_out_t *res);
+/* Set (value) or clear (NULL) the cookie that carries a sign-in's mfa_token from its
+ * first step to the second step's page (h_pages.c). */
+void authsvc_h_page_mfa_cookie(request_rec *r, const char *value);
+
 /* The public JSON form of a passkey (h_passkey.c; issue 11). */
 authsvc_json_t *authsvc_h_passkey_json(request_rec *r, const authsvc_passkey_t *k);
 

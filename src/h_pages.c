@@ -150,7 +150,7 @@ static int page_fail(request_rec *r, const authsvc_fail_t *fail)
     return authsvc_page_problem(r, fail->code, fail->detail);
 }
 
-static void mfa_cookie(request_rec *r, const char *value)
+void authsvc_h_page_mfa_cookie(request_rec *r, const char *value)
 {
     const char *path = *authsvc_router_mount(r) ? authsvc_router_mount(r) : "/";
 
@@ -174,7 +174,7 @@ static void signed_in(request_rec *r, const authsvc_identity_t *before, const ch
                       "the session this browser had before signing in could not be ended");
     }
     if (authsvc_cookie_get(r, MFA_COOKIE) != NULL) {
-        mfa_cookie(r, NULL);
+        authsvc_h_page_mfa_cookie(r, NULL);
     }
     authsvc_session_set_cookie(r, token);
 }
@@ -194,7 +194,7 @@ static int first_step_done(request_rec *r, const authsvc_fail_t *fail,
     }
     if (fail->extra != NULL &&
         authsvc_json_get_string(fail->extra, "mfa_token", &mfa, &len) == AUTHSVC_JSON_OK) {
-        mfa_cookie(r, mfa);
+        authsvc_h_page_mfa_cookie(r, mfa);
         return authsvc_page_redirect(r, with_return(r, "/mfa", rt));
     }
     return page_fail(r, fail);
@@ -341,7 +341,7 @@ int authsvc_h_page_mfa_post(request_rec *r, const char *const *params)
     if (strcmp(fail->code, "token_invalid") == 0 ||
         (strcmp(fail->code, "validation_failed") == 0 && token.state != AUTHSVC_FIELD_SET)) {
         /* The challenge is over (too slow, too many codes): sign in again. */
-        mfa_cookie(r, NULL);
+        authsvc_h_page_mfa_cookie(r, NULL);
         authsvc_json_set_str(d, "error", "This sign-in has expired. Please sign in again.");
         return login_page(r, authsvc_problem_status(fail->code), d, NULL, NULL);
     }
@@ -421,7 +421,7 @@ int authsvc_h_page_logout_post(request_rec *r, const char *const *params)
      * ours are expired here. */
     fail = authsvc_flow_logout(r);
     authsvc_session_clear_cookie(r);
-    mfa_cookie(r, NULL);
+    authsvc_h_page_mfa_cookie(r, NULL);
     apr_table_setn(r->err_headers_out, "Clear-Site-Data", "\"cache\", \"storage\"");
     if (fail != NULL) {
         return page_fail(r, fail);

@@ -226,6 +226,13 @@ static int login(request_rec *r, int page)
         return authsvc_h_fail(r, authsvc_fail_fields(r, errs));
     }
     if ((fail = authsvc_flow_passkey_login(r, &in, &res)) != NULL) {
+        /* The login page's script goes on to the second step's page, which finds the
+         * sign-in's token in its cookie, as after a password. */
+        if (page && fail->extra != NULL &&
+            authsvc_json_get_string(fail->extra, "mfa_token", &tok, &len) ==
+                AUTHSVC_JSON_OK) {
+            authsvc_h_page_mfa_cookie(r, tok);
+        }
         return authsvc_h_fail(r, fail);
     }
     authsvc_session_set_cookie(r, res.token);

@@ -9,7 +9,9 @@
  * message twice (a deliverer that dies mid-send leaves the claim to expire, and the
  * message is sent again: at least once, never silently dropped).
  */
+#include "apr_atomic.h"
 #include "apr_dbd.h"
+#include "apr_thread_mutex.h"
 #include "mod_watchdog.h"
 #include <curl/curl.h>
 
@@ -30,7 +32,7 @@
 #define KEEP_TOKENS    86400          /* expired tokens a day (for support questions) */
 #define WARN_EVERY     60             /* "database unreachable" at most once a minute */
 #define TICK_BUDGET    apr_time_from_sec(5) /* one callback delivers for this long at most */
-#define AUDIT_BATCH    1000           /* audit rows pruned per statement */
+#define AUDIT_BATCH    1000           /* audit rows or sessions pruned per statement */
 
 /* ---- queueing ------------------------------------------------------------------ */
 
@@ -103,6 +105,13 @@ typedef struct {
     apr_hash_t *by_transport;   /* transport key -> server_rec * */
     apr_array_header_t *keyrings; /* the servers' distinct AuthsvcSecretKeyFile keys */
     int audit_days;             /* the longest AuthsvcAuditRetention of them; 0 keeps all */
+    /* mod_watchdog's pool cleanup calls tick(STOPPING) from the main thread while its
+     * own thread may still be in tick(RUNNING): each tick holds this lock, and once
+     * stopping the deliverer opens no connection again (valgrind saw the two threads
+     * close one connection, a use after free at every child's exit). `stopping` is set
+     * by tick(STOPPING) before it waits for the lock, so a running tick ends early. */
+    apr_thread_mutex_t *lock;
+    volatile apr_uint32_t stopping;
     /* per child process, built on first use */
     apr_pool_t *pool;
     ap_dbd_t dbd;
@@ -129,7 +138,8 @@ static int open_db(deliverer_t *d)
     static const authsvc_stmt_t *const tables[] = {
         authsvc_store_outbox_stmts, authsvc_store_tokens_stmts, authsvc_store_mfa_stmts,
         authsvc_store_refresh_stmts, authsvc_store_audit_stmts, authsvc_store_emailcode_stmts,
-        authsvc_store_passkeys_stmts, authsvc_store_remembered_stmts, NULL};
+        authsvc_store_passkeys_stmts, authsvc_store_remembered_stmts,
+        authsvc_store_sessions_stmts, NULL};
     const char *err = NULL;
     apr_status_t rv;
     int i;
@@ -248,22 +258,37 @@ static void deliver(deliverer_t *d, authsvc_db_t *db, apr_pool_t *p,
     authsvc_metrics_inc(AUTHSVC_M_MAIL_RETRIED);
 }
 
-/* AuthsvcAuditRetention: a batch at a time, for at most a tick's budget (the rest
- * waits for the next hour). */
-static void prune_audit(deliverer_t *d, authsvc_db_t *db, apr_int64_t now)
+/* Delete with fn (audit rows, sessions) a batch at a time, for at most a tick's budget
+ * (the rest waits for the next hour: the first prune after an upgrade, say, has every
+ * session ever made to go). The rows deleted, or -1 (logged). */
+static apr_int64_t prune_batches(deliverer_t *d, authsvc_db_t *db, apr_int64_t before,
+                                 apr_status_t (*fn)(authsvc_db_t *, apr_int64_t, int, int *),
+                                 const char *what)
 {
     apr_time_t start = apr_time_now();
     apr_int64_t total = 0;
     int n = AUDIT_BATCH;
 
-    while (d->audit_days > 0 && n == AUDIT_BATCH && apr_time_now() - start < TICK_BUDGET) {
-        if (authsvc_audit_prune(db, now - (apr_int64_t)d->audit_days * 86400, AUDIT_BATCH,
-                                &n) != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, d->s, "could not prune audit_log");
-            return;
+    while (n == AUDIT_BATCH && apr_time_now() - start < TICK_BUDGET) {
+        if (fn(db, before, AUDIT_BATCH, &n) != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, d->s, "could not prune %s", what);
+            return -1;
         }
         total += n;
     }
+    return total;
+}
+
+/* AuthsvcAuditRetention. */
+static void prune_audit(deliverer_t *d, authsvc_db_t *db, apr_int64_t now)
+{
+    apr_int64_t total;
+
+    if (d->audit_days <= 0) {
+        return;
+    }
+    total = prune_batches(d, db, now - (apr_int64_t)d->audit_days * 86400,
+                          authsvc_audit_prune, "audit_log");
     if (total > 0) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, d->s,
                      "pruned %" APR_INT64_T_FMT " audit rows older than %d days", total,
@@ -284,14 +309,14 @@ static void prune(deliverer_t *d, authsvc_db_t *db)
     authsvc_mfa_challenge_prune(db, now - KEEP_TOKENS);
     authsvc_webauthn_challenge_prune(db, now - KEEP_TOKENS);
     authsvc_refresh_prune(db, now - KEEP_TOKENS);
+    prune_batches(d, db, now - KEEP_TOKENS, authsvc_sessions_prune, "sessions");
     authsvc_emailcode_prune(db, now);
     authsvc_remembered_prune(db, now);
     prune_audit(d, db, now);
 }
 
-static apr_status_t tick(int state, void *data, apr_pool_t *p)
+static void run(deliverer_t *d, int state, apr_pool_t *p)
 {
-    deliverer_t *d = data;
     apr_time_t start = apr_time_now();
     apr_array_header_t *due = NULL;
     authsvc_db_t *db;
@@ -299,10 +324,11 @@ static apr_status_t tick(int state, void *data, apr_pool_t *p)
 
     if (state == AP_WATCHDOG_STATE_STOPPING) {
         close_db(d);
-        return APR_SUCCESS;
+        return;
     }
-    if (state != AP_WATCHDOG_STATE_RUNNING || !open_db(d)) {
-        return APR_SUCCESS;
+    if (state != AP_WATCHDOG_STATE_RUNNING || apr_atomic_read32(&d->stopping) ||
+        !open_db(d)) {
+        return;
     }
     db = authsvc_store_db_wrap(p, d->s, &d->dbd);
     /* Batch after batch while there is more, for a few seconds at most: a queue that
@@ -310,13 +336,31 @@ static apr_status_t tick(int state, void *data, apr_pool_t *p)
     do {
         if (authsvc_outbox_due(db, AUTHSVC_NOW(), &due) != APR_SUCCESS) {
             close_db(d); /* a fresh connection next time */
-            return APR_SUCCESS;
+            return;
         }
-        for (i = 0; i < due->nelts; i++) {
+        /* A child stopping (tick(STOPPING) waits for this tick) ends the batch between
+         * two mails rather than after up to a batch of SMTP timeouts. */
+        for (i = 0; i < due->nelts && !apr_atomic_read32(&d->stopping); i++) {
             deliver(d, db, p, &APR_ARRAY_IDX(due, i, authsvc_outbox_t));
         }
-    } while (due->nelts == AUTHSVC_OUTBOX_BATCH && apr_time_now() - start < TICK_BUDGET);
-    prune(d, db);
+    } while (due->nelts == AUTHSVC_OUTBOX_BATCH && apr_time_now() - start < TICK_BUDGET &&
+             !apr_atomic_read32(&d->stopping));
+    if (!apr_atomic_read32(&d->stopping)) {
+        prune(d, db);
+    }
+}
+
+/* The watchdog callback: one tick at a time per deliverer (see deliverer_t.lock). */
+static apr_status_t tick(int state, void *data, apr_pool_t *p)
+{
+    deliverer_t *d = data;
+
+    if (state == AP_WATCHDOG_STATE_STOPPING) {
+        apr_atomic_set32(&d->stopping, 1); /* before the lock: a running tick sees it */
+    }
+    apr_thread_mutex_lock(d->lock);
+    run(d, state, p);
+    apr_thread_mutex_unlock(d->lock);
     return APR_SUCCESS;
 }
 
@@ -405,6 +449,10 @@ const char *authsvc_outbox_post_config(apr_pool_t *pconf, server_rec *s)
     }
     for (hi = apr_hash_first(pconf, by_realm); hi; hi = apr_hash_next(hi)) {
         deliverer_t *d = apr_hash_this_val(hi);
+        if (apr_thread_mutex_create(&d->lock, APR_THREAD_MUTEX_DEFAULT, pconf) !=
+            APR_SUCCESS) {
+            return "mod_authsvc: cannot create the mail watchdog's lock";
+        }
         if (wd_register(wd, POLL_INTERVAL, d, tick) != APR_SUCCESS) {
             return "mod_authsvc: cannot register the mail watchdog";
         }

@@ -136,3 +136,72 @@ const char *authsvc_return_to_check(apr_pool_t *p, const char *v,
     }
     return allowed_url(p, v, allow) ? v : NULL;
 }
+
+/* s in lower case, in place (ASCII). */
+static void lower(char *s)
+{
+    for (; *s; s++) {
+        *s = (char)apr_tolower(*s);
+    }
+}
+
+/* The host of an origin as written in one (host: apr_uri_parse's, in lower case; rest:
+ * the text after "scheme://"): a DNS name or IPv4 address (letters, digits, '-', '.',
+ * '_'), or an IPv6 literal, given in brackets (which apr_uri_parse takes off) followed
+ * by the end or a port, of hex digits, ':' and '.'. NULL for anything else ("[a]",
+ * "[[]", "[::1]x" ...): two different texts must never compare as one origin. */
+static const char *origin_host(apr_pool_t *p, const char *rest, const char *host)
+{
+    apr_size_t n = strlen(host);
+
+    if (*rest != '[') {
+        n = strspn(host, "abcdefghijklmnopqrstuvwxyz0123456789-._");
+        return host[n] == '\0' ? host : NULL;
+    }
+    if (strchr(host, ':') == NULL || host[strspn(host, "0123456789abcdef:.")] != '\0' ||
+        strncasecmp(rest + 1, host, n) != 0 || rest[n + 1] != ']' ||
+        (rest[n + 2] != '\0' && rest[n + 2] != ':')) {
+        return NULL;
+    }
+    return apr_pstrcat(p, "[", host, "]", NULL);
+}
+
+const char *authsvc_return_to_origin(apr_pool_t *p, const char *s)
+{
+    apr_uri_t u;
+    const char *rest, *host;
+
+    if (strncasecmp(s, "https://", 8) == 0) {
+        rest = s + 8;
+    }
+    else if (strncasecmp(s, "http://", 7) == 0) {
+        rest = s + 7;
+    }
+    else {
+        return NULL;
+    }
+    if (*rest == '\0' || rest[strcspn(rest, "/?#@\\ \t\r\n")] != '\0' ||
+        apr_uri_parse(p, s, &u) != APR_SUCCESS || u.hostname == NULL ||
+        *u.hostname == '\0') {
+        return NULL;
+    }
+    lower(u.scheme);
+    lower(u.hostname);
+    if ((host = origin_host(p, rest, u.hostname)) == NULL) {
+        return NULL;
+    }
+    if (u.port_str != NULL && *u.port_str != '\0') {
+        /* apr_uri_parse reads the port with strtol into 16 bits: ":+80", ":0080" and
+         * ":65616" would all come out as port 80. A port is 1 to 5 digits up to 65535,
+         * without a leading zero (so never 0). */
+        if (strlen(u.port_str) > 5 || u.port_str[0] == '0' ||
+            u.port_str[strspn(u.port_str, "0123456789")] != '\0' ||
+            strtol(u.port_str, NULL, 10) > 65535) {
+            return NULL;
+        }
+        if (u.port != apr_uri_port_of_scheme(u.scheme)) {
+            return apr_psprintf(p, "%s://%s:%u", u.scheme, host, (unsigned)u.port);
+        }
+    }
+    return apr_pstrcat(p, u.scheme, "://", host, NULL);
+}

@@ -25,4 +25,9 @@
 const char *authsvc_return_to_check(apr_pool_t *p, const char *v,
                                     const apr_array_header_t *allow);
 
+/* An origin (scheme://host[:port]) as compared: lower case, without a default port or
+ * a trailing slash; NULL when s is not one (a path, userinfo, another scheme ...).
+ * Origin headers are client input: anything else is refused, nothing repaired. */
+const char *authsvc_return_to_origin(apr_pool_t *p, const char *s);
+
 #endif

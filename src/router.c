@@ -10,6 +10,7 @@
 #include "util_cfgtree.h"
 #include "schema.h"
 #include "store.h"
+#include "text.h"
 
 #define MAX_PARAMS 4
 
@@ -227,7 +228,10 @@ const char *authsvc_router_login_url(request_rec *r)
     return main_mount ? apr_pstrcat(r->pool, main_mount, "/login", NULL) : NULL;
 }
 
-/* Match path against pattern segment by segment; '*' takes one non-empty segment. */
+/* Match path against pattern segment by segment; '*' takes one non-empty segment. A
+ * segment that is not UTF-8, or has a control character, names nothing (an id, a form):
+ * no match, so 404, before it reaches a query (PostgreSQL refuses such text with an
+ * error, which would be a 503). */
 static int match(apr_pool_t *p, const char *pattern, const char *path, const char **params)
 {
     int np = 0;
@@ -236,7 +240,8 @@ static int match(apr_pool_t *p, const char *pattern, const char *path, const cha
         if (*pattern == '*') {
             const char *end = ap_strchr_c(path, '/');
             apr_size_t n = end ? (apr_size_t)(end - path) : strlen(path);
-            if (n == 0 || np >= MAX_PARAMS) {
+            if (n == 0 || np >= MAX_PARAMS || authsvc_text_utf8_length(path, n) < 0 ||
+                authsvc_text_has_control(path, n)) {
                 return 0;
             }
             params[np++] = apr_pstrmemdup(p, path, n);

@@ -6,6 +6,7 @@
 
 #include "cache.h"
 #include "config.h"
+#include "credparse.h"
 #include "crypto.h"
 #include "l1.h"
 #include "request.h"
@@ -35,6 +36,11 @@ const char *authsvc_session_cookie_name(request_rec *r)
     }
     /* __Host- forbids a Domain attribute; __Secure- allows one. */
     return c->cookie_domain ? AUTHSVC_COOKIE_NAME_DOMAIN : AUTHSVC_COOKIE_NAME_SECURE;
+}
+
+const char *authsvc_device_cookie_name(request_rec *r)
+{
+    return apr_pstrcat(r->pool, authsvc_session_cookie_name(r), "_device", NULL);
 }
 
 /* Written here rather than with ap_cookie_write(), which logs the cookie value (a token
@@ -111,40 +117,19 @@ apr_status_t authsvc_session_create(request_rec *r, authsvc_db_t *db,
     return rv;
 }
 
-/* Scanning Cookie header lines for our cookie: "name=value" pairs separated by ';'
- * (',' too, from old RFC 2965 clients). Every occurrence is considered: the same name
- * with two different values is a conflict. */
+/* Scanning the Cookie header lines for one cookie (credparse.c reads each line). */
 typedef struct {
     const char *name;
     apr_size_t nlen;
-    const char *v; /* points into the header line: nothing is copied while scanning */
-    apr_size_t n;
-    int found;
-    int conflict;
+    authsvc_cookie_find_t f;
 } cookie_scan_t;
 
 static int cookie_scan(void *baton, const char *key, const char *line)
 {
     cookie_scan_t *c = baton;
-    const char *p = line;
 
     (void)key;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ';' || *p == ',') {
-            p++;
-        }
-        if (strncmp(p, c->name, c->nlen) == 0 && p[c->nlen] == '=') {
-            const char *val = p + c->nlen + 1;
-            apr_size_t len = strcspn(val, ";,");
-            if (c->found && (len != c->n || strncmp(val, c->v, len) != 0)) {
-                c->conflict = 1;
-            }
-            c->v = val;
-            c->n = len;
-            c->found = 1;
-        }
-        p += strcspn(p, ";,");
-    }
+    authsvc_credparse_cookie_scan(line, c->name, c->nlen, &c->f);
     return 1;
 }
 
@@ -159,21 +144,18 @@ const char *authsvc_cookie_get(request_rec *r, const char *name)
 {
     cookie_scan_t c;
 
+    memset(&c, 0, sizeof(c));
     c.name = name;
     c.nlen = strlen(c.name);
-    c.v = NULL;
-    c.n = 0;
-    c.found = 0;
-    c.conflict = 0;
     apr_table_do(cookie_scan, &c, r->headers_in, "Cookie", NULL);
-    if (!c.found || c.conflict) {
-        if (c.conflict) {
+    if (!c.f.found || c.f.conflict) {
+        if (c.f.conflict) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                           "two different %s cookies sent: neither is used", name);
         }
         return NULL;
     }
-    return apr_pstrmemdup(r->pool, c.v, c.n);
+    return apr_pstrmemdup(r->pool, c.f.value, c.f.len);
 }
 
 const char *authsvc_session_cookie_token(request_rec *r)
@@ -318,8 +300,8 @@ static int is_tombstone(const unsigned char *value, unsigned int len)
 
 static const char *cache_key(request_rec *r, const char *token_hash)
 {
-    return apr_pstrcat(r->pool, "s:", authsvc_srv(r->server)->realm, ":", token_hash,
-                       NULL);
+    return apr_pstrcat(r->pool, "s:", authsvc_config_cache_realm(authsvc_srv(r->server)),
+                       ":", token_hash, NULL);
 }
 
 /* Cache a live identity until the next of: the cache TTL, its idle or absolute expiry.
@@ -358,7 +340,8 @@ static void cache_dead(request_rec *r, const char *key)
 /* The cache key of a session's public id: what an access token's sid is checked by. */
 static const char *sid_key(request_rec *r, const char *sid)
 {
-    return apr_pstrcat(r->pool, "b:", authsvc_srv(r->server)->realm, ":", sid, NULL);
+    return apr_pstrcat(r->pool, "b:", authsvc_config_cache_realm(authsvc_srv(r->server)),
+                       ":", sid, NULL);
 }
 
 void authsvc_session_forget(request_rec *r, const authsvc_session_t *s)
@@ -580,6 +563,14 @@ apr_status_t authsvc_session_current(request_rec *r, authsvc_identity_t **out)
     }
     if ((db = authsvc_store_db(r)) == NULL ||
         authsvc_sessions_lookup(db, hash, now, &s, &u) != APR_SUCCESS) {
+        /* The database is down: a live cached entry still stands until it expires
+         * (AuthsvcCacheTTL at most), so signed-in users ride out a short outage. */
+        if (id != NULL) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                          "database unreachable: the cached session stands");
+            *out = id;
+            return APR_SUCCESS;
+        }
         return APR_EGENERAL;
     }
     if (s == NULL) {

@@ -30,6 +30,8 @@ void authsvc_session_child_init(apr_pool_t *pchild);
 /* The cookie name in force for this request (AuthsvcCookieName or the default, which
  * depends on whether the cookie is Secure). */
 const char *authsvc_session_cookie_name(request_rec *r);
+/* The remembered-device cookie's name: the session cookie's, then "_device". */
+const char *authsvc_device_cookie_name(request_rec *r);
 
 /* Whether our cookies are Secure: AuthsvcCookieSecure, else whether the request came
  * over TLS. */

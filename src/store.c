@@ -103,8 +103,12 @@ void authsvc_store_prepare(apr_pool_t *ptemp, server_rec *s)
 /* After a database restart the pool holds dead connections; mod_dbd checks one per
  * acquire, discards it and returns NULL. A few more tries drain them, so the first
  * requests after an outage succeed instead of each meeting one corpse. When the
- * database is really down every try fails fast (connection refused). */
+ * database is really down every try fails fast (connection refused). A new SQLite
+ * connection prepares its statements, which fails while another process commits
+ * (SQLITE_BUSY: new children of a graceful restart under load): the tries are a few
+ * milliseconds apart (20, then 40), so a commit can end in between. */
 #define ACQUIRE_TRIES 3
+#define ACQUIRE_PAUSE_MS 20
 
 authsvc_db_t *authsvc_store_db(request_rec *r)
 {
@@ -113,6 +117,9 @@ authsvc_db_t *authsvc_store_db(request_rec *r)
     int i;
 
     for (i = 0; dbd == NULL && dbd_acquire != NULL && i < ACQUIRE_TRIES; i++) {
+        if (i > 0) {
+            apr_sleep(apr_time_from_msec(ACQUIRE_PAUSE_MS * i));
+        }
         dbd = dbd_acquire(r);
     }
 
@@ -206,36 +213,60 @@ static apr_status_t failed(authsvc_db_t *db, const char *label, int rc)
     return APR_EGENERAL;
 }
 
+/* Prepare every statement of ours on the request's connection again; the number that
+ * PREPAREd. 0 as soon as the first one fails: the connection is dead, or it is live and
+ * has them all (a statement that failed for its own reasons), and then trying the
+ * other hundred would only make a hundred more round trips. */
+static int prepare_all(authsvc_db_t *db)
+{
+    const apr_dbd_driver_t *drv = db->dbd->driver;
+    const authsvc_stmt_t *st;
+    int t, n = 0;
+
+    for (t = 0; all_tables[t] != NULL; t++) {
+        for (st = all_tables[t]; st->label != NULL; st++) {
+            apr_dbd_prepared_t *ps = NULL;
+            if (apr_dbd_prepare(drv, db->dbd->pool, db->dbd->handle, st->sql, st->label,
+                                &ps) != 0) {
+                if (n == 0) {
+                    return 0;
+                }
+                continue;
+            }
+            apr_hash_set(db->dbd->prepared, st->label, APR_HASH_KEY_STRING, ps);
+            n++;
+        }
+    }
+    return n;
+}
+
 /* PostgreSQL restarted under us: the pooled connection's session is gone. libpq's
  * PQreset (run by apr_dbd_check_conn) opens a new one, but without the prepared
  * statements mod_dbd made, and mod_dbd never prepares them again. So after a failed
  * statement outside a transaction: reconnect if needed, prepare our statements on this
- * connection again (one that still exists just fails to PREPARE, harmlessly), and let
- * the caller try once more. Returns 1 if a retry is worth it. */
+ * connection again, and let the caller try once more. libpq may not have noticed the
+ * server went away until the first PREPARE fails: then the check runs a second time,
+ * which reconnects (or fails fast while the server is still down). Returns 1 if a retry
+ * is worth it. */
 static int recover(authsvc_db_t *db)
 {
-    const apr_dbd_driver_t *drv = db->dbd->driver;
-    const authsvc_stmt_t *st;
-    int t;
+    int round;
 
     if (db->in_tx || db->recovered || strcmp(authsvc_store_driver(db), "pgsql") != 0) {
         return 0;
     }
     db->recovered = 1;
-    if (apr_dbd_check_conn(drv, db->p, db->dbd->handle) != APR_SUCCESS) {
-        return 0;
-    }
-    for (t = 0; all_tables[t] != NULL; t++) {
-        for (st = all_tables[t]; st->label != NULL; st++) {
-            apr_dbd_prepared_t *ps = NULL;
-            if (apr_dbd_prepare(drv, db->dbd->pool, db->dbd->handle, st->sql, st->label,
-                                &ps) == 0) {
-                apr_hash_set(db->dbd->prepared, st->label, APR_HASH_KEY_STRING, ps);
-            }
+    for (round = 0; round < 2; round++) {
+        if (apr_dbd_check_conn(db->dbd->driver, db->p, db->dbd->handle) != APR_SUCCESS) {
+            return 0;
+        }
+        if (prepare_all(db) > 0) {
+            DBLOG(db, APLOG_NOTICE,
+                  "database connection re-established; statements prepared again");
+            return 1;
         }
     }
-    DBLOG(db, APLOG_NOTICE, "database connection re-established; statements prepared again");
-    return 1;
+    return 0;
 }
 
 apr_status_t authsvc_store_exec(authsvc_db_t *db, const char *label, int *nrows, int nargs,
@@ -271,6 +302,10 @@ apr_status_t authsvc_store_select(authsvc_db_t *db, const char *label, int nargs
     const apr_dbd_driver_t *drv = db->dbd->driver;
     int rc, c;
 
+    /* No rows unless it worked: callers may size things by nrows before checking. */
+    rows->nrows = 0;
+    rows->ncols = 0;
+    rows->cells = NULL;
     if (st == NULL) {
         return APR_EGENERAL;
     }
@@ -294,6 +329,7 @@ apr_status_t authsvc_store_select(authsvc_db_t *db, const char *label, int nargs
         rows->nrows++;
     }
     if (rc != -1) {
+        rows->nrows = 0;
         return failed(db, label, rc);
     }
     rows->cells = (const char **)cells->elts;

@@ -86,7 +86,8 @@ const char *authsvc_store_driver(const authsvc_db_t *db);
 apr_status_t authsvc_store_exec(authsvc_db_t *db, const char *label, int *nrows, int nargs,
                                 const char **args);
 
-/* Run a query and read every row. Logs and returns APR_EGENERAL on failure. */
+/* Run a query and read every row. Logs and returns APR_EGENERAL on failure (then
+ * *rows holds no rows). */
 apr_status_t authsvc_store_select(authsvc_db_t *db, const char *label, int nargs,
                                   const char **args, authsvc_rows_t *rows);
 
@@ -544,6 +545,10 @@ apr_status_t authsvc_refresh_revoke_session(authsvc_db_t *db, const char *sessio
 /* Delete every token of a user (account deletion) / every token expired before `before`. */
 apr_status_t authsvc_refresh_delete_user(authsvc_db_t *db, const char *user_id);
 apr_status_t authsvc_refresh_prune(authsvc_db_t *db, apr_int64_t before);
+/* Delete at most `batch` of the sessions whose absolute lifetime ended before `before`
+ * (housekeeping); *deleted says how many went. */
+apr_status_t authsvc_sessions_prune(authsvc_db_t *db, apr_int64_t before, int batch,
+                                    int *deleted);
 
 /* ---- sign-in codes by mail and seen devices (store_emailcode.c) ---- */
 /* The account's code (hashes: sql/sqlite/0007_email_code.up.sql) replaces any older. */
@@ -597,6 +602,8 @@ apr_status_t authsvc_passkeys_list(authsvc_db_t *db, const char *user_id,
 /* The passkey with this credential id; *out NULL if none. */
 apr_status_t authsvc_passkeys_by_cred(authsvc_db_t *db, const char *credential_id,
                                       authsvc_passkey_t **out);
+/* Store a new passkey; APR_EEXIST when its credential id is taken (by any account: one
+ * registration of two at once wins). */
 apr_status_t authsvc_passkeys_insert(authsvc_db_t *db, const authsvc_passkey_t *k);
 /* After a sign-in with k: the new counter, backup state and time, only if the stored
  * counter is still k->sign_count (*done 0 otherwise). */

@@ -16,7 +16,8 @@ const authsvc_stmt_t authsvc_store_passkeys_stmts[] = {
     {"authsvc_passkeys_insert",
      "INSERT INTO passkeys (id, user_id, credential_id, user_handle, public_key, alg, "
      "sign_count, name, transports, backup_eligible, backed_up, created_at) "
-     "VALUES (%s, %s, %s, %s, %s, %lld, %lld, %s, %s, %lld, %lld, %lld)"},
+     "VALUES (%s, %s, %s, %s, %s, %lld, %lld, %s, %s, %lld, %lld, %lld) "
+     "ON CONFLICT (credential_id) DO NOTHING"},
     /* Only from the counter the assertion was checked against: of two sign-ins with
      * the same counter, one wins. */
     {"authsvc_passkeys_use",
@@ -106,7 +107,10 @@ apr_status_t authsvc_passkeys_insert(authsvc_db_t *db, const authsvc_passkey_t *
                             authsvc_store_int(p, k->backed_up),
                             authsvc_store_int(p, k->created_at)};
 
-    return authsvc_store_exec(db, "authsvc_passkeys_insert", NULL, 12, args);
+    int n = 0;
+    apr_status_t rv = authsvc_store_exec(db, "authsvc_passkeys_insert", &n, 12, args);
+
+    return rv == APR_SUCCESS && n == 0 ? APR_EEXIST : rv;
 }
 
 /* A write of one row at most; *done says whether it did. */

@@ -68,6 +68,12 @@ const authsvc_stmt_t authsvc_store_sessions_stmts[] = {
      "SELECT COUNT(*) FROM sessions WHERE user_id = %s AND " LISTED},
     {"authsvc_sessions_delete_user",
      "DELETE FROM sessions WHERE user_id = %s RETURNING token_hash, id"},
+    /* The deliverer's housekeeping: sessions past their absolute lifetime (a revoked or
+     * idle one goes with it; its row answers nothing meanwhile), a batch at a time so
+     * that no write lock is held long. By the index of 0010. */
+    {"authsvc_sessions_prune",
+     "DELETE FROM sessions WHERE token_hash IN (SELECT token_hash FROM sessions "
+     "WHERE expires_at < %lld LIMIT %d)"},
     {NULL, NULL}};
 
 /* Columns 0-11 of a lookup or list row (both select them in the same order). */
@@ -283,4 +289,13 @@ apr_status_t authsvc_sessions_count(authsvc_db_t *db, const char *user_id, apr_i
 
     *count = rv == APR_SUCCESS ? (int)authsvc_store_cell_int(&rows, 0, 0, 0) : 0;
     return rv;
+}
+
+apr_status_t authsvc_sessions_prune(authsvc_db_t *db, apr_int64_t before, int batch,
+                                    int *deleted)
+{
+    apr_pool_t *p = authsvc_store_pool(db);
+    const char *args[] = {authsvc_store_int(p, before), apr_itoa(p, batch)};
+
+    return authsvc_store_exec(db, "authsvc_sessions_prune", deleted, 2, args);
 }

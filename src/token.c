@@ -6,6 +6,7 @@
 
 #include "cache.h"
 #include "config.h"
+#include "credparse.h"
 #include "crypto.h"
 #include "jwt.h"
 #include "l1.h"
@@ -81,16 +82,15 @@ const char *authsvc_token_access(request_rec *r, const authsvc_user_t *u,
 
 const char *authsvc_token_bearer(request_rec *r)
 {
-    const char *h = apr_table_get(r->headers_in, "Authorization");
-
     /* "Bearer" alone is a Bearer header with an empty (so invalid) token. */
-    if (h == NULL || strncasecmp(h, "Bearer", 6) != 0 || (h[6] && !apr_isspace(h[6])) ||
-        !authsvc_config_bearer(authsvc_dir(r)) || !authsvc_token_enabled(r->server)) {
+    const char *h = apr_table_get(r->headers_in, "Authorization");
+    const char *t = authsvc_credparse_bearer(h);
+
+    if (t == NULL || !authsvc_config_bearer(authsvc_dir(r)) ||
+        !authsvc_token_enabled(r->server)) {
         return NULL;
     }
-    for (h += 6; apr_isspace(*h); h++) {
-    }
-    return h;
+    return t;
 }
 
 const char *authsvc_token_claim(authsvc_json_t *cl, const char *name)

@@ -154,7 +154,8 @@ static const admin_cmd_t commands[] = {
       "(one line; on a terminal it is asked twice without echo), never from the\n"
       "command line, and must pass the module's default policy: 12 to 128\n"
       "characters, not a common password, not containing the email's local part,\n"
-      "the username or a name. It is stored as Argon2id at the default\n"
+      "the username or a name, nor in the breach corpus of --breach-corpus or\n"
+      "--config. It is stored as Argon2id at the default\n"
       "parameters (the module rehashes it at first sign-in if yours differ).\n"
       "\n"
       "  --username NAME      3-32 letters, digits, '.', '_', '-'\n"
@@ -342,11 +343,15 @@ static void print_overview(apr_pool_t *pool, FILE *out, const char *group)
 
     fprintf(out,
             "usage: %s [--driver sqlite3|pgsql] [--params STRING] [--config FILE]\n"
-            "                     GROUP COMMAND [ARGS]\n\n"
+            "                     [--breach-corpus FILE] GROUP COMMAND [ARGS]\n\n"
             "  --driver NAME    apr_dbd driver, as DBDriver\n"
             "  --params STRING  connection string, as DBDParams\n"
             "  --config FILE    read DBDriver and DBDParams from this httpd\n"
-            "                   configuration file (and the files it Includes)\n"
+            "                   configuration file (and the files it Includes),\n"
+            "                   and AuthsvcPasswordBreachCorpus/MinCount\n"
+            "  --breach-corpus FILE\n"
+            "                   refuse new passwords found in this breach corpus\n"
+            "                   (as AuthsvcPasswordBreachCorpus; wins over --config's)\n"
             "  -h, --help       this help; GROUP COMMAND --help for a "
             "command's help\n\n"
             "--driver and --params win over --config, which wins over\n"
@@ -838,10 +843,11 @@ static int parse_options(admin_ctx_t *ctx, int argc, const char *const *argv,
         { "driver", 'd', 1, "apr_dbd driver name" },
         { "params", 'p', 1, "connection parameters" },
         { "config", 'c', 1, "httpd configuration file" },
+        { "breach-corpus", 'b', 1, "breached-password corpus" },
         { "help",   'h', 0, "help" },
         { NULL, 0, 0, NULL }
     };
-    const char *driver = NULL, *params = NULL, *config = NULL;
+    const char *driver = NULL, *params = NULL, *config = NULL, *breach = NULL;
     apr_getopt_t *os;
     const char *arg;
     apr_status_t rv;
@@ -859,6 +865,9 @@ static int parse_options(admin_ctx_t *ctx, int argc, const char *const *argv,
         case 'c':
             config = arg;
             break;
+        case 'b':
+            breach = arg;
+            break;
         case 'h':
             print_overview(ctx->pool, stdout, NULL);
             return -1;
@@ -869,16 +878,23 @@ static int parse_options(admin_ctx_t *ctx, int argc, const char *const *argv,
         return EXIT_USAGE;
     }
     if (config != NULL) {
-        const char *cd = NULL, *cp = NULL;
+        admin_config_t cf = {NULL, NULL, NULL, 0};
 
-        if ((rc = config_read(ctx->pool, config, &cd, &cp)) != EXIT_OK) {
+        if ((rc = config_read(ctx->pool, config, &cf)) != EXIT_OK) {
             return rc;
         }
-        ctx->driver_name = cd ? cd : ctx->driver_name;
-        ctx->params = cp ? cp : ctx->params;
+        ctx->driver_name = cf.driver ? cf.driver : ctx->driver_name;
+        ctx->params = cf.params ? cf.params : ctx->params;
+        ctx->breach_min = cf.breach_min;
+        breach = breach ? breach : cf.breach;
     }
     ctx->driver_name = driver ? driver : ctx->driver_name;
     ctx->params = params ? params : ctx->params;
+    /* The passwords this tool sets meet the corpus the module refuses them by (opened
+     * by the commands that set one). */
+    if (breach != NULL && strcasecmp(breach, "none") != 0) {
+        ctx->breach_path = breach;
+    }
     *first = os->ind;
     return EXIT_OK;
 }

@@ -128,7 +128,16 @@
             /* Signed in: the login page sends a session on to return_to (checked there). */
             window.location.assign(api + "/login" +
                                    (rt ? "?return_to=" + encodeURIComponent(rt) : ""));
-        }, failed);
+        }, function (e) {
+            /* A passkey without user verification on an account with a second factor:
+             * that step's page (its token came as a cookie). */
+            if (e.code === "mfa_required") {
+                window.location.assign(api + "/mfa" +
+                                       (rt ? "?return_to=" + encodeURIComponent(rt) : ""));
+                return;
+            }
+            failed(e);
+        });
     }
 
     function init() {

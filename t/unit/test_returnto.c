@@ -215,6 +215,43 @@ static void test_absolute(void)
     refused(" https://app.example.com/", app, "a leading blank");
 }
 
+static void origin_is(const char *v, const char *want, const char *what)
+{
+    is_str(authsvc_return_to_origin(pool, v), want, "origin: %s", what);
+}
+
+static void test_origin(void)
+{
+    origin_is("https://App.Example.COM", "https://app.example.com", "lower case");
+    origin_is("https://app.example.com:443", "https://app.example.com", "the default port goes");
+    origin_is("http://localhost:8080", "http://localhost:8080", "another port stays");
+    origin_is("http://[::1]:8080", "http://[::1]:8080", "IPv6 with a port: brackets kept");
+    origin_is("http://[::1]", "http://[::1]", "IPv6 without a port");
+    origin_is("http://[::1:8080]", "http://[::1:8080]",
+              "the IPv6 address ::1:8080 is not [::1]:8080");
+    origin_is("http://[::1]:80", "http://[::1]", "IPv6, default port");
+    origin_is(authsvc_return_to_origin(pool, "http://[::1]:8080"), "http://[::1]:8080",
+              "an IPv6 origin normalised is its own origin");
+    origin_is("https://app.example.com/", NULL, "a trailing slash");
+    origin_is("https://user@app.example.com", NULL, "userinfo");
+    origin_is("ftp://app.example.com", NULL, "another scheme");
+    origin_is("null", NULL, "null");
+    origin_is("http://a:0", NULL, "port 0");
+    origin_is("http://[[]", NULL, "'[[]': not a host (was 'http://[')");
+    origin_is("http://[a]", NULL, "'[a]': not an IPv6 literal (was the origin of 'http://a')");
+    origin_is("http://[::1]x", NULL, "text after the brackets");
+    origin_is("http://a:65616", NULL, "a port above 65535 (16 bits: was http://a)");
+    origin_is("https://t:73979", NULL, "a port above 65535 (was https://t:8443)");
+    origin_is("http://a:+80", NULL, "a signed port");
+    origin_is("http://a:-65456", NULL, "a negative port");
+    origin_is("http://a:0080", NULL, "a port with a leading zero");
+    origin_is("http://a:65535", "http://a:65535", "port 65535");
+    origin_is("http://[::ffff:1.2.3.4]:8443", "http://[::ffff:1.2.3.4]:8443",
+              "IPv6 with an IPv4 tail");
+    origin_is("http://a%2eb", NULL, "percent signs in a host name");
+    origin_is("http://10.0.0.1:8080", "http://10.0.0.1:8080", "an IPv4 address");
+}
+
 int main(void)
 {
     if (apr_initialize() != APR_SUCCESS || apr_pool_create(&pool, NULL) != APR_SUCCESS) {
@@ -224,6 +261,7 @@ int main(void)
     test_paths();
     test_bad_paths();
     test_absolute();
+    test_origin();
     apr_pool_destroy(pool);
     apr_terminate();
     return done_testing();

@@ -32,6 +32,9 @@ typedef struct {
     apr_table_t *opts;          /* the command's --options (flags: "") */
     apr_pool_t *conn_pool;      /* lives as long as the connection */
     apr_hash_t *stmts;          /* prepared statements by label (in conn_pool) */
+    const char *breach_path;    /* --breach-corpus or --config's corpus, or NULL */
+    const struct authsvc_breach_t *breach; /* it, opened when a password is checked */
+    apr_int64_t breach_min;     /* refused when seen this often (>= 1) */
 } admin_ctx_t;
 
 /* Rows of a query as strings: cells[row * ncols + col], NULL for SQL NULL. */
@@ -78,9 +81,10 @@ const char *opt_get(const admin_ctx_t *ctx, const char *name);
 
 /* Read a password from standard input (a terminal: prompted twice, not echoed). */
 int read_password(admin_ctx_t *ctx, const char **pw, apr_size_t *len);
-/* The module's default password policy with the account's context: NULL when pw is
- * acceptable, else the message. */
-const char *password_policy(apr_pool_t *p, const char *pw, apr_size_t len,
+/* The module's default password policy with the account's context, and the breached-
+ * password corpus when one is given (ctx->breach_path, opened on first use): NULL when
+ * pw is acceptable, else the message (also when the corpus cannot be read). */
+const char *password_policy(admin_ctx_t *ctx, const char *pw, apr_size_t len,
                             const char *email, const char *username,
                             const char *first_name, const char *last_name);
 /* The module's username rule (3-32 of A-Z a-z 0-9 . _ -, first a letter or digit):
@@ -89,11 +93,19 @@ const char *check_username(const char *s);
 /* A role: 1-64 of A-Z a-z 0-9 . _ - : (a word of the roles column). */
 int role_ok(const char *s);
 
-/* Read DBDriver / DBDParams from an httpd configuration file and its Include(s):
- * EXIT_OK with *driver and *params set when found (either may stay NULL), else an
- * exit status with the message printed. */
-int config_read(apr_pool_t *p, const char *file, const char **driver,
-                const char **params);
+/* What --config reads from an httpd configuration file. */
+typedef struct {
+    const char *driver;         /* DBDriver */
+    const char *params;         /* DBDParams */
+    const char *breach;         /* AuthsvcPasswordBreachCorpus's file (absolute), or NULL */
+    apr_int64_t breach_min;     /* AuthsvcPasswordBreachMinCount, or 0 when not set */
+} admin_config_t;
+
+/* Read DBDriver / DBDParams and the breach corpus directives from an httpd
+ * configuration file and its Include(s) into *out (zeroed by the caller): EXIT_OK when
+ * DBDriver or DBDParams is found (fields not found stay NULL or 0), else an exit
+ * status with the message printed. */
+int config_read(apr_pool_t *p, const char *file, admin_config_t *out);
 
 /* A new account, as user add and import make it. */
 typedef struct {

@@ -1,12 +1,13 @@
-/* config.c - authsvc-admin --config FILE: DBDriver and DBDParams from an httpd
- * configuration file.
+/* config.c - authsvc-admin --config FILE: DBDriver and DBDParams (and the breached-
+ * password corpus, AuthsvcPasswordBreachCorpus and AuthsvcPasswordBreachMinCount) from an
+ * httpd configuration file.
  *
  * A line scan, not httpd's parser: lines joined at a trailing backslash, comments
  * skipped, directive names in any case, Include and IncludeOptional followed (wildcards
  * and directories too; relative paths from ServerRoot when the files set it, else from
- * the directory of FILE, as Debian's apache2.conf expects). The first DBDriver and the
- * first DBDParams met win, whatever <VirtualHost>, <IfModule> or <IfDefine> they are
- * in; ${VARIABLES} are not expanded. A second, different value is reported on stderr.
+ * the directory of FILE, as Debian's apache2.conf expects). The first DBDriver, the
+ * first DBDParams and the first of each Authsvc directive read win, whatever
+ * <VirtualHost>, <IfModule> or <IfDefine> they are in; ${VARIABLES} are not expanded. A second, different value is reported on stderr.
  * A file that includes itself (through any chain) and a directory a wildcard cannot be
  * read in are errors.
  */
@@ -32,6 +33,8 @@ typedef struct {
     const char *root;           /* where relative Include paths start */
     const char *driver;
     const char *params;
+    const char *breach;         /* AuthsvcPasswordBreachCorpus, as written */
+    const char *breach_min;     /* AuthsvcPasswordBreachMinCount, as written */
     apr_array_header_t *open;   /* realpath()s of the files being read, outermost first */
 } config_scan_t;
 
@@ -157,6 +160,14 @@ static int scan_line(config_scan_t *cs, char *line, const char *path, int lineno
     else if (n == 9 && strncasecmp(name, "DBDParams", n) == 0) {
         take(cs, &cs->params, "DBDParams", directive_value(cs->p, s), path, lineno);
     }
+    else if (n == 27 && strncasecmp(name, "AuthsvcPasswordBreachCorpus", n) == 0) {
+        take(cs, &cs->breach, "AuthsvcPasswordBreachCorpus", directive_value(cs->p, s),
+             path, lineno);
+    }
+    else if (n == 29 && strncasecmp(name, "AuthsvcPasswordBreachMinCount", n) == 0) {
+        take(cs, &cs->breach_min, "AuthsvcPasswordBreachMinCount",
+             directive_value(cs->p, s), path, lineno);
+    }
     else if (n == 10 && strncasecmp(name, "ServerRoot", n) == 0) {
         cs->root = directive_value(cs->p, s);
     }
@@ -259,12 +270,13 @@ static int scan_file(config_scan_t *cs, const char *path, int depth, int optiona
     return rc;
 }
 
-int config_read(apr_pool_t *p, const char *file, const char **driver,
-                const char **params)
+int config_read(apr_pool_t *p, const char *file, admin_config_t *out)
 {
-    config_scan_t cs = {p, NULL, NULL, NULL, apr_array_make(p, CONFIG_DEPTH_MAX + 1,
-                                                             sizeof(const char *))};
+    config_scan_t cs = {p, NULL, NULL, NULL, NULL, NULL,
+                        apr_array_make(p, CONFIG_DEPTH_MAX + 1, sizeof(const char *))};
     const char *slash = strrchr(file, '/');
+    char *end = NULL;
+    long long min;
     int rc;
 
     cs.root = slash ? apr_pstrmemdup(p, file, (size_t)(slash - file)) : ".";
@@ -280,7 +292,23 @@ int config_read(apr_pool_t *p, const char *file, const char **driver,
                 "includes\n", progname, file);
         return EXIT_FAIL;
     }
-    *driver = cs.driver;
-    *params = cs.params;
+    out->driver = cs.driver;
+    out->params = cs.params;
+    /* As httpd reads it: relative to ServerRoot; "none" is no corpus. */
+    if (cs.breach != NULL && strcasecmp(cs.breach, "none") != 0) {
+        out->breach = cs.breach[0] == '/' ? cs.breach
+                                          : apr_pstrcat(p, cs.root, "/", cs.breach, NULL);
+    }
+    if (cs.breach_min != NULL) {
+        errno = 0;
+        min = strtoll(cs.breach_min, &end, 10);
+        if (errno != 0 || end == cs.breach_min || *end != '\0' || min < 1 ||
+            min > 1000000000) {
+            fprintf(stderr, "%s: --config: AuthsvcPasswordBreachMinCount %s: not a count "
+                    "from 1 to 1000000000\n", progname, cs.breach_min);
+            return EXIT_FAIL;
+        }
+        out->breach_min = min;
+    }
     return EXIT_OK;
 }

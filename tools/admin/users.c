@@ -30,6 +30,7 @@
 #include "json.h"
 #include "migrate.h"
 #include "password.h"
+#include "breach.h"
 #include "policy.h"
 #include "text.h"
 
@@ -305,14 +306,27 @@ int read_password(admin_ctx_t *ctx, const char **pw, apr_size_t *len)
     return EXIT_OK;
 }
 
-const char *password_policy(apr_pool_t *p, const char *pw, apr_size_t len,
+const char *password_policy(admin_ctx_t *ctx, const char *pw, apr_size_t len,
                             const char *email, const char *username,
                             const char *first_name, const char *last_name)
 {
-    authsvc_policy_t pol = {PW_MIN, PW_MAX, 0, authsvc_blocklist_builtin(), NULL, 0};
+    authsvc_policy_t pol = {PW_MIN, PW_MAX, 0, authsvc_blocklist_builtin(), NULL,
+                            ctx->breach_min};
     authsvc_policy_ctx_t pctx = {email, username, first_name, last_name};
+    authsvc_breach_t *b = NULL;
+    const char *err;
 
-    return authsvc_policy_check(p, &pol, pw, len, &pctx, NULL);
+    /* Opened only for the commands that set a password: an unreadable corpus named by
+     * the configuration must not stop `sessions revoke` or `user disable`. */
+    if (ctx->breach == NULL && ctx->breach_path != NULL) {
+        if ((err = authsvc_breach_open(ctx->pool, ctx->breach_path, &b)) != NULL) {
+            return apr_psprintf(ctx->pool, "cannot check the breach corpus %s: %s",
+                                ctx->breach_path, err);
+        }
+        ctx->breach = b;
+    }
+    pol.breach = ctx->breach;
+    return authsvc_policy_check(ctx->pool, &pol, pw, len, &pctx, NULL);
 }
 
 /* The policy check and the Argon2id hash of pw (wiped afterwards): EXIT_OK and *hash,
@@ -322,7 +336,7 @@ static int hash_new_password(admin_ctx_t *ctx, char *pw, apr_size_t len,
 {
     authsvc_argon2_params_t params = {AUTHSVC_ARGON2_M_DEFAULT, AUTHSVC_ARGON2_T_DEFAULT,
                                       AUTHSVC_ARGON2_P_DEFAULT};
-    const char *msg = password_policy(ctx->pool, pw, len, a->email, a->username,
+    const char *msg = password_policy(ctx, pw, len, a->email, a->username,
                                       a->first_name, a->last_name);
     apr_status_t rv = APR_SUCCESS;
 
