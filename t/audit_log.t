@@ -75,6 +75,18 @@ sub trail_of {
         db_value('SELECT count(*) AS n FROM audit_log WHERE user_id = ' . sql_str("$tag-$_[0]"));
     };
     is($count->(401), 1, 'retention: a row of 401 days planted');
+    # Sessions past their absolute lifetime by more than a day go at the same time.
+    my (undef, undef, $u) = account();
+    my $now = time;
+    for my $s (['old', $now - 2 * $day], ['recent', $now - 3600]) {
+        db_do('INSERT INTO sessions (token_hash, id, user_id, created_at, last_seen_at, '
+              . 'idle_expires_at, expires_at) VALUES ('
+              . join(', ', sql_str("$tag-$s->[0]-hash"), sql_str("$tag-$s->[0]"),
+                     sql_str($u->{id}), ($s->[1] - 86400) x 2, ($s->[1]) x 2) . ')');
+    }
+    my $session = sub {
+        db_value('SELECT count(*) AS n FROM sessions WHERE id = ' . sql_str("$tag-$_[0]"));
+    };
     my $mark = error_log_mark();
     my $pidfile = catfile(Apache::Test::vars('t_logs'), 'httpd.pid');
     open(my $fh, '<', $pidfile) or BAIL_OUT("no $pidfile: $!");
@@ -87,6 +99,8 @@ sub trail_of {
     }
     ok($gone, '... the row older than 400 days is pruned');
     is($count->(399), 1, '... the one of 399 days stays');
+    is($session->('old'), 0, '... a session that ended two days ago is pruned');
+    is($session->('recent'), 1, '... one that ended an hour ago stays (a day, for support)');
     like(error_log_since($mark), qr/pruned \d+ audit rows older than 400 days/,
          '... and the error log says so');
     is(client(prefix => '')->get('/health')->code, 200, '... the server serves on');

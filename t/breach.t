@@ -129,12 +129,46 @@ sub spew_raw {
     spew_raw("$dir/unsorted-text.txt", join '', @swapped);
 }
 
+# ---- authsvc-admin user set-password: the corpus the module refuses by -------------------
+
+{
+    my ($c, $f, $u) = account();
+    my $hash = sub { db_value('SELECT password_hash FROM users WHERE id = ' . sql_str($u->{id})) };
+    my $before = $hash->();
+    my @live = admin_live_args();
+    my ($rc, $out, $err) = run_admin_stdin("$PW1000\n", @live, '--breach-corpus',
+                                           "$CONF/breach.txt", qw(user set-password), $f->{email});
+    is($rc, 1, 'set-password --breach-corpus, a breached password: exit 1');
+    like($err, qr/breach/, '... says why');
+    is($hash->(), $before, '... the hash unchanged');
+    ($rc) = run_admin_stdin("$PW1000\n", @live, qw(user set-password), $f->{email});
+    is($rc, 0, 'set-password without a corpus: the same password is taken');
+
+    # --config reads AuthsvcPasswordBreachCorpus (relative to ServerRoot) and MinCount.
+    my ($driver, $params) = @live[1, 3];
+    my $conf = spew_raw("$dir/admin.conf", join "\n", "ServerRoot $CONF",
+        "DBDriver $driver", "DBDParams \"$params\"",
+        '<VirtualHost *:80>', '    AuthsvcPasswordBreachCorpus breach.idx',
+        '    AuthsvcPasswordBreachMinCount 2', '</VirtualHost>', '');
+    ($rc, $out, $err) = run_admin_stdin("$PW2\n", '--config', $conf, qw(user set-password),
+                                        $f->{email});
+    is($rc, 1, 'set-password --config with a corpus, min count 2: seen twice, exit 1')
+        or diag $err;
+    ($rc, $out, $err) = run_admin_stdin("$PW1\n", '--config', $conf, qw(user set-password),
+                                        $f->{email});
+    is($rc, 0, '... seen once: taken') or diag $err;
+    ($rc, $out, $err) = run_admin_stdin("$PW1\n", @live, '--breach-corpus', "$dir/nothere.idx",
+                                        qw(user set-password), $f->{email});
+    is($rc, 1, '--breach-corpus, a missing file: exit 1');
+    like($err, qr/nothere\.idx/, '... naming it');
+}
+
 # ---- files httpd refuses (httpd -t) ---------------------------------------------------------
 
 # httpd -t with the module and EXTRA; returns (exit status, output).
 sub config_test {
     my ($extra) = @_;
-    my $mods = '/usr/lib/apache2/modules';
+    my $mods = httpd_modules();
     my $so = catfile(serverroot(), '..', 'mod_authsvc.so');
     my $conf = spew_raw("$dir/httpd.conf", join "\n",
         "ServerRoot $dir", "ServerName localhost", "ErrorLog $dir/error_log",

@@ -118,18 +118,11 @@ is(scalar @dup, 0, 'no "conflicting SQL statements" warnings at start-up (one se
 
 # ---- values httpd must refuse --------------------------------------------------------
 
-my $HTTPD = $ENV{APACHE_TEST_HTTPD} || '/usr/sbin/apache2';
-my $MODS = '/usr/lib/apache2/modules';
+my $HTTPD = httpd_bin();
+my $MODS = httpd_modules();
 my $SO = catfile(serverroot(), '..', 'mod_authsvc.so');
 my $dir = tempdir('cfg-XXXXXX', DIR => catfile(serverroot(), 'state'), CLEANUP => 1);
 mkdir "$dir/logs";
-
-sub free_port {
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0) or die;
-    my $p = $s->sockport;
-    close $s;
-    return $p;
-}
 
 # A complete configuration around EXTRA lines; %o: no_dbd => 1.
 sub conf_with {
@@ -176,19 +169,7 @@ sub start_httpd {
         exec $HTTPD, '-d', $dir, '-f', $file, '-DFOREGROUND';
         exit 127;
     }
-    my $status;
-    my $up = 0;
-    for (1 .. ($wait // 15) * 10) {
-        if (waitpid($pid, WNOHANG) == $pid) {
-            $status = $? >> 8;
-            last;
-        }
-        if (IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 1)) {
-            $up = 1;
-            last;
-        }
-        sleep 0.1;
-    }
+    my ($status, $up) = wait_httpd($pid, $port, $wait);
     if (!defined $status) {
         kill 'TERM', $pid;
         waitpid($pid, 0);

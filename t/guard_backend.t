@@ -23,7 +23,7 @@ my ($nc, $nf, $nu) = account();     # no username, no names, no roles
 my $anon = client();
 
 # Our cookie amid others, as a browser sends them.
-my $cookies = "theme=dark; authsvc=$token; lang=fr; xauthsvc=keep";
+my $cookies = "theme=dark; authsvc=$token; lang=fr; xauthsvc=keep; authsvc_device=dev-cookie-1";
 
 sub get_kv {
     my ($cl, $path, %o) = @_;
@@ -50,6 +50,7 @@ sub get_kv {
     like($hc, qr/(^|[;\s])theme=dark(;|$)/, 'HTTP_COOKIE: the cookie before it stays');
     like($hc, qr/(^|[;\s])lang=fr(;|$)/, 'HTTP_COOKIE: the cookie after it stays');
     like($hc, qr/(^|[;\s])xauthsvc=keep(;|$)/, 'HTTP_COOKIE: a cookie whose name ends in ours stays');
+    unlike($hc, qr/authsvc_device=/, 'HTTP_COOKIE: no remembered-device cookie (it stands in for MFA)');
     ok(index($res->content, $token) < 0, 'the token appears nowhere in what the script sees');
     ok(!exists $env->{HTTP_REMOTE_USER}, 'AuthsvcPassHeaders is off: no Remote-User header');
 

@@ -204,7 +204,7 @@ other_user_401('bob', '/gf/require-username/');
 {
     my $dir = tempdir(CLEANUP => 1);
     my $so = catfile(serverroot(), '..', 'mod_authsvc.so');
-    my $mods = '/usr/lib/apache2/modules';
+    my $mods = httpd_modules();
     my @head = (
         "ServerRoot $dir",
         'ServerName localhost',

@@ -429,8 +429,8 @@ SKIP: {
 # ---- no AuthsvcPublicURL: a server of its own ---------------------------------------------
 
 {
-    my $HTTPD = $ENV{APACHE_TEST_HTTPD} || '/usr/sbin/apache2';
-    my $MODS = '/usr/lib/apache2/modules';
+    my $HTTPD = httpd_bin();
+    my $MODS = httpd_modules();
     my $SO = catfile(serverroot(), '..', 'mod_authsvc.so');
     my $dir = tempdir('mail-XXXXXX', DIR => catfile(serverroot(), 'state'), CLEANUP => 1);
     mkdir "$dir/logs";

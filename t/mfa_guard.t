@@ -193,7 +193,7 @@ END { remove_tree($dir) if $dir && -d $dir }
 {
     my $tmp = tempdir(CLEANUP => 1);
     my $so = catfile(serverroot(), '..', 'mod_authsvc.so');
-    my $mods = '/usr/lib/apache2/modules';
+    my $mods = httpd_modules();
     my $key = catfile($tmp, 'good.key');
     my $n = 0;
     my $write = sub {

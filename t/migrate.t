@@ -72,6 +72,10 @@ my %TABLES = (
     9 => 'audit_log devices_seen email_codes mail_outbox mfa_challenges mfa_recovery_codes '
        . 'passkeys password_history refresh_tokens remembered_devices schema_migrations '
        . 'sessions tokens users webauthn_challenges',
+    # issue 10: an index on sessions (expires_at) (0010)
+    10 => 'audit_log devices_seen email_codes mail_outbox mfa_challenges mfa_recovery_codes '
+       . 'passkeys password_history refresh_tokens remembered_devices schema_migrations '
+       . 'sessions tokens users webauthn_challenges',
 );
 ok($LATEST >= 1 && $TABLES{$LATEST}, "the latest migration ($LATEST) is one this test knows")
     or diag("migrations: @migrations; add the tables of version $LATEST to %TABLES");

@@ -548,4 +548,39 @@ for my $t (['AuthsvcWebAuthnRPID 127.0.0.1',             qr/AuthsvcWebAuthnRPID 
     ok(!pk_row($pid), '... removed');
 }
 
+# A passkey without user verification is one factor: on an account with TOTP the second
+# step is still asked for (as after a password), and the session then says so.
+{
+    my $a = mfa_account();
+    my ($rr, $st) = pk_register($a->{c});
+    is($rr->code, 201, 'MFA account: a passkey added') or diag $rr->content;
+    my $nb = client(vhost => 'mfa');
+    my $r = pk_login($nb, $st, flags => '01');
+    problem_ok($r, 401, 'mfa_required', 'MFA account, passkey without UV');
+    my $tok = (json_body($r) || {})->{mfa_token};
+    ok($tok, '... an mfa_token');
+    ok(!session_set_cookie($r), '... no session cookie');
+    $r = $nb->post('/auth/login/mfa', {mfa_token => $tok, code => mfa_code($a)});
+    is($r->code, 200, '... the TOTP step: 200') or diag $r->content;
+    my ($row) = events_in($r, 'login_success');
+    is_deeply((audit_detail($row) || {})->{methods}, ['hwk', 'user', 'otp'],
+              '... methods hwk user otp');
+    is($nb->get('/mg/mfa-api/', abs => 1)->code, 200, '... Require authsvc mfa: let in');
+
+    # With user verification the passkey is both factors: no second step.
+    $r = pk_login(client(vhost => 'mfa'), $st);
+    is($r->code, 200, 'MFA account, passkey with UV: signed in at once') or diag $r->content;
+
+    # The login page's route: the token comes as the second step's cookie.
+    my $p = client(vhost => 'mfa');
+    my $page = $p->page_get('/login');
+    my $opts = json_body($p->post('/auth/passkey/options', {})) || {};
+    my $cred = softauthn('get', $st, $opts->{challenge} // 'none', flags => '01');
+    $r = $p->post('/passkey', {credential => $cred, csrf_token => csrf_from($page)});
+    problem_ok($r, 401, 'mfa_required', 'POST /passkey without UV on an MFA account');
+    my $mc = set_cookies($r)->{'authsvc-mfa'};
+    ok($mc && length $mc->{value}, '... the second step\'s cookie');
+    ok(!session_set_cookie($r), '... no session cookie');
+}
+
 done_testing();

@@ -227,6 +227,21 @@ sub refreshed {
         is($res->code, 200, "$what with Bearer: 200") or diag($res->content);
         is(kv_body($res)->{HTTP_AUTHORIZATION}, "Bearer $at", "$what: the Authorization header as sent");
     }
+    # The token decides; session cookies sent along, even two different ones (which the
+    # guard ignores as a conflict), are still taken out of what the backend gets.
+    for my $ck ("authsvc=$t->{cookie}; theme=dark; authsvc=other", "authsvc=$t->{cookie}, authsvc=x") {
+        my $res = bearer_get($c, $at, '/gb/cgi-auth/env.pl', cookie => $ck);
+        is($res->code, 200, "Bearer with two session cookies ($ck): 200") or diag($res->content);
+        my $hc = kv_body($res)->{HTTP_COOKIE} // '';
+        unlike($hc, qr/(^|[;,\s])authsvc=/, '... no session cookie reaches the backend')
+            or diag("HTTP_COOKIE: $hc");
+        ok(index($res->content, $t->{cookie}) < 0, '... the session token is nowhere in it');
+    }
+    {
+        my $res = bearer_get($c, $at, '/gb/cgi-auth/env.pl',
+                             cookie => "theme=dark; authsvc=$t->{cookie}; authsvc=other; lang=fr");
+        is(kv_body($res)->{HTTP_COOKIE}, 'theme=dark; lang=fr', '... the other cookies stay, as sent');
+    }
     # Other schemes are not ours: left alone (and the cookie signs in).
     my $res = $c->get('/gb/cgi-auth/env.pl', abs => 1, cookie => "authsvc=$t->{cookie}",
                       headers => [Authorization => 'Basic dXNlcjpwdw==']);

@@ -40,7 +40,7 @@ our @EXPORT = qw(
     backend db_rows db_row db_value db_do sql_str user_row session_rows
     sha256_hex serverroot error_log_mark error_log_since
     pg_admin_params pg_psql
-    set_roles set_verified free_logins account kv_body htdocs httpd_bin
+    set_roles set_verified free_logins account kv_body htdocs httpd_bin httpd_modules free_port
     mail_dir parse_mail mail_header mails wait_mail mail_ok no_mail_ok mail_seen template_subject_re
     outbox_rows outbox_row wait_outbox random_token bad_tokens_ok live_session_count
     parallel_posts guard_code smtp_sink_port start_smtp_sink
@@ -364,6 +364,9 @@ sub scratch_db {
 
 # The httpd binary the suite runs.
 sub httpd_bin { Apache::Test::vars('httpd') }
+
+# Where Debian keeps httpd's modules (the throwaway servers' LoadModule lines).
+sub httpd_modules { '/usr/lib/apache2/modules' }
 
 # ---- mail ----------------------------------------------------------------------------
 #
@@ -2226,7 +2229,7 @@ sub browser_tap {
 # `httpd -t` of a minimal configuration with the module and LINES: (exit status, output).
 sub httpd_syntax {
     my (@lines) = @_;
-    my $mods = '/usr/lib/apache2/modules';
+    my $mods = httpd_modules();
     my $file = catfile(serverroot(), 'state', "syntax-$$-" . _tag() . '.conf');
     open(my $fh, '>', $file) or die "$file: $!\n";
     print {$fh} join "\n", 'ServerRoot ' . catfile(serverroot(), 'state'),
@@ -2248,7 +2251,8 @@ sub httpd_syntax {
 # ---- issue 11: translations (area E) ----------------------------------------------------
 #
 #   my ($status, $text) = start_httpd_with($dir, "AuthsvcI18nDir $dir/cat");
-#   # $status: httpd's exit status, or undef when it came up (it is stopped again);
+#   # $status: httpd's exit status, or undef when it came up (it is stopped again), or
+#   # -1 when it neither exited nor answered HTTP in 60 s (stopped; $text says so);
 #   # $text: its output and error log
 
 package AuthsvcTest;
@@ -2257,23 +2261,24 @@ push @AuthsvcTest::EXPORT, qw(start_httpd_with);
 
 # Start httpd (prefork, in the foreground, a port of its own) on a configuration written
 # to DIR (which gets logs/, httpd.conf, out and db.sqlite): the module with mod_dbd on
-# SQLite, and LINES. Waits up to 15 s for it to exit or to listen.
+# SQLite, and LINES. Waits up to 60 s for it to exit or to answer HTTP (wait_httpd).
+# Options (issue 10): modules => [NAME ...] more modules (mod_NAME.so), driver => and
+# params => another database (params as written after DBDParams), keep => 1 leaves it
+# running and also returns its pid and port.
 sub start_httpd_with {
-    my ($dir, $lines) = @_;
-    my $mods = '/usr/lib/apache2/modules';
-    require IO::Socket::INET;
-    my $sock = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0)
-        or die "start_httpd_with: no free port: $!\n";
-    my $port = $sock->sockport;
-    close $sock;
+    my ($dir, $lines, %o) = @_;
+    my $mods = httpd_modules();
+    my $port = free_port();
     mkdir "$dir/logs";
     my $conf = join "\n", "ServerRoot $dir",
         "LoadModule mpm_prefork_module $mods/mod_mpm_prefork.so",
-        map({ "LoadModule ${_}_module $mods/mod_$_.so" } qw(authn_core authz_core dbd socache_shmcb)),
+        map({ "LoadModule ${_}_module $mods/mod_$_.so" }
+            qw(authn_core authz_core dbd socache_shmcb), @{ $o{modules} || [] }),
         'LoadModule authsvc_module ' . catfile(serverroot(), '..', 'mod_authsvc.so'),
         'ServerName localhost', "Listen 127.0.0.1:$port",
         "PidFile $dir/logs/httpd.pid", "ErrorLog $dir/logs/error_log",
-        'DBDriver sqlite3', "DBDParams $dir/db.sqlite", 'AuthsvcAutoMigrate On', $lines, '';
+        'DBDriver ' . ($o{driver} // 'sqlite3'), 'DBDParams ' . ($o{params} // "$dir/db.sqlite"),
+        'AuthsvcAutoMigrate On', $lines, '';
     open(my $fh, '>', "$dir/httpd.conf") or die "start_httpd_with: $dir/httpd.conf: $!\n";
     print {$fh} $conf;
     close $fh;
@@ -2283,24 +2288,624 @@ sub start_httpd_with {
         POSIX::setsid();    # prefork's parent signals its whole process group
         open STDOUT, '>', "$dir/out";
         open STDERR, '>&', \*STDOUT;
-        { exec($ENV{APACHE_TEST_HTTPD} || '/usr/sbin/apache2', '-d', $dir, '-f', "$dir/httpd.conf",
+        { exec(httpd_bin(), '-d', $dir, '-f', "$dir/httpd.conf",
                '-DFOREGROUND') }
         POSIX::_exit(127);
     }
-    my $status;
-    for (1 .. 150) {
-        if (waitpid($pid, POSIX::WNOHANG()) == $pid) { $status = $? >> 8; last }
-        last if IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 1);
-        select(undef, undef, undef, 0.1);
-    }
-    if (!defined $status) { kill 'TERM', $pid; waitpid($pid, 0) }
+    my ($status, $up) = wait_httpd($pid, $port);
     my $text = '';
+    if (!defined $status && !$up) {
+        # Neither exited nor answered: no start (a hang is no success).
+        kill 'TERM', $pid;
+        waitpid($pid, 0);
+        ($status, $text) = (-1, "httpd did not answer HTTP within 60 s\n");
+    }
+    elsif (!defined $status && !$o{keep}) { kill 'TERM', $pid; waitpid($pid, 0) }
     for my $f ("$dir/out", "$dir/logs/error_log") {
         open(my $in, '<', $f) or next;
         local $/;
         $text .= <$in> // '';
     }
-    return ($status, $text);
+    return ($status, $text, $pid, $port);
+}
+
+1;
+
+# ---- issue 10: multinode (area A) -----------------------------------------------------
+#
+#   my $redis = start_redis($dir);   # redis-server on a free loopback port, no persistence,
+#                                    # its files in DIR; undef (and a diagnostic) when it
+#                                    # does not come up; stopped when $redis goes away
+#   redis_cmd($redis, 'DBSIZE');     # one command: its reply (an error reply dies)
+#   stop_started($redis);            # stop it now (and again: nothing happens)
+#   my $n = start_node($dir, $lines, redis => $redis);
+#                                    # httpd (start_httpd_with, keep => 1) on the suite's
+#                                    # PostgreSQL database, AuthsvcCache redis:...;
+#                                    # $n->{base}, $n->{port}, $n->{log}; undef when it
+#                                    # does not come up; stop_started($n)
+#   my $pgb = start_pgbouncer($dir);   # PgBouncer (session mode) before the suite's
+#                                      # PostgreSQL; start_node(..., params =>
+#                                      # pgbouncer_params($pgb)) goes through it
+
+package AuthsvcTest;
+
+push @AuthsvcTest::EXPORT, qw(start_redis redis_cmd start_node stop_started start_pgbouncer
+                              pgbouncer_params);
+
+# A TCP port on 127.0.0.1 that nothing listens on now.
+sub free_port {
+    require IO::Socket::INET;
+    my $sock = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0)
+        or die "free_port: $!\n";
+    my $port = $sock->sockport;
+    close $sock;
+    return $port;
+}
+
+sub redis_bin { $ENV{AUTHSVC_REDIS_SERVER} || '/usr/bin/redis-server' }
+
+sub start_redis {
+    my ($dir) = @_;
+    my $port = free_port();
+    my $pid = fork // die "start_redis: fork: $!\n";
+    if (!$pid) {
+        POSIX::setsid();
+        open STDOUT, '>', "$dir/redis.out";
+        open STDERR, '>&', \*STDOUT;
+        { exec(redis_bin(), '--bind', '127.0.0.1', '--port', $port, '--save', '',
+               '--appendonly', 'no', '--dir', $dir, '--logfile', "$dir/redis.log",
+               '--daemonize', 'no', '--protected-mode', 'yes') }
+        POSIX::_exit(127);
+    }
+    my $r = bless {port => $port, pid => $pid, owner => $$, dir => $dir}, 'AuthsvcTest::Started';
+    for (1 .. 100) {
+        last if waitpid($pid, POSIX::WNOHANG()) == $pid;
+        my $pong = eval { redis_cmd($r, 'PING') };
+        return $r if defined $pong && $pong eq 'PONG';
+        select(undef, undef, undef, 0.1);
+    }
+    my $why = '';
+    for my $f ("$dir/redis.out", "$dir/redis.log") {
+        open(my $fh, '<', $f) or next;
+        local $/;
+        $why .= <$fh> // '';
+    }
+    Test::More::diag("redis-server did not come up on port $port: $why");
+    stop_started($r);
+    return undef;
+}
+
+# Stop what start_redis or start_node started (in this process), once.
+sub stop_started {
+    my ($x) = @_;
+    return unless $x && $x->{pid} && $x->{owner} == $$;
+    _stop_pid($x->{pid});    # TERM, then KILL after 20 s: a stuck server hangs no test
+    $x->{pid} = 0;
+}
+
+# Send one command (RESP) and read its reply: a string, a number, undef (nil), or an
+# array reference; an error reply or a closed connection dies.
+sub redis_cmd {
+    my ($r, @args) = @_;
+    require IO::Socket::INET;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $r->{port}, Timeout => 5)
+        or die "redis_cmd: connect to $r->{port}: $!\n";
+    print {$s} '*' . @args . "\r\n", map { '$' . length($_) . "\r\n$_\r\n" } @args;
+    # The socket's Timeout covers the connect only: a Redis that stops answering must
+    # not hang the test.
+    my $reply = eval {
+        local $SIG{ALRM} = sub { die "redis_cmd: no reply in 10 s\n" };
+        alarm 10;
+        my $r = _redis_reply($s);
+        alarm 0;
+        $r;
+    };
+    my $err = $@;
+    alarm 0;
+    close $s;
+    die $err if $err;
+    return $reply;
+}
+
+sub _redis_reply {
+    my ($s) = @_;
+    my $line = <$s> // die "redis_cmd: no reply\n";
+    $line =~ s/\r\n\z//;
+    my ($t, $v) = (substr($line, 0, 1), substr($line, 1));
+    return $v if $t eq '+' || $t eq ':';
+    die "redis_cmd: $v\n" if $t eq '-';
+    if ($t eq '$') {
+        return undef if $v < 0;
+        my $data = '';
+        read($s, $data, $v + 2) == $v + 2 or die "redis_cmd: short reply\n";
+        return substr($data, 0, $v);
+    }
+    return [map { _redis_reply($s) } 1 .. $v] if $t eq '*' && $v >= 0;
+    die "redis_cmd: unexpected reply '$line'\n";
+}
+
+sub pgbouncer_bin { $ENV{AUTHSVC_PGBOUNCER} || '/usr/sbin/pgbouncer' }
+
+# PgBouncer in session mode (the mode mod_dbd needs) on a free loopback port, in front
+# of the suite's PostgreSQL, its files in DIR: {port, pid, log}; undef (and a
+# diagnostic) when it does not come up. params($pgb) is a DBDParams string through it.
+sub start_pgbouncer {
+    my ($dir) = @_;
+    my $port = free_port();
+    my $user = $ENV{AUTHSVC_PG_USER} || scalar(getpwuid $<);
+    open(my $fh, '>', "$dir/users.txt") or die "$dir/users.txt: $!\n";
+    print {$fh} qq{"$user" ""\n};
+    close $fh;
+    open($fh, '>', "$dir/pgbouncer.ini") or die "$dir/pgbouncer.ini: $!\n";
+    print {$fh} join "\n", '[databases]',
+        "* = host=$ENV{AUTHSVC_PG_HOST} port=" . ($ENV{AUTHSVC_PG_PORT} || 5432),
+        '[pgbouncer]', 'listen_addr = 127.0.0.1', "listen_port = $port", 'unix_socket_dir =',
+        'auth_type = trust', "auth_file = $dir/users.txt", 'pool_mode = session',
+        'default_pool_size = 20', 'max_client_conn = 100', "logfile = $dir/pgbouncer.log", '';
+    close $fh;
+    my $pid = fork // die "start_pgbouncer: fork: $!\n";
+    if (!$pid) {
+        POSIX::setsid();
+        open STDOUT, '>', "$dir/pgbouncer.out";
+        open STDERR, '>&', \*STDOUT;
+        { exec(pgbouncer_bin(), "$dir/pgbouncer.ini") }
+        POSIX::_exit(127);
+    }
+    my $b = bless {port => $port, pid => $pid, owner => $$, log => "$dir/pgbouncer.log",
+                   user => $user}, 'AuthsvcTest::Started';
+    for (1 .. 100) {
+        last if waitpid($pid, POSIX::WNOHANG()) == $pid;
+        return $b if IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 1);
+        select(undef, undef, undef, 0.1);
+    }
+    Test::More::diag('pgbouncer did not come up: ' .
+                     (open($fh, '<', "$dir/pgbouncer.out") ? join('', <$fh>) : ''));
+    stop_started($b);
+    return undef;
+}
+
+sub pgbouncer_params {
+    my ($b) = @_;
+    return sprintf 'host=127.0.0.1 port=%d dbname=%s user=%s', $b->{port},
+        $ENV{AUTHSVC_PG_DB} || 'authsvc', $b->{user};
+}
+
+# One node of a deployment: httpd (prefork, 2 to 4 children) on the suite's database
+# (PostgreSQL only: DBDParams from $AUTHSVC_PG_PARAMS, or params => '...' such as
+# pgbouncer_params(), plus extra_params => '...'),
+# the cache of redis => $redis, and LINES. Returns undef (and a diagnostic) when httpd
+# does not come up.
+sub start_node {
+    my ($dir, $lines, %o) = @_;
+    mkdir $dir;
+    my $params = join ' ', grep { defined && length } $o{params} // $ENV{AUTHSVC_PG_PARAMS},
+        $o{extra_params};
+    my ($status, $text, $pid, $port) = start_httpd_with(
+        $dir, join("\n", 'StartServers 2', 'MinSpareServers 1', 'MaxSpareServers 4',
+                   "AuthsvcCache redis:127.0.0.1:$o{redis}{port}", $lines),
+        keep => 1, driver => 'pgsql', params => qq{"$params"},
+        modules => ['socache_redis', @{ $o{modules} || [] }]);
+    my $n = bless {dir => $dir, pid => $pid, port => $port, owner => $$,
+                   base => "http://127.0.0.1:$port", log => "$dir/logs/error_log"},
+        'AuthsvcTest::Started';
+    return $n if !defined $status;
+    Test::More::diag('node did not come up (exit ' . ($status // 'none') . "): $text");
+    stop_started($n);
+    return undef;
+}
+
+# What start_redis, start_pgbouncer and start_node return: stopped when it goes away.
+package AuthsvcTest::Started;
+sub DESTROY { AuthsvcTest::stop_started($_[0]) }
+
+package AuthsvcTest;
+
+# ---- issue 10: faults (t/fault_*.t) -----------------------------------------------------
+#
+# Fault tests stop databases, caches and httpd children on purpose, so each runs on
+# servers of its own, never on the suite's (t/zz_errorlog.t reads the suite's error_log):
+#
+#   my $pg = fault_pg();            # a PostgreSQL cluster of its own (tools/dev/pg.sh)
+#   $pg->{params}; $pg->halt('immediate'); $pg->resume; $pg->rows($sql); $pg->do($sql)
+#   my $rd = fault_redis();         # a redis-server of its own: {port}, halt, resume
+#   my $srv = fault_httpd(mpm => 'prefork' (default: the run's), db => $pg, or
+#                         dbd => [DRIVER, PARAMS] (default: SQLite of its own),
+#                         conf => [LINES], modules => [NAMES]);
+#   $srv->{base}; $srv->client; $srv->children; $srv->graceful; $srv->log_text;
+#   $srv->exit_signals; $srv->stop
+#   my $load = fault_load($srv, clients => 4, requests => [[GET => '/private/', cookie => C], ...]);
+#   ...; my $seen = $load->stop;    # [{t, code, what, body}], one per request answered
+#
+# Every one stops what it started when it goes out of scope (only in the process that
+# made it: forked load clients leave with POSIX::_exit).
+
+package AuthsvcTest;
+
+push @AuthsvcTest::EXPORT, qw(fault_pg fault_redis fault_httpd fault_load fault_tally
+                              scratch_rows);
+
+# All rows of a query, as hashes, through psql with these arguments (before -c).
+sub _psql_rows {
+    my ($psql, $sql) = @_;
+    my $out = _run(@$psql, '-c', "SELECT coalesce(json_agg(t), '[]'::json) FROM ($sql) t");
+    return $out =~ /\S/ ? $JSON->decode($out) : [];
+}
+
+# All rows of a query on a scratch_db() database (as scratch_do), as hashes.
+sub scratch_rows {
+    my ($args, $sql) = @_;
+    my ($driver, $params) = @{$args}[1, 3];
+    if ($driver eq 'pgsql') {
+        my ($db) = $params =~ /dbname=(\S+)/;
+        return _psql_rows([pg_psql($db)], $sql);
+    }
+    my $out = _run('sqlite3', '-bail', '-batch', '-json', '-cmd', '.timeout 5000', $params, $sql);
+    return $out =~ /\S/ ? $JSON->decode($out) : [];
+}
+
+sub _fault_dir {
+    my ($name) = @_;
+    require File::Temp;
+    # Short: a PostgreSQL socket path is limited to about 107 bytes.
+    return File::Temp::tempdir("f$name.XXXXXX", TMPDIR => 1, CLEANUP => 1);
+}
+
+# Wait up to $secs for a TCP listener on 127.0.0.1:$port (1) or for $pid to exit (0).
+sub _wait_listen {
+    my ($port, $pid, $secs) = @_;
+    require IO::Socket::INET;
+    for (1 .. $secs * 10) {
+        return 0 if defined $pid && waitpid($pid, POSIX::WNOHANG()) == $pid;
+        return 1 if IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                          Timeout => 1);
+        Time::HiRes::sleep(0.1);
+    }
+    return 0;
+}
+
+# Fork and exec @cmd in a session of its own (prefork's parent signals its process group),
+# its output to $out; returns the pid.
+sub _spawn {
+    my ($out, @cmd) = @_;
+    my $pid = fork // die "fork: $!\n";
+    if (!$pid) {
+        POSIX::setsid();
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>>', $out;
+        open STDERR, '>&', \*STDOUT;
+        { exec(@cmd) }
+        POSIX::_exit(127);
+    }
+    return $pid;
+}
+
+sub _stop_pid {
+    my ($pid, $secs) = @_;
+    return unless $pid && kill(0, $pid);
+    kill 'TERM', $pid;
+    for (1 .. ($secs // 20) * 10) {
+        return if waitpid($pid, POSIX::WNOHANG()) == $pid;
+        Time::HiRes::sleep(0.1);
+    }
+    kill 'KILL', $pid;
+    waitpid($pid, 0);
+}
+
+# ---- a PostgreSQL cluster of the test's own ---------------------------------------------
+
+sub fault_pg {
+    my $dir = _fault_dir('pg');
+    my $port = free_port();
+    my $sh = catfile(serverroot(), '..', 'tools', 'dev', 'pg.sh');
+    my $env = `'$sh' start '$dir/c' $port 2>&1`;
+    die "fault_pg: tools/dev/pg.sh start failed: $env\n" if $?;
+    my $pgbin = $ENV{PGBIN} || '/usr/lib/postgresql/15/bin';
+    my $self = bless {dir => "$dir/c", port => $port, pgbin => $pgbin, owner => $$, up => 1,
+                      params => "host=$dir/c port=$port dbname=authsvc user="
+                                . scalar(getpwuid $<) . ' connect_timeout=3'},
+        'AuthsvcTest::FaultPg';
+    return $self;
+}
+
+# ---- a redis-server of the test's own -----------------------------------------------------
+
+sub fault_redis {
+    my $dir = _fault_dir('redis');
+    my $self = bless {dir => $dir, port => free_port(), owner => $$}, 'AuthsvcTest::FaultRedis';
+    $self->resume or die "fault_redis: redis-server did not start:\n" . $self->log_text . "\n";
+    return $self;
+}
+
+# ---- an httpd of the test's own -------------------------------------------------------------
+
+sub fault_httpd {
+    my (%o) = @_;
+    my $mods = httpd_modules();
+    my $mpm = $o{mpm} // (eval { Apache::Test::config()->{server}{mpm} } || 'event');
+    my $dir = _fault_dir('httpd');
+    my $port = free_port();
+    mkdir "$dir/$_" for qw(logs htdocs htdocs/private);
+    open(my $ok, '>', "$dir/htdocs/private/index.html") or die "$dir: $!\n";
+    print {$ok} "private\n";
+    close $ok;
+    my ($driver, $params) = $o{db} ? ('pgsql', $o{db}{params})
+                          : $o{dbd} ? @{ $o{dbd} }
+                          : ('sqlite3', "$dir/db.sqlite");
+    my @db = ("DBDriver $driver", qq{DBDParams "$params"});
+    my @mods = (qw(authn_core authz_core dbd socache_shmcb mime dir), @{ $o{modules} || [] });
+    my $conf = join "\n", "ServerRoot $dir",
+        "LoadModule mpm_${mpm}_module $mods/mod_mpm_$mpm.so",
+        map({ "LoadModule ${_}_module $mods/mod_$_.so" } @mods),
+        'LoadModule authsvc_module ' . catfile(serverroot(), '..', 'mod_authsvc.so'),
+        'ServerName localhost', "Listen 127.0.0.1:$port", "PidFile $dir/logs/httpd.pid",
+        "ErrorLog $dir/logs/error_log", 'LogLevel info authsvc:debug',
+        'TypesConfig /etc/mime.types', "DocumentRoot $dir/htdocs", "Mutex file:$dir/logs",
+        @db, 'AuthsvcAutoMigrate On', 'AuthsvcPasswordHash argon2id m=1024 t=1 p=1',
+        (map { "AuthsvcRateLimit $_ off" } qw(login register forgot verify mfa refresh)),
+        'AuthsvcLoginBackoff off', "AuthsvcMailTransport file:$dir/mail",
+        "AuthsvcPublicURL http://127.0.0.1:$port/api",
+        '<Location /api>', 'SetHandler authsvc', '</Location>',
+        '<Location /health>', 'SetHandler authsvc-health', '</Location>',
+        '<Location /metrics>', 'SetHandler authsvc-metrics', '</Location>',
+        '<Location /private>', 'Require authsvc', '</Location>',
+        @{ $o{conf} || [] }, '';
+    mkdir "$dir/mail";
+    open(my $fh, '>', "$dir/httpd.conf") or die "fault_httpd: $dir/httpd.conf: $!\n";
+    print {$fh} $conf;
+    close $fh;
+    my $self = bless {dir => $dir, port => $port, base => "http://127.0.0.1:$port",
+                      owner => $$, error_log => "$dir/logs/error_log"},
+        'AuthsvcTest::FaultHttpd';
+    $self->{pid} = _spawn("$dir/out", httpd_bin(),
+                          '-d', $dir, '-f', "$dir/httpd.conf", '-DFOREGROUND');
+    _wait_listen($port, $self->{pid}, 30)
+        or die "fault_httpd: httpd did not start:\n" . $self->log_text . "\n";
+    return $self;
+}
+
+# ---- load ---------------------------------------------------------------------------------
+
+# CLIENTS processes, each sending the requests of REQUESTS ([METHOD, PATH, %client request
+# options, what => LABEL]) in turn, over and over, until stop; keep_alive => 1 keeps
+# connections open between requests. Returns an object whose stop() ends them and returns
+# every answer: [{t (time), code, what, body (of a 5xx or a problem), client}]; code 599
+# is LWP's own answer (connection refused or reset, timeout).
+sub fault_load {
+    my ($srv, %o) = @_;
+    my $dir = _fault_dir('load');
+    my @pids;
+    for my $n (1 .. $o{clients} // 4) {
+        my $pid = fork // die "fork: $!\n";
+        if (!$pid) {
+            my $stop = 0;
+            $SIG{TERM} = sub { $stop = 1 };
+            my $c = client(base => $srv->{base});
+            $c->{ua}->conn_cache({total_capacity => 1}) if $o{keep_alive};
+            open(my $out, '>', "$dir/$n") or POSIX::_exit(1);
+            select((select($out), $| = 1)[0]);
+            my $i = 0;
+            while (!$stop) {
+                my ($m, $p, %ro) = @{ $o{requests}[$i++ % @{ $o{requests} }] };
+                my $what = delete $ro{what} // "$m $p";
+                my $res = $c->request($m, $p, %ro);
+                last if $stop;    # perhaps cut short by the signal: not an answer
+                # LWP's own 500 (connection refused or reset, timeout): 599.
+                my $code = ($res->header('Client-Warning') // '') eq 'Internal response'
+                         ? 599 : $res->code;
+                my $body = $code >= 500 || ($res->header('Content-Type') // '') =~ /problem/
+                         ? $res->decoded_content(charset => 'none') // '' : '';
+                print {$out} json_enc({t => Time::HiRes::time(), code => $code + 0,
+                                       what => $what, body => substr($body, 0, 300),
+                                       client => $n}), "\n";
+            }
+            close $out;
+            POSIX::_exit(0);
+        }
+        push @pids, $pid;
+    }
+    return bless {dir => $dir, pids => \@pids, owner => $$}, 'AuthsvcTest::FaultLoad';
+}
+
+# Answers (from a load's stop()) counted: {"WHAT CODE" => n}, of those from time $from
+# to $to (default: all).
+sub fault_tally {
+    my ($seen, $from, $to) = @_;
+    my %n;
+    for my $a (@$seen) {
+        next if defined $from && $a->{t} < $from;
+        next if defined $to && $a->{t} >= $to;
+        $n{"$a->{what} $a->{code}"}++;
+    }
+    return \%n;
+}
+
+package AuthsvcTest::FaultPg;
+
+sub _ctl {
+    my ($self, @args) = @_;
+    my $cmd = join ' ', map { "'" . s/'/'\\''/gr . "'" } "$self->{pgbin}/pg_ctl", '-D',
+        "$self->{dir}/data", '-l', "$self->{dir}/postgres.log", '-w', '-t', '60', @args;
+    my $out = `$cmd 2>&1`;
+    return $? == 0 ? 1 : (Test::More::diag("pg_ctl @args: $out"), 0);
+}
+
+# Stop the cluster (pg_ctl -m fast or immediate); 1 when it stopped.
+sub halt {
+    my ($self, $mode) = @_;
+    $self->{up} = 0;
+    return $self->_ctl('-m', $mode // 'fast', 'stop');
+}
+
+# Start it again, as tools/dev/pg.sh did; 1 when it is up.
+sub resume {
+    my ($self) = @_;
+    my $ok = $self->_ctl('-o', "-k $self->{dir} -c listen_addresses='' -p $self->{port} "
+                         . '-c fsync=off -c synchronous_commit=off -c full_page_writes=off '
+                         . '-c max_connections=200', 'start');
+    $self->{up} = $ok;
+    return $ok;
+}
+
+sub psql_args {
+    my ($self) = @_;
+    return (AuthsvcTest::_pgbin(), '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h',
+            $self->{dir}, '-p', $self->{port}, '-d', 'authsvc');
+}
+
+# All rows of a query, as hashes; a statement without rows.
+sub rows {
+    my ($self, $sql) = @_;
+    return AuthsvcTest::_psql_rows([$self->psql_args], $sql);
+}
+
+sub do { my ($self, $sql) = @_; AuthsvcTest::_run($self->psql_args, '-c', $sql); 1 }
+
+sub DESTROY {
+    my ($self) = @_;
+    return unless $self->{owner} == $$;
+    my $sh = File::Spec::Functions::catfile(AuthsvcTest::serverroot(), '..', 'tools', 'dev',
+                                            'pg.sh');
+    system($sh, 'stop', $self->{dir});
+}
+
+package AuthsvcTest::FaultRedis;
+
+# Start (again) on the same port; 1 when it listens.
+sub resume {
+    my ($self) = @_;
+    $self->{pid} = AuthsvcTest::_spawn("$self->{dir}/out", AuthsvcTest::redis_bin(), '--port',
+        $self->{port}, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+        '--dir', $self->{dir}, '--daemonize', 'no');
+    return AuthsvcTest::_wait_listen($self->{port}, $self->{pid}, 20);
+}
+
+# Stop it (SIGTERM: redis-server exits at once, without saving here).
+sub halt {
+    my ($self) = @_;
+    AuthsvcTest::_stop_pid(delete $self->{pid});
+    return 1;
+}
+
+sub log_text {
+    my ($self) = @_;
+    open(my $in, '<', "$self->{dir}/out") or return '';
+    local $/;
+    return <$in> // '';
+}
+
+sub DESTROY { $_[0]->halt if $_[0]{owner} == $$ }
+
+package AuthsvcTest::FaultHttpd;
+
+sub client { my ($self, %o) = @_; AuthsvcTest::client(%o, base => $self->{base}) }
+
+# The pids of the parent's children (prefork: one per process; event: the processes).
+sub children {
+    my ($self) = @_;
+    my @k = map { /(\d+)/ ? $1 : () } `ps --ppid $self->{pid} -o pid=`;
+    return @k;
+}
+
+# apachectl graceful: SIGUSR1 to the parent. Waits until the parent logged it.
+sub graceful {
+    my ($self) = @_;
+    my $before = () = $self->log_text =~ /resuming normal operations/g;
+    kill 'USR1', $self->{pid} or return 0;
+    for (1 .. 300) {
+        my $now = () = $self->log_text =~ /resuming normal operations/g;
+        return 1 if $now > $before;
+        Time::HiRes::sleep(0.1);
+    }
+    return 0;
+}
+
+sub log_text {
+    my ($self) = @_;
+    my $text = '';
+    for my $f ("$self->{dir}/out", $self->{error_log}) {
+        open(my $in, '<', $f) or next;
+        local $/;
+        $text .= <$in> // '';
+    }
+    return $text;
+}
+
+# Lines of the error log that say a child died of a signal.
+sub exit_signals {
+    my ($self) = @_;
+    return grep { /exit signal/ } split /\n/, $self->log_text;
+}
+
+sub stop {
+    my ($self) = @_;
+    AuthsvcTest::_stop_pid(delete $self->{pid}, 30);
+}
+
+sub DESTROY { $_[0]->stop if $_[0]{owner} == $$ }
+
+package AuthsvcTest::FaultLoad;
+
+sub stop {
+    my ($self) = @_;
+    kill 'TERM', @{ $self->{pids} };
+    waitpid($_, 0) for @{ $self->{pids} };
+    $self->{pids} = [];
+    my @seen;
+    for my $f (glob "$self->{dir}/*") {
+        open(my $in, '<', $f) or next;
+        while (my $l = <$in>) {
+            my $v = eval { JSON::PP->new->utf8->decode($l) } or next;
+            push @seen, $v;
+        }
+    }
+    return [sort { $a->{t} <=> $b->{t} } @seen];
+}
+
+sub DESTROY {
+    my ($self) = @_;
+    return unless $self->{owner} == $$ && @{ $self->{pids} || [] };
+    kill 'KILL', @{ $self->{pids} };
+    waitpid($_, 0) for @{ $self->{pids} };
+}
+
+# ---- issue 10: sanitizers (area E) ------------------------------------------------------
+#
+#   wait_httpd($pid, $port [, $seconds]) -> (exit status, or undef; 1 if it answers)
+#
+# An httpd started by a test listens before its start-up is over (the MPM opens the
+# listeners before post_config): a port that accepts says nothing yet, and a server
+# that refuses its configuration accepts too, then exits. wait_httpd waits (60 s at
+# most) until the process has exited (its status) or a child answers HTTP on the port
+# (post_config done, start-up warnings written), whichever comes first. Under the ASan
+# module start-up is several times slower, so no test may decide from the port alone.
+
+package AuthsvcTest;
+
+push @AuthsvcTest::EXPORT, qw(wait_httpd);
+
+sub _answers_http {
+    my ($port) = @_;
+    require IO::Select;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Timeout => 1)
+        or return 0;
+    print {$s} "OPTIONS * HTTP/1.0\r\n\r\n";
+    my $line = '';
+    $line = <$s> // '' if IO::Select->new($s)->can_read(5);
+    close $s;
+    return $line =~ m{^HTTP/} ? 1 : 0;
+}
+
+sub wait_httpd {
+    my ($pid, $port, $seconds) = @_;
+    require IO::Socket::INET;
+    require Time::HiRes;
+    my $until = time + ($seconds // 60);
+    while (time < $until) {
+        return ($? >> 8, 0) if waitpid($pid, POSIX::WNOHANG()) == $pid;
+        return (undef, 1) if _answers_http($port);
+        Time::HiRes::sleep(0.1);
+    }
+    return (undef, 0);
 }
 
 1;
