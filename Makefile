@@ -4,10 +4,19 @@
 #   make run      install what is missing (Debian), build, start the demo on :8080
 #   make stop     stop the demo
 #   make test     the whole suite: unit tests, then Apache::Test on SQLite and
-#                 PostgreSQL, each under the event and the prefork MPM
+#                 PostgreSQL, each under the event and the prefork MPM (the SQLite/event
+#                 run with the ASan+UBSan module), then the valgrind short suite
+#   make asan     build .asan/mod_authsvc.so: the module with ASan and UBSan
+#   make test-asan      the whole Apache::Test suite (SQLite, event) against
+#                 .asan/mod_authsvc.so; fails on any sanitizer report
+#   make test-valgrind  a short suite against httpd -X under valgrind; fails on a
+#                 definite leak or an invalid access
 #   make bench    throughput figures (see docs/operations.md)
+#   make soak     1,000,000 mixed requests, the children's memory every 100,000
 #   make install  install the module and its Debian conf files (a2enmod authsvc)
 #   make deb      build libapache2-mod-authsvc_<version>_<arch>.deb here (debian/)
+#   make fuzz     the libFuzzer targets (t/fuzz/), FUZZ_SECONDS each (60), FUZZ_JOBS
+#                 at a time (2); make fuzz-build only compiles them (clang-14)
 
 APXS      ?= apxs
 CC        ?= cc
@@ -29,10 +38,11 @@ APR_LD    = $(shell apu-1-config --link-ld 2>/dev/null) $(shell apr-1-config --l
 PURE      = src/migrate.c $(filter-out src/page_data.c src/i18n_data.c,$(GEN)) src/password.c src/text.c src/policy.c src/breach.c src/crypto.c \
             src/json.c src/jwt.c src/secretbox.c src/template.c src/returnto.c
 # ... and the other httpd-free units the C unit tests (t/unit/run.sh) link.
-UNIT_SRCS = $(sort $(PURE) src/mail.c src/mail_transport.c src/ratelimit.c src/totp.c \
+UNIT_SRCS = $(sort $(PURE) src/credparse.c src/mail.c src/mail_transport.c src/ratelimit.c src/totp.c \
             src/qr.c src/webauthn.c src/i18n.c src/i18n_data.c)
 
-.PHONY: all run stop test unit bench install clean deps check-docs deb
+.PHONY: all run stop test unit bench soak install clean deps check-docs deb fuzz fuzz-build \
+        fuzz-cc asan test-asan test-valgrind
 
 all: mod_authsvc.so tools/authsvc-admin
 
@@ -64,6 +74,27 @@ mod_authsvc.so: mod_authsvc.c $(SRCS) $(GEN) $(HDRS)
 
 comma := ,
 
+# The module with AddressSanitizer and UndefinedBehaviorSanitizer, for make test-asan
+# and the sanitized run of make test (tools/dev/httpd-asan.sh preloads libasan into an
+# uninstrumented httpd). Built from a copy of the sources under .asan/build, because
+# apxs leaves its objects beside the sources and would mix them with the plain build's.
+# UBSan recovers (prints and goes on): one run lists every report, and the suite fails
+# on their files afterwards. ASan stops the process at its first report (its default).
+ASAN_FLAGS = -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -U_FORTIFY_SOURCE
+
+asan: .asan/mod_authsvc.so
+
+.asan/mod_authsvc.so: mod_authsvc.c $(SRCS) $(GEN) $(HDRS)
+	@rm -rf .asan/build && mkdir -p .asan/build/src
+	@cp mod_authsvc.c .asan/build/ && cp $(sort $(SRCS) $(GEN) $(HDRS)) .asan/build/src/
+	cd .asan/build && $(APXS) -c -o mod_authsvc.la \
+	    $(addprefix -Wc$(comma),$(WARN) $(ASAN_FLAGS)) \
+	    $(addprefix -Wl$(comma),-fsanitize=address$(comma)undefined) \
+	    mod_authsvc.c $(addprefix src/,$(sort $(notdir $(SRCS) $(GEN)))) $(LIBS) >../build.log 2>&1 \
+	    || { cat ../build.log; exit 1; }
+	@cp .asan/build/.libs/mod_authsvc.so $@.tmp && mv -f $@.tmp $@
+	@echo "built $@"
+
 # authsvc-admin: its main file, tools/admin/*.c and the pure units. CPPFLAGS, CFLAGS
 # and LDFLAGS (empty unless given; debian/rules passes dpkg-buildflags' hardening)
 # come after the defaults, so that they can override them.
@@ -85,11 +116,55 @@ stop:
 unit: $(GEN)
 	@t/unit/run.sh
 
-test: deps all
+test: deps all asan
 	@tools/dev/test.sh
+
+# One run each, without step 1 of test.sh (unit tests, package, docs).
+test-asan: deps all asan
+	@AUTHSVC_TEST_RUNS=sqlite:event:asan AUTHSVC_TEST_SKIP_PRE=1 tools/dev/test.sh
+
+test-valgrind: deps all
+	@AUTHSVC_TEST_RUNS=sqlite:prefork:valgrind AUTHSVC_TEST_SKIP_PRE=1 tools/dev/test.sh
 
 bench: deps all
 	@tools/dev/bench.sh
+
+soak: deps all
+	@BENCH_SECTIONS=soak tools/dev/bench.sh
+
+# libFuzzer targets for the parsers of untrusted input among the pure units (see
+# t/fuzz/README.md). The units are built once with ASan+UBSan and coverage into
+# t/fuzz/build/obj, each t/fuzz/fuzz_<name>.c is linked against all of them.
+FUZZ_CC      ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 2
+FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=undefined -g -O1
+FUZZ_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(FUZZ_SAN) $(APR_INC) \
+               -Isrc -It/fuzz
+FUZZ_TARGETS = $(basename $(notdir $(wildcard t/fuzz/fuzz_*.c)))
+FUZZ_OBJS    = $(patsubst src/%.c,t/fuzz/build/obj/%.o,$(UNIT_SRCS))
+
+t/fuzz/build/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+t/fuzz/build/fuzz_%: t/fuzz/fuzz_%.c t/fuzz/fuzz.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(APR_LD) \
+	    -ljansson -largon2 -lcrypto -lcurl -loath -lqrencode -lfido2 -lcbor
+
+.SECONDARY: $(FUZZ_OBJS)
+
+fuzz-build: fuzz-cc $(GEN) $(addprefix t/fuzz/build/,$(FUZZ_TARGETS))
+
+fuzz-cc:
+	@command -v $(FUZZ_CC) >/dev/null || \
+	    { echo "make fuzz needs $(FUZZ_CC) and libFuzzer: run tools/dev/deps.sh as root"; exit 1; }
+
+# Each target for FUZZ_SECONDS, FUZZ_JOBS at a time, on its seed corpus (read only: what
+# a run finds goes to t/fuzz/build/new/<target>); FUZZ_TARGETS= narrows the set. Exits
+# non-zero on any crash, leak, UBSan report, timeout or out-of-memory (t/fuzz/run.sh).
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) t/fuzz/run.sh $(FUZZ_TARGETS)
 
 check-docs:
 	@tools/dev/check-docs.sh
@@ -121,6 +196,6 @@ deb:
 	@ls libapache2-mod-authsvc_*.deb
 
 clean:
-	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs $(GEN) \
-	    mod_authsvc.so tools/authsvc-admin t/unit/build build.log deb.log \
+	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs $(GEN) .asan \
+	    mod_authsvc.so tools/authsvc-admin t/unit/build t/fuzz/build build.log deb.log \
 	    libapache2-mod-authsvc_*.deb

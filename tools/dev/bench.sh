@@ -1,6 +1,7 @@
 #!/bin/sh
 # make bench: throughput of mod_authsvc's core paths on this machine, under the event
-# and the prefork MPM, against SQLite at the default Argon2id parameters.
+# and the prefork MPM, against SQLite at the default Argon2id parameters (and, in the
+# scale section, PostgreSQL); make soak: the children's memory over a million requests.
 #
 # For each MPM it starts the demo configuration on 127.0.0.1:$BENCH_PORT with a fresh
 # database and runs wrk (2 threads, $BENCH_CONNS connections, $BENCH_SECS s) against:
@@ -70,10 +71,41 @@
 # and microseconds per lookup of 1000000 hashes in the corpus and of 1000000 random
 # ones, on pages already in the page cache (one untimed pass first).
 #
+# Table size (scale; no MPM loop: BENCH_SCALE_MPM, default event): sign-in and the
+# guard must not slow down as the tables grow. For each backend of BENCH_BACKENDS
+# (default "sqlite pgsql"; PostgreSQL is a throwaway cluster made by tools/dev/pg.sh, as
+# BENCH_PG_USER when root (default authsvc-test, made if missing, as tools/dev/test.sh
+# does), on port BENCH_PG_PORT (default BENCH_PORT + 1000), removed afterwards), a
+# database per size of BENCH_USERS (default "0 100000 1000000" accounts), filled by
+# tools/dev/bench/bulk.sh: the accounts (all with the same real Argon2id hash, so that
+# they can sign in), a session each, a refresh token per two, two audit rows each, an
+# email token per ten, a seen device each. At 100000 accounts and more,
+# tools/dev/explain-check.py EXPLAINs every statement src/store*.c prepares on it (any
+# whole-table read of a big table fails, but for two listed reasons). Then
+# BENCH_SCALE_RUNS rounds (default 3), each visiting the sizes in turn: with the session
+# cache, the guarded file with the cookie and with an access token, and sign-ins of an
+# account in the middle of the table; without it (AuthsvcCache none, nocache.conf), the
+# guarded file with the cookie and the token, and GET /api/users/me: every request a
+# session lookup in the database. BENCH_SCALE_SECS s per run (default 5). It reports the
+# median req/s and p99 per figure and size, and the ratio largest size / smallest.
+#
+# Soak (soak; make soak, not in the default sections): SOAK_REQUESTS (default 1000000)
+# requests of tools/dev/bench/soak.lua on one server per MPM: the guarded file with the
+# cookie and with an access token, a refresh every SOAK_REFRESH_EVERY requests of a wrk
+# thread (default 50), a sign-in every SOAK_LOGIN_EVERY (default 2000), from wrk -t2
+# -c$BENCH_CONNS, with tools/dev/bench/soak.conf (children that live through it). Every
+# SOAK_EVERY requests answered (default 100000, counted in the access log, while the
+# load goes on) it reads each child's VmRSS from /proc; it prints the curve and fails
+# when a child grew by more than SOAK_MAX_GROWTH KiB (default 4096) from the first
+# reading at SOAK_FROM requests (default 200000, after the warm-up) to the end, or when
+# the set of children changed.
+#
 # BENCH_MPMS (default "event prefork") chooses the MPMs, BENCH_SECTIONS (default
-# "modes guard mfa bearer pages flood metrics breach") the parts to run; BENCH_CONF is a file of directives
-# appended to both servers' configuration (to try other settings: AuthsvcHashConcurrency
-# 1 ...). The whole run takes about 22 minutes with the defaults.
+# "scale modes guard mfa bearer pages flood metrics breach") the parts to run; BENCH_CONF
+# is a file of directives appended to both servers' configuration (to try other
+# settings: AuthsvcHashConcurrency 1 ...). The whole run takes about 22 minutes with the
+# defaults, plus the scale section's: 34 minutes on a busy 2-core machine, a third of it
+# loading the million accounts (see docs/operations.md#capacity-and-figures).
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -89,7 +121,22 @@ FLOOD_CONNS=${BENCH_FLOOD_CONNS:-40}
 FLOOD_ACCOUNTS=${BENCH_FLOOD_ACCOUNTS:-100}
 FLOOD_IPS=${BENCH_FLOOD_IPS:-1000}
 MPMS=${BENCH_MPMS:-event prefork}
-SECTIONS=${BENCH_SECTIONS:-modes guard mfa bearer pages flood metrics breach}
+SECTIONS=${BENCH_SECTIONS:-scale modes guard mfa bearer pages flood metrics breach}
+SCALE_USERS=${BENCH_USERS:-0 100000 1000000}
+SCALE_BACKENDS=${BENCH_BACKENDS:-sqlite pgsql}
+SCALE_RUNS=${BENCH_SCALE_RUNS:-3}
+SCALE_SECS=${BENCH_SCALE_SECS:-5}
+SCALE_MPM=${BENCH_SCALE_MPM:-event}
+PG_USER=${BENCH_PG_USER:-authsvc-test}
+PG_PORT=${BENCH_PG_PORT:-$((PORT + 1000))}
+SOAK_REQUESTS=${SOAK_REQUESTS:-1000000}
+SOAK_EVERY=${SOAK_EVERY:-100000}
+SOAK_FROM=${SOAK_FROM:-200000}
+SOAK_MAX_GROWTH=${SOAK_MAX_GROWTH:-4096}
+SOAK_LOGIN_EVERY=${SOAK_LOGIN_EVERY:-2000}
+SOAK_REFRESH_EVERY=${SOAK_REFRESH_EVERY:-50}
+soak_failed=
+bench_failed=
 EXTRA_CONF=${BENCH_CONF:-}
 [ -z "$EXTRA_CONF" ] || EXTRA_CONF=$(cd "$(dirname "$EXTRA_CONF")" && pwd)/$(basename "$EXTRA_CONF")
 CORES=$(nproc)
@@ -97,11 +144,15 @@ HTTPD=${HTTPD:-/usr/sbin/apache2}
 B=$ROOT/tools/dev/bench
 WORK=$(mktemp -d /tmp/authsvc-bench.XXXXXX)
 chmod 755 "$WORK" # the children (www-data when run as root) must reach the state dir
-trap 'stop_server; rm -rf "$WORK"' EXIT INT TERM
+trap 'stop_server; scale_db_stop; rm -rf "$WORK"' EXIT INT TERM
 
 cc -std=c11 -D_GNU_SOURCE -O2 $(apr-1-config --cflags --cppflags --includes) \
     $(apu-1-config --includes) -I"$ROOT/src" -o "$WORK/hashrate" "$B/hashrate.c" \
     "$ROOT/src/password.c" $(apu-1-config --link-ld) $(apr-1-config --link-ld) -largon2 -lcrypto
+# The statements of src/store*.c, for tools/dev/explain-check.py (scale section).
+cc -std=c11 -D_GNU_SOURCE -O0 -ffunction-sections -fdata-sections -Wl,--gc-sections \
+    -I"$(apxs -q INCLUDEDIR)" $(apr-1-config --cflags --cppflags --includes) \
+    $(apu-1-config --includes) -I"$ROOT/src" -o "$WORK/stmts" "$B/stmts.c" "$ROOT"/src/store_*.c
 
 stop_server() {
     if [ -f "$WORK/state/httpd.pid" ]; then
@@ -122,18 +173,31 @@ token_key() {
     chmod 600 "$1"
 }
 
-start_server() { # $1 = event|prefork, $2 = relaxed|flood (tools/dev/bench/$2.conf)
-    stop_server
+# A fresh state directory: keys, mail directory, no database yet.
+new_state() {
     rm -rf "$WORK/state"
     mkdir -p "$WORK/state/mail"
     (umask 077; openssl rand -hex 32 > "$WORK/state/authsvc.key")
     token_key "$WORK/state/token.pem"
+}
+
+# $1 = event|prefork, $2 = "relaxed", "flood", "relaxed nocache" ... (each word a file
+# tools/dev/bench/WORD.conf included at the end), $3 = "keep" to
+# keep the state directory (its database and keys) of the last server. The database is
+# SQLite under the state directory (or the file DB_PARAMS names), or PostgreSQL when
+# DB_DRIVER is pgsql (DB_PARAMS, a connection string).
+start_server() {
+    stop_server
+    [ "${3:-}" = keep ] || new_state
     users=""
     [ "$(id -u)" -eq 0 ] && users="User www-data
 Group www-data"
     awk -v root="$ROOT" -v state="$WORK/state" -v users="$users" -v mpm="$1" \
-        -v port="$PORT" -v extra="$B/$2.conf" -v conf="$EXTRA_CONF" '
+        -v port="$PORT" -v b="$B" -v extra="$2" -v conf="$EXTRA_CONF" \
+        -v driver="${DB_DRIVER:-sqlite3}" -v params="${DB_PARAMS:-}" '
         { gsub(/@ROOT@/, root); gsub(/@STATE@/, state); sub(/^@USER@$/, users)
+          if (driver == "pgsql") sub(/^DBDriver .*/, "DBDriver pgsql")
+          if (params != "") sub(/^DBDParams .*/, "DBDParams \"" params "\"")
           sub(/mpm_event_module +[^ ]+/, "mpm_" mpm "_module /usr/lib/apache2/modules/mod_mpm_" mpm ".so")
           sub(/^Listen .*/, "Listen 127.0.0.1:" port)
           sub(/^LogLevel .*/, "LogLevel warn")
@@ -142,7 +206,7 @@ Group www-data"
               else print "ThreadsPerChild 25\nMaxRequestWorkers 100"
               # the guarded page, reachable unguarded too: the same file both ways
               print "Alias /open/ " root "/conf/demo-site/private/"
-              print "Include " extra
+              n = split(extra, e, " "); for (i = 1; i <= n; i++) print "Include " b "/" e[i] ".conf"
               if (conf != "") print "Include " conf }
     ' "$ROOT/conf/demo.conf" > "$WORK/state/httpd.conf"
     [ "$(id -u)" -eq 0 ] && chown -R www-data:www-data "$WORK/state"
@@ -289,7 +353,7 @@ sign_up() {
 sign_in() {
     curl -fsS -D - -o "$WORK/signin.json" -H 'Content-Type: application/json' \
         -d "{\"login\":\"$1\",\"password\":\"correct horse battery staple\"}" \
-        "http://127.0.0.1:$PORT/api/auth/login" | awk -F'[:;] *' 'tolower($1) == "set-cookie" {print $2; exit}'
+        "http://127.0.0.1:$PORT/api/auth/login" | awk -F'[:;] *' 'tolower($1) == "set-cookie" && $2 ~ /^authsvc=/ {print $2; exit}'
 }
 
 # The access token of the last sign_in.
@@ -474,6 +538,305 @@ breach_section() {
     rm -f "$WORK/breach.idx"
 }
 
+# The databases of the scale section, one per size: $1 = sqlite3|pgsql. For PostgreSQL,
+# a throwaway cluster (tools/dev/pg.sh, as $PG_USER: PostgreSQL refuses root) under
+# $WORK/pg, stopped and removed by scale_db_stop, and psql's PG* variables.
+scale_db_start() {
+    DB_DRIVER=$1
+    mkdir -p "$WORK/db"
+    if [ "$1" = pgsql ]; then
+        mkdir -p "$WORK/pg"
+        if [ "$(id -u)" -eq 0 ]; then
+            # the same unprivileged user as tools/dev/test.sh's, made the same way
+            id -u "$PG_USER" > /dev/null 2>&1 || useradd --system --user-group --no-create-home \
+                --home-dir /nonexistent --shell /usr/sbin/nologin "$PG_USER"
+            chown "$PG_USER" "$WORK/pg"
+        fi
+        env=$(as_pg_user "$ROOT/tools/dev/pg.sh" start "$WORK/pg/c" "$PG_PORT")
+        eval "$env"
+        export PGHOST=$AUTHSVC_PG_HOST PGPORT=$AUTHSVC_PG_PORT PGUSER=$AUTHSVC_PG_USER
+    fi
+}
+
+# scale_db N: sets DB_PARAMS (and PGDATABASE) to the database of N accounts, made
+# (migrated, the account bulk-seed whose Argon2id hash tools/dev/bench/bulk.sh copies,
+# then the N accounts) the first time; $load is the seconds bulk.sh took.
+scale_db() {
+    if [ "$DB_DRIVER" = pgsql ]; then
+        export PGDATABASE=authsvc_$1
+        DB_PARAMS="host=$PGHOST port=$PGPORT dbname=$PGDATABASE user=$PGUSER"
+        made=$(psql -X -A -t -d authsvc -c "SELECT 1 FROM pg_database WHERE datname = '$PGDATABASE'")
+    else
+        DB_PARAMS=$WORK/db/authsvc-$1.db
+        made=$([ -f "$DB_PARAMS" ] && echo 1 || true)
+    fi
+    load=0
+    [ -z "$made" ] || return 0
+    [ "$DB_DRIVER" = pgsql ] && psql -X -q -d authsvc -c "CREATE DATABASE $PGDATABASE"
+    "$ROOT/tools/authsvc-admin" --driver "$DB_DRIVER" --params "$DB_PARAMS" migrate up > /dev/null
+    echo 'correct horse battery staple' | "$ROOT/tools/authsvc-admin" --driver "$DB_DRIVER" \
+        --params "$DB_PARAMS" user add bulk-seed@bulk.example.com > /dev/null
+    t0=$(date +%s.%N)
+    [ "$1" -eq 0 ] || "$B/bulk.sh" "$DB_DRIVER" "$DB_PARAMS" 1 "$1"
+    load=$(echo "$(date +%s.%N) - $t0" | bc)
+    [ "$(id -u)" -eq 0 ] && [ "$DB_DRIVER" = sqlite3 ] && chown -R www-data:www-data "$WORK/db"
+    return 0
+}
+
+# Run a command as PG_USER when root (PostgreSQL refuses root), else as oneself.
+as_pg_user() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u "$PG_USER" -- "$@"; else "$@"; fi
+}
+
+scale_db_stop() {
+    if [ "${DB_DRIVER:-}" = pgsql ] && [ -d "$WORK/pg/c" ]; then
+        as_pg_user "$ROOT/tools/dev/pg.sh" stop "$WORK/pg/c"
+    fi
+    rm -rf "$WORK/db"
+    DB_DRIVER=sqlite3
+    DB_PARAMS=
+}
+
+# CPU time (clock ticks, user + system) of the server's children and of PostgreSQL's
+# processes: what a request costs, less sensitive to the neighbours than req/s.
+server_cpu() {
+    pids=$(ps -o pid= --ppid "$(cat "$WORK/state/httpd.pid")")
+    [ "$DB_DRIVER" = pgsql ] && pids="$pids $(head -n 1 "$WORK/pg/c/data/postmaster.pid")
+        $(ps -o pid= --ppid "$(head -n 1 "$WORK/pg/c/data/postmaster.pid")")"
+    for pid in $pids; do
+        sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null || true
+    done | awk '{t += $12 + $13} END {print t + 0}'
+}
+
+# scale_figure SIZE NAME MODE ARGS...: one wrk run, its "SIZE NAME req/s p99-us
+# unexpected cpu-us-per-request" appended to $WORK/scale.runs
+scale_figure() {
+    size=$1; fig=$2; shift 2
+    c0=$(server_cpu)
+    wrk_measure "$@"
+    c1=$(server_cpu)
+    cpu=$(echo "$out" | awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" \
+        '/ requests in / {printf "%.0f", $1 ? c * 1000000 / hz / $1 : 0}')
+    echo "$size $fig $good $(to_us "$p99") ${bad:-0} $cpu" >> "$WORK/scale.runs"
+}
+
+# The figures of the scale section, in the order of its tables.
+SCALE_FIGS="cookie bearer login cookie-nc bearer-nc me-nc"
+
+# The median of column $3 of the scale section's runs of size $1, figure $2.
+scale_med() {
+    awk -v n="$1" -v f="$2" -v c="$3" '$1 == n && $2 == f {print $c}' "$WORK/scale.runs" | median
+}
+
+# The row of ratios largest size / smallest of the medians of column $1 ($2 names it).
+scale_ratios() {
+    printf '  %8s ' "$last/$first"
+    for f in $SCALE_FIGS; do
+        [ "$f" = cookie-nc ] && printf ' |'
+        printf ' %13s' "$(awk -v a="$(scale_med "$first" "$f" "$1")" -v z="$(scale_med "$last" "$f" "$1")" \
+            'BEGIN {printf "%.3f", (a > 0 ? z / a : 0)}')"
+    done
+    printf '  (ratio of the medians, %s)\n' "$2"
+}
+
+# Sign-in and the guard at each size of BENCH_USERS on backend $1 (see the top): the
+# sizes' databases are made first; then SCALE_RUNS rounds, each visiting every size in
+# turn (so that the machine's noise falls on every size alike), each visit a server
+# with the session cache (guard-cookie, guard-bearer, login) and one without
+# (nocache.conf: guard-cookie, guard-bearer, me).
+scale_section() { # $1 = sqlite3|pgsql
+    secs=$SECS
+    SECS=$SCALE_SECS
+    new_state
+    scale_db_start "$1"
+    : > "$WORK/scale.runs"
+    : > "$WORK/scale.errors"
+    sizes=$(echo "$SCALE_USERS" | tr ' ' '\n' | sort -n | tr '\n' ' ')
+    for n in $sizes; do
+        scale_db "$n"
+        # Planners scan small tables whatever their indexes: plans from 100000 accounts.
+        explain="not below 100000 accounts"
+        : > "$WORK/explain.bad"
+        if [ "$n" -ge 100000 ]; then
+            "$WORK/stmts" > "$WORK/stmts.txt"
+            python3 "$ROOT/tools/dev/explain-check.py" "$WORK/stmts.txt" "$DB_DRIVER" "$DB_PARAMS" \
+                > "$WORK/explain" || bench_failed="a statement reads a whole table (EXPLAIN above)"
+            explain=$(tail -n 1 "$WORK/explain" | sed 's/^[a-z0-9]*: //')
+            grep -v '^ok      [a-z_]*$' "$WORK/explain" | grep -v 'statements use an index' |
+                sed 's/^/      /' > "$WORK/explain.bad" || true
+        fi
+        printf '  %8s accounts: loaded in %.1f s; EXPLAIN: %s\n' "$n" "$load" "$explain"
+        cat "$WORK/explain.bad"
+    done
+    r=0
+    while [ $r -lt "$SCALE_RUNS" ]; do
+        for n in $sizes; do
+            scale_db "$n"
+            email=bulk-seed@bulk.example.com
+            [ "$n" -gt 0 ] && email=bulk-$(((n + 1) / 2))@bulk.example.com
+            : > "$WORK/state/error.log"
+            start_server "$SCALE_MPM" relaxed keep
+            cookie=$(sign_in "$email")
+            bearer="Authorization: Bearer $(access_token)"
+            scale_figure "$n" cookie get /private/index.html "$cookie"
+            scale_figure "$n" bearer get /private/index.html "$bearer"
+            scale_figure "$n" login login "$email"
+            sleep 2 # the sign-ins wrk left queued behind the hash cap
+            grep -c ':error\]' "$WORK/state/error.log" >> "$WORK/scale.errors" || true
+            : > "$WORK/state/error.log"
+            start_server "$SCALE_MPM" "relaxed nocache" keep
+            scale_figure "$n" cookie-nc get /private/index.html "$cookie"
+            scale_figure "$n" bearer-nc get /private/index.html "$bearer"
+            scale_figure "$n" me-nc get /api/users/me "$cookie"
+            grep -c ':error\]' "$WORK/state/error.log" >> "$WORK/scale.errors" || true
+            grep ':error\]' "$WORK/state/error.log" | head -n 3 | sed 's/^/    /'
+            stop_server
+        done
+        r=$((r + 1))
+    done
+    scale_db_stop
+    SECS=$secs
+    first=$(echo "$sizes" | awk '{print $1}')
+    last=$(echo "$sizes" | awk '{print $NF}')
+    printf '  req/s (200s only; median of %s rounds of %ss runs, the sizes alternated) and p99 ms;\n' \
+        "$SCALE_RUNS" "$SCALE_SECS"
+    printf '  the session cache on (left of |), then off (AuthsvcCache none):\n'
+    printf '  %8s  %-14s%-14s%-14s| %-14s%-14s%-14s\n' accounts guard-cookie guard-bearer login \
+        guard-cookie guard-bearer me
+    for n in $sizes; do
+        printf '  %8s ' "$n"
+        for f in $SCALE_FIGS; do
+            [ "$f" = cookie-nc ] && printf ' |'
+            printf ' %7.1f %5.1f' "$(scale_med "$n" "$f" 3)" "$(scale_med "$n" "$f" 4 | awk '{print $1 / 1000}')"
+        done
+        printf '\n'
+    done
+    scale_ratios 3 req/s
+    printf '  CPU time per request, microseconds (the server'"'"'s children%s; median):\n' \
+        "$([ "$1" = pgsql ] && echo " and PostgreSQL's processes")"
+    for n in $sizes; do
+        printf '  %8s ' "$n"
+        for f in $SCALE_FIGS; do
+            [ "$f" = cookie-nc ] && printf ' |'
+            printf ' %13s' "$(scale_med "$n" "$f" 6)"
+        done
+        printf '\n'
+    done
+    scale_ratios 6 CPU
+    printf '  unexpected statuses: %s; error lines: %s\n' \
+        "$(awk '{s[$2] += $5; t += $5} END {printf "%d", t; if (t) {printf " ("; for (f in s) if (s[f]) printf " %s %d", f, s[f]; printf " )"}}' "$WORK/scale.runs")" \
+        "$(awk '{s += $1} END {print s + 0}' "$WORK/scale.errors")"
+}
+
+# The memory of each of the server's children, as "pid KiB" lines: resident (Rss) less
+# the pages given back with MADV_FREE and not yet taken by the kernel (LazyFree, both
+# from /proc/PID/smaps_rollup). The Argon2id blocks the children keep for their next
+# hash (hashcap.c, a bounded number machine-wide) are such pages: they count in RSS
+# until the kernel needs the memory, and which child keeps one changes from hash to hash.
+children_mem_each() {
+    for pid in $(ps -o pid= --ppid "$(cat "$WORK/state/httpd.pid")"); do
+        awk -v pid="$pid" '/^Rss:/ {r = $2} /^LazyFree:/ {l = $2} END {if (r) print pid, r - l}' \
+            "/proc/$pid/smaps_rollup" 2>/dev/null || true
+    done
+}
+
+# "RSS LazyFree" of all the server's children together, KiB.
+children_rss_lazy() {
+    for pid in $(ps -o pid= --ppid "$(cat "$WORK/state/httpd.pid")"); do
+        cat "/proc/$pid/smaps_rollup" 2>/dev/null || true
+    done | awk '/^Rss:/ {r += $2} /^LazyFree:/ {l += $2} END {print r + 0, l + 0}'
+}
+
+# One reading of the soak: "REQUESTS RSS LAZYFREE pid KiB pid KiB ..." (see above).
+soak_reading() {
+    printf '%s %s %s\n' "$1" "$(children_rss_lazy)" "$(children_mem_each | sort -n | tr '\n' ' ')" >> "$WORK/soak"
+}
+
+# The soak (make soak, see the top): SOAK_REQUESTS requests of tools/dev/bench/soak.lua
+# on one server, in stretches of SOAK_EVERY requests answered (counted in the access
+# log): at the end of each, wrk stops, the requests under way finish (a sign-in holds a
+# 19 MiB Argon2id block while it hashes), and each child's resident memory is read.
+soak_section() { # $1 = event|prefork
+    start_server "$1" "relaxed soak"
+    email=bench-soak@bench.example.com
+    cookie=$(sign_up "$email")
+    : > "$WORK/soak"
+    : > "$WORK/soak.out"
+    soak_reading 0
+    base=$(wc -l < "$WORK/state/access.log")
+    t0=$(date +%s)
+    done_n=0
+    next=$SOAK_EVERY
+    while [ "$done_n" -lt "$SOAK_REQUESTS" ]; do
+        sign_in "$email" > /dev/null # an access token for this stretch's first requests
+        wrk -t2 -c"$CONNS" -d100000s -s "$B/soak.lua" "http://127.0.0.1:$PORT" -- "$email" \
+            "$cookie" "$(access_token)" "$SOAK_LOGIN_EVERY" "$SOAK_REFRESH_EVERY" \
+            > "$WORK/soak.part" 2>&1 &
+        wpid=$!
+        while [ $(($(wc -l < "$WORK/state/access.log") - base)) -lt "$next" ] &&
+                kill -0 "$wpid" 2>/dev/null; do
+            sleep 0.5
+        done
+        kill -INT "$wpid" 2>/dev/null || true
+        wait "$wpid" || true
+        cat "$WORK/soak.part" >> "$WORK/soak.out"
+        sleep 2
+        done_n=$(($(wc -l < "$WORK/state/access.log") - base))
+        soak_reading "$done_n"
+        if [ "$done_n" -lt "$next" ]; then
+            echo "  wrk stopped early:"; sed 's/^/    /' "$WORK/soak.part"; soak_failed=1; break
+        fi
+        next=$((next + SOAK_EVERY))
+    done
+    took=$(($(date +%s) - t0))
+    printf '  soak, %s MPM: %s requests in %s s (%s req/s) over %s connections\n' \
+        "$1" "$done_n" "$took" "$((done_n / (took > 0 ? took : 1)))" "$CONNS"
+    printf '  (MaxConnectionsPerChild 0, tools/dev/bench/soak.conf; %s pauses of 2 s included)\n' \
+        "$(($(wc -l < "$WORK/soak") - 1))"
+    printf '  sent: %s\n' "$(awk '/^SOAK_KIND/ {n[$2] += $3} END {for (k in n) printf "%s %d, ", k, n[k]}' \
+        "$WORK/soak.out" | sed 's/, $//')"
+    printf '  statuses: %s\n' "$(awk '/^SOAK_STATUS/ {n[$2] += $3} END {for (k in n) printf "%s %d, ", k, n[k]}' \
+        "$WORK/soak.out" | sed 's/, $//')"
+    # The curve: one line per reading, every child's memory (same pids, same order).
+    awk '{n = 0; for (i = 4; i < NF; i += 2) m[NR, ++n] = $(i + 1); cnt[NR] = n}
+         {req[NR] = $1; rss[NR] = $2; lazy[NR] = $3}
+         END {
+            printf "  memory of the children in KiB: resident less LazyFree (see tools/dev/bench.sh)\n"
+            printf "  %9s %8s %8s %8s %8s  %8s %8s   each child\n", "requests", "total", "min", "max", "mean", "RSS", "LazyFree"
+            for (r = 1; r <= NR; r++) {
+                t = 0; lo = 1e12; hi = 0
+                for (j = 1; j <= cnt[r]; j++) {t += m[r, j]; if (m[r, j] < lo) lo = m[r, j]; if (m[r, j] > hi) hi = m[r, j]}
+                printf "  %9d %8d %8d %8d %8d  %8d %8d  ", req[r], t, lo, hi, t / (cnt[r] ? cnt[r] : 1), rss[r], lazy[r]
+                for (j = 1; j <= cnt[r] && j <= 6; j++) printf " %d", m[r, j]
+                printf "%s\n", (cnt[r] > 6 ? " ..." : "")
+            }
+         }' "$WORK/soak"
+    # Growth of each child from the first reading at or past SOAK_FROM requests to the
+    # last; a child that is not there at the end (or a new one) fails the soak.
+    awk -v from="$SOAK_FROM" -v limit="$SOAK_MAX_GROWTH" '
+        {pids[NR] = ""; for (i = 4; i < NF; i += 2) {m[NR, $i] = $(i + 1); pids[NR] = pids[NR] " " $i}
+         if (!start && $1 >= from) {start = NR; sreq = $1}}
+        END {
+            n = split(pids[start], a, " "); worst = 0; sum = 0; fail = 0
+            if (pids[start] != pids[NR]) {print "  FAIL: the children changed during the soak"; fail = 1}
+            for (j = 1; j <= n; j++) {g = m[NR, a[j]] - m[start, a[j]]; sum += g; if (g > worst) worst = g}
+            printf "  growth from %d requests to the end: largest child %+d KiB, all children %+d KiB (limit %d KiB a child): %s\n",
+                sreq, worst, sum, limit, (worst > limit || fail) ? "FAIL" : "ok"
+            exit (worst > limit || fail) ? 1 : 0
+        }' "$WORK/soak" || soak_failed=1
+    errors=$(grep -c ':error\]' "$WORK/state/error.log" || true)
+    signals=$(grep -c 'exit signal' "$WORK/state/error.log" || true)
+    printf '  error lines: %s; "exit signal" lines: %s\n' "$errors" "$signals"
+    grep ':error\]' "$WORK/state/error.log" | head -n 3 | sed 's/^/    /'
+    # Memory is not all: a soak whose answers went wrong, or whose children died, fails.
+    bad=$(awk '/^SOAK_STATUS/ && $2 !~ /^2/ {n += $3} END {print n + 0}' "$WORK/soak.out")
+    if [ "$bad" -gt 0 ] || [ "$signals" -gt 0 ]; then
+        printf '  FAIL: %s answers not 2xx, %s children died of a signal\n' "$bad" "$signals"
+        soak_failed=1
+    fi
+    stop_server
+}
+
 printf 'mod_authsvc bench: %s cores, wrk -t2 -c%s -d%ss, SQLite, Argon2id m=19456 t=2 p=1\n' \
     "$CORES" "$CONNS" "$SECS"
 rate=$("$WORK/hashrate" "$HASHES")
@@ -483,6 +846,15 @@ printf 'Argon2id hash rate, one core: %s hashes/s (so at most ~%s logins/s on %s
 if has breach; then
     echo "breached-password corpus (breach):"
     breach_section
+fi
+
+if has scale; then
+    for be in $SCALE_BACKENDS; do
+        case $be in sqlite | sqlite3) drv=sqlite3 name=SQLite ;; pgsql) drv=pgsql name=PostgreSQL ;;
+            *) echo "BENCH_BACKENDS: $be is neither sqlite nor pgsql" >&2; exit 2 ;; esac
+        echo "scale ($name, $SCALE_MPM MPM, accounts in the table: $SCALE_USERS):"
+        scale_section "$drv"
+    done
 fi
 
 for mpm in $MPMS; do
@@ -540,4 +912,9 @@ for mpm in $MPMS; do
     if has metrics; then
         metrics_section "$mpm"
     fi
+    if has soak; then
+        soak_section "$mpm"
+    fi
 done
+[ -z "$soak_failed" ] || { echo "soak: FAILED (memory grew past the limit, answers not 2xx, or a child died: above)"; exit 1; }
+[ -z "$bench_failed" ] || { echo "bench: FAILED: $bench_failed"; exit 1; }

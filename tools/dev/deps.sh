@@ -10,7 +10,8 @@ libapache2-mod-perl2 libwww-perl libjson-perl curl wrk bc python3 procps
 liboath-dev libqrencode-dev oathtool zbar-tools librsvg2-bin libxml2-utils
 python3-cryptography python3-jwt openssl argon2 python3-bcrypt prometheus
 chromium chromium-driver python3-selenium libfido2-dev libcbor-dev python3-cbor2
-debhelper python3-yaml python3-jsonschema"
+debhelper python3-yaml python3-jsonschema redis-server pgbouncer valgrind
+clang-14 libclang-rt-14-dev llvm-14"
 
 missing=""
 for p in $PKGS; do
