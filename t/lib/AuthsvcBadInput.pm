@@ -280,7 +280,7 @@ our %ROUTES = (
         base => sub { {name => 'Key'} },
         accepts => {name => 1}, mutates => 1,
     },
-    'POST /admin/users/{victim}/roles' => {
+    'POST /admin/users/{victim_id}/roles' => {
         auth => 'admin', fields => {role => ['str', 64]},
         base => sub { {role => 'editor'} },   # (the victim gets it when a value passes)
     },
@@ -665,7 +665,7 @@ sub run_route {
     my ($fx, $key) = @_;
     my $rt = $ROUTES{$key} or die "no route '$key' in the table\n";
     my ($m, $p) = split / /, $key, 2;
-    $p =~ s/\{(\w+)\}/$fx->{$1}/g;
+    $p =~ s/\{(\w+)\}/$fx->{$1} \/\/ die "route '$key': no fixture '$1'\n"/ge;
     my $page = $rt->{auth} =~ /^page(?:_user)?$/;
     my $c = _client_of($fx, $rt->{auth});
     my $csrf;
