@@ -78,7 +78,7 @@ for t in "$@"; do
     [ "$(cut -d' ' -f6 "$out/result/$t")" = 0 ] && continue
     echo
     echo "== $t: $out/log/$t.log"
-    grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error:|.*ERROR: libFuzzer)' \
+    grep -E '^(INFO: Seed:|==[0-9]+==ERROR|SUMMARY|.*runtime error:|.*ERROR: libFuzzer)' \
         "$out/log/$t.log" | head -10
     for f in "$out/crash/$t"/*; do
         [ -f "$f" ] || continue

@@ -189,7 +189,7 @@ recap() {
     {
         echo "-- $name"
         if [ -n "$pat" ]; then
-            grep -E -e "$pat" "$log" 2>/dev/null | head -n 40
+            grep -P -e "$pat" "$log" 2>/dev/null | head -n 40
         else
             perl -ne '
                 $r = 1 if /^Test Summary Report/;
@@ -244,7 +244,7 @@ fuzz() {
     printf '== %-28s %5d passed, %d failed\n' "fuzzing:" "$p" "$f"
     [ "$f" -eq 0 ] || {
         keep_logs fuzz "$log" t/fuzz/build/log
-        recap fuzzing "$log" '^(fuzz_\w+\s+\S+\s+\S+\s+\S+\s+\S+\s+[1-9]|fuzz_\w+.*(error|failed|no seeds))'
+        recap fuzzing "$log" '^fuzz_\w+(\s+\S+){4}\s+(?!0\s*$)|^== fuzz_|^INFO: Seed:|^SUMMARY:|runtime error:|ERROR: libFuzzer|^-- input|^\d{7} '
     }
 }
 
