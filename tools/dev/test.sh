@@ -18,7 +18,8 @@
 #                  module, a short list of test files ($VALGRIND_FILES, unless files
 #                  are given); fails on a definite leak or an invalid access.
 # The last line is "N passed, N failed" (totals over everything); the exit status is
-# non-zero if anything failed. Logs of failed runs are kept, and their path printed.
+# non-zero if anything failed. Logs of failed runs are kept, and their path printed;
+# just before, "== what failed" names the failing tests (CI shows only the end).
 #
 # As root, it creates an unprivileged user (authsvc-test, or $AUTHSVC_TEST_USER),
 # copies the built tree to a temporary directory owned by that user and runs itself
