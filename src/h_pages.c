@@ -154,12 +154,8 @@ void authsvc_h_page_mfa_cookie(request_rec *r, const char *value)
 {
     const char *path = *authsvc_router_mount(r) ? authsvc_router_mount(r) : "/";
 
-    apr_table_addn(r->err_headers_out, "Set-Cookie",
-                   apr_pstrcat(r->pool, MFA_COOKIE, "=", value ? value : "", "; Path=", path,
-                               value ? "; Max-Age=" : "; Max-Age=0",
-                               value ? apr_ltoa(r->pool, AUTHSVC_MFA_CHALLENGE_TTL) : "",
-                               "; HttpOnly; SameSite=Strict",
-                               authsvc_cookie_secure(r) ? "; Secure" : "", NULL));
+    authsvc_cookie_set_path(r, MFA_COOKIE, value, value ? AUTHSVC_MFA_CHALLENGE_TTL : 0,
+                            "Strict", 0, path);
 }
 
 /* ---- sign-in ---------------------------------------------------------------------- */

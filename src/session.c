@@ -48,6 +48,13 @@ const char *authsvc_device_cookie_name(request_rec *r)
 void authsvc_cookie_set(request_rec *r, const char *name, const char *value,
                         apr_int64_t max_age, const char *samesite, int domain)
 {
+    authsvc_cookie_set_path(r, name, value, max_age, samesite, domain, "/");
+}
+
+void authsvc_cookie_set_path(request_rec *r, const char *name, const char *value,
+                             apr_int64_t max_age, const char *samesite, int domain,
+                             const char *path)
+{
     const authsvc_srv_cfg_t *c = authsvc_srv(r->server);
     const char *dom = domain ? c->cookie_domain : NULL;
     const char *age = max_age > 0 ? apr_psprintf(r->pool, "; Max-Age=%" APR_INT64_T_FMT,
@@ -56,8 +63,8 @@ void authsvc_cookie_set(request_rec *r, const char *name, const char *value,
                                      : "";
 
     apr_table_addn(r->err_headers_out, "Set-Cookie",
-                   apr_pstrcat(r->pool, name, "=", value ? value : "", age,
-                               "; Path=/; HttpOnly; SameSite=", samesite,
+                   apr_pstrcat(r->pool, name, "=", value ? value : "", age, "; Path=", path,
+                               "; HttpOnly; SameSite=", samesite,
                                cookie_secure(r, c) ? "; Secure" : "", dom ? "; Domain=" : "",
                                dom ? dom : "", NULL));
 }

@@ -44,6 +44,11 @@ int authsvc_cookie_secure(request_rec *r);
 void authsvc_cookie_set(request_rec *r, const char *name, const char *value,
                         apr_int64_t max_age, const char *samesite, int domain);
 
+/* authsvc_cookie_set with Path=path (a cookie only one location's pages read). */
+void authsvc_cookie_set_path(request_rec *r, const char *name, const char *value,
+                             apr_int64_t max_age, const char *samesite, int domain,
+                             const char *path);
+
 /* The session cookie's SameSite value (AuthsvcCookieSameSite). */
 const char *authsvc_cookie_samesite(request_rec *r);
 

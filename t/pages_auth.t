@@ -287,7 +287,11 @@ my $ma = mfa_account(vhost => 'pages');
     ($res) = $c->page_submit('/mfa', {code => mfa_code($ma)});
     redirect_ok($c, $res, "$M/account", 'POST /mfa, the right code');
     my $cl = set_cookies($res)->{'authsvc-mfa'};
-    ok($cl && ($cl->{value} eq '' || ($cl->{attrs}{'max-age'} // '') eq '0'), '... clears authsvc-mfa');
+    # (On the path it was set on: a clearing cookie of another path would clear nothing.)
+    ok($cl && $cl->{value} eq '' && ($cl->{attrs}{'max-age'} // '') eq '0'
+       && ($cl->{attrs}{path} // '') eq $M && $cl->{attrs}{httponly},
+       '... clears authsvc-mfa (empty, Max-Age=0, Path=M, HttpOnly)')
+        or diag(join ' | ', $res->header('Set-Cookie'));
     ok(session_set_cookie($res), '... sets the session cookie');
     is(sessions_of($ma->{u}{id}), $n + 1, '... one new session');
     my $s = db_row('SELECT * FROM sessions WHERE token_hash = ' . sql_str(sha256_hex($c->jar->{authsvc} // '')));
