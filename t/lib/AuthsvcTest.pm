@@ -2344,34 +2344,15 @@ sub free_port {
 
 sub redis_bin { $ENV{AUTHSVC_REDIS_SERVER} || '/usr/bin/redis-server' }
 
+# A redis-server of the test's own on a free port of 127.0.0.1, its files in $dir (no
+# persistence): an AuthsvcTest::FaultRedis (port, halt, resume; stop_started stops it
+# too), or undef with the reason shown when it does not start.
 sub start_redis {
     my ($dir) = @_;
-    my $port = free_port();
-    my $pid = fork // die "start_redis: fork: $!\n";
-    if (!$pid) {
-        POSIX::setsid();
-        open STDOUT, '>', "$dir/redis.out";
-        open STDERR, '>&', \*STDOUT;
-        { exec(redis_bin(), '--bind', '127.0.0.1', '--port', $port, '--save', '',
-               '--appendonly', 'no', '--dir', $dir, '--logfile', "$dir/redis.log",
-               '--daemonize', 'no', '--protected-mode', 'yes') }
-        POSIX::_exit(127);
-    }
-    my $r = bless {port => $port, pid => $pid, owner => $$, dir => $dir}, 'AuthsvcTest::Started';
-    for (1 .. 100) {
-        last if waitpid($pid, POSIX::WNOHANG()) == $pid;
-        my $pong = eval { redis_cmd($r, 'PING') };
-        return $r if defined $pong && $pong eq 'PONG';
-        select(undef, undef, undef, 0.1);
-    }
-    my $why = '';
-    for my $f ("$dir/redis.out", "$dir/redis.log") {
-        open(my $fh, '<', $f) or next;
-        local $/;
-        $why .= <$fh> // '';
-    }
-    Test::More::diag("redis-server did not come up on port $port: $why");
-    stop_started($r);
+    my $r = bless {dir => $dir, port => free_port(), owner => $$}, 'AuthsvcTest::FaultRedis';
+    return $r if $r->resume;
+    Test::More::diag("redis-server did not come up on port $r->{port}: " . $r->log_text);
+    $r->halt;
     return undef;
 }
 
@@ -2610,10 +2591,7 @@ sub fault_pg {
 # ---- a redis-server of the test's own -----------------------------------------------------
 
 sub fault_redis {
-    my $dir = _fault_dir('redis');
-    my $self = bless {dir => $dir, port => free_port(), owner => $$}, 'AuthsvcTest::FaultRedis';
-    $self->resume or die "fault_redis: redis-server did not start:\n" . $self->log_text . "\n";
-    return $self;
+    return start_redis(_fault_dir('redis')) // die "fault_redis: redis-server did not start\n";
 }
 
 # ---- an httpd of the test's own -------------------------------------------------------------
