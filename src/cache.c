@@ -253,12 +253,15 @@ static apr_status_t retrieve(request_rec *r, const char *key, unsigned char *buf
     for (i = 0; i < EXPIRY_LEN; i++) {
         expiry = (expiry << 8) | pt[i];
     }
-    if ((apr_time_t)expiry <= apr_time_now() || ptlen - EXPIRY_LEN > *len) {
-        return APR_NOTFOUND;
+    rv = APR_NOTFOUND;
+    if ((apr_time_t)expiry > apr_time_now() && ptlen - EXPIRY_LEN <= *len) {
+        memcpy(buf, pt + EXPIRY_LEN, ptlen - EXPIRY_LEN);
+        *len = (unsigned int)(ptlen - EXPIRY_LEN);
+        rv = APR_SUCCESS;
     }
-    memcpy(buf, pt + EXPIRY_LEN, ptlen - EXPIRY_LEN);
-    *len = (unsigned int)(ptlen - EXPIRY_LEN);
-    return APR_SUCCESS;
+    /* As store() does with what it sealed: no opened entry lingers in the pool. */
+    OPENSSL_cleanse(pt, ptlen);
+    return rv;
 }
 
 /* provider->store, sealing the value when the cache is shared. Under the lock. */

@@ -560,11 +560,13 @@ static int has_backend(const request_rec *r)
            strcmp(r->handler, "default-handler") != 0;
 }
 
+#define N_STRIPPED 2 /* the session cookie, the remembered device's */
+
 /* The header's lines without our session and remembered-device cookies, in
  * strip_cookie. */
 typedef struct {
     apr_pool_t *pool;
-    const char *names[2];
+    const char *names[N_STRIPPED];
     apr_table_t *kept; /* the lines as they will be */
     int changed;
 } strip_t;
@@ -575,7 +577,7 @@ static int strip_line(void *baton, const char *key, const char *line)
     const char *rest = line;
     int i;
 
-    for (i = 0; i < 2 && *rest != '\0'; i++) {
+    for (i = 0; i < N_STRIPPED && *rest != '\0'; i++) {
         rest = authsvc_credparse_cookie_strip(st->pool, rest, st->names[i],
                                               strlen(st->names[i]));
     }
@@ -606,7 +608,7 @@ static void strip_cookie(request_rec *r)
     st.pool = r->pool;
     st.names[0] = authsvc_session_cookie_name(r);
     st.names[1] = authsvc_device_cookie_name(r);
-    for (i = 0; i < 2; i++) {
+    for (i = 0; i < (int)(sizeof(headers) / sizeof(headers[0])); i++) {
         st.kept = apr_table_make(r->pool, 1);
         st.changed = 0;
         apr_table_do(strip_line, &st, r->headers_in, headers[i], NULL);

@@ -32,7 +32,7 @@
 #define KEEP_TOKENS    86400          /* expired tokens a day (for support questions) */
 #define WARN_EVERY     60             /* "database unreachable" at most once a minute */
 #define TICK_BUDGET    apr_time_from_sec(5) /* one callback delivers for this long at most */
-#define AUDIT_BATCH    1000           /* audit rows or sessions pruned per statement */
+#define PRUNE_BATCH    1000           /* audit rows or sessions pruned per statement */
 
 /* ---- queueing ------------------------------------------------------------------ */
 
@@ -267,10 +267,10 @@ static apr_int64_t prune_batches(deliverer_t *d, authsvc_db_t *db, apr_int64_t b
 {
     apr_time_t start = apr_time_now();
     apr_int64_t total = 0;
-    int n = AUDIT_BATCH;
+    int n = PRUNE_BATCH;
 
-    while (n == AUDIT_BATCH && apr_time_now() - start < TICK_BUDGET) {
-        if (fn(db, before, AUDIT_BATCH, &n) != APR_SUCCESS) {
+    while (n == PRUNE_BATCH && apr_time_now() - start < TICK_BUDGET) {
+        if (fn(db, before, PRUNE_BATCH, &n) != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, d->s, "could not prune %s", what);
             return -1;
         }
