@@ -13,7 +13,7 @@
 
 #include "breach.h"
 #include "policy.h"
-#include "tap.h"
+#include "tap_apr.h"
 
 #define FILLER 3000
 
@@ -395,9 +395,9 @@ int main(void)
     entry_t *e;
     int n;
 
-    if (apr_initialize() != APR_SUCCESS || apr_pool_create(&p, NULL) != APR_SUCCESS ||
-        (dir = mkdtemp(tmpl)) == NULL) {
-        printf("Bail out! initialisation failed\n");
+    p = tap_apr_start();
+    if ((dir = mkdtemp(tmpl)) == NULL) {
+        printf("Bail out! no temporary directory\n");
         return 2;
     }
     e = corpus(p, &n);

@@ -8,7 +8,7 @@
 #include "apr_strings.h"
 
 #include "credparse.h"
-#include "tap.h"
+#include "tap_apr.h"
 
 static apr_pool_t *pool;
 
@@ -94,14 +94,9 @@ static void test_bearer(void)
 
 int main(void)
 {
-    if (apr_initialize() != APR_SUCCESS || apr_pool_create(&pool, NULL) != APR_SUCCESS) {
-        printf("Bail out! APR initialisation failed\n");
-        return 2;
-    }
+    pool = tap_apr_start();
     test_scan();
     test_strip();
     test_bearer();
-    apr_pool_destroy(pool);
-    apr_terminate();
-    return done_testing();
+    return tap_apr_end(pool);
 }

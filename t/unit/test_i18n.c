@@ -18,7 +18,7 @@
 #include "i18n.h"
 #include "json.h"
 #include "mail.h"
-#include "tap.h"
+#include "tap_apr.h"
 #include "template.h"
 
 static apr_pool_t *pool;
@@ -461,8 +461,7 @@ int main(void)
 {
     const char *err;
 
-    apr_initialize();
-    apr_pool_create(&pool, NULL);
+    pool = tap_apr_start();
     err = authsvc_i18n_load(pool, NULL, &builtin);
     is_str(err, NULL, "the built-in catalogues load");
     if (builtin == NULL) {
@@ -475,7 +474,5 @@ int main(void)
     test_load();
     test_negotiate();
     test_mail();
-    apr_pool_destroy(pool);
-    apr_terminate();
-    return done_testing();
+    return tap_apr_end(pool);
 }

@@ -23,7 +23,7 @@
 #include "json.h"
 #include "jwt.h"
 #include "keyfile.h"
-#include "tap.h"
+#include "tap_apr.h"
 
 /* ---- the published vectors --------------------------------------------------------- */
 
@@ -1318,8 +1318,7 @@ int main(void)
 {
     apr_pool_t *p;
 
-    apr_initialize();
-    apr_pool_create(&p, NULL);
+    p = tap_apr_start();
     test_names();
     test_json(p);
     test_rfc7515_a1(p);
@@ -1348,7 +1347,5 @@ int main(void)
     test_keygen(p);
     test_rotation(p);
     test_threads(p);
-    apr_pool_destroy(p);
-    apr_terminate();
-    return done_testing();
+    return tap_apr_end(p);
 }

@@ -12,7 +12,7 @@
 
 #include "mail.h"
 #include "mail_transport.h"
-#include "tap.h"
+#include "tap_apr.h"
 #include "text.h"
 
 #define FROM "noreply@example.com"
@@ -694,10 +694,7 @@ static void test_sendmail_transport(void)
 
 int main(void)
 {
-    if (apr_initialize() != APR_SUCCESS || apr_pool_create(&pool, NULL) != APR_SUCCESS) {
-        printf("Bail out! APR initialisation failed\n");
-        return 2;
-    }
+    pool = tap_apr_start();
     signal(SIGPIPE, SIG_IGN); /* as in httpd: see mail_transport.h */
     test_builtin();
     test_builtin_link();
@@ -711,7 +708,5 @@ int main(void)
     test_parse();
     test_file_transport();
     test_sendmail_transport();
-    apr_pool_destroy(pool);
-    apr_terminate();
-    return done_testing();
+    return tap_apr_end(pool);
 }

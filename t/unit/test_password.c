@@ -18,7 +18,7 @@
 #include <openssl/err.h>
 
 #include "password.h"
-#include "tap.h"
+#include "tap_apr.h"
 
 /* A password literal and its exact length (embedded NULs included). */
 #define PW(s) (s), (sizeof(s) - 1)
@@ -721,10 +721,7 @@ int main(void)
 {
     apr_pool_t *p;
 
-    if (apr_initialize() != APR_SUCCESS || apr_pool_create(&p, NULL) != APR_SUCCESS) {
-        printf("Bail out! APR initialisation failed\n");
-        return 2;
-    }
+    p = tap_apr_start();
     test_parse(p);
     test_hash(p);
     test_argon2_vectors(p);
@@ -733,7 +730,5 @@ int main(void)
     test_passlib(p);
     test_scrypt(p);
     test_generic(p);
-    apr_pool_destroy(p);
-    apr_terminate();
-    return done_testing();
+    return tap_apr_end(p);
 }

@@ -7,7 +7,7 @@
 #include "apr_strings.h"
 
 #include "policy.h"
-#include "tap.h"
+#include "tap_apr.h"
 
 #define S(s) (s), (sizeof(s) - 1)
 
@@ -337,10 +337,7 @@ int main(void)
     authsvc_policy_t one = {.min_length = 1, .max_length = 1};
     const char *s, *msg;
 
-    if (apr_initialize() != APR_SUCCESS || apr_pool_create(&p, NULL) != APR_SUCCESS) {
-        printf("Bail out! APR initialisation failed\n");
-        return 2;
-    }
+    p = tap_apr_start();
 
     s = repeat(p, "a", 11);
     check(p, &pol, s, strlen(s), AUTHSVC_POLICY_TOO_SHORT, "must be at least 12 characters",
@@ -423,7 +420,5 @@ int main(void)
     test_complexity(p);
     test_order(p);
 
-    apr_pool_destroy(p);
-    apr_terminate();
-    return done_testing();
+    return tap_apr_end(p);
 }

@@ -13,7 +13,7 @@
 #include <qrencode.h>
 
 #include "qr.h"
-#include "tap.h"
+#include "tap_apr.h"
 
 #define URI                                                                              \
     "otpauth://totp/Example%20Co%3A%20Staging:alice%40example.com"                       \
@@ -203,8 +203,7 @@ int main(void)
     apr_pool_t *p;
     char *big, *huge;
 
-    apr_initialize();
-    apr_pool_create(&p, NULL);
+    p = tap_apr_start();
 
     check_text(p, URI, "otpauth URI");
     check_text(p, "a", "one byte");
@@ -225,7 +224,5 @@ int main(void)
     huge[2332] = '\0';
     is_str(authsvc_qr_svg(p, huge), NULL, "2332 bytes (one beyond): NULL");
 
-    apr_pool_destroy(p);
-    apr_terminate();
-    return done_testing();
+    return tap_apr_end(p);
 }

@@ -7,7 +7,7 @@
 #include "apr_pools.h"
 
 #include "ratelimit.h"
-#include "tap.h"
+#include "tap_apr.h"
 
 #define T0 1700000000 /* an arbitrary "now", epoch seconds */
 
@@ -281,15 +281,12 @@ int main(void)
 {
     apr_pool_t *p;
 
-    apr_initialize();
-    apr_pool_create(&p, NULL);
+    p = tap_apr_start();
     test_window();
     test_delay();
     test_streak();
     test_succeed();
     test_lock_duration();
     test_ip_key(p);
-    apr_pool_destroy(p);
-    apr_terminate();
-    return done_testing();
+    return tap_apr_end(p);
 }

@@ -10,7 +10,7 @@
 #include "apr_tables.h"
 
 #include "returnto.h"
-#include "tap.h"
+#include "tap_apr.h"
 
 static apr_pool_t *pool;
 
@@ -254,15 +254,10 @@ static void test_origin(void)
 
 int main(void)
 {
-    if (apr_initialize() != APR_SUCCESS || apr_pool_create(&pool, NULL) != APR_SUCCESS) {
-        printf("Bail out! APR initialisation failed\n");
-        return 2;
-    }
+    pool = tap_apr_start();
     test_paths();
     test_bad_paths();
     test_absolute();
     test_origin();
-    apr_pool_destroy(pool);
-    apr_terminate();
-    return done_testing();
+    return tap_apr_end(pool);
 }

@@ -14,7 +14,7 @@
 
 #include "secretbox.h"
 #include "keyfile.h"
-#include "tap.h"
+#include "tap_apr.h"
 
 static const unsigned char *unhex(apr_pool_t *p, const char *hex, apr_size_t *len)
 {
@@ -527,8 +527,7 @@ int main(void)
     apr_pool_t *p;
     int i;
 
-    apr_initialize();
-    apr_pool_create(&p, NULL);
+    p = tap_apr_start();
     for (i = 0; i < 32; i++) {
         key_a[i] = (unsigned char)i;
         key_b[i] = (unsigned char)(0xa0 + i);
@@ -551,7 +550,5 @@ int main(void)
         }
     }
     test_wipe(p);
-    apr_pool_destroy(p);
-    apr_terminate();
-    return done_testing();
+    return tap_apr_end(p);
 }

@@ -13,7 +13,7 @@
 #include "apr_strings.h"
 
 #include "json.h"
-#include "tap.h"
+#include "tap_apr.h"
 #include "template.h"
 
 static apr_pool_t *pool;
@@ -555,10 +555,7 @@ static void test_read(void)
 
 int main(void)
 {
-    if (apr_initialize() != APR_SUCCESS || apr_pool_create(&pool, NULL) != APR_SUCCESS) {
-        printf("Bail out! APR initialisation failed\n");
-        return 2;
-    }
+    pool = tap_apr_start();
     test_values();
     test_sections();
     test_mustache_like();
@@ -568,7 +565,5 @@ int main(void)
     test_names();
     test_raw_names();
     test_read();
-    apr_pool_destroy(pool);
-    apr_terminate();
-    return done_testing();
+    return tap_apr_end(pool);
 }

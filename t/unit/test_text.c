@@ -7,7 +7,7 @@
 #include "apr_general.h"
 #include "apr_strings.h"
 
-#include "tap.h"
+#include "tap_apr.h"
 #include "text.h"
 
 /* A literal and its exact length (embedded NULs included). */
@@ -326,16 +326,11 @@ int main(void)
 {
     apr_pool_t *p;
 
-    if (apr_initialize() != APR_SUCCESS || apr_pool_create(&p, NULL) != APR_SUCCESS) {
-        printf("Bail out! APR initialisation failed\n");
-        return 2;
-    }
+    p = tap_apr_start();
     test_utf8();
     test_control();
     test_email(p);
     test_name(p);
     test_digits();
-    apr_pool_destroy(p);
-    apr_terminate();
-    return done_testing();
+    return tap_apr_end(p);
 }

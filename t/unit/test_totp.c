@@ -6,7 +6,7 @@
 #include "apr_pools.h"
 #include "apr_strings.h"
 
-#include "tap.h"
+#include "tap_apr.h"
 #include "totp.h"
 
 /* RFC 6238 Appendix B: the SHA-1 seed is the ASCII string "12345678901234567890". */
@@ -376,8 +376,7 @@ int main(void)
 {
     apr_pool_t *p;
 
-    apr_initialize();
-    apr_pool_create(&p, NULL);
+    p = tap_apr_start();
     test_rfc6238();
     test_window(p);
     test_replay(p);
@@ -387,7 +386,5 @@ int main(void)
     test_uri(p);
     test_recovery_new(p);
     test_recovery_normalize(p);
-    apr_pool_destroy(p);
-    apr_terminate();
-    return done_testing();
+    return tap_apr_end(p);
 }

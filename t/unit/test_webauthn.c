@@ -9,7 +9,7 @@
 #include "apr_strings.h"
 
 #include "crypto.h"
-#include "tap.h"
+#include "tap_apr.h"
 #include "webauthn.h"
 #include "webauthn_vectors.h"
 
@@ -309,8 +309,7 @@ int main(void)
 {
     apr_size_t i;
 
-    apr_initialize();
-    apr_pool_create(&pool, NULL);
+    pool = tap_apr_start();
     for (i = 0; i < sizeof(wa_vectors) / sizeof(wa_vectors[0]); i++) {
         test_vector(&wa_vectors[i]);
     }
@@ -318,7 +317,5 @@ int main(void)
     test_client_data();
     test_counter();
     test_cbor_claims();
-    apr_pool_destroy(pool);
-    apr_terminate();
-    return done_testing();
+    return tap_apr_end(pool);
 }
