@@ -123,18 +123,50 @@ static int authsvc_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t 
     return OK;
 }
 
-/* Each server's cache realm: its database's identity (see config.h). */
-static void make_realms(apr_pool_t *pconf, server_rec *s)
+/* A server's place in the configuration, for messages. */
+static const char *where(apr_pool_t *p, const server_rec *s)
 {
-    server_rec *sp;
+    if (s->defn_name != NULL) {
+        return apr_psprintf(p, "the virtual host at %s:%u", s->defn_name,
+                            s->defn_line_number);
+    }
+    return "the main server";
+}
+
+/* Each server's cache realm: its database's identity (see config.h). Two servers on
+ * different databases under one AuthsvcCacheRealm (set once in the main server, say,
+ * and inherited) would each take the other's cached sessions for its own: refused. */
+static const char *make_realms(apr_pool_t *pconf, server_rec *s)
+{
+    apr_hash_t *named = apr_hash_make(pconf); /* AuthsvcCacheRealm: its first server */
+    server_rec *sp, *first;
 
     for (sp = s; sp != NULL; sp = sp->next) {
+        authsvc_srv_cfg_t *c = authsvc_srv(sp);
         const dbd_cfg_t *cfg = authsvc_store_dbd_cfg(sp);
         const char *id = apr_pstrcat(pconf, cfg && cfg->name ? cfg->name : "-", "\n",
                                      cfg && cfg->params ? cfg->params : "-", NULL);
         const char *hex = authsvc_crypto_sha256_hex(pconf, id, strlen(id));
-        authsvc_srv(sp)->realm = hex ? apr_pstrndup(pconf, hex, 16) : "-";
+
+        c->realm = hex ? apr_pstrndup(pconf, hex, 16) : "-";
+        /* No name, or no database of its own ("[DBDriver unset]" is mod_dbd's) */
+        if (c->cache_realm == NULL || cfg == NULL || cfg->name == NULL ||
+            cfg->params == NULL || cfg->name[0] == '[') {
+            continue;
+        }
+        if ((first = apr_hash_get(named, c->cache_realm, APR_HASH_KEY_STRING)) == NULL) {
+            apr_hash_set(named, c->cache_realm, APR_HASH_KEY_STRING, sp);
+        }
+        else if (strcmp(authsvc_srv(first)->realm, c->realm) != 0) {
+            return apr_psprintf(pconf,
+                                "AuthsvcCacheRealm %s is used by %s and %s, whose "
+                                "databases (DBDriver, DBDParams) differ: each would take "
+                                "the other's cached sessions for its own; give each "
+                                "database its own AuthsvcCacheRealm",
+                                c->cache_realm, where(pconf, first), where(pconf, sp));
+        }
     }
+    return NULL;
 }
 
 static int authsvc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
@@ -170,8 +202,8 @@ static int authsvc_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    make_realms(pconf, s);
-    if ((err = authsvc_config_defaults(pconf, s)) != NULL ||
+    if ((err = make_realms(pconf, s)) != NULL ||
+        (err = authsvc_config_defaults(pconf, s)) != NULL ||
         (err = authsvc_abuse_post_config(pconf, s)) != NULL ||
         (err = authsvc_outbox_post_config(pconf, s)) != NULL) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "%s", err);

@@ -1,6 +1,7 @@
 /*
  * credparse.c - credentials in request headers (see credparse.h). This runs on every
- * guarded request: it walks the header text in place and copies nothing.
+ * guarded request: the scan walks the header text in place and copies nothing; the
+ * strip writes the pairs it keeps into one string no longer than the line.
  */
 #include <string.h>
 #include <strings.h>

@@ -227,11 +227,13 @@ static int login(request_rec *r, int page)
     }
     if ((fail = authsvc_flow_passkey_login(r, &in, &res)) != NULL) {
         /* The login page's script goes on to the second step's page, which finds the
-         * sign-in's token in its cookie, as after a password. */
+         * sign-in's token in its cookie (HttpOnly), as after a password: the token is
+         * not also in the body, where the page's scripts could read it. */
         if (page && fail->extra != NULL &&
             authsvc_json_get_string(fail->extra, "mfa_token", &tok, &len) ==
                 AUTHSVC_JSON_OK) {
             authsvc_h_page_mfa_cookie(r, tok);
+            authsvc_json_remove(fail->extra, "mfa_token");
         }
         return authsvc_h_fail(r, fail);
     }

@@ -228,6 +228,11 @@ int authsvc_json_set_str(authsvc_json_t *obj, const char *key, const char *val)
     return json_object_set_new(obj, key, val ? json_string(val) : json_null());
 }
 
+void authsvc_json_remove(authsvc_json_t *obj, const char *key)
+{
+    json_object_del(obj, key);
+}
+
 int authsvc_json_set_int(authsvc_json_t *obj, const char *key, long long val)
 {
     return json_object_set_new(obj, key, json_integer(val));

@@ -66,6 +66,9 @@ int authsvc_json_set(authsvc_json_t *obj, const char *key, authsvc_json_t *val);
 int authsvc_json_append_str(authsvc_json_t *arr, const char *val);
 /* A new array of the words of a space-separated list (NULL: empty), e.g. roles. */
 authsvc_json_t *authsvc_json_words(apr_pool_t *p, const char *list);
+/* Take the member key out of object obj (none: nothing happens). Strings read from it
+ * before are freed with it. */
+void authsvc_json_remove(authsvc_json_t *obj, const char *key);
 /* Copy every member of object src into object obj (replacing same-named ones). */
 int authsvc_json_update(authsvc_json_t *obj, authsvc_json_t *src);
 int authsvc_json_append(authsvc_json_t *arr, authsvc_json_t *val);

@@ -260,7 +260,8 @@ static void deliver(deliverer_t *d, authsvc_db_t *db, apr_pool_t *p,
 
 /* Delete with fn (audit rows, sessions) a batch at a time, for at most a tick's budget
  * (the rest waits for the next hour: the first prune after an upgrade, say, has every
- * session ever made to go). The rows deleted, or -1 (logged). */
+ * session ever made to go), and not after the child began to stop (tick(STOPPING) waits
+ * for this). The rows deleted, or -1 (logged). */
 static apr_int64_t prune_batches(deliverer_t *d, authsvc_db_t *db, apr_int64_t before,
                                  apr_status_t (*fn)(authsvc_db_t *, apr_int64_t, int, int *),
                                  const char *what)
@@ -269,7 +270,8 @@ static apr_int64_t prune_batches(deliverer_t *d, authsvc_db_t *db, apr_int64_t b
     apr_int64_t total = 0;
     int n = PRUNE_BATCH;
 
-    while (n == PRUNE_BATCH && apr_time_now() - start < TICK_BUDGET) {
+    while (n == PRUNE_BATCH && apr_time_now() - start < TICK_BUDGET &&
+           !apr_atomic_read32(&d->stopping)) {
         if (fn(db, before, PRUNE_BATCH, &n) != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, d->s, "could not prune %s", what);
             return -1;

@@ -13,6 +13,7 @@
 #include "apr_uri.h"
 
 #include "returnto.h"
+#include "text.h"
 
 #define DECODE_ROUNDS 3
 
@@ -96,19 +97,25 @@ static int any_url(const char *s, int raw)
     return plain(s, raw);
 }
 
+/* The text after "https://" or "http://" (any case), or NULL for another scheme. */
+static const char *after_scheme(const char *v)
+{
+    if (strncasecmp(v, "https://", 8) == 0) {
+        return v + 8;
+    }
+    if (strncasecmp(v, "http://", 7) == 0) {
+        return v + 7;
+    }
+    return NULL;
+}
+
 /* An absolute http(s) URL to a listed host. */
 static int allowed_url(apr_pool_t *p, const char *v, const apr_array_header_t *allow)
 {
     apr_uri_t u;
-    const char *rest;
+    const char *rest = after_scheme(v);
 
-    if (strncasecmp(v, "https://", 8) == 0) {
-        rest = v + 8;
-    }
-    else if (strncasecmp(v, "http://", 7) == 0) {
-        rest = v + 7;
-    }
-    else {
+    if (rest == NULL) {
         return 0;
     }
     if (strpbrk(rest, "@") != NULL && strcspn(rest, "@") < strcspn(rest, "/?#")) {
@@ -169,18 +176,10 @@ static const char *origin_host(apr_pool_t *p, const char *rest, const char *host
 const char *authsvc_return_to_origin(apr_pool_t *p, const char *s)
 {
     apr_uri_t u;
-    const char *rest, *host;
+    const char *rest = after_scheme(s), *host, *end;
+    apr_int64_t port;
 
-    if (strncasecmp(s, "https://", 8) == 0) {
-        rest = s + 8;
-    }
-    else if (strncasecmp(s, "http://", 7) == 0) {
-        rest = s + 7;
-    }
-    else {
-        return NULL;
-    }
-    if (*rest == '\0' || rest[strcspn(rest, "/?#@\\ \t\r\n")] != '\0' ||
+    if (rest == NULL || *rest == '\0' || rest[strcspn(rest, "/?#@\\ \t\r\n")] != '\0' ||
         apr_uri_parse(p, s, &u) != APR_SUCCESS || u.hostname == NULL ||
         *u.hostname == '\0') {
         return NULL;
@@ -194,9 +193,8 @@ const char *authsvc_return_to_origin(apr_pool_t *p, const char *s)
         /* apr_uri_parse reads the port with strtol into 16 bits: ":+80", ":0080" and
          * ":65616" would all come out as port 80. A port is 1 to 5 digits up to 65535,
          * without a leading zero (so never 0). */
-        if (strlen(u.port_str) > 5 || u.port_str[0] == '0' ||
-            u.port_str[strspn(u.port_str, "0123456789")] != '\0' ||
-            strtol(u.port_str, NULL, 10) > 65535) {
+        port = authsvc_text_digits(u.port_str, '\0', &end);
+        if (port < 1 || port > 65535 || u.port_str[0] == '0') {
             return NULL;
         }
         if (u.port != apr_uri_port_of_scheme(u.scheme)) {

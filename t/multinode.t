@@ -8,7 +8,8 @@
 # a replay on another.
 # Node C reaches the database through a throwaway PgBouncer in session mode, so with
 # other DBDParams than A and B: AuthsvcCacheRealm keeps their cache keys the same.
-# AuthsvcCacheRealm's bad values stop httpd (every backend); the rest needs PostgreSQL
+# AuthsvcCacheRealm's bad values stop httpd, and so does one name for two databases
+# (every backend); the rest needs PostgreSQL
 # and is skipped on SQLite, a single machine's database.
 use strict;
 use warnings;
@@ -32,6 +33,23 @@ for my $bad ('a:b', 'no/slash', 'x' x 65, '"caf\xc3\xa9"') {
 {
     my ($rc, $out) = httpd_syntax('AuthsvcCacheRealm accounts-prod_1.eu');
     is($rc, 0, 'AuthsvcCacheRealm accounts-prod_1.eu: accepted') or diag($out);
+}
+
+# One name for two databases: each virtual host would take the other's cached sessions
+# for its own, so httpd does not start; with a name each, it does.
+{
+    my $dir = tempdir('realm-XXXXXX', DIR => catfile(serverroot(), 'state'), CLEANUP => 1);
+    my $vhost = sub { join "\n", '<VirtualHost *>', 'ServerName other.example',
+                                 "DBDParams $dir/other.sqlite", @_, '</VirtualHost>' };
+    my ($status, $text) = start_httpd_with($dir, join "\n", 'AuthsvcCacheRealm shared',
+                                           $vhost->());
+    ok(defined $status && $status != 0, 'one AuthsvcCacheRealm, two databases: httpd does not start')
+        or diag($text);
+    like($text, qr/AuthsvcCacheRealm shared is used by the main server and the virtual host at \S+:\d+, whose databases \(DBDriver, DBDParams\) differ/,
+         '... and says which servers share it') or diag($text);
+    ($status, $text) = start_httpd_with($dir, join "\n", 'AuthsvcCacheRealm shared',
+                                        $vhost->('AuthsvcCacheRealm other'));
+    ok(!defined $status, '... a name for each database: it starts') or diag($text);
 }
 
 if (backend() ne 'pgsql') {

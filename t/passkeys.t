@@ -580,6 +580,7 @@ for my $t (['AuthsvcWebAuthnRPID 127.0.0.1',             qr/AuthsvcWebAuthnRPID 
     problem_ok($r, 401, 'mfa_required', 'POST /passkey without UV on an MFA account');
     my $mc = set_cookies($r)->{'authsvc-mfa'};
     ok($mc && length $mc->{value}, '... the second step\'s cookie');
+    ok(!exists((json_body($r) || {})->{mfa_token}), '... and the token only there, not in the body');
     ok(!session_set_cookie($r), '... no session cookie');
 }
 
