@@ -214,14 +214,15 @@ for f in /usr/lib/apache2/modules/mod_authsvc.so /usr/sbin/authsvc-admin \
 done
 # hardened ELF: the tool is built with dpkg-buildflags (debian/rules).
 hardened() { # file: hardening-check, or readelf's view of the same properties
-    local f=$1 dyn syms
+    local f=$1 dyn syms hdr phdr
     if command -v hardening-check >/dev/null; then
         hardening-check "$f" >"$WORK/hardening.log" 2>&1 || { diag <"$WORK/hardening.log"; return 1; }
         return 0
     fi
     dyn=$(readelf -d "$f") && syms=$(readelf --dyn-syms -W "$f") || return 1
-    readelf -h "$f" | grep -q 'Type:[[:space:]]*DYN' || { echo "# $f: not PIE"; return 1; }
-    readelf -l -W "$f" | grep -q GNU_RELRO || { echo "# $f: no relro"; return 1; }
+    hdr=$(readelf -h "$f") && phdr=$(readelf -l -W "$f") || return 1
+    grep -q 'Type:[[:space:]]*DYN' <<<"$hdr" || { echo "# $f: not PIE"; return 1; }
+    grep -q GNU_RELRO <<<"$phdr" || { echo "# $f: no relro"; return 1; }
     grep -q 'BIND_NOW\|FLAGS.*[[:space:]]NOW' <<<"$dyn" || { echo "# $f: no bind-now"; return 1; }
     grep -q '__stack_chk_fail' <<<"$syms" || { echo "# $f: no stack protector"; return 1; }
     grep -q '__[a-z_]*_chk@' <<<"$syms" || { echo "# $f: no _FORTIFY_SOURCE"; return 1; }
@@ -284,10 +285,15 @@ else
     not_ok "apache2ctl configtest"
     diag <"$WORK/configtest.log"
 fi
-if apache2ctl -M 2>/dev/null | grep -q 'authsvc_module'; then
+# The list is read whole before grep looks at it: httpd writes it a line at a time, and
+# `apache2ctl -M | grep -q` under pipefail fails whenever grep stops reading before
+# httpd has written its last line (SIGPIPE, exit 141).
+apache2ctl -M >"$WORK/modules.log" 2>&1
+if grep -q 'authsvc_module' "$WORK/modules.log"; then
     ok "apache2ctl -M lists authsvc_module"
 else
     not_ok "apache2ctl -M lists authsvc_module"
+    diag <"$WORK/modules.log"
 fi
 STARTED=1
 check "apache2ctl start" quiet apache2ctl start
