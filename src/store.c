@@ -105,23 +105,28 @@ void authsvc_store_prepare(apr_pool_t *ptemp, server_rec *s)
  * requests after an outage succeed instead of each meeting one corpse. When the
  * database is really down every try fails fast (connection refused). A new SQLite
  * connection prepares its statements, which fails while another process commits
- * (SQLITE_BUSY: new children of a graceful restart under load): on SQLite the tries are
- * a few milliseconds apart (20, then 40), so a commit can end in between. Elsewhere a
- * pause would only hold the worker longer while the database is down. */
+ * (SQLITE_BUSY: new children of a graceful restart under load): on SQLite there are
+ * more tries, with pauses that double from 20 ms (620 ms in all), so that a commit
+ * delayed by a loaded machine can end in between. Elsewhere a pause would only hold the
+ * worker longer while the database is down. */
 #define ACQUIRE_TRIES 3
+#define ACQUIRE_TRIES_SQLITE 6
 #define ACQUIRE_PAUSE_MS 20
 
 authsvc_db_t *authsvc_store_db(request_rec *r)
 {
     const dbd_cfg_t *cfg = authsvc_store_dbd_cfg(r->server);
-    int pause = cfg != NULL && cfg->name != NULL && strcmp(cfg->name, "sqlite3") == 0;
+    int sqlite = cfg != NULL && cfg->name != NULL && strcmp(cfg->name, "sqlite3") == 0;
+    int tries = sqlite ? ACQUIRE_TRIES_SQLITE : ACQUIRE_TRIES;
+    apr_int64_t pause_ms = ACQUIRE_PAUSE_MS;
     authsvc_db_t *db;
     ap_dbd_t *dbd = NULL;
     int i;
 
-    for (i = 0; dbd == NULL && dbd_acquire != NULL && i < ACQUIRE_TRIES; i++) {
-        if (i > 0 && pause) {
-            apr_sleep(apr_time_from_msec(ACQUIRE_PAUSE_MS * i));
+    for (i = 0; dbd == NULL && dbd_acquire != NULL && i < tries; i++) {
+        if (i > 0 && sqlite) {
+            apr_sleep(apr_time_from_msec(pause_ms));
+            pause_ms *= 2;
         }
         dbd = dbd_acquire(r);
     }
