@@ -5,7 +5,7 @@
 # name's streak and forgives one failure of the address's; a streak is forgotten once
 # MAX has passed since its delay ended. The password re-checks count too.
 #
-# Vhost backoff (t/conf/extra.conf.in): AuthsvcLoginBackoff 2s 6s, lockout and rate
+# Vhost backoff (t/conf/extra.conf.in): AuthsvcLoginBackoff 4s 12s, lockout and rate
 # limits off, behind mod_remoteip: each test uses client addresses of its own. The tests
 # sleep past the delays the server announces (Retry-After), with a second to spare.
 use strict;
@@ -18,7 +18,7 @@ use Test::More;
 use AuthsvcTest;
 
 my $V = 'backoff';
-my ($BASE, $MAX) = (2, 6);
+my ($BASE, $MAX) = (4, 12);
 my $WRONG = 'Not the password 12';
 
 sub at { xff_client($V, $_[0] // random_ipv4()) }
@@ -65,7 +65,7 @@ sub failures {
 
     problem_ok(at()->login($f->{email}, $WRONG), 401, 'invalid_credentials', 'a third failure');
     my $ra3 = backoff_ok(at()->login($f->{email}, $f->{password}), $MAX,
-                         "backoff: at once after 3 failures (4*BASE = 8s, capped at MAX $MAX s)");
+                         "backoff: at once after 3 failures (4*BASE = " . 4 * $BASE . "s, capped at MAX $MAX s)");
     ok($ra3 > $ra2, "... longer again ($ra3 s)");
     wait_out($ra3);
 

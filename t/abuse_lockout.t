@@ -7,7 +7,7 @@
 #
 # Vhosts (t/conf/extra.conf.in), rate limits and backoff off:
 #   lockout    AuthsvcLockout 3 1h 1h
-#   lockshort  AuthsvcLockout 2 1h 2s 4s   (locks of 2s, 4s, 4s ...)
+#   lockshort  AuthsvcLockout 2 1h 4s 8s   (locks of 4s, 8s, 8s ...)
 #   reveal     AuthsvcLockout 2 1h 1h, AuthsvcLockoutReveal On
 #   nolockout  AuthsvcLockout off
 use strict;
@@ -264,8 +264,8 @@ sub reset_password {
     is($res->code, 200, 'after lock 3 ended: the right password signs in') or diag($res->content);
     $unlocked->($res, 'after lock 3');
     $until = $lock->('lock 4, after a success');
-    is_deeply(\@durations, [2, 4, 4, 2],
-              'durations: 2s, doubled to 4s, capped at MAXDURATION 4s, 2s again after a success')
+    is_deeply(\@durations, [4, 8, 8, 4],
+              'durations: 4s, doubled to 8s, capped at MAXDURATION 8s, 4s again after a success')
         or diag(json_enc(\@durations));
     my @expired = grep { ((audit_detail($_) || {})->{reason} // '') eq 'expired' }
         @{ audit_events($uid, 'account_unlocked') };

@@ -201,11 +201,11 @@ ok(index($ptext, sha256_hex($a->{cookie})) < 0, '... nor the session\'s token ha
     my $sb = token_fields_ok($s->{res}, 10, 'login on tokshort (AuthsvcAccessTokenTTL 10s)');
     my $sp = jwt_claims($s->{at});
     is($sp->{exp} - $sp->{iat}, 10, 'tokshort: exp = iat + 10');
-    is($sb->{refresh_expires_in}, 60, 'tokshort: refresh_expires_in 60 (AuthsvcRefreshTokenTTL 1m)');
+    is($sb->{refresh_expires_in}, 300, 'tokshort: refresh_expires_in 300 (AuthsvcRefreshTokenTTL 5m)');
     my $row = db_row('SELECT * FROM refresh_tokens WHERE token_hash IN ('
                      . sql_str(sha256_hex($sb->{refresh_token})) . ', '
                      . sql_str(b64url_enc(Digest::SHA::sha256($sb->{refresh_token} // ''))) . ')') || {};
-    is(($row->{expires_at} // 0) - ($row->{created_at} // 0), 60, 'tokshort: ... stored expiry 60s after creation');
+    is(($row->{expires_at} // 0) - ($row->{created_at} // 0), 300, 'tokshort: ... stored expiry 300s after creation');
 }
 
 # ---- the other algorithms ---------------------------------------------------------------------

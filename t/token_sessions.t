@@ -1,5 +1,5 @@
 # Issue 7, after the security review: sessions held by token clients, the caches, and
-# edges. A session whose cookie idled out (tokidle: 4s) while its app kept a live
+# edges. A session whose cookie idled out (tokidle: 8s) while its app kept a live
 # refresh token stays listed in GET /users/me/sessions and can be ended there (then
 # its refresh token is refused); a refresh after the idle timeout works but does not
 # bring the dead cookie back. A session cookie's value is never taken for an access
@@ -48,7 +48,7 @@ sub refreshed {
     return $b;
 }
 
-# ---- a session kept by its token client after its cookie idled out (tokidle: 4s) ---------------
+# ---- a session kept by its token client after its cookie idled out (tokidle: 8s) ---------------
 
 {
     my $t = token_account(vhost => 'tokidle');

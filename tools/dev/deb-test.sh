@@ -96,7 +96,7 @@ cleanup() {
     local f size purged='' kept=''
     if [ -n "$STARTED" ]; then
         apache2ctl stop >/dev/null 2>&1
-        for _ in $(seq 50); do
+        for _ in $(seq 300); do
             [ -s "$APACHE_PID_FILE" ] && kill -0 "$(cat "$APACHE_PID_FILE")" 2>/dev/null || break
             sleep 0.2
         done
@@ -298,8 +298,9 @@ fi
 STARTED=1
 check "apache2ctl start" quiet apache2ctl start
 up=
-for _ in $(seq 50); do
-    curl -s -o /dev/null "$BASE/health" && { up=1; break; }
+# Up to a minute: on a loaded machine apache2 may take a while to answer.
+for _ in $(seq 300); do
+    curl -s -m 5 -o /dev/null "$BASE/health" && { up=1; break; }
     sleep 0.2
 done
 check "apache2 answers on 127.0.0.1:$PORT" test -n "$up"
@@ -309,7 +310,7 @@ check "apache2 answers on 127.0.0.1:$PORT" test -n "$up"
 # status METHOD PATH [BODY]: the HTTP status; the body in $WORK/body; cookies kept
 # ($NOJAR set: none sent, as a JSON client without a session would).
 status() {
-    local args=(-s -o "$WORK/body" -w '%{http_code}' -X "$1")
+    local args=(-s -m 60 -o "$WORK/body" -w '%{http_code}' -X "$1")
     [ -z "${NOJAR:-}" ] && args+=(-b "$WORK/jar" -c "$WORK/jar")
     [ $# -ge 3 ] && args+=(-H 'Content-Type: application/json' --data "$3")
     curl "${args[@]}" "$BASE$2"
@@ -353,7 +354,7 @@ check "a2dissite $SITE" quiet a2dissite -q $SITE
 check "a2dismod authsvc" quiet a2dismod -q authsvc
 check "apache2ctl stop" quiet apache2ctl stop
 gone=
-for _ in $(seq 50); do
+for _ in $(seq 300); do
     [ -s "$APACHE_PID_FILE" ] && kill -0 "$(cat "$APACHE_PID_FILE")" 2>/dev/null || { gone=1; break; }
     sleep 0.2
 done
