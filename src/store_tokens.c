@@ -21,17 +21,19 @@ const authsvc_stmt_t authsvc_store_tokens_stmts[] = {
      "AND used_at IS NULL"},
     {"authsvc_tokens_delete_user", "DELETE FROM tokens WHERE user_id = %s"},
     {"authsvc_tokens_prune", "DELETE FROM tokens WHERE expires_at < %lld"},
+    /* seq: the user's rows numbered as written (created_at, in seconds, ties). */
     {"authsvc_history_insert",
-     "INSERT INTO password_history (user_id, password_hash, created_at) "
-     "VALUES (%s, %s, %lld)"},
+     "INSERT INTO password_history (user_id, password_hash, created_at, seq) "
+     "VALUES (%s, %s, %lld, (SELECT COALESCE(MAX(seq), 0) + 1 FROM password_history "
+     "WHERE user_id = %s))"},
     {"authsvc_history_recent",
      "SELECT password_hash FROM password_history WHERE user_id = %s "
-     "ORDER BY created_at DESC LIMIT %lld"},
+     "ORDER BY seq DESC, created_at DESC LIMIT %lld"},
     /* Keep the newest `keep` rows of the user (0: none). */
     {"authsvc_history_trim",
      "DELETE FROM password_history WHERE user_id = %s AND password_hash NOT IN "
      "(SELECT password_hash FROM password_history WHERE user_id = %s "
-     "ORDER BY created_at DESC LIMIT %lld)"},
+     "ORDER BY seq DESC, created_at DESC LIMIT %lld)"},
     {NULL, NULL}};
 
 apr_status_t authsvc_tokens_insert(authsvc_db_t *db, const authsvc_token_t *t)
@@ -130,12 +132,13 @@ apr_status_t authsvc_history_record(authsvc_db_t *db, const char *user_id,
                                     const char *old_hash, int keep)
 {
     apr_pool_t *p = authsvc_store_pool(db);
-    const char *ins[3] = {user_id, old_hash, authsvc_store_int(p, AUTHSVC_NOW())};
+    const char *ins[4] = {user_id, old_hash, authsvc_store_int(p, AUTHSVC_NOW()),
+                          user_id};
     const char *trim[3] = {user_id, user_id, authsvc_store_int(p, keep > 0 ? keep : 0)};
     apr_status_t rv = APR_SUCCESS;
 
     if (keep > 0) {
-        rv = authsvc_store_exec(db, "authsvc_history_insert", NULL, 3, ins);
+        rv = authsvc_store_exec(db, "authsvc_history_insert", NULL, 4, ins);
     }
     if (rv == APR_SUCCESS) {
         rv = authsvc_store_exec(db, "authsvc_history_trim", NULL, 3, trim);

@@ -76,6 +76,10 @@ my %TABLES = (
     10 => 'audit_log devices_seen email_codes mail_outbox mfa_challenges mfa_recovery_codes '
        . 'passkeys password_history refresh_tokens remembered_devices schema_migrations '
        . 'sessions tokens users webauthn_challenges',
+    # issue 10: password_history.seq (0011)
+    11 => 'audit_log devices_seen email_codes mail_outbox mfa_challenges mfa_recovery_codes '
+       . 'passkeys password_history refresh_tokens remembered_devices schema_migrations '
+       . 'sessions tokens users webauthn_challenges',
 );
 ok($LATEST >= 1 && $TABLES{$LATEST}, "the latest migration ($LATEST) is one this test knows")
     or diag("migrations: @migrations; add the tables of version $LATEST to %TABLES");

@@ -192,16 +192,25 @@ reg_ok(undef, {password => 'alllowercaseletters'}, 'complexity 0 (default): one 
         fields_ok($p, {new_password => 'password_reused'}, "history: $name");
     };
     $reused->($pw[0], 'the current password');
+    my $uid = user_row($f->{email})->{id};
+    my $h0 = user_row($f->{email})->{password_hash};
     $step->($pw[1], 'P0 -> P1');
     $reused->($pw[1], 'P1 again (current)');
     $reused->($pw[0], 'P0 (the one before)');
     $step->($pw[2], 'P1 -> P2');
     $reused->($pw[0], 'P0 (two before: current + 2 remembered)');
     $reused->($pw[1], 'P1 (one before)');
+    # The order is the order of the changes, not of the clock (whole seconds: these
+    # changes tie; or a clock stepped back): P0's row dated after the others still
+    # goes first.
+    db_do('UPDATE password_history SET created_at = created_at + 100 WHERE user_id = '
+          . sql_str($uid) . ' AND password_hash = ' . sql_str($h0));
     $step->($pw[3], 'P2 -> P3');
     $step->($pw[0], 'P0 again, now three changes back');
     ok(db_value('SELECT count(*) AS n FROM password_history WHERE user_id = '
-                . sql_str(user_row($f->{email})->{id})) >= 2, 'password_history rows kept');
+                . sql_str($uid)) >= 2, 'password_history rows kept');
+    is(db_value('SELECT MAX(seq) AS n FROM password_history WHERE user_id = ' . sql_str($uid)), 4,
+       '... numbered as written (seq 1 to 4)');
 
     # At reset, too (field "password"), and the token stays usable. The policy is the
     # vhost's: the reset goes through the policy vhost.
