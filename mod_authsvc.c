@@ -149,10 +149,8 @@ static const char *make_realms(apr_pool_t *pconf, server_rec *s)
         const char *hex = authsvc_crypto_sha256_hex(pconf, id, strlen(id));
 
         c->realm = hex ? apr_pstrndup(pconf, hex, 16) : "-";
-        /* No name, or no database of its own ("[DBDriver unset]" is mod_dbd's) */
-        if (c->cache_realm == NULL || cfg == NULL || cfg->name == NULL ||
-            cfg->params == NULL || cfg->name[0] == '[') {
-            continue;
+        if (c->cache_realm == NULL || !authsvc_store_dbd_given(cfg)) {
+            continue; /* no name, or no database */
         }
         if ((first = apr_hash_get(named, c->cache_realm, APR_HASH_KEY_STRING)) == NULL) {
             apr_hash_set(named, c->cache_realm, APR_HASH_KEY_STRING, sp);

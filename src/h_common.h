@@ -46,6 +46,10 @@ int authsvc_h_session_response(request_rec *r, const authsvc_login_out_t *res);
 /* Set (value) or clear (NULL) the cookie that carries a sign-in's mfa_token from its
  * first step to the second step's page (h_pages.c). */
 void authsvc_h_page_mfa_cookie(request_rec *r, const char *value);
+/* A first step that asks for the second (fail carries an mfa_token): the token goes
+ * into that cookie and out of fail's body, where the page's scripts could read it; 1.
+ * Otherwise 0, and nothing is set. */
+int authsvc_h_page_mfa_handoff(request_rec *r, const authsvc_fail_t *fail);
 
 /* The public JSON form of a passkey (h_passkey.c; issue 11). */
 authsvc_json_t *authsvc_h_passkey_json(request_rec *r, const authsvc_passkey_t *k);

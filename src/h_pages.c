@@ -158,6 +158,20 @@ void authsvc_h_page_mfa_cookie(request_rec *r, const char *value)
                             "Strict", 0, path);
 }
 
+int authsvc_h_page_mfa_handoff(request_rec *r, const authsvc_fail_t *fail)
+{
+    const char *mfa = NULL;
+    apr_size_t len = 0;
+
+    if (fail->extra == NULL || authsvc_json_get_string(fail->extra, "mfa_token", &mfa,
+                                                       &len) != AUTHSVC_JSON_OK) {
+        return 0;
+    }
+    authsvc_h_page_mfa_cookie(r, mfa);
+    authsvc_json_remove(fail->extra, "mfa_token"); /* frees mfa: the cookie has a copy */
+    return 1;
+}
+
 /* ---- sign-in ---------------------------------------------------------------------- */
 
 /* A sign-in succeeded: the new session's cookie; the session this browser had before
@@ -181,16 +195,11 @@ static int first_step_done(request_rec *r, const authsvc_fail_t *fail,
                            const authsvc_identity_t *before, const char *token,
                            const char *rt)
 {
-    const char *mfa = NULL;
-    apr_size_t len = 0;
-
     if (fail == NULL) {
         signed_in(r, before, token);
         return land(r, rt);
     }
-    if (fail->extra != NULL &&
-        authsvc_json_get_string(fail->extra, "mfa_token", &mfa, &len) == AUTHSVC_JSON_OK) {
-        authsvc_h_page_mfa_cookie(r, mfa);
+    if (authsvc_h_page_mfa_handoff(r, fail)) {
         return authsvc_page_redirect(r, with_return(r, "/mfa", rt));
     }
     return page_fail(r, fail);

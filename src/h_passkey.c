@@ -229,11 +229,8 @@ static int login(request_rec *r, int page)
         /* The login page's script goes on to the second step's page, which finds the
          * sign-in's token in its cookie (HttpOnly), as after a password: the token is
          * not also in the body, where the page's scripts could read it. */
-        if (page && fail->extra != NULL &&
-            authsvc_json_get_string(fail->extra, "mfa_token", &tok, &len) ==
-                AUTHSVC_JSON_OK) {
-            authsvc_h_page_mfa_cookie(r, tok);
-            authsvc_json_remove(fail->extra, "mfa_token");
+        if (page) {
+            authsvc_h_page_mfa_handoff(r, fail);
         }
         return authsvc_h_fail(r, fail);
     }

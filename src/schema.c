@@ -28,8 +28,7 @@ static const dbd_cfg_t *dbd_config(server_rec *s)
 {
     const dbd_cfg_t *cfg = authsvc_store_dbd_cfg(s);
 
-    if (cfg == NULL || cfg->server != s || cfg->name == NULL || cfg->params == NULL ||
-        cfg->name[0] == '[') { /* mod_dbd's "[DBDriver unset]" placeholder */
+    if (!authsvc_store_dbd_given(cfg) || cfg->server != s) {
         return NULL;
     }
     return cfg;

@@ -113,24 +113,46 @@ void authsvc_store_prepare(apr_pool_t *ptemp, server_rec *s)
 #define ACQUIRE_TRIES_SQLITE 6
 #define ACQUIRE_PAUSE_MS 20
 
-authsvc_db_t *authsvc_store_db(request_rec *r)
+static int is_sqlite(const char *driver)
+{
+    return driver != NULL && strcmp(driver, "sqlite3") == 0;
+}
+
+int authsvc_store_dbd_given(const dbd_cfg_t *cfg)
+{
+    return cfg != NULL && cfg->name != NULL && cfg->params != NULL &&
+           cfg->name[0] != '['; /* mod_dbd's "[DBDriver unset]" placeholder */
+}
+
+/* The tries after a first one that found no connection. The driver is looked up here
+ * only, off the path of a request that gets its connection at once. */
+static ap_dbd_t *acquire_again(request_rec *r)
 {
     const dbd_cfg_t *cfg = authsvc_store_dbd_cfg(r->server);
-    int sqlite = cfg != NULL && cfg->name != NULL && strcmp(cfg->name, "sqlite3") == 0;
+    int sqlite = cfg != NULL && is_sqlite(cfg->name);
     int tries = sqlite ? ACQUIRE_TRIES_SQLITE : ACQUIRE_TRIES;
     apr_int64_t pause_ms = ACQUIRE_PAUSE_MS;
-    authsvc_db_t *db;
     ap_dbd_t *dbd = NULL;
     int i;
 
-    for (i = 0; dbd == NULL && dbd_acquire != NULL && i < tries; i++) {
-        if (i > 0 && sqlite) {
+    for (i = 1; dbd == NULL && i < tries; i++) {
+        if (sqlite) {
             apr_sleep(apr_time_from_msec(pause_ms));
             pause_ms *= 2;
         }
         dbd = dbd_acquire(r);
     }
+    return dbd;
+}
 
+authsvc_db_t *authsvc_store_db(request_rec *r)
+{
+    authsvc_db_t *db;
+    ap_dbd_t *dbd = NULL;
+
+    if (dbd_acquire != NULL && (dbd = dbd_acquire(r)) == NULL) {
+        dbd = acquire_again(r);
+    }
     if (dbd == NULL) {
         authsvc_metrics_inc(AUTHSVC_M_DB_ERRORS);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -204,7 +226,7 @@ static apr_dbd_prepared_t *statement(authsvc_db_t *db, const char *label)
 static int busy_again(authsvc_db_t *db, int rc, int *round, const char *what)
 {
     if (rc != SQLITE_BUSY_RC || *round >= BUSY_ROUNDS ||
-        strcmp(authsvc_store_driver(db), "sqlite3") != 0) {
+        !is_sqlite(authsvc_store_driver(db))) {
         return 0;
     }
     (*round)++;
@@ -414,8 +436,8 @@ static void settle(authsvc_db_t *db, int committed)
 
 apr_status_t authsvc_store_begin(authsvc_db_t *db)
 {
-    int sqlite = strcmp(authsvc_store_driver(db), "sqlite3") == 0;
-    apr_status_t rv = run(db, sqlite ? "BEGIN IMMEDIATE" : "BEGIN");
+    apr_status_t rv =
+        run(db, is_sqlite(authsvc_store_driver(db)) ? "BEGIN IMMEDIATE" : "BEGIN");
 
     db->in_tx = rv == APR_SUCCESS;
     return rv;

@@ -56,6 +56,9 @@ void authsvc_store_prepare(apr_pool_t *ptemp, server_rec *s);
  * per-server record; NULL when mod_dbd is not loaded. Callers that need s's own
  * settings check cfg->server == s. */
 const dbd_cfg_t *authsvc_store_dbd_cfg(server_rec *s);
+/* Whether cfg names a database: DBDriver and DBDParams both given (mod_dbd puts a
+ * placeholder driver in a record without DBDriver). */
+int authsvc_store_dbd_given(const dbd_cfg_t *cfg);
 
 /* The request's database connection, or NULL when the database is unreachable (logged;
  * the caller answers 503 unavailable). Never closed by the caller. */
